@@ -1,0 +1,265 @@
+"""``technyan-bot``: the command line.
+
+``technyan-bot`` with no command starts the bot: on Discord when ``DISCORD_TOKEN`` is set,
+otherwise the terminal console on the configured (by default the bundled) corpus.
+Exit status: 0 success, 1 unexpected failure, 2 bad input (missing corpus, bad config,
+missing or rejected token).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.console import render_reply, run_console
+from bot.index import IndexReport, build_index
+from bot.persona import reply_locale
+from bot.service import NewsService
+
+__all__ = ["build_parser", "main"]
+
+log = logging.getLogger("bot")
+
+DEFAULT_CONFIG = Path("config.toml")
+
+
+class UsageError(Exception):
+    """Bad input from the command line: printed as one line, exit status 2."""
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", type=Path, help="config.toml (default: ./config.toml if present)"
+    )
+    parser.add_argument("--db", type=Path, help="index database (overrides index.path)")
+
+
+def _add_locale(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--locale", choices=("ja", "en"), help="reply language (default: en)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``technyan-bot`` with all its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="technyan-bot",
+        description="テクにゃん. — AI news on Discord and in the terminal.",
+    )
+    _add_common(parser)
+    commands = parser.add_subparsers(dest="command")
+
+    index = commands.add_parser("index", help="build or update the search index")
+    _add_common(index)
+    index.add_argument("corpus", nargs="?", type=Path, help="corpus folder (default: corpus.path)")
+    index.add_argument("--full", action="store_true", help="rebuild from scratch")
+    index.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    news = commands.add_parser("news", help="answer one /news command and exit")
+    news_commands = news.add_subparsers(dest="news_command", required=True)
+    latest = news_commands.add_parser("latest", help="newest stories")
+    latest.add_argument("--count", type=int, default=5)
+    latest.add_argument("--category")
+    about = news_commands.add_parser("about", help="stories about a topic")
+    about.add_argument("query", nargs="+")
+    ask = news_commands.add_parser("ask", help="answer a question from the articles")
+    ask.add_argument("question", nargs="+")
+    for sub in (latest, about, ask):
+        _add_common(sub)
+        _add_locale(sub)
+        sub.add_argument("--json", action="store_true", help="print one JSON object")
+
+    for name, help_text in (("search", "batch search"), ("ask", "batch answers")):
+        batch = commands.add_parser(name, help=f"{help_text}: one query per line on stdin")
+        _add_common(batch)
+        _add_locale(batch)
+        batch.add_argument("--stdin", action="store_true", required=True)
+        batch.add_argument("--json", action="store_true", required=True)
+
+    console = commands.add_parser("console", help="the bot in the terminal")
+    _add_common(console)
+    _add_locale(console)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    config = args.config
+    if config is None and DEFAULT_CONFIG.is_file():
+        config = DEFAULT_CONFIG
+    settings = load_settings(config)
+    return settings.with_paths(index=args.db) if args.db else settings
+
+
+def _print_report(report: IndexReport, stream: TextIO) -> None:
+    stream.write(f"corpus    {report.corpus}\nindex     {report.db_path}\n")
+    stream.write(
+        f"documents {report.documents}\nstories   {report.stories}\n"
+        + "".join(
+            f"  {name:<12} {count} stories\n"
+            for name, count in report.stories_by_collection.items()
+        )
+        + "".join(
+            f"  {name:<15} {count} documents\n"
+            for name, count in report.documents_by_locale.items()
+        )
+    )
+    if report.single_locale_stories:
+        stream.write(f"one language only: {', '.join(report.single_locale_stories)}\n")
+    stream.write(
+        f"this run  {report.added} added, {report.updated} updated, {report.removed} removed, "
+        f"{report.unchanged} unchanged in {report.seconds:.2f} s\n"
+    )
+    stream.write(f"skipped   {len(report.skipped)}\n")
+    for path, reason in report.skipped:
+        stream.write(f"  {path}: {reason}\n")
+
+
+def _command_index(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    corpus = (args.corpus or settings.corpus_path).resolve()
+    if not corpus.is_dir():
+        raise UsageError(f"corpus folder not found: {corpus}")
+    report = build_index(corpus, settings.index_path, full=args.full)
+    if args.json:
+        print(json.dumps(report.__dict__, ensure_ascii=False, default=str))
+    else:
+        _print_report(report, sys.stdout)
+    return 0 if report.documents else 2
+
+
+def _service(args: argparse.Namespace) -> NewsService:
+    settings = _settings(args)
+    if not settings.index_path.exists() and not settings.corpus_path.is_dir():
+        raise UsageError(
+            f"no index at {settings.index_path} and no corpus at {settings.corpus_path}"
+        )
+    service = NewsService(settings)
+    report = service.ensure_index()
+    if report is not None:
+        print(
+            f"indexed {report.documents} documents ({report.stories} stories) from "
+            f"{report.corpus}" + (f", {len(report.skipped)} skipped" if report.skipped else ""),
+            file=sys.stderr,
+        )
+    return service
+
+
+def _reply_json(reply_kind: str, query: str, reply: object) -> dict[str, object]:
+    from bot.replies import Reply
+
+    assert isinstance(reply, Reply)
+    if reply_kind == "ask":
+        return {
+            "question": query,
+            "answer": reply.answer.to_json() if reply.answer is not None else None,
+        }
+    found = not reply.weak
+    payload: dict[str, object] = {
+        "query": query,
+        "results": [card.to_json() for card in reply.cards] if found else [],
+    }
+    if reply.suggestions:
+        payload["suggestions"] = list(reply.suggestions)
+    if reply.weak:
+        payload["weak_results"] = [card.to_json() for card in reply.cards]
+    return payload
+
+
+def _command_news(args: argparse.Namespace) -> int:
+    service = _service(args)
+    locale = reply_locale(args.locale, service.settings.default_locale)
+    if args.news_command == "latest":
+        reply = service.latest(args.count, args.category, locale)
+        query = ""
+    elif args.news_command == "about":
+        query = " ".join(args.query)
+        reply = service.about(query, locale)
+    else:
+        query = " ".join(args.question)
+        reply = service.ask(query, locale)
+    if args.json:
+        payload = _reply_json(args.news_command, query, reply)
+        if args.news_command == "latest":
+            payload = {"query": None, "results": [c.to_json() for c in reply.cards]}
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        print(render_reply(reply))
+    return 0
+
+
+def _command_batch(args: argparse.Namespace) -> int:
+    service = _service(args)
+    locale = reply_locale(args.locale, service.settings.default_locale)
+    for line in sys.stdin:
+        query = line.rstrip("\n").rstrip("\r")
+        try:
+            if args.command == "search":
+                payload = _reply_json("about", query, service.about(query, locale))
+            else:
+                payload = _reply_json("ask", query, service.ask(query, locale))
+        except Exception:
+            log.exception("batch %s failed for one line", args.command)
+            key = "query" if args.command == "search" else "question"
+            payload = {
+                key: query,
+                "results" if args.command == "search" else "answer": []
+                if args.command == "search"
+                else None,
+                "error": True,
+            }
+        print(json.dumps(payload, ensure_ascii=False), flush=True)
+    return 0
+
+
+def _command_console(args: argparse.Namespace) -> int:
+    service = _service(args)
+    locale = reply_locale(
+        args.locale or os.environ.get("TECHNYAN_LOCALE"), service.settings.default_locale
+    )
+    banner = [f"corpus: {service.settings.corpus_path}", f"index:  {service.settings.index_path}"]
+    return run_console(service, locale, banner=banner)
+
+
+def _command_start(args: argparse.Namespace) -> int:
+    """No subcommand: the console (the Discord adapter takes over when a token is set)."""
+    args.locale = None
+    return _command_console(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``technyan-bot`` console script; returns the exit status."""
+    logging.basicConfig(
+        level=os.environ.get("TECHNYAN_BOT_LOG_LEVEL", "WARNING").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers = {
+        "index": _command_index,
+        "news": _command_news,
+        "search": _command_batch,
+        "ask": _command_batch,
+        "console": _command_console,
+        None: _command_start,
+    }
+    try:
+        return handlers[args.command](args)
+    except (UsageError, FileNotFoundError) as error:
+        print(f"technyan-bot: {error}", file=sys.stderr)
+        return 2
+    except ConfigError as error:
+        print(f"technyan-bot: configuration problems:\n{error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,181 @@
+"""The terminal adapter: type the slash commands as a Discord user would, see the reply.
+
+``render_reply`` turns a ``Reply`` into plain text (used by ``technyan-bot news …`` too);
+``run_console`` is the interactive prompt. Nothing here ranks, filters or phrases: the
+words come from the core and the persona.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import textwrap
+from collections.abc import Callable, Iterable
+from typing import TextIO
+
+from bot.replies import Reply, StoryCard
+from bot.service import NewsService
+
+__all__ = ["ConsoleCommandError", "parse_slash_command", "render_reply", "run_console"]
+
+WIDTH = 88
+
+
+class ConsoleCommandError(ValueError):
+    """A line typed at the console that is not a known command."""
+
+
+def _wrap(text: str, indent: str = "   ") -> str:
+    return "\n".join(
+        textwrap.fill(line, WIDTH, initial_indent=indent, subsequent_indent=indent) or indent
+        for line in text.splitlines()
+    )
+
+
+def render_card(card: StoryCard, position: int) -> str:
+    """One story as text: number, title, date · category, description, technyan's comment,
+    tags, link, and the card's note (weak match, other language only)."""
+    meta = [card.date.isoformat(), card.category]
+    if card.impact_level:
+        meta.append(f"impact: {card.impact_level}")
+    lines = [
+        f"{position}. {card.title}",
+        f"   {' · '.join(meta)}",
+        _wrap(card.description),
+    ]
+    if card.technyan_comment:
+        lines.append(_wrap(f"🐾 「{card.technyan_comment}」"))
+    if card.tags:
+        lines.append(f"   #{' #'.join(card.tags)}")
+    lines.append(f"   {card.url}")
+    if card.note:
+        lines.append(f"   ({card.note})")
+    return "\n".join(lines)
+
+
+def render_reply(reply: Reply) -> str:
+    """A ``Reply`` as terminal text: header, the answer or the cards, footer."""
+    parts = [reply.header]
+    if reply.answer is not None:
+        answer = reply.answer
+        parts.append(_wrap(f"“{answer.text}”", "  > "))
+        heading = f" › {answer.heading}" if answer.heading else ""
+        parts.append(f"  — {answer.card.title}{heading}\n    {answer.card.url}")
+    else:
+        if reply.weak and reply.footer:
+            parts.append(reply.footer)
+        for position, card in enumerate(reply.cards, start=1):
+            parts.append(render_card(card, position))
+        if not reply.weak and reply.footer:
+            parts.append(reply.footer)
+    return "\n\n".join(part for part in parts if part)
+
+
+def parse_slash_command(line: str) -> tuple[str, dict[str, str]]:
+    """Parse ``/news about DeepSeek`` or ``/news latest count:3 category:Claude`` into
+    ``("about", {"query": "DeepSeek"})``. Raises ``ConsoleCommandError`` otherwise."""
+    text = line.strip()
+    if not text.startswith("/news"):
+        raise ConsoleCommandError(text)
+    rest = text[len("/news") :].strip()
+    if not rest:
+        return "help", {}
+    name, _, argument = rest.partition(" ")
+    argument = argument.strip()
+    options: dict[str, str] = {}
+    if name == "latest":
+        try:
+            words = shlex.split(argument)
+        except ValueError:
+            words = argument.split()
+        free: list[str] = []
+        for word in words:
+            key, sep, value = word.partition(":")
+            if sep and key in ("count", "category"):
+                options[key] = value
+            elif word.isdigit() and "count" not in options:
+                options["count"] = word
+            else:
+                free.append(word)
+        if free and "category" not in options:
+            options["category"] = " ".join(free)
+        return "latest", options
+    if name in ("about", "ask"):
+        key = "query" if name == "about" else "question"
+        prefix = f"{key}:"
+        options[key] = argument[len(prefix) :].strip() if argument.startswith(prefix) else argument
+        return name, options
+    if name == "help":
+        return "help", {}
+    if name == "digest":
+        return "digest", {"what": argument or "preview"}
+    raise ConsoleCommandError(text)
+
+
+def run_console(
+    service: NewsService,
+    locale: str,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    digest_preview: Callable[[str], str] | None = None,
+    banner: Iterable[str] = (),
+) -> int:
+    """Read slash commands line by line and print technyan's replies until EOF or
+    ``/quit``. ``/locale ja`` switches the reply language. Returns the exit status (0)."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    interactive = stdin.isatty()
+    persona = service.persona
+
+    def say(text: str) -> None:
+        stdout.write(text + "\n")
+        stdout.flush()
+
+    say(persona.say("greeting", locale))
+    for line in banner:
+        say(line)
+    say("Type /news latest, /news about DeepSeek, /news ask …, /news help, /locale ja|en, /quit")
+    while True:
+        if interactive:
+            stdout.write("> ")
+            stdout.flush()
+        line = stdin.readline()
+        if not line:
+            break
+        line = line.strip()
+        if not line:
+            continue
+        if line in ("/quit", "/exit", "quit", "exit"):
+            break
+        if line.startswith("/locale"):
+            wanted = line.split()[-1]
+            locale = "ja" if wanted.startswith("ja") else "en"
+            say(f"locale: {locale}")
+            continue
+        if not interactive:
+            say(f"> {line}")
+        try:
+            command, options = parse_slash_command(line)
+            if command == "latest":
+                count = int(options.get("count") or 5)
+                reply = service.latest(count, options.get("category"), locale)
+            elif command == "about":
+                reply = service.about(options["query"], locale)
+            elif command == "ask":
+                reply = service.ask(options["question"], locale)
+            elif command == "digest" and digest_preview is not None:
+                say(digest_preview(locale))
+                continue
+            else:
+                reply = service.help(locale)
+        except ConsoleCommandError:
+            reply = service.help(locale)
+        except Exception:  # the console, like Discord, never shows a traceback
+            import logging
+
+            logging.getLogger(__name__).exception("console command failed: %s", line)
+            reply = service.error(locale)
+        say(render_reply(reply))
+        say("")
+    return 0

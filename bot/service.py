@@ -1,0 +1,232 @@
+"""NewsService: the core's one entry point, used by the terminal console and the Discord
+cog alike. It decides everything the bot says and returns it as a ``Reply``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from pathlib import Path
+
+from bot.answer import answer_question
+from bot.config import Settings
+from bot.index import IndexReport, build_index
+from bot.persona import Persona, reply_locale
+from bot.replies import Answer, Reply, StoryCard
+from bot.search import Document, SearchEngine, StoryHit, Suggestion
+
+__all__ = ["NewsService"]
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY_CHARACTERS = 500
+MAX_LATEST = 25
+
+
+class NewsService:
+    """The bot's brain over one index.
+
+    ``settings`` gives the index and corpus paths and the site's URL templates. The search
+    engine is opened on first use, building the index from the corpus if it is missing;
+    ``reload()`` picks up an index swapped in by a rebuild. Methods never raise on user
+    text; they raise ``FileNotFoundError`` only when there is neither an index nor a corpus.
+    """
+
+    def __init__(self, settings: Settings, persona: Persona | None = None) -> None:
+        self.settings = settings
+        self.persona = persona or Persona.load()
+        self._engine: SearchEngine | None = None
+        self._engine_stamp: tuple[int, int] | None = None
+        self._lock = threading.Lock()
+
+    # -- index ----------------------------------------------------------------------------
+
+    def ensure_index(self) -> IndexReport | None:
+        """Build the index from the configured corpus when it does not exist yet. Returns
+        the build report, or None when an index was already there."""
+        if self.settings.index_path.exists():
+            return None
+        return self.reindex()
+
+    def reindex(self, *, full: bool = False) -> IndexReport:
+        """Bring the index up to date with the corpus (incremental unless ``full``) and
+        switch to the new index. Raises ``FileNotFoundError`` for a missing corpus."""
+        report = build_index(self.settings.corpus_path, self.settings.index_path, full=full)
+        if report.changed or report.rebuilt:
+            self.reload()
+        return report
+
+    def reload(self) -> None:
+        """Open the current index file afresh (after an atomic swap)."""
+        with self._lock:
+            old, self._engine, self._engine_stamp = self._engine, None, None
+        if old is not None:
+            old.close()
+
+    @property
+    def engine(self) -> SearchEngine:
+        """The search engine over the current index, opened (and built) on first use."""
+        path = self.settings.index_path
+        with self._lock:
+            if self._engine is not None:
+                try:
+                    stat = path.stat()
+                    if (stat.st_ino, stat.st_mtime_ns) == self._engine_stamp:
+                        return self._engine
+                except OSError:
+                    return self._engine
+        if not path.exists():
+            self.ensure_index()
+        engine = SearchEngine(path)
+        stat = path.stat()
+        with self._lock:
+            old, self._engine = self._engine, engine
+            self._engine_stamp = (stat.st_ino, stat.st_mtime_ns)
+        if old is not None:
+            old.close()
+        return engine
+
+    # -- cards ----------------------------------------------------------------------------
+
+    def url_for(self, document: Document) -> str:
+        """The page of ``document`` on the site: the article page in its locale, or the
+        history page for timeline entries (they have no page of their own)."""
+        if document.collection == "aiTimeline":
+            return self.settings.timeline_url
+        folder_date = document.folder_date or document.date.strftime("%Y%m%d")
+        return self.settings.article_url.format(
+            locale=document.locale, date=folder_date, slug=document.slug, story=document.story
+        )
+
+    def card(self, hit: StoryHit, locale: str, *, weak: bool = False) -> StoryCard:
+        """The story of ``hit`` shown in ``locale`` (or its only language)."""
+        document = hit.document_for(locale)
+        notes = []
+        if weak:
+            notes.append(self.persona.say("weak_label", locale, seed=hit.story))
+        if document.locale != locale:
+            notes.append(self.persona.say("other_locale_only", locale, seed=hit.story))
+        return StoryCard(
+            story=hit.story,
+            locale=document.locale,
+            requested_locale=locale,
+            title=document.title,
+            description=document.description,
+            date=document.date,
+            category=document.category,
+            tags=document.tags,
+            url=self.url_for(document),
+            technyan_comment=document.technyan_comment,
+            impact_level=document.impact_level,
+            related_companies=document.related_companies,
+            collection=document.collection,
+            score=hit.score,
+            weak=weak,
+            note=" ".join(notes),
+        )
+
+    # -- commands -------------------------------------------------------------------------
+
+    def latest(
+        self, count: int = 5, category: str | None = None, locale: str | None = None
+    ) -> Reply:
+        """The newest stories, newest first (``count`` clamped to 1–25)."""
+        locale = reply_locale(locale, self.settings.default_locale)
+        count = max(1, min(int(count), MAX_LATEST))
+        hits = self.engine.latest(count, category=category or None)
+        cards = tuple(self.card(hit, locale) for hit in hits)
+        if not cards:
+            return Reply("latest", locale, self.persona.say("latest_empty", locale))
+        header = self.persona.say("latest_header", locale, seed=str(count), count=len(cards))
+        return Reply("latest", locale, header, cards)
+
+    def about(self, query: str, locale: str | None = None, limit: int = 10) -> Reply:
+        """Stories about ``query`` (confident ones), or technyan saying nothing was found,
+        with "did you mean" suggestions and weak matches labelled as weak."""
+        locale = reply_locale(locale, self.settings.default_locale)
+        query = (query or "")[:MAX_QUERY_CHARACTERS]
+        shown = " ".join(query.split())
+        if not shown:
+            return Reply("about", locale, self.persona.say("empty_query", locale), query=query)
+        outcome = self.engine.about(query, limit=limit)
+        if outcome.hits:
+            cards = tuple(self.card(hit, locale) for hit in outcome.hits)
+            header = self.persona.say("about_header", locale, seed=shown, query=shown)
+            return Reply("about", locale, header, cards, query=shown)
+        header = self.persona.say("not_found", locale, seed=shown, query=shown)
+        suggestions = tuple(outcome.suggestions)
+        if suggestions:
+            joined = self._join_suggestions(suggestions, locale)
+            header += "\n" + self.persona.say(
+                "did_you_mean", locale, seed=shown, suggestions=joined
+            )
+        weak_cards = tuple(self.card(hit, locale, weak=True) for hit in outcome.weak)
+        return Reply(
+            "about",
+            locale,
+            header,
+            weak_cards,
+            suggestions=suggestions,
+            query=shown,
+            weak=bool(weak_cards),
+            footer=(
+                self.persona.say("about_weak_header", locale, seed=shown, query=shown)
+                if weak_cards
+                else ""
+            ),
+        )
+
+    @staticmethod
+    def _join_suggestions(suggestions: tuple[str, ...], locale: str) -> str:
+        if locale == "ja":
+            return "、".join(f"「{s}」" for s in suggestions[:3])
+        return ", ".join(f'"{s}"' for s in suggestions[:3])
+
+    def ask(self, question: str, locale: str | None = None) -> Reply:
+        """The sentence of a story that answers ``question``, quoted with its story, or
+        technyan saying no article answers it."""
+        locale = reply_locale(locale, self.settings.default_locale)
+        question = (question or "")[:MAX_QUERY_CHARACTERS]
+        shown = " ".join(question.split())
+        if not shown:
+            return Reply("ask", locale, self.persona.say("empty_query", locale), query=question)
+        extracted = answer_question(self.engine, question, locale)
+        if extracted is None:
+            header = self.persona.say("ask_not_found", locale, seed=shown, question=shown)
+            return Reply("ask", locale, header, query=shown)
+        card = self.card(extracted.hit, extracted.locale)
+        answer = Answer(
+            card=card,
+            text=extracted.text,
+            passage=extracted.passage,
+            heading=extracted.heading,
+            score=extracted.score,
+        )
+        header = self.persona.say("ask_header", locale, seed=shown, question=shown)
+        return Reply("ask", locale, header, (card,), answer=answer, query=shown)
+
+    def help(self, locale: str | None = None) -> Reply:
+        """What technyan can do, in technyan's voice."""
+        locale = reply_locale(locale, self.settings.default_locale)
+        return Reply(
+            "help", locale, self.persona.say("help", locale, seed=dt.date.today().isoformat())
+        )
+
+    def error(self, locale: str | None = None) -> Reply:
+        """technyan's apology for a failure (no details: those go to the log)."""
+        locale = reply_locale(locale, self.settings.default_locale)
+        return Reply("error", locale, self.persona.say("error", locale))
+
+    def suggest(self, prefix: str, limit: int = 25) -> list[Suggestion]:
+        """Autocomplete choices for a partially typed query (names and titles, both
+        languages)."""
+        return self.engine.suggest((prefix or "")[:MAX_QUERY_CHARACTERS], limit=limit)
+
+    def categories(self) -> list[str]:
+        """Category names, most common first."""
+        return [name for name, _ in self.engine.categories()]
+
+
+def default_index_path(corpus: Path) -> Path:
+    """Where an index for ``corpus`` goes when none is configured: ``data/index.db``."""
+    return corpus.parent / "data" / "index.db"
