@@ -75,6 +75,17 @@ _LATIN_UNIT = r"[a-z0-9]+(?:[.\-+'][a-z0-9]+)*\+*"
 _QUERY_UNIT_RE = re.compile(rf"{text.JAPANESE_RUN}|{_LATIN_UNIT}")
 
 
+@lru_cache(maxsize=1)
+def _query_unit_pattern() -> re.Pattern[str]:
+    """Query words: multi-word English phrases of the glossary first (``go public``, ``data
+    center``: one concept each, translated as a whole), then Japanese runs, then Latin
+    words."""
+    raw = resources.files("bot").joinpath("data", "glossary.toml").read_bytes()
+    phrases = [p for p in tomllib.loads(raw.decode("utf-8"))["terms"] if " " in p]
+    alternation = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternation})\b|{_QUERY_UNIT_RE.pattern}")
+
+
 @dataclass(frozen=True)
 class DateRange:
     """Inclusive calendar range asked for by a query, with its granularity (``day``,
@@ -193,14 +204,14 @@ class EntityVocabulary:
         best = max(matches, key=lambda m: (m[1], self.entities[m[2]].stories))
         return self.entities[best[2]], best[1]
 
-    def similar(self, key: str, cutoff: float, limit: int) -> list[Entity]:
-        """Entities close to ``key`` (``fuzz.ratio`` ≥ ``cutoff``), best first, for "did you
-        mean" suggestions."""
+    def similar_scored(self, key: str, cutoff: float, limit: int) -> list[tuple[Entity, float]]:
+        """Entities close to ``key`` (``fuzz.ratio`` ≥ ``cutoff``) with their ratio, best
+        first (ties: more stories first), for "did you mean" suggestions."""
         matches = process.extract(
             key, self.keys, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff, limit=limit * 3
         )
         ranked = sorted(matches, key=lambda m: (-m[1], -self.entities[m[2]].stories))
-        return [self.entities[m[2]] for m in ranked[:limit]]
+        return [(self.entities[m[2]], float(m[1])) for m in ranked[:limit]]
 
     def katakana_name(self, word: str) -> tuple[str, str] | None:
         """The Latin name for a katakana word: from the alias table (fuzzy, ratio ≥ 85;
@@ -412,7 +423,7 @@ def plan_query(
             rest = rest.replace(recency_word, " ")
 
     units: list[_Unit] = []
-    for match in _QUERY_UNIT_RE.finditer(rest):
+    for match in _query_unit_pattern().finditer(rest):
         chunk = match.group(0)
         if text.is_japanese(chunk):
             units += _japanese_units(chunk, vocabulary, document_frequency, plan)

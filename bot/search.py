@@ -516,20 +516,28 @@ class SearchEngine:
         ]
 
     def _did_you_mean(self, plan: QueryPlan) -> list[str]:
-        """Names close to what the user typed: the whole query, and each unknown word."""
-        seen: list[str] = []
-        keys = [text.squash(plan.normalized)]
-        keys += [text.squash(label) for label in plan.unknown]
-        for key in keys:
-            if len(key) < 3:
-                continue
-            for entity in self.vocabulary.similar(key, cutoff=72, limit=3):
-                if entity.key != key and entity.name not in seen:
-                    seen.append(entity.name)
-        for _typed, corrected in plan.corrections:
-            if corrected not in seen:
-                seen.insert(0, corrected)
-        return seen[:5]
+        """Names close to what the user typed: corrections made while parsing, then
+        entities resembling any window of one to three words of the query (ratio ≥ 75),
+        best first. Names the user typed exactly are not suggested back."""
+        scored: dict[str, float] = {}
+        words = plan.normalized.split(" ")
+        typed = {text.squash(word) for word in words}
+        for size in (3, 2, 1):
+            for start in range(len(words) - size + 1):
+                key = text.squash(" ".join(words[start : start + size]))
+                if len(key) < 4:
+                    continue
+                for entity, score in self.vocabulary.similar_scored(key, cutoff=75, limit=3):
+                    if entity.key in typed or entity.key == key:
+                        continue
+                    bonus = 0.5 * size  # longer windows carry more of what was meant
+                    scored[entity.name] = max(scored.get(entity.name, 0.0), score + bonus)
+        ranked = sorted(scored, key=lambda name: -scored[name])
+        for _typed, corrected in reversed(plan.corrections):
+            if corrected in ranked:
+                ranked.remove(corrected)
+            ranked.insert(0, corrected)
+        return ranked[:5]
 
     # -- autocomplete -------------------------------------------------------------------
 

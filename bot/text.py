@@ -72,7 +72,10 @@ def is_japanese(text: str) -> bool:
 def _sudachi() -> object:
     tokenizer = getattr(_sudachi_local, "tokenizer", None)
     if tokenizer is None:
-        tokenizer = _dictionary().create(mode=SplitMode.C)
+        dictionary = _dictionary()
+        # sudachipy 0.7 renamed create() to tokenizer(); 0.6 has only create().
+        make = getattr(dictionary, "tokenizer", None) or dictionary.create
+        tokenizer = make(mode=SplitMode.C)
         _sudachi_local.tokenizer = tokenizer
     return tokenizer
 

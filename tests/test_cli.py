@@ -1,0 +1,126 @@
+"""The terminal adapter and the command line, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(
+    *arguments: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, **(env or {})}
+    environment.pop("DISCORD_TOKEN", None)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *arguments],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        cwd=REPO,
+        env=environment,
+    )
+
+
+@pytest.fixture(scope="module")
+def real_db(real_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    db = tmp_path_factory.mktemp("cli") / "index.db"
+    done = run("index", str(real_corpus), "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    return str(db)
+
+
+def test_news_latest_lists_the_newest_story_first(real_db: str) -> None:
+    done = run("news", "latest", "--db", real_db, "--json")
+    payload = json.loads(done.stdout)
+    assert payload["results"][0]["story"] == "articles/20260208/claude-cowork-saaspocalypse"
+    assert payload["results"][0]["url"] == (
+        "https://technyanai.com/articles/en/20260208/claude-cowork-saaspocalypse"
+    )
+
+
+def test_news_about_json_shape_and_locale(real_db: str) -> None:
+    done = run("news", "about", "DeepSeek", "--db", real_db, "--json", "--locale", "ja")
+    payload = json.loads(done.stdout)
+    assert payload["query"] == "DeepSeek"
+    first = payload["results"][0]
+    assert set(first) == {"story", "locale", "title", "date", "url", "score"}
+    assert "deepseek" in first["story"]
+    assert first["locale"] == "ja"
+    timeline = [r for r in payload["results"] if r["story"].startswith("aiTimeline/")]
+    assert all(r["url"] == "https://technyanai.com/history" for r in timeline)
+
+
+def test_news_about_text_shows_title_comment_and_link(real_db: str) -> None:
+    done = run("news", "about", "Moltbook", "--db", real_db)
+    assert done.returncode == 0
+    assert "Moltbook" in done.stdout
+    assert "🐾" in done.stdout
+    assert (
+        "https://technyanai.com/articles/en/20260201/moltbook-ai-agent-social-network"
+        in done.stdout
+    )
+
+
+def test_search_stdin_answers_one_json_line_per_query_in_order(real_db: str) -> None:
+    queries = ["DeepSeek", "", "Kimi K2 from Moonshot AI", "ジェミニ3"]
+    done = run("search", "--stdin", "--json", "--db", real_db, stdin="\n".join(queries) + "\n")
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["query"] for line in lines] == queries
+    assert lines[0]["results"]
+    assert lines[1]["results"] == []
+    assert lines[2]["results"] == []
+    assert "gemini" in lines[3]["results"][0]["story"]
+
+
+def test_ask_stdin_answers_or_says_null(real_db: str) -> None:
+    questions = ["How many total parameters does DeepSeek-V3 have?", "Kimi K2 from Moonshot AI"]
+    done = run("ask", "--stdin", "--json", "--db", real_db, stdin="\n".join(questions) + "\n")
+    first, second = (json.loads(line) for line in done.stdout.splitlines())
+    assert first["question"] == questions[0]
+    assert first["answer"]["story"] == "aiTimeline/202412-deepseek-v3"
+    assert "671B" in first["answer"]["text"]
+    assert set(first["answer"]) >= {"story", "locale", "text", "passage", "score"}
+    assert second["answer"] is None
+
+
+def test_nothing_found_is_said_in_technyans_voice(real_db: str) -> None:
+    done = run("news", "about", "Huawei Ascend chips", "--db", real_db, "--locale", "ja")
+    assert "にゃ" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_console_on_the_bundled_corpus(tmp_path: Path) -> None:
+    env = {"TECHNYAN_INDEX_PATH": str(tmp_path / "index.db")}
+    lines = "/news latest count:2\n/news about DeepSeek\n/locale ja\n/news about 中国\n/quit\n"
+    done = run("console", stdin=lines, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "> /news about DeepSeek" in done.stdout
+    assert "DeepSeek" in done.stdout
+    assert "locale: ja" in done.stdout
+    assert "中国" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_start_without_token_opens_the_console(tmp_path: Path) -> None:
+    env = {"TECHNYAN_INDEX_PATH": str(tmp_path / "index.db")}
+    done = run(stdin="/news help\n", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "/news about" in done.stdout
+
+
+def test_a_bad_config_is_reported_with_file_line_and_key(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[index]\npath = "x.db"\nspeed = 3\n', encoding="utf-8")
+    done = run("news", "latest", "--config", str(config))
+    assert done.returncode == 2
+    assert f"{config}:3 index.speed: unknown key" in done.stderr
+    assert "Traceback" not in done.stderr

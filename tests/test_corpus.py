@@ -1,0 +1,221 @@
+"""Reading the corpus: every layout the site used, and every kind of bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.corpus import CorpusError, discover, parse_article, parse_date, split_passages
+from bot.index import build_index
+from tests.conftest import ArticleWriter
+
+
+def _articles(root: Path) -> dict[str, object]:
+    found = {}
+    for path, location in discover(root):
+        relative = path.relative_to(root).as_posix()
+        found[relative] = parse_article(path, location, relative)
+    return found
+
+
+def test_every_layout_maps_both_languages_to_one_story(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    write_article("articles/20251118/folder-story/ja.md")
+    write_article("articles/20251118/folder-story/en.md")
+    write_article("aiTimeline/202412-milestone/ja.md", impactLevel="high")
+    write_article("aiTimeline/202412-milestone/en.md", impactLevel="high")
+    write_article("articles/20251119/suffixed-ja.md")
+    write_article("articles/20251119/suffixed-en.md")
+    write_article("articles/20251120/bare-ja.md")
+    write_article("articles/20251120/bare.md", locale=None)
+    write_article("articles/flat-ja.md")
+    write_article("articles/flat.md", locale=None)
+    articles = _articles(tmp_path / "corpus")
+    stories = {(a.story, a.locale) for a in articles.values()}  # type: ignore[attr-defined]
+    assert stories == {
+        ("articles/20251118/folder-story", "ja"),
+        ("articles/20251118/folder-story", "en"),
+        ("aiTimeline/202412-milestone", "ja"),
+        ("aiTimeline/202412-milestone", "en"),
+        ("articles/20251119/suffixed", "ja"),
+        ("articles/20251119/suffixed", "en"),
+        ("articles/20251120/bare", "ja"),
+        ("articles/20251120/bare", "en"),
+        ("articles/flat", "ja"),
+        ("articles/flat", "en"),
+    }
+
+
+def test_frontmatter_locale_wins_over_the_file_name(write_article: ArticleWriter) -> None:
+    path = write_article("articles/20251118/story/en.md", locale="ja")
+    root = path.parents[3]
+    (article,) = _articles(root).values()
+    assert article.locale == "ja"  # type: ignore[attr-defined]
+
+
+def test_files_outside_the_collections_are_not_articles(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    write_article("articles/20251118/story/en.md")
+    root = tmp_path / "corpus"
+    (root / "README.md").write_text("# About this corpus\n", encoding="utf-8")
+    (root / "TAGS.md").write_text("- OpenAI\n", encoding="utf-8")
+    (root / "articles" / "README.md").write_text("notes\n", encoding="utf-8")
+    (root / "articles" / "20251118" / "story" / "image.png").write_bytes(b"\x89PNG")
+    report = build_index(root, tmp_path / "index.db")
+    assert report.documents == 1
+    assert report.skipped == []
+
+
+def test_author_text_is_kept_exactly_where_yaml_1_1_would_convert_it(
+    write_article: ArticleWriter,
+) -> None:
+    path = write_article(
+        "articles/20251118/story/en.md",
+        title="raw:no",
+        description="raw:1.10",
+        category="raw:on",
+        tags="raw:[no, on, yes, 1.10, 0123, 1:30, Off]",
+        technyanComment="raw:0123",
+    )
+    (article,) = _articles(path.parents[3]).values()
+    assert article.title == "no"  # type: ignore[attr-defined]
+    assert article.description == "1.10"  # type: ignore[attr-defined]
+    assert article.category == "on"  # type: ignore[attr-defined]
+    assert article.tags == ("no", "on", "yes", "1.10", "0123", "1:30", "Off")  # type: ignore[attr-defined]
+    assert article.technyan_comment == "0123"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2025-11-18", dt.date(2025, 11, 18)),
+        ('"2025-11-18"', dt.date(2025, 11, 18)),
+        ("2025-11-18T09:30:00+09:00", dt.date(2025, 11, 18)),
+        ('"2025-11-18 23:30:00Z"', dt.date(2025, 11, 18)),
+        ("2025/1/5", dt.date(2025, 1, 5)),
+    ],
+)
+def test_dates_in_every_written_form(
+    write_article: ArticleWriter, value: str, expected: dt.date
+) -> None:
+    path = write_article("articles/20251118/story/en.md", date=f"raw:{value}")
+    (article,) = _articles(path.parents[3]).values()
+    assert article.date == expected  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("value", ["2025-02-30", "2025-13-01", "yesterday", "2025-11-18T25:00"])
+def test_an_impossible_date_is_an_error_naming_path_field_and_value(value: str) -> None:
+    with pytest.raises(CorpusError) as caught:
+        parse_date(value, "articles/x/en.md")
+    assert caught.value.path == "articles/x/en.md"
+    assert caught.value.field == "date"
+    assert caught.value.value == value
+    assert value in str(caught.value)
+
+
+def test_bom_and_crlf_are_tolerated(tmp_path: Path) -> None:
+    path = tmp_path / "corpus" / "articles" / "20251118" / "story" / "ja.md"
+    path.parent.mkdir(parents=True)
+    text = '---\r\ntitle: "BOM付き"\r\ndescription: "説明"\r\ndate: 2025-11-18\r\n'
+    text += 'category: "Other"\r\ntags: ["AI"]\r\nlocale: "ja"\r\n---\r\n'
+    text += "\r\n## 見出し\r\n\r\n本文。\r\n"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    (article,) = _articles(tmp_path / "corpus").values()
+    assert article.title == "BOM付き"  # type: ignore[attr-defined]
+    assert article.passages[0].heading == "見出し"  # type: ignore[attr-defined]
+    assert "\r" not in article.body  # type: ignore[attr-defined]
+
+
+def test_frontmatter_mangled_into_a_heading_is_recovered(tmp_path: Path) -> None:
+    path = tmp_path / "corpus" / "articles" / "20251118" / "mangled" / "en.md"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        "---\n"
+        '## title: "Gemini 3 arrives" description: "Google ships Gemini 3." date: 2025-11-18 '
+        'category: "Gemini" tags: ["Google", "Gemini"] locale: "en" '
+        'technyanComment: "So fast, nya!"\n\n'
+        "## What happened\n\nGoogle released Gemini 3 today.\n",
+        encoding="utf-8",
+    )
+    (article,) = _articles(tmp_path / "corpus").values()
+    assert article.title == "Gemini 3 arrives"  # type: ignore[attr-defined]
+    assert article.description == "Google ships Gemini 3."  # type: ignore[attr-defined]
+    assert article.tags == ("Google", "Gemini")  # type: ignore[attr-defined]
+    assert article.technyan_comment == "So fast, nya!"  # type: ignore[attr-defined]
+    assert "Google released Gemini 3 today." in article.body  # type: ignore[attr-defined]
+
+
+def test_a_horizontal_rule_in_the_body_swallows_nothing(write_article: ArticleWriter) -> None:
+    body = "## First\n\nBefore the rule.\n\n---\n\n## Second\n\nAfter the rule.\n\n---\n"
+    path = write_article("articles/20251118/story/en.md", body=body)
+    (article,) = _articles(path.parents[3]).values()
+    assert article.title == "Title of articles/20251118/story/en.md"  # type: ignore[attr-defined]
+    texts = " ".join(p.text for p in article.passages)  # type: ignore[attr-defined]
+    assert "Before the rule." in texts
+    assert "After the rule." in texts
+
+
+def test_passages_split_at_headings_and_sources_are_kept_as_links() -> None:
+    body = (
+        "Lead paragraph.\n\n## Features\n\n### Speed\n\nIt is fast.\n\n"
+        "```\n## not a heading\n```\n\n## ソース\n\n- [Official blog](https://example.com/blog)\n"
+        "- https://example.com/bare\n"
+    )
+    passages, sources = split_passages(body)
+    assert [p.heading for p in passages] == ["", "Features › Speed"]
+    assert "## not a heading" in passages[1].text
+    assert sources == (
+        ("Official blog", "https://example.com/blog"),
+        ("https://example.com/bare", "https://example.com/bare"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "body"),
+    [
+        ({"title": None}, "title", None),
+        ({"description": ""}, "description", None),
+        ({"date": "raw:2025-02-30"}, "date", None),
+        ({"locale": "fr"}, "locale", None),
+        ({"tags": "raw:{a: 1}"}, "tags", None),
+        ({"impactLevel": "enormous"}, "impactLevel", None),
+        ({"title": "raw:[unclosed"}, "frontmatter", None),
+    ],
+)
+def test_each_bad_file_is_one_error_and_the_rest_is_indexed(
+    tmp_path: Path,
+    write_article: ArticleWriter,
+    fields: dict[str, object],
+    field: str,
+    body: str | None,
+) -> None:
+    write_article("articles/20251118/good/en.md")
+    bad = write_article("articles/20251118/bad/en.md", **fields)
+    report = build_index(tmp_path / "corpus", tmp_path / "index.db")
+    assert report.documents == 1
+    assert len(report.skipped) == 1
+    path, reason = report.skipped[0]
+    assert path == bad.relative_to(tmp_path / "corpus").as_posix()
+    assert reason.startswith(f"{field}=")
+
+
+def test_a_file_without_frontmatter_or_not_utf8_is_reported(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    write_article("articles/20251118/good/en.md")
+    root = tmp_path / "corpus"
+    plain = root / "articles" / "20251118" / "plain" / "en.md"
+    plain.parent.mkdir(parents=True)
+    plain.write_text("# Just markdown\n", encoding="utf-8")
+    latin1 = root / "articles" / "20251118" / "latin1" / "en.md"
+    latin1.parent.mkdir(parents=True)
+    latin1.write_bytes('---\ntitle: "café"\n---\n'.encode("latin-1"))
+    report = build_index(root, tmp_path / "index.db")
+    reasons = dict(report.skipped)
+    assert report.documents == 1
+    assert reasons["articles/20251118/plain/en.md"].startswith("frontmatter=")
+    assert "not UTF-8" in reasons["articles/20251118/latin1/en.md"]

@@ -1,0 +1,335 @@
+"""Search as users type it: names, typos, katakana, width and noise, topics in both
+languages, questions, dates, nothing-found, unsafe strings; and ask."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.index import build_index
+from bot.search import SearchEngine
+from tests.conftest import frontmatter_text
+
+STORIES: dict[str, dict[str, dict[str, object]]] = {
+    "articles/20250120/deepseek-r1": {
+        "en": {
+            "title": "DeepSeek releases the R1 reasoning model",
+            "description": "China's DeepSeek publishes R1 as open weights.",
+            "date": "raw:2025-01-20",
+            "tags": ["DeepSeek", "Open Source", "Reasoning"],
+            "body": "## Cost\n\nDeepSeek said the final training run cost about $5.6 million.\n\n"
+            "## Reaction\n\nChinese AI labs gained attention worldwide.\n",
+        },
+        "ja": {
+            "title": "DeepSeekが推論モデルR1を公開",
+            "description": "中国のDeepSeekがR1をオープンウェイトで公開した。",
+            "date": "raw:2025-01-20",
+            "tags": ["DeepSeek", "Open Source", "Reasoning"],
+            "body": "## コスト\n\n最終的な学習コストは約560万ドルだったと発表した。\n\n"
+            "## 反響\n\n中国のAI企業に世界の注目が集まった。\n",
+        },
+    },
+    "articles/20251118/gemini-3": {
+        "en": {
+            "title": "Google launches Gemini 3",
+            "description": "Gemini 3 tops several leaderboards.",
+            "date": "raw:2025-11-18",
+            "category": "Gemini",
+            "tags": ["Google", "Gemini", "Gemini 3"],
+            "body": "## Launch\n\nGoogle made Gemini 3 available in the Gemini app.\n",
+        },
+        "ja": {
+            "title": "GoogleがGemini 3を発表",
+            "description": "Gemini 3が複数のリーダーボードで首位に。",
+            "date": "raw:2025-11-18",
+            "category": "Gemini",
+            "tags": ["Google", "Gemini", "Gemini 3"],
+            "body": "## 発表\n\nGoogleはGeminiアプリでGemini 3の提供を始めた。\n",
+        },
+    },
+    "articles/20251201/anthropic-ipo": {
+        "en": {
+            "title": "Anthropic prepares for an IPO",
+            "description": "Anthropic has hired lawyers to prepare a listing.",
+            "date": "raw:2025-12-01",
+            "tags": ["Anthropic", "IPO", "Investment"],
+            "body": "## Plans\n\nThe listing could come as early as 2026.\n",
+        },
+        "ja": {
+            "title": "Anthropicが上場準備を開始",
+            "description": "Anthropicが上場に向けて法律事務所を起用した。",
+            "date": "raw:2025-12-01",
+            "tags": ["Anthropic", "IPO", "Investment"],
+            "body": "## 計画\n\n上場は早ければ2026年になる可能性がある。\n",
+        },
+    },
+    "articles/20251212/gpt-5-2": {
+        "en": {
+            "title": "OpenAI releases GPT-5.2",
+            "description": "GPT-5.2 improves long-context work for professionals.",
+            "date": "raw:2025-12-11",
+            "category": "ChatGPT",
+            "tags": ["OpenAI", "ChatGPT", "GPT-5.2"],
+            "body": "## Availability\n\nGPT-5.2 reached paid ChatGPT users first.\n",
+        },
+        "ja": {
+            "title": "OpenAIがGPT-5.2をリリース",
+            "description": "GPT-5.2は専門家の長文作業を改善する。",
+            "date": "raw:2025-12-11",
+            "category": "ChatGPT",
+            "tags": ["OpenAI", "ChatGPT", "GPT-5.2"],
+            "body": "## 提供\n\nまず有料のChatGPTユーザーに提供された。\n",
+        },
+    },
+    "articles/20250202/eu-ai-act": {
+        "en": {
+            "title": "First bans of the EU AI Act apply",
+            "description": "The EU's rules on AI begin with bans on some practices.",
+            "date": "raw:2025-02-02",
+            "category": "Policy & Regulation",
+            "tags": ["EU", "Regulation"],
+            "body": "## Scope\n\nSocial scoring systems are banned across the EU.\n",
+        },
+        "ja": {
+            "title": "EU AI法の最初の禁止規定が適用開始",
+            "description": "EUのAI規制が一部の行為の禁止から始まった。",
+            "date": "raw:2025-02-02",
+            "category": "Policy & Regulation",
+            "tags": ["EU", "Regulation"],
+            "body": "## 対象\n\nソーシャルスコアリングはEU全域で禁止される。\n",
+        },
+    },
+    "articles/20251230/meta-manus": {
+        "ja": {
+            "title": "MetaがAIエージェントのManusを買収",
+            "description": "MetaはAIエージェント企業Manusの買収を発表した。",
+            "date": "raw:2025-12-30",
+            "tags": ["Meta", "Agent AI", "Acquisition"],
+            "body": "## 概要\n\nMetaはManusを買収し、エージェント機能を強化する。\n",
+        },
+    },
+    "articles/20260105/claude-code-web": {
+        "en": {
+            "title": "Claude Code comes to the web browser",
+            "description": "Anthropic lets developers run Claude Code from a browser tab.",
+            "date": "raw:2026-01-05",
+            "category": "Claude",
+            "tags": ["Anthropic", "Claude", "Claude Code"],
+            "body": "## Access\n\nClaude Code on the web is available to Pro and Max users.\n",
+        },
+    },
+    "aiTimeline/202402-sora": {
+        "en": {
+            "title": "OpenAI unveils Sora",
+            "description": "OpenAI shows Sora, a model that generates video from text.",
+            "date": "raw:2024-02-15",
+            "category": "Model Release",
+            "impactLevel": "high",
+            "tags": ["OpenAI", "Sora", "Video Generation"],
+            "relatedCompanies": ["OpenAI"],
+            "body": "## Capabilities\n\nSora can generate videos up to a minute long.\n",
+        },
+        "ja": {
+            "title": "OpenAIがSoraを発表",
+            "description": "テキストから動画を生成するモデルSoraをOpenAIが公開。",
+            "date": "raw:2024-02-15",
+            "category": "Model Release",
+            "impactLevel": "high",
+            "tags": ["OpenAI", "Sora", "Video Generation"],
+            "relatedCompanies": ["OpenAI"],
+            "body": "## 能力\n\nSoraは最長1分の動画を生成できる。\n",
+        },
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
+    root = tmp_path_factory.mktemp("search") / "corpus"
+    for story, versions in STORIES.items():
+        for locale, fields in versions.items():
+            fields = dict(fields)
+            body = str(fields.pop("body"))
+            fields.setdefault("category", "Other")
+            fields["locale"] = locale
+            path = root / story / f"{locale}.md"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(frontmatter_text(fields) + "\n" + body, encoding="utf-8")
+    db = root.parent / "index.db"
+    build_index(root, db)
+    return SearchEngine(db)
+
+
+def top(engine: SearchEngine, query: str) -> str | None:
+    hits = engine.about(query).hits
+    return hits[0].story if hits else None
+
+
+@pytest.mark.parametrize(
+    ("query", "story"),
+    [
+        # names exactly, in full width, with odd spaces and unicode hyphens
+        ("DeepSeek", "articles/20250120/deepseek-r1"),
+        ("ＤｅｅｐＳｅｅｋ", "articles/20250120/deepseek-r1"),
+        ("GPT‐5.2", "articles/20251212/gpt-5-2"),
+        ("ＧＰＴ－５．２!!!", "articles/20251212/gpt-5-2"),
+        ("  claude   code  ", "articles/20260105/claude-code-web"),
+        ("🚀 Gemini 3 🚀", "articles/20251118/gemini-3"),
+        # misspelled names
+        ("deepseak", "articles/20250120/deepseek-r1"),
+        ("antropic ipo", "articles/20251201/anthropic-ipo"),
+        ("gemnini 3", "articles/20251118/gemini-3"),
+        # katakana spellings the corpus never uses
+        ("ディープシーク", "articles/20250120/deepseek-r1"),
+        ("アンソロピック 上場", "articles/20251201/anthropic-ipo"),
+        ("ジェミニ3", "articles/20251118/gemini-3"),
+        ("メタ マナス", "articles/20251230/meta-manus"),
+        # topics in Japanese, two-character words included, and in English
+        ("中国", "articles/20250120/deepseek-r1"),
+        ("規制", "articles/20250202/eu-ai-act"),
+        ("買収", "articles/20251230/meta-manus"),
+        ("動画生成", "aiTimeline/202402-sora"),
+        ("social scoring ban", "articles/20250202/eu-ai-act"),
+        # one language's query finds a story written only in the other
+        ("Meta acquisition of Manus", "articles/20251230/meta-manus"),
+        ("Claude Codeのブラウザ版", "articles/20260105/claude-code-web"),
+        # questions: question words do not drown the content words
+        ("What did DeepSeek release in January 2025?", "articles/20250120/deepseek-r1"),
+        ("DeepSeek R1の学習コストは？", "articles/20250120/deepseek-r1"),
+        ("When will Anthropic go public?", "articles/20251201/anthropic-ipo"),
+        # dates filter or boost
+        ("news from November 2025", "articles/20251118/gemini-3"),
+        ("2024年2月のニュース", "aiTimeline/202402-sora"),
+        ("what was announced on December 11 2025", "articles/20251212/gpt-5-2"),
+        ("latest OpenAI release", "articles/20251212/gpt-5-2"),
+        ("最新のAnthropic", "articles/20260105/claude-code-web"),
+        # short names
+        ("o3", None),
+        ("EU", "articles/20250202/eu-ai-act"),
+    ],
+)
+def test_query_kinds(engine: SearchEngine, query: str, story: str | None) -> None:
+    assert top(engine, query) == story
+
+
+def test_one_result_per_story_in_the_users_locale(engine: SearchEngine) -> None:
+    hits = engine.about("OpenAI").hits
+    stories = [hit.story for hit in hits]
+    assert len(stories) == len(set(stories))
+    assert {"articles/20251212/gpt-5-2", "aiTimeline/202402-sora"} <= set(stories)
+    only_japanese = engine.about("Manus").hits[0]
+    assert only_japanese.document_for("en").locale == "ja"
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["Kimi K2 from Moonshot AI", "Huawei Ascend chips", "トヨタの自動運転", "ソニーの作曲AI"],
+)
+def test_nothing_in_the_corpus_gives_no_confident_result(engine: SearchEngine, query: str) -> None:
+    assert engine.about(query).hits == []
+
+
+def test_a_near_miss_offers_did_you_mean(engine: SearchEngine) -> None:
+    outcome = engine.about("Gemini 7 Ultra")
+    assert outcome.hits == []
+    assert "Gemini 3" in outcome.suggestions
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "GPT-4o",
+        "C++",
+        '"Claude',
+        "-OpenAI",
+        "o3-mini",
+        "AND",
+        "OR NOT",
+        "title:x",
+        "<@123>",
+        "",
+        "   ",
+        "(Gemini",
+        "Claude's",
+        "100%",
+        "https://x",
+        "NEAR(a b)",
+        "*",
+        "a" * 10_000,
+        "\x00\x1f",
+    ],
+)
+def test_any_user_text_is_safe(engine: SearchEngine, query: str) -> None:
+    outcome = engine.about(query)
+    assert isinstance(outcome.hits, list)
+    engine.suggest(query)
+
+
+def test_short_words_find_what_contains_them(real_index: Path) -> None:
+    engine = SearchEngine(real_index)
+    for word in ("中国", "規制", "AI", "o3", "EU"):
+        hits = engine.about(word).hits
+        assert hits, word
+        for hit in hits[:3]:
+            texts = [
+                d.title + d.description + " ".join(t for _, t in engine.passages(d.id))
+                for d in hit.documents.values()
+            ]
+            assert any(word.casefold() in t.casefold() for t in texts), (word, hit.story)
+
+
+def test_real_corpus_answers(real_index: Path) -> None:
+    engine = SearchEngine(real_index)
+    assert engine.latest(1)[0].story == "articles/20260208/claude-cowork-saaspocalypse"
+    assert "deepseek" in engine.about("DeepSeek").hits[0].story
+    china = engine.about("中国").hits
+    assert len(china) >= 3
+    assert all(
+        any("中国" in d.title + d.description for d in hit.documents.values()) for hit in china[:3]
+    )
+
+
+def test_autocomplete_matches_names_and_titles_in_both_languages(engine: SearchEngine) -> None:
+    names = [s.name for s in engine.suggest("gem")]
+    assert "Gemini 3" in names
+    titles = [s.name for s in engine.suggest("上場")]
+    assert "Anthropicが上場準備を開始" in titles
+    fuzzy = [s.name for s in engine.suggest("deepsek")]
+    assert any("DeepSeek" in name for name in fuzzy)
+    assert len(engine.suggest("")) <= 25
+
+
+@pytest.mark.parametrize(
+    ("question", "locale", "story", "expected"),
+    [
+        (
+            "How much did DeepSeek's final training run cost?",
+            "en",
+            "articles/20250120/deepseek-r1",
+            "$5.6 million",
+        ),
+        ("DeepSeek R1の学習コストは？", "ja", "articles/20250120/deepseek-r1", "560万ドル"),
+        ("How long can Sora videos be?", "en", "aiTimeline/202402-sora", "a minute"),
+        ("Who can use Claude Code on the web?", "en", "articles/20260105/claude-code-web", "Max"),
+    ],
+)
+def test_ask_quotes_the_sentence_that_answers(
+    engine: SearchEngine, question: str, locale: str, story: str, expected: str
+) -> None:
+    from bot.answer import answer_question
+
+    answer = answer_question(engine, question, locale)
+    assert answer is not None
+    assert answer.hit.story == story
+    assert expected in answer.text
+    assert answer.text.replace(" ", "") in answer.passage.replace("**", "").replace(" ", "")
+
+
+@pytest.mark.parametrize(
+    "question", ["What is the capital of France?", "Kimi K2の価格は？", "", "?"]
+)
+def test_ask_says_nothing_when_no_passage_answers(engine: SearchEngine, question: str) -> None:
+    from bot.answer import answer_question
+
+    assert answer_question(engine, question, "en") is None
