@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 # Bump when bot.text.analyze or the FTS column layout changes: a contentless FTS5 table can
 # only delete a row given the exact terms it was indexed with, so a changed analyzer means a
 # full rebuild.
-ANALYZER_VERSION = "3"
+ANALYZER_VERSION = "4"
 FTS_COLUMNS = ("title", "description", "tags", "body")
 # Workers for parsing and analysis; processes only pay off on large change sets.
 PARALLEL_THRESHOLD = 400
@@ -68,6 +68,7 @@ _CAPITALIZED_RUN_RE = re.compile(
 _INNER_CAPITAL_RE = re.compile(
     r"^[A-Za-z]*[a-z][A-Z][A-Za-z0-9\-]*$|^[A-Za-z]+-[A-Za-z0-9.\-]*\d[A-Za-z0-9.\-]*$"
 )
+_LIST_NUMBER_RE = re.compile(r"^\d+[.)]\s+")
 _STOP_NAME_WORDS = frozenset(
     "the a an and or of in on for to with by from at as is are was be this that its it "
     "how what why when who new".split()
@@ -125,7 +126,7 @@ def _names_in(article: Article) -> tuple[str, ...]:
         source = unicodedata.normalize("NFKC", source).replace("*", "")
         if article.locale == "ja":
             for match in _LATIN_NAME_RE.finditer(source):
-                words = match.group(0).strip(" .-").split(" ")
+                words = _LIST_NUMBER_RE.sub("", match.group(0)).strip(" .-").split(" ")
                 while words and words[-1].casefold() in _STOP_NAME_WORDS:
                     words.pop()
                 name = " ".join(words)

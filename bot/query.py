@@ -73,6 +73,7 @@ _MONTHS["sept"] = 9
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _LATIN_UNIT = r"[a-z0-9]+(?:[.\-+'][a-z0-9]+)*\+*"
 _QUERY_UNIT_RE = re.compile(rf"{text.JAPANESE_RUN}|{_LATIN_UNIT}")
+_VERSION_RE = re.compile(r"^v?\d+(?:\.\d+)*$")
 
 
 @lru_cache(maxsize=1)
@@ -113,13 +114,16 @@ class Alternative:
     how: str = "exact"
     trust: float = 1.0
     near: bool = False
+    near_distance: int = 0
 
     def fts(self) -> str:
         """The alternative as an FTS5 expression: a phrase in double quotes (inner quotes
-        doubled), or with ``near`` each term quoted inside ``NEAR(…, 10)``."""
+        doubled), or with ``near`` each term quoted inside ``NEAR(…, N)`` where N is
+        ``near_distance`` or else twice the number of terms (at least 3)."""
         if self.near:
             quoted = " ".join('"' + t.replace('"', '""') + '"' for t in self.terms)
-            return f"NEAR({quoted}, 10)"
+            distance = self.near_distance or max(3, 2 * len(self.terms))
+            return f"NEAR({quoted}, {distance})"
         return '"' + " ".join(self.terms).replace('"', '""') + '"'
 
 
@@ -468,6 +472,21 @@ def plan_query(
                 plan.corrections.append((surface, entity.name))
             concepts.append(concept)
             index += length
+            continue
+        following = resolved[index + 1] if index + 1 < run_end else None
+        if (
+            following is not None
+            and unit.surface.isalpha()
+            and _VERSION_RE.match(following.surface)
+            and document_frequency(unit.terms) > 0
+        ):
+            # "llama 5", "claude 4.6": a name and its version are one concept, found as
+            # the adjacent phrase or, with a little less trust, close together.
+            terms = (*unit.terms, *following.terms)
+            concept = Concept(f"{unit.surface} {following.surface}", [Alternative(terms)])
+            concept.add(Alternative(terms, "near", 0.9, near=True, near_distance=1))
+            concepts.append(concept)
+            index += 2
             continue
         concept = Concept(unit.surface, [Alternative(unit.terms)])
         if unit.katakana and document_frequency(unit.katakana) > 0:

@@ -391,16 +391,15 @@ class SearchEngine:
         return hits[:limit]
 
     def _candidates(self, plan: QueryPlan) -> dict[int, float]:
-        """Candidate document ids with their bm25 strength (positive, larger is better)."""
-        alternatives = {a.fts() for c in plan.concepts for a in c.alternatives}
-        common = {
-            a.fts()
-            for c in plan.concepts
-            for a in c.alternatives
-            if self.document_frequency(a.terms) > 0.5 * self.document_count
+        """Candidate document ids with their bm25 strength (positive, larger is better).
+        Alternatives found in more than half of the documents are left out of retrieval
+        (bm25 would score most of the index) unless nothing else is found."""
+        frequencies = {
+            a.fts(): self.document_frequency(a.terms) for c in plan.concepts for a in c.alternatives
         }
-        if alternatives - common:
-            alternatives -= common
+        common = {fts for fts, df in frequencies.items() if df > 0.5 * self.document_count}
+        selective = {fts for fts, df in frequencies.items() if df > 0 and fts not in common}
+        alternatives = selective or set(frequencies)
         expression = " OR ".join(sorted(alternatives))
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
         with self._lock:

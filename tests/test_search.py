@@ -333,3 +333,26 @@ def test_ask_says_nothing_when_no_passage_answers(engine: SearchEngine, question
     from bot.answer import answer_question
 
     assert answer_question(engine, question, "en") is None
+
+
+@pytest.mark.parametrize(
+    ("query", "expected_story_part"),
+    [
+        # a misspelling of a name that most documents contain still finds them
+        ("opeani", "openai"),
+        # katakana for a name with a common word in it
+        ("クロード コード", "claude-code"),
+        # a name with a version one word apart in the text
+        ("claude 4.6", "claude-opus-4-6"),
+    ],
+)
+def test_real_corpus_fixed_failures(real_index: Path, query: str, expected_story_part: str) -> None:
+    hits = SearchEngine(real_index).about(query).hits
+    assert hits
+    assert any(expected_story_part in hit.story for hit in hits[:3]), [h.story for h in hits[:3]]
+
+
+def test_a_version_the_corpus_lacks_is_not_answered_by_another_version(real_index: Path) -> None:
+    outcome = SearchEngine(real_index).about("Llama 5")
+    assert outcome.hits == []
+    assert "LLaMA 3" in outcome.suggestions
