@@ -10,14 +10,17 @@ corpus writes nothing at all.
 Tables (created with sqlite-utils; the FTS5 table with SQL because sqlite-utils only makes
 external-content tables and this one is contentless to keep the file small):
 
-* ``documents`` — one row per article file (a story in one locale), display fields.
+* ``documents`` — one row per article file (a story in one locale): display fields, and
+  the analyzed title and headline (description + tags) for ranking without FTS lookups.
 * ``passages`` — each document's body split at headings, for answers.
-* ``entities`` — names for fuzzy matching and autocomplete (tags, companies, categories,
-  names found in the text), with the number of stories that mention them.
+* ``entity_mentions`` — names each document mentions (tags, companies, category, names
+  found in the text).
 * ``files`` — size and mtime of each corpus file, with its document or its error.
 * ``docs_fts`` — contentless FTS5 over analyzed text (``bot.text.analyze``), columns
   title, description, tags, body; ``docs_vocab`` — its fts5vocab ``row`` table.
 * ``meta`` — analyzer version, corpus root, build time.
+* derived from all of the above at the end of every build (``_rebuild_derived``):
+  ``stories``, ``story_categories``, ``entities``, ``term_stats``, ``katakana_terms``.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ log = logging.getLogger(__name__)
 # Bump when bot.text.analyze or the FTS column layout changes: a contentless FTS5 table can
 # only delete a row given the exact terms it was indexed with, so a changed analyzer means a
 # full rebuild.
-ANALYZER_VERSION = "4"
+ANALYZER_VERSION = "5"
 FTS_COLUMNS = ("title", "description", "tags", "body")
 # Workers for parsing and analysis; processes only pay off on large change sets.
 PARALLEL_THRESHOLD = 400
@@ -160,12 +163,13 @@ def prepare_document(path: Path, root: Path) -> PreparedDocument:
         raise ValueError(f"{relative} is not an article location")
     article = parse_article(path, location, relative)
     body = "\n".join(f"{p.heading}\n{p.text}" for p in article.passages)
-    tags = " ".join((*article.tags, article.category, *article.related_companies))
-    fts = (
-        text.analyze_to_text(article.title),
-        text.analyze_to_text(article.description),
-        text.analyze_to_text(tags),
-        text.analyze_to_text(body),
+    fts = _fts_columns(
+        article.title,
+        article.description,
+        article.tags,
+        article.category,
+        article.related_companies,
+        body,
     )
     return PreparedDocument(article=article, fts=fts, names=_names_in(article))
 
@@ -199,7 +203,9 @@ def _create_schema(db: sqlite_utils.Database) -> None:
             "impact_level": str,
             "related_companies": str,
             "sources": str,
-            "names": str,
+            "title_terms": str,
+            "headline_terms": str,
+            "title_key": str,
         },
         pk="id",
         not_null={"path", "story", "locale", "title", "date"},
@@ -208,19 +214,15 @@ def _create_schema(db: sqlite_utils.Database) -> None:
     db.table("documents").create_index(["story"])
     db.table("documents").create_index(["date"])
     db.table("passages").create(
-        {"id": int, "document_id": int, "position": int, "heading": str, "text": str},
-        pk="id",
-        foreign_keys=[("document_id", "documents", "id")],
+        {"document_id": int, "position": int, "heading": str, "text": str},
+        pk=("document_id", "position"),
     )
-    db.table("passages").create_index(["document_id"])
     db.table("files").create(
         {"path": str, "size": int, "mtime_ns": int, "document_id": int, "error": str},
         pk="path",
     )
-    db.table("entities").create(
-        {"name": str, "key": str, "kind": str, "stories": int, "mentions": int},
-        pk="key",
-    )
+    db.table("entity_mentions").create({"document_id": int, "key": str, "name": str, "kind": str})
+    db.table("entity_mentions").create_index(["document_id"])
     db.table("meta").create({"key": str, "value": str}, pk="key")
     columns = ", ".join(FTS_COLUMNS)
     db.execute(
@@ -230,36 +232,94 @@ def _create_schema(db: sqlite_utils.Database) -> None:
     db.execute("CREATE VIRTUAL TABLE docs_vocab USING fts5vocab(docs_fts, row)")
 
 
-def _insert_document(db: sqlite_utils.Database, prepared: PreparedDocument) -> int:
-    article = prepared.article
-    row = {
-        "path": article.path,
-        "story": article.story,
-        "collection": article.collection,
-        "slug": article.slug,
-        "folder_date": article.folder_date,
-        "locale": article.locale,
-        "title": article.title,
-        "description": article.description,
-        "date": article.date.isoformat(),
-        "category": article.category,
-        "tags": json.dumps(article.tags, ensure_ascii=False),
-        "technyan_comment": article.technyan_comment,
-        "impact_level": article.impact_level,
-        "related_companies": json.dumps(article.related_companies, ensure_ascii=False),
-        "sources": json.dumps(article.sources, ensure_ascii=False),
-        "names": json.dumps(prepared.names, ensure_ascii=False),
-    }
-    document_id = int(db.table("documents").insert(row).last_pk or 0)
-    db.table("passages").insert_all(
-        {"document_id": document_id, "position": i, "heading": p.heading, "text": p.text}
-        for i, p in enumerate(article.passages)
+_DERIVED_TABLES = ("stories", "story_categories", "entities", "term_stats", "katakana_terms")
+
+
+def _fts_columns(
+    title: str,
+    description: str,
+    tags: Sequence[str],
+    category: str,
+    companies: Sequence[str],
+    body: str,
+) -> tuple[str, str, str, str]:
+    """The four FTS5 columns of a document as analyzed text."""
+    return (
+        text.analyze_to_text(title),
+        text.analyze_to_text(description),
+        text.analyze_to_text(" ".join((*tags, category, *companies))),
+        text.analyze_to_text(body),
     )
-    db.execute(
+
+
+def _insert_documents(db: sqlite_utils.Database, batch: list[tuple[int, PreparedDocument]]) -> None:
+    """Insert prepared documents with the given ids: rows, passages, FTS rows, names."""
+    documents: list[dict[str, object]] = []
+    passages: list[dict[str, object]] = []
+    mentions: list[tuple[int, str, str, str]] = []
+    fts_rows: list[tuple[object, ...]] = []
+    for document_id, prepared in batch:
+        article = prepared.article
+        documents.append(
+            {
+                "id": document_id,
+                "path": article.path,
+                "story": article.story,
+                "collection": article.collection,
+                "slug": article.slug,
+                "folder_date": article.folder_date,
+                "locale": article.locale,
+                "title": article.title,
+                "description": article.description,
+                "date": article.date.isoformat(),
+                "category": article.category,
+                "tags": json.dumps(article.tags, ensure_ascii=False),
+                "technyan_comment": article.technyan_comment,
+                "impact_level": article.impact_level,
+                "related_companies": json.dumps(article.related_companies, ensure_ascii=False),
+                "sources": json.dumps(article.sources, ensure_ascii=False),
+                "title_terms": prepared.fts[0],
+                "headline_terms": f"{prepared.fts[1]} {prepared.fts[2]}",
+                "title_key": text.normalize(article.title),
+            }
+        )
+        passages.extend(
+            {"document_id": document_id, "position": i, "heading": p.heading, "text": p.text}
+            for i, p in enumerate(article.passages)
+        )
+        labelled = [(t, "tag") for t in article.tags]
+        labelled += [(c, "company") for c in article.related_companies]
+        labelled += [(article.category, "category")] if article.category else []
+        labelled += [(n, "name") for n in prepared.names]
+        seen: set[tuple[str, str]] = set()
+        for name, kind in labelled:
+            key = _squash_cached(name)
+            if len(key) < 2 or key.isdigit() or (key, name) in seen:
+                continue
+            seen.add((key, name))
+            mentions.append((document_id, key, name.strip(), kind))
+        fts_rows.append((document_id, *prepared.fts))
+    db.table("documents").insert_all(documents, batch_size=500)
+    db.table("passages").insert_all(passages, batch_size=2000)
+    db.conn.executemany(
+        "INSERT INTO entity_mentions(document_id, key, name, kind) VALUES (?, ?, ?, ?)", mentions
+    )
+    db.conn.executemany(
         "INSERT INTO docs_fts(rowid, title, description, tags, body) VALUES (?, ?, ?, ?, ?)",
-        [document_id, *prepared.fts],
+        fts_rows,
     )
-    return document_id
+
+
+_SQUASHED: dict[str, str] = {}
+
+
+def _squash_cached(name: str) -> str:
+    key = _SQUASHED.get(name)
+    if key is None:
+        key = text.squash(name)
+        if len(_SQUASHED) < 500_000:
+            _SQUASHED[name] = key
+    return key
 
 
 def _delete_document(db: sqlite_utils.Database, document_id: int) -> None:
@@ -277,57 +337,106 @@ def _delete_document(db: sqlite_utils.Database, document_id: int) -> None:
         [document_id],
     ).fetchall()
     body = "\n".join(f"{heading}\n{passage}" for heading, passage in passages)
-    tags = " ".join((*json.loads(tags_json), category, *json.loads(companies_json)))
-    fts = (
-        text.analyze_to_text(title),
-        text.analyze_to_text(description),
-        text.analyze_to_text(tags),
-        text.analyze_to_text(body),
+    fts = _fts_columns(
+        title, description, json.loads(tags_json), category, json.loads(companies_json), body
     )
     db.execute(
         "INSERT INTO docs_fts(docs_fts, rowid, title, description, tags, body) "
         "VALUES ('delete', ?, ?, ?, ?, ?)",
         [document_id, *fts],
     )
-    db.execute("DELETE FROM passages WHERE document_id = ?", [document_id])
+    for table in ("passages", "entity_mentions"):
+        db.execute(f"DELETE FROM {table} WHERE document_id = ?", [document_id])
     db.execute("DELETE FROM documents WHERE id = ?", [document_id])
 
 
-def _rebuild_entities(db: sqlite_utils.Database) -> None:
-    """Recompute the entity vocabulary from the documents: tags, related companies and
-    categories (kind ``tag``/``company``/``category``) and names found in text (``name``).
-    A name's display form is its most frequent spelling; ``key`` is ``text.squash``."""
-    spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    stories: dict[str, set[str]] = defaultdict(set)
-    kinds: dict[str, str] = {}
-    rank = {"company": 0, "tag": 1, "category": 2, "name": 3}
-    rows = db.execute(
-        "SELECT story, tags, related_companies, category, names FROM documents"
-    ).fetchall()
-    for story, tags_json, companies_json, category, names_json in rows:
-        labelled: list[tuple[str, str]] = [(t, "tag") for t in json.loads(tags_json)]
-        labelled += [(c, "company") for c in json.loads(companies_json)]
-        labelled += [(category, "category")] if category else []
-        labelled += [(n, "name") for n in json.loads(names_json)]
-        for name, kind in labelled:
-            key = text.squash(name)
-            if len(key) < 2 or key.isdigit():
-                continue
-            spellings[key][name.strip()] += 1
-            stories[key].add(story)
-            if key not in kinds or rank[kind] < rank[kinds[key]]:
-                kinds[key] = kind
-    db.execute("DELETE FROM entities")
-    db.table("entities").insert_all(
-        {
-            "name": spellings[key].most_common(1)[0][0],
-            "key": key,
-            "kind": kinds[key],
-            "stories": len(stories[key]),
-            "mentions": sum(spellings[key].values()),
-        }
-        for key in spellings
+def _rebuild_derived(db: sqlite_utils.Database) -> None:
+    """Recompute the tables derived from all documents, in SQL where it scales:
+
+    * ``stories`` — one row per story: newest date, impact, collection, locales;
+    * ``story_categories`` — (normalized category, newest date, story) for ``latest``;
+    * ``entities`` — tags, companies, categories (kind ``tag``/``company``/``category``) and
+      names found in the text (``name``), with the number of stories mentioning them, the
+      most frequent spelling as ``name``, ``key`` (``text.squash``), ``normalized`` (for
+      autocomplete) and ``skeleton`` (``text.consonant_skeleton``, for katakana);
+    * ``term_stats`` — document frequency of every indexed term;
+    * ``katakana_terms`` — katakana terms by consonant skeleton, for English → katakana.
+    """
+    for table in _DERIVED_TABLES:
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+    db.execute(
+        "CREATE TABLE stories AS SELECT story, collection, max(date) AS newest, "
+        "max(CASE impact_level WHEN 'critical' THEN 3 WHEN 'high' THEN 2 "
+        "WHEN 'medium' THEN 1 WHEN 'low' THEN 0 ELSE 1 END) AS impact, "
+        "group_concat(locale) AS locales FROM documents GROUP BY story"
     )
+    db.execute("CREATE UNIQUE INDEX stories_story ON stories(story)")
+    db.execute("CREATE INDEX stories_newest ON stories(newest, story)")
+    db.execute(
+        "CREATE TABLE story_categories AS SELECT DISTINCT lower(d.category) AS category, "
+        "s.newest AS newest, s.story AS story FROM documents d JOIN stories s USING (story)"
+    )
+    db.execute("CREATE INDEX story_categories_newest ON story_categories(category, newest)")
+
+    rank = {"company": 0, "tag": 1, "category": 2, "name": 3}
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    kinds: dict[str, str] = {}
+    for key, name, kind, count in db.execute(
+        "SELECT key, name, kind, count(*) FROM entity_mentions GROUP BY key, name, kind"
+    ).fetchall():
+        spellings[key][name] += count
+        if key not in kinds or rank[kind] < rank[kinds[key]]:
+            kinds[key] = kind
+    story_counts = dict(
+        db.execute(
+            "SELECT m.key, count(DISTINCT d.story) FROM entity_mentions m "
+            "JOIN documents d ON d.id = m.document_id GROUP BY m.key"
+        ).fetchall()
+    )
+    db.table("entities").create(
+        {
+            "key": str,
+            "name": str,
+            "kind": str,
+            "stories": int,
+            "mentions": int,
+            "normalized": str,
+            "skeleton": str,
+        },
+        pk="key",
+    )
+    rows = []
+    for key, counter in spellings.items():
+        name = counter.most_common(1)[0][0]
+        skeleton = text.consonant_skeleton(key) if key.isalpha() and len(key) >= 3 else ""
+        rows.append(
+            {
+                "key": key,
+                "name": name,
+                "kind": kinds[key],
+                "stories": story_counts.get(key, 0),
+                "mentions": sum(counter.values()),
+                "normalized": text.normalize(name),
+                "skeleton": skeleton,
+            }
+        )
+    db.table("entities").insert_all(rows, batch_size=1000)
+    db.execute("CREATE INDEX entities_stories ON entities(stories)")
+
+    db.execute("CREATE TABLE term_stats (term TEXT PRIMARY KEY, documents INTEGER) WITHOUT ROWID")
+    db.execute("INSERT INTO term_stats SELECT term, doc FROM docs_vocab")
+    db.execute(
+        "CREATE TABLE katakana_terms (skeleton TEXT, term TEXT, documents INTEGER, "
+        "PRIMARY KEY (skeleton, term)) WITHOUT ROWID"
+    )
+    katakana = [
+        (text.consonant_skeleton(text.romanize_katakana(term)), term, documents)
+        for term, documents in db.execute(
+            "SELECT term, documents FROM term_stats WHERE term >= 'ァ' AND term < 'ー'"
+        ).fetchall()
+        if text.is_katakana_word(term) and len(term) >= 2
+    ]
+    db.conn.executemany("INSERT OR IGNORE INTO katakana_terms VALUES (?, ?, ?)", katakana)
 
 
 def _report_from_db(db: sqlite_utils.Database, report: IndexReport) -> IndexReport:
@@ -462,6 +571,9 @@ def build_index(
                     _delete_document(db, removed_id)
                     report.removed += 1
                 db.execute("DELETE FROM files WHERE path = ?", [relative])
+            next_id = int(db.execute("SELECT coalesce(max(id), 0) FROM documents").fetchone()[0])
+            batch: list[tuple[int, PreparedDocument]] = []
+            file_rows = []
             for relative, outcome in zip(to_parse, prepared, strict=True):
                 _, size, mtime_ns = current[relative]
                 old = known.get(relative)
@@ -473,22 +585,26 @@ def build_index(
                     error = f"{outcome.field}={outcome.value!r}: {outcome.reason}"
                     log.warning("skipped %s", outcome)
                 else:
-                    document_id = _insert_document(db, outcome)
+                    next_id += 1
+                    document_id = next_id
+                    batch.append((document_id, outcome))
                     if old is not None and old[2] is not None:
                         report.updated += 1
                     else:
                         report.added += 1
-                db.table("files").upsert(
+                file_rows.append(
                     {
                         "path": relative,
                         "size": size,
                         "mtime_ns": mtime_ns,
                         "document_id": document_id,
                         "error": error,
-                    },
-                    pk="path",
+                    }
                 )
-            _rebuild_entities(db)
+            for start in range(0, len(batch), 1000):
+                _insert_documents(db, batch[start : start + 1000])
+            db.table("files").insert_all(file_rows, pk="path", replace=True, batch_size=1000)
+            _rebuild_derived(db)
             db.table("meta").upsert_all(
                 [
                     {"key": "analyzer_version", "value": ANALYZER_VERSION},

@@ -16,6 +16,7 @@ import calendar
 import datetime as dt
 import re
 import tomllib
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -162,13 +163,15 @@ class QueryPlan:
 
 @dataclass(frozen=True)
 class Entity:
-    """A name known to the index: display ``name``, squashed ``key``, ``kind`` and the
-    number of stories that mention it."""
+    """A name known to the index: display ``name``, squashed ``key``, ``kind``, the number
+    of stories that mention it, and its consonant ``skeleton`` (``""`` when the key is not
+    alphabetic or shorter than three letters)."""
 
     name: str
     key: str
     kind: str
     stories: int
+    skeleton: str = ""
 
 
 class EntityVocabulary:
@@ -182,13 +185,14 @@ class EntityVocabulary:
     def __init__(self, entities: Sequence[Entity]) -> None:
         self.entities = list(entities)
         self.by_key = {entity.key: entity for entity in self.entities}
-        self.keys = [entity.key for entity in self.entities]
+        # Keys grouped by length: fuzz.ratio ≥ 70 needs lengths within a factor of about
+        # 1.9, so a lookup only compares keys of plausible length.
+        self._by_length: dict[int, list[Entity]] = defaultdict(list)
         self.skeletons: dict[str, list[Entity]] = {}
         for entity in self.entities:
-            if entity.key.isalpha() and len(entity.key) >= 3:
-                skeleton = text.consonant_skeleton(entity.key)
-                if len(skeleton) >= 2:
-                    self.skeletons.setdefault(skeleton, []).append(entity)
+            self._by_length[len(entity.key)].append(entity)
+            if len(entity.skeleton) >= 2:
+                self.skeletons.setdefault(entity.skeleton, []).append(entity)
         self.skeleton_keys = list(self.skeletons)
         self.aliases = _katakana_aliases()
         self.alias_keys = list(self.aliases)
@@ -197,25 +201,39 @@ class EntityVocabulary:
         """The entity whose squashed key is ``key``, if any."""
         return self.by_key.get(key)
 
+    def _near_length(self, key: str, cutoff: float) -> list[Entity]:
+        # ratio = 2·matches / (len(a) + len(b)) ≤ 2·min / (len(a) + len(b)).
+        size = len(key)
+        low = max(1, int(size * cutoff / (200 - cutoff)))
+        high = int(size * (200 - cutoff) / cutoff) + 1
+        found: list[Entity] = []
+        for length in range(low, high + 1):
+            found.extend(self._by_length.get(length, ()))
+        return found
+
+    def _extract(self, key: str, cutoff: float, limit: int) -> list[tuple[Entity, float]]:
+        candidates = self._near_length(key, cutoff)
+        matches = process.extract(
+            key,
+            [entity.key for entity in candidates],
+            scorer=fuzz.ratio,
+            processor=None,
+            score_cutoff=cutoff,
+            limit=limit,
+        )
+        ranked = sorted(matches, key=lambda m: (-m[1], -candidates[m[2]].stories))
+        return [(candidates[m[2]], float(m[1])) for m in ranked]
+
     def fuzzy(self, key: str, cutoff: float) -> tuple[Entity, float] | None:
         """Best entity by ``fuzz.ratio`` on squashed keys at or above ``cutoff`` (0–100);
         ties go to the entity mentioned by more stories."""
-        matches = process.extract(
-            key, self.keys, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff, limit=5
-        )
-        if not matches:
-            return None
-        best = max(matches, key=lambda m: (m[1], self.entities[m[2]].stories))
-        return self.entities[best[2]], best[1]
+        matches = self._extract(key, cutoff, limit=5)
+        return matches[0] if matches else None
 
     def similar_scored(self, key: str, cutoff: float, limit: int) -> list[tuple[Entity, float]]:
         """Entities close to ``key`` (``fuzz.ratio`` ≥ ``cutoff``) with their ratio, best
         first (ties: more stories first), for "did you mean" suggestions."""
-        matches = process.extract(
-            key, self.keys, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff, limit=limit * 3
-        )
-        ranked = sorted(matches, key=lambda m: (-m[1], -self.entities[m[2]].stories))
-        return [(self.entities[m[2]], float(m[1])) for m in ranked[:limit]]
+        return self._extract(key, cutoff, limit=limit * 3)[:limit]
 
     def katakana_name(self, word: str) -> tuple[str, str] | None:
         """The Latin name for a katakana word: from the alias table (fuzzy, ratio ≥ 85;

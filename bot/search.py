@@ -2,9 +2,10 @@
 
 Ranking, for a query turned into concepts by ``bot.query.plan_query``:
 
-1. Candidate documents: one FTS5 ``MATCH`` of all concept alternatives ORed, ranked by
-   ``bm25`` (weights title 10, description 5, tags 3, body 1); documents in the query's date
-   range join the candidates.
+1. Candidate documents: one FTS5 ``MATCH`` of the alternatives of the rarest concepts
+   ORed (concepts are taken rarest first until their postings exceed a budget, so a common
+   word never makes bm25 score most of the index), restricted to the query's date range,
+   ranked by ``bm25`` (weights title 10, description 5, tags 3, body 1), best 100.
 2. Per story (both language versions together), *coverage*: the share of the query's
    concepts it contains, each concept weighted by its idf; a concept found only through a
    corrected or translated spelling counts with that alternative's trust. *Focus* is the
@@ -19,6 +20,7 @@ Ranking, for a query turned into concepts by ``bot.query.plan_query``:
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import datetime as dt
 import json
@@ -33,12 +35,26 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from bot import text
-from bot.query import Concept, Entity, EntityVocabulary, QueryPlan, plan_query
+from bot.query import (
+    Alternative,
+    Concept,
+    DateRange,
+    Entity,
+    EntityVocabulary,
+    QueryPlan,
+    plan_query,
+)
 
 __all__ = ["Document", "IndexMissingError", "SearchEngine", "SearchOutcome", "Suggestion"]
 
 BM25_WEIGHTS = (10.0, 5.0, 3.0, 1.0)
-CANDIDATE_LIMIT = 300
+CANDIDATE_LIMIT = 100
+# Postings (documents per alternative) retrieval may touch before it stops adding concepts.
+RETRIEVAL_POSTINGS = 4000
+# Above this many documents for its rarest term, a phrase's frequency is estimated by that
+# term's instead of counted (the count would read long posting lists).
+PHRASE_COUNT_LIMIT = 3000
+SUGGEST_FUZZY_POOL = 5000
 # A story is a confident result when it holds at least this share of the query's concept
 # weight; below WEAK_COVERAGE it is not shown at all.
 CONFIDENT_COVERAGE = 0.62
@@ -155,26 +171,31 @@ class SearchEngine:
                 self._db.execute("SELECT count(*) FROM documents").fetchone()[0]
             )
             entity_rows = self._db.execute(
-                "SELECT name, key, kind, stories FROM entities ORDER BY stories DESC, key"
-            ).fetchall()
-            title_rows = self._db.execute(
-                "SELECT title, story, date FROM documents ORDER BY date DESC, story DESC"
+                "SELECT name, key, kind, stories, skeleton, normalized FROM entities "
+                "ORDER BY stories DESC, key"
             ).fetchall()
         except sqlite3.Error as error:
             raise IndexMissingError(f"not a technyan-bot index: {self.db_path} ({error})") from None
         self.vocabulary = EntityVocabulary(
-            [Entity(name, key, kind, stories) for name, key, kind, stories in entity_rows]
+            [
+                Entity(n, k, kind, stories, skeleton)
+                for n, k, kind, stories, skeleton, _ in entity_rows
+            ]
         )
-        self._titles = [(title, story) for title, story, _ in title_rows]
-        self._title_keys = [text.normalize(title) for title, _ in self._titles]
-        self._suggest_names = [e.name for e in self.vocabulary.entities if e.kind != "name"]
-        self._suggest_names += [
-            e.name for e in self.vocabulary.entities if e.kind == "name" and e.stories >= 2
+        # Autocomplete: names sorted by normalized form (prefix search by bisection), and
+        # the most mentioned ones as the pool for fuzzy matching.
+        suggestable = [
+            (normalized, name)
+            for name, _key, kind, stories, _skeleton, normalized in entity_rows
+            if kind != "name" or stories >= 2
         ]
-        self._suggest_keys = [text.normalize(name) for name in self._suggest_names]
+        self._name_index = sorted(suggestable)
+        self._name_keys = [normalized for normalized, _ in self._name_index]
+        self._fuzzy_pool = [name for _, name in suggestable[:SUGGEST_FUZZY_POOL]]
+        self._fuzzy_keys = [normalized for normalized, _ in suggestable[:SUGGEST_FUZZY_POOL]]
         self._df_cache: dict[tuple[str, ...], int] = {}
         self._japanese_vocabulary: list[str] | None = None
-        self._katakana_skeletons: dict[str, list[str]] | None = None
+        self._categories: list[tuple[str, int]] | None = None
 
     def close(self) -> None:
         """Close the database connection."""
@@ -184,29 +205,54 @@ class SearchEngine:
     # -- statistics ---------------------------------------------------------------------
 
     def document_frequency(self, terms: tuple[str, ...]) -> int:
-        """Number of documents containing the phrase ``terms`` (analyzed terms)."""
+        """Number of documents containing the phrase ``terms`` (analyzed terms). Exact for
+        single terms and for phrases whose rarest term is in at most PHRASE_COUNT_LIMIT
+        documents; above that, the rarest term's count (an upper bound)."""
         if not terms:
             return 0
         cached = self._df_cache.get(terms)
         if cached is not None:
             return cached
-        with self._lock:
-            if len(terms) == 1:
+        if len(terms) == 1:
+            with self._lock:
                 row = self._db.execute(
-                    "SELECT doc FROM docs_vocab WHERE term = ?", [terms[0]]
+                    "SELECT documents FROM term_stats WHERE term = ?", [terms[0]]
                 ).fetchone()
-                count = int(row[0]) if row else 0
-            else:
+            count = int(row[0]) if row else 0
+        else:
+            count = min(self.document_frequency((term,)) for term in terms)
+            if 0 < count <= PHRASE_COUNT_LIMIT:
                 phrase = '"' + " ".join(terms).replace('"', '""') + '"'
-                count = int(
-                    self._db.execute(
-                        "SELECT count(*) FROM docs_fts WHERE docs_fts MATCH ?", [phrase]
-                    ).fetchone()[0]
-                )
+                with self._lock:
+                    count = int(
+                        self._db.execute(
+                            "SELECT count(*) FROM docs_fts WHERE docs_fts MATCH ?", [phrase]
+                        ).fetchone()[0]
+                    )
         if len(self._df_cache) > 100_000:
             self._df_cache.clear()
         self._df_cache[terms] = count
         return count
+
+    def alternative_frequency(self, alternative: Alternative) -> int:
+        """Documents matching ``alternative``: its phrase's frequency, or for a NEAR group
+        the count of documents matching it (estimated like long phrases)."""
+        if not alternative.near:
+            return self.document_frequency(alternative.terms)
+        key = ("NEAR", alternative.fts())
+        cached = self._df_cache.get(key)
+        if cached is None:
+            cached = min(self.document_frequency((term,)) for term in alternative.terms)
+            if 0 < cached <= PHRASE_COUNT_LIMIT:
+                with self._lock:
+                    cached = int(
+                        self._db.execute(
+                            "SELECT count(*) FROM docs_fts WHERE docs_fts MATCH ?",
+                            [alternative.fts()],
+                        ).fetchone()[0]
+                    )
+            self._df_cache[key] = cached
+        return cached
 
     def idf(self, document_frequency: int) -> float:
         """bm25's idf for a term found in ``document_frequency`` documents (≥ 0)."""
@@ -219,7 +265,7 @@ class SearchEngine:
         if self._japanese_vocabulary is None:
             with self._lock:
                 rows = self._db.execute(
-                    "SELECT term FROM docs_vocab WHERE length(term) >= 2"
+                    "SELECT term FROM term_stats WHERE term >= 'ぁ' AND length(term) >= 2"
                 ).fetchall()
             self._japanese_vocabulary = [t for (t,) in rows if text.is_japanese(t)]
         return self._japanese_vocabulary
@@ -254,51 +300,39 @@ class SearchEngine:
             ]
 
     def categories(self) -> list[tuple[str, int]]:
-        """Categories with their number of stories, most common first."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT category, count(DISTINCT story) AS n FROM documents "
-                "GROUP BY category ORDER BY n DESC, category"
-            ).fetchall()
-        merged: dict[str, tuple[str, int]] = {}
-        for name, count in rows:
-            key = text.normalize(name)
-            if key not in merged:
-                merged[key] = (name, count)
-        return list(merged.values())
+        """Categories with their number of stories, most common first (computed once)."""
+        if self._categories is None:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT category, count(DISTINCT story) AS n FROM documents "
+                    "GROUP BY category ORDER BY n DESC, category"
+                ).fetchall()
+            merged: dict[str, tuple[str, int]] = {}
+            for name, count in rows:
+                key = text.normalize(name)
+                if key not in merged:
+                    merged[key] = (name, count)
+            self._categories = list(merged.values())
+        return self._categories
 
-    def latest(
-        self,
-        count: int = 5,
-        category: str | None = None,
-        since: dt.date | None = None,
-        until: dt.date | None = None,
-    ) -> list[StoryHit]:
+    def latest(self, count: int = 5, category: str | None = None) -> list[StoryHit]:
         """Newest stories first (by the newest date of their documents, then story id),
-        optionally of one category (case- and width-insensitive, either language's
-        category) and within ``[since, until]``. ``count`` is clamped to 1–100."""
+        optionally of one category (case-insensitive, either language's category).
+        ``count`` is clamped to 1–100."""
         count = max(1, min(int(count), 100))
-        clauses, values = [], []
-        if category:
-            wanted = text.normalize(category)
-            names = [name for name, _ in self.categories() if text.normalize(name) == wanted]
-            names = names or [category]
-            clauses.append("lower(category) IN (SELECT lower(value) FROM json_each(?))")
-            values.append(json.dumps(names))
-        if since:
-            clauses.append("date >= ?")
-            values.append(since.isoformat())
-        if until:
-            clauses.append("date <= ?")
-            values.append(until.isoformat())
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self._lock:
-            rows = self._db.execute(
-                f"SELECT story, max(date) AS newest FROM documents {where} GROUP BY story "
-                "ORDER BY newest DESC, story DESC LIMIT ?",
-                [*values, count],
-            ).fetchall()
-        stories = [story for story, _ in rows]
+            if category:
+                rows = self._db.execute(
+                    "SELECT story FROM story_categories WHERE category = ? "
+                    "ORDER BY newest DESC, story DESC LIMIT ?",
+                    [category.strip().lower(), count],
+                ).fetchall()
+            else:
+                rows = self._db.execute(
+                    "SELECT story FROM stories ORDER BY newest DESC, story DESC LIMIT ?",
+                    [count],
+                ).fetchall()
+        stories = [story for (story,) in rows]
         documents = self.documents_of(stories)
         return [StoryHit(s, documents[s], 1.0, 1.0) for s in stories if documents.get(s)]
 
@@ -316,203 +350,209 @@ class SearchEngine:
 
     def katakana_spellings(self, word: str) -> list[str]:
         """Katakana terms of the index that transliterate the English ``word`` (same
-        consonant skeleton, at least four consonants): ``california`` → ``["カリフォルニア"]``.
-        The skeleton table is built on first use."""
+        consonant skeleton, at least four consonants), most frequent first:
+        ``california`` → ``["カリフォルニア"]``."""
         skeleton = text.consonant_skeleton(word)
         if len(skeleton) < 4:
             return []
-        if self._katakana_skeletons is None:
-            table: dict[str, list[str]] = defaultdict(list)
-            for term in self.japanese_vocabulary():
-                if text.is_katakana_word(term):
-                    table[text.consonant_skeleton(text.romanize_katakana(term))].append(term)
-            self._katakana_skeletons = table
-        return self._katakana_skeletons.get(skeleton, [])[:3]
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT term FROM katakana_terms WHERE skeleton = ? ORDER BY documents DESC "
+                "LIMIT 3",
+                [skeleton],
+            ).fetchall()
+        return [term for (term,) in rows]
 
     def about(self, query: str, limit: int = 10) -> SearchOutcome:
         """Stories about ``query``, best first, one per story (both languages fused).
 
         Never raises on user text: any string, including FTS5 syntax, quotes, mentions or
         blank input, is treated as words. Returns confident hits (at most ``limit``), weak
-        matches, and "did you mean" suggestions when nothing is confident.
+        matches (at most 3), and "did you mean" suggestions when nothing is confident.
         """
         plan = self.plan(query)
         outcome = SearchOutcome(plan=plan)
-        if not plan.concepts and plan.date_range is None:
-            if plan.recency:
+        if not plan.concepts:
+            if plan.date_range is not None:
+                outcome.hits = self._date_only(plan.date_range, limit)
+            elif plan.recency:
                 outcome.hits = self.latest(limit)
             return outcome
-        if not plan.concepts:
-            hits = self._date_only(plan, limit)
-            outcome.hits = hits
-            return outcome
-        scored = self._rank(plan)
-        for hit in scored:
-            if hit.coverage >= CONFIDENT_COVERAGE:
-                outcome.hits.append(hit)
-            elif hit.coverage >= WEAK_COVERAGE:
-                outcome.weak.append(hit)
-        outcome.hits = outcome.hits[:limit]
-        outcome.weak = outcome.weak[:3]
+        ranked = self._rank(plan)
+        confident = [r for r in ranked if r[1] >= CONFIDENT_COVERAGE][:limit]
+        weak = [r for r in ranked if WEAK_COVERAGE <= r[1] < CONFIDENT_COVERAGE][:3]
+        documents = self.documents_of([story for _, _, story in confident + weak])
+        outcome.hits = [
+            StoryHit(st, documents[st], min(1.0, sc), cov)
+            for sc, cov, st in confident
+            if documents.get(st)
+        ]
+        outcome.weak = [
+            StoryHit(st, documents[st], min(1.0, sc), cov)
+            for sc, cov, st in weak
+            if documents.get(st)
+        ]
         if not outcome.hits:
             outcome.suggestions = self._did_you_mean(plan)
         return outcome
 
-    def _date_only(self, plan: QueryPlan, limit: int) -> list[StoryHit]:
-        assert plan.date_range is not None
-        date_range = plan.date_range
+    def _date_only(self, date_range: DateRange, limit: int) -> list[StoryHit]:
+        """Stories dated in the range: those whose text names the day first (for a day),
+        then those dated exactly in it (day ranges have a day of slack), by impact, newest."""
         slack = dt.timedelta(days=1 if date_range.granularity == "day" else 0)
-        hits = self.latest(500, since=date_range.start - slack, until=date_range.end + slack)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT d.id, d.story, d.date, s.impact FROM documents d JOIN stories s "
+                "USING (story) WHERE d.date BETWEEN ? AND ? ORDER BY d.date DESC LIMIT 5000",
+                [(date_range.start - slack).isoformat(), (date_range.end + slack).isoformat()],
+            ).fetchall()
         mentioning: set[int] = set()
-        if date_range.granularity == "day" and hits:
+        if date_range.granularity == "day" and rows:
             day = date_range.start
             phrases = [f"{day.month}月{day.day}日", f"{calendar.month_name[day.month]} {day.day}"]
             expression = " OR ".join(
                 '"' + " ".join(text.analyze(phrase)) + '"' for phrase in phrases
             )
-            ids = [d.id for hit in hits for d in hit.documents.values()]
+            mentioning = self._present(expression, [int(r[0]) for r in rows])
+        keys: dict[str, tuple[int, int, int, str]] = {}
+        first, last = date_range.start.isoformat(), date_range.end.isoformat()
+        for document_id, story, date, impact in rows:
+            exact = first <= date <= last
+            key = (int(document_id in mentioning), int(exact), int(impact), date)
+            keys[story] = max(keys.get(story, key), key)
+        ordered = sorted(keys, key=lambda s: (keys[s], s), reverse=True)[:limit]
+        documents = self.documents_of(ordered)
+        return [StoryHit(s, documents[s], 1.0, 1.0) for s in ordered if documents.get(s)]
+
+    def _present(self, expression: str, document_ids: Sequence[int]) -> set[int]:
+        """Which of ``document_ids`` match the FTS5 ``expression`` (looked up per rowid, so
+        the cost follows the number of ids, not the length of the posting lists)."""
+        found: set[int] = set()
+        ids = list(document_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
             with self._lock:
                 rows = self._db.execute(
-                    "SELECT rowid FROM docs_fts WHERE docs_fts MATCH ? AND rowid IN "
-                    "(SELECT value FROM json_each(?))",
-                    [expression, json.dumps(ids)],
+                    f"SELECT rowid FROM docs_fts WHERE docs_fts MATCH ? AND rowid IN ({marks})",
+                    [expression, *chunk],
                 ).fetchall()
-            mentioning = {int(rowid) for (rowid,) in rows}
-
-        def closeness(hit: StoryHit) -> tuple[int, int, int, dt.date]:
-            """Stories whose text names the day, then those dated on it, then by impact."""
-            dates = [d.date for d in hit.documents.values()]
-            mentions = any(d.id in mentioning for d in hit.documents.values())
-            exact = any(date_range.start <= d <= date_range.end for d in dates)
-            impact = max(IMPACT_RANK.get(d.impact_level or "", 1) for d in hit.documents.values())
-            return (int(mentions), int(exact), impact, max(dates))
-
-        hits.sort(key=closeness, reverse=True)
-        return hits[:limit]
-
-    def _candidates(self, plan: QueryPlan) -> dict[int, float]:
-        """Candidate document ids with their bm25 strength (positive, larger is better).
-        Alternatives found in more than half of the documents are left out of retrieval
-        (bm25 would score most of the index) unless nothing else is found."""
-        frequencies = {
-            a.fts(): self.document_frequency(a.terms) for c in plan.concepts for a in c.alternatives
-        }
-        common = {fts for fts, df in frequencies.items() if df > 0.5 * self.document_count}
-        selective = {fts for fts, df in frequencies.items() if df > 0 and fts not in common}
-        alternatives = selective or set(frequencies)
-        expression = " OR ".join(sorted(alternatives))
-        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT rowid, -bm25(docs_fts, {weights}) AS strength FROM docs_fts "
-                "WHERE docs_fts MATCH ? ORDER BY bm25(docs_fts, "
-                f"{weights}) LIMIT ?",
-                [expression, CANDIDATE_LIMIT],
-            ).fetchall()
-        candidates = {int(rowid): float(strength) for rowid, strength in rows}
-        if plan.date_range is not None:
-            slack = dt.timedelta(days=1 if plan.date_range.granularity == "day" else 0)
-            with self._lock:
-                rows = self._db.execute(
-                    "SELECT id FROM documents WHERE date BETWEEN ? AND ?",
-                    [
-                        (plan.date_range.start - slack).isoformat(),
-                        (plan.date_range.end + slack).isoformat(),
-                    ],
-                ).fetchall()
-            for (rowid,) in rows:
-                candidates.setdefault(int(rowid), 0.0)
-        return candidates
-
-    def _matches(
-        self, concept: Concept, document_ids: list[int], columns: str = ""
-    ) -> dict[int, float]:
-        """For each candidate containing the concept (in ``columns``, e.g. ``"title"``, or
-        anywhere), the best trust among the alternatives it contains."""
-        found: dict[int, float] = {}
-        ids = json.dumps(document_ids)
-        for alternative in concept.alternatives:
-            expression = alternative.fts()
-            if columns:
-                expression = f"{{{columns}}} : {expression}"
-            with self._lock:
-                rows = self._db.execute(
-                    "SELECT rowid FROM docs_fts WHERE docs_fts MATCH ? AND rowid IN "
-                    "(SELECT value FROM json_each(?))",
-                    [expression, ids],
-                ).fetchall()
-            for (rowid,) in rows:
-                found[int(rowid)] = max(found.get(int(rowid), 0.0), alternative.trust)
+            found.update(int(rowid) for (rowid,) in rows)
         return found
 
+    def _retrieve(self, plan: QueryPlan) -> dict[int, float]:
+        """Candidate document ids with their bm25 strength (positive, larger is better):
+        the alternatives of the rarest concepts, rarest first, until their postings pass
+        RETRIEVAL_POSTINGS (at least one concept), within the date range if any."""
+        concept_alternatives = []
+        for concept in plan.concepts:
+            known = [(self.alternative_frequency(a), a) for a in concept.alternatives]
+            known = [(df, a) for df, a in known if df > 0]
+            if known:
+                concept_alternatives.append((min(df for df, _ in known), known))
+        chosen: set[str] = set()
+        postings = 0
+        for _, known in sorted(concept_alternatives, key=lambda item: item[0]):
+            size = sum(df for df, _ in known)
+            if chosen and postings + size > RETRIEVAL_POSTINGS:
+                break
+            chosen.update(a.fts() for _, a in known)
+            postings += size
+        if not chosen:
+            return {}
+        expression = " OR ".join(sorted(chosen))
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        clause, values = "", []
+        if plan.date_range is not None:
+            slack = dt.timedelta(days=1 if plan.date_range.granularity == "day" else 0)
+            clause = " AND rowid IN (SELECT id FROM documents WHERE date BETWEEN ? AND ?)"
+            values = [
+                (plan.date_range.start - slack).isoformat(),
+                (plan.date_range.end + slack).isoformat(),
+            ]
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT rowid, -bm25(docs_fts, {weights}) FROM docs_fts WHERE docs_fts MATCH ?"
+                f"{clause} ORDER BY bm25(docs_fts, {weights}) LIMIT ?",
+                [expression, *values, CANDIDATE_LIMIT],
+            ).fetchall()
+        return {int(rowid): float(strength) for rowid, strength in rows}
+
     def _concept_weight(self, concept: Concept) -> float:
-        frequencies = [self.document_frequency(a.terms) for a in concept.alternatives]
+        frequencies = [self.alternative_frequency(a) for a in concept.alternatives]
         known = [f for f in frequencies if f > 0]
         return self.idf(max(known) if known else 0)
 
-    def _rank(self, plan: QueryPlan) -> list[StoryHit]:
-        candidates = self._candidates(plan)
+    def _rank(self, plan: QueryPlan) -> list[tuple[float, float, str]]:
+        """``(score, coverage, story)`` of the candidate stories, best first."""
+        candidates = self._retrieve(plan)
         if not candidates:
             return []
         ids = list(candidates)
+        marks = ",".join("?" * len(ids))
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE id IN "
-                "(SELECT value FROM json_each(?))",
-                [json.dumps(ids)],
+                f"SELECT id, story, date, title_terms, headline_terms FROM documents "
+                f"WHERE id IN ({marks})",
+                ids,
             ).fetchall()
-        documents = {d.id: d for d in map(_document, rows)}
-        if plan.date_range is not None:
-            in_range = [i for i, d in documents.items() if plan.date_range.contains(d.date)]
-            documents = {i: documents[i] for i in in_range}
-            ids = in_range
-        if not ids:
-            return []
+        stories = {int(r[0]): str(r[1]) for r in rows}
+        dates = {int(r[0]): str(r[2]) for r in rows}
+        padded = {int(r[0]): (f" {r[3]} ", f" {r[4]} ") for r in rows}
         weights = [self._concept_weight(c) for c in plan.concepts]
-        total_weight = sum(weights) or 1.0
-        tables: dict[str, dict[str, list[float]]] = {
-            columns: defaultdict(lambda: [0.0] * len(weights))
-            for columns in ("", "title", "description tags")
-        }
+        total = sum(weights) or 1.0
+        # found[story][field][concept] = best trust; fields: 0 anywhere, 1 title, 2 headline
+        found: dict[str, list[list[float]]] = defaultdict(
+            lambda: [[0.0] * len(weights) for _ in range(3)]
+        )
         for position, concept in enumerate(plan.concepts):
-            for columns, table in tables.items():
-                for document_id, trust in self._matches(concept, ids, columns).items():
-                    current = table[documents[document_id].story]
-                    current[position] = max(current[position], trust)
-
-        def share(columns: str, story: str) -> float:
-            matched = tables[columns].get(story)
-            if matched is None:
-                return 0.0
-            return sum(w * m for w, m in zip(weights, matched, strict=True)) / total_weight
-
+            for alternative in concept.alternatives:
+                if self.alternative_frequency(alternative) == 0:
+                    continue
+                needle = " " + " ".join(alternative.terms) + " "
+                terms = [f" {t} " for t in alternative.terms]
+                for document_id in ids:
+                    title, headline = padded[document_id]
+                    fields = found[stories[document_id]]
+                    for field_index, field_text in ((1, title), (2, headline)):
+                        hit = (
+                            all(t in field_text for t in terms)
+                            if alternative.near
+                            else needle in field_text
+                        )
+                        if hit and fields[field_index][position] < alternative.trust:
+                            fields[field_index][position] = alternative.trust
+                for document_id in self._present(alternative.fts(), ids):
+                    fields = found[stories[document_id]]
+                    fields[0][position] = max(fields[0][position], alternative.trust)
         strength: dict[str, float] = defaultdict(float)
+        newest: dict[str, str] = {}
         for document_id in ids:
-            story = documents[document_id].story
-            strength[story] = max(strength[story], candidates.get(document_id, 0.0))
+            story = stories[document_id]
+            strength[story] = max(strength[story], candidates[document_id])
+            newest[story] = max(newest.get(story, ""), dates[document_id])
         best_strength = max(strength.values(), default=0.0) or 1.0
-        stories = set(strength)
-        newest = {s: max(d.date for d in documents.values() if d.story == s) for s in stories}
-        recency_rank: dict[str, float] = {}
-        if plan.recency:
-            ordered = sorted(stories, key=lambda s: newest[s], reverse=True)
-            recency_rank = {s: 1.0 - i / max(1, len(ordered)) for i, s in enumerate(ordered)}
-        hits: list[tuple[float, float, str]] = []
-        for story in stories:
-            coverage = share("", story)
-            focus = 0.6 * share("title", story) + 0.4 * share("description tags", story)
+
+        def share(values: list[float]) -> float:
+            return sum(w * v for w, v in zip(weights, values, strict=True)) / total
+
+        scored: list[tuple[float, float, float, str]] = []
+        for story in strength:
+            fields = found[story]
+            coverage = share(fields[0])
+            focus = 0.6 * share(fields[1]) + 0.4 * share(fields[2])
             score = 0.45 * coverage + 0.3 * focus + 0.25 * (strength[story] / best_strength)
-            if plan.recency and coverage >= CONFIDENT_COVERAGE and focus >= 0.4:
-                score = 0.5 * score + 0.5 * recency_rank[story]
-            hits.append((score, coverage, story))
-        hits.sort(key=lambda h: (h[0], newest[h[2]], h[2]), reverse=True)
-        hits = hits[:CANDIDATE_LIMIT]
-        all_documents = self.documents_of([story for _, _, story in hits[:50]])
-        return [
-            StoryHit(story, all_documents[story], min(1.0, score), coverage)
-            for score, coverage, story in hits[:50]
-            if all_documents.get(story)
-        ]
+            scored.append((score, coverage, focus, story))
+        if plan.recency:
+            about_subject = [s for s in scored if s[1] >= CONFIDENT_COVERAGE and s[2] >= 0.4]
+            ordered = sorted(about_subject, key=lambda s: newest[s[3]], reverse=True)
+            recency = {s[3]: 1.0 - i / max(1, len(ordered)) for i, s in enumerate(ordered)}
+            scored = [
+                (0.5 * sc + 0.5 * recency[st] if st in recency else sc, cov, foc, st)
+                for sc, cov, foc, st in scored
+            ]
+        scored.sort(key=lambda s: (s[0], newest[s[3]], s[3]), reverse=True)
+        return [(score, coverage, story) for score, coverage, _, story in scored]
 
     def _did_you_mean(self, plan: QueryPlan) -> list[str]:
         """Names close to what the user typed: corrections made while parsing, then
@@ -541,12 +581,18 @@ class SearchEngine:
     # -- autocomplete -------------------------------------------------------------------
 
     def suggest(self, prefix: str, limit: int = 25) -> list[Suggestion]:
-        """Autocomplete choices for what the user has typed so far: names and story titles
-        in both languages that start with it, contain it, or resemble it (rapidfuzz
-        ``partial_ratio`` ≥ 70 on normalized text). Empty input gives the newest titles."""
-        typed = text.normalize(prefix)
+        """Autocomplete choices for what the user has typed so far, at most ``limit``:
+        names that start with it (bisection over names sorted in normalized form), story
+        titles in both languages holding its words (the last one as a prefix; FTS5 on the
+        title column, newest documents first), then names resembling it (rapidfuzz
+        ``partial_ratio`` ≥ 80 over the most mentioned names). Empty input gives the
+        newest titles."""
+        typed = text.normalize(prefix)[:100]
         if not typed:
-            return [Suggestion(t, t, "title") for t, _ in self._titles[:limit]]
+            return [
+                Suggestion(h.document_for("en").title, h.document_for("en").title, "title")
+                for h in self.latest(limit)
+            ]
         results: list[Suggestion] = []
         seen: set[str] = set()
 
@@ -555,31 +601,33 @@ class SearchEngine:
                 seen.add(name)
                 results.append(Suggestion(name, name, kind))
 
-        for name, key in zip(self._suggest_names, self._suggest_keys, strict=True):
-            if key.startswith(typed):
-                add(name, "name")
-        for (title, _story), key in zip(self._titles, self._title_keys, strict=True):
-            if typed in key:
+        start = bisect.bisect_left(self._name_keys, typed)
+        for normalized, name in self._name_index[start : start + limit]:
+            if not normalized.startswith(typed):
+                break
+            add(name, "name")
+        terms = text.analyze(typed)
+        if terms and len(results) < limit:
+            quoted = ['"' + t.replace('"', '""') + '"' for t in terms]
+            if typed[-1].isalnum():
+                quoted[-1] += "*"
+            expression = "{title} : (" + " AND ".join(quoted) + ")"
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT d.title FROM docs_fts JOIN documents d ON d.id = docs_fts.rowid "
+                    "WHERE docs_fts MATCH ? ORDER BY docs_fts.rowid DESC LIMIT ?",
+                    [expression, limit],
+                ).fetchall()
+            for (title,) in rows:
                 add(title, "title")
-        if len(results) < limit and len(typed) >= 2:
-            for name, score, _ in process.extract(
+        if len(results) < limit and len(typed) >= 3:
+            for _name, _score, position in process.extract(
                 typed,
-                self._suggest_keys,
+                self._fuzzy_keys,
                 scorer=fuzz.partial_ratio,
                 processor=None,
-                score_cutoff=70,
+                score_cutoff=80,
                 limit=limit,
             ):
-                del score
-                add(self._suggest_names[self._suggest_keys.index(name)], "name")
-            for name, _score, position in process.extract(
-                typed,
-                self._title_keys,
-                scorer=fuzz.partial_ratio,
-                processor=None,
-                score_cutoff=75,
-                limit=limit,
-            ):
-                del name
-                add(self._titles[position][0], "title")
+                add(self._fuzzy_pool[position], "name")
         return results[:limit]
