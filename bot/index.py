@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 # Bump when bot.text.analyze or the FTS column layout changes: a contentless FTS5 table can
 # only delete a row given the exact terms it was indexed with, so a changed analyzer means a
 # full rebuild.
-ANALYZER_VERSION = "5"
+ANALYZER_VERSION = "6"
 FTS_COLUMNS = ("title", "description", "tags", "body")
 # Workers for parsing and analysis; processes only pay off on large change sets.
 PARALLEL_THRESHOLD = 400
@@ -68,8 +68,12 @@ _LATIN_NAME_RE = re.compile(
 _CAPITALIZED_RUN_RE = re.compile(
     r"(?<![A-Za-z0-9.])(?:[A-Z][A-Za-z0-9+\-]*[A-Za-z0-9](?: |$)){2,4}"
 )
+# Single words shaped like product names: an inner capital (OpenAI, DeepSeek) or letters,
+# a hyphen and a digit (GPT-5.2, Claude-3).
 _INNER_CAPITAL_RE = re.compile(
-    r"^[A-Za-z]*[a-z][A-Z][A-Za-z0-9\-]*$|^[A-Za-z]+-[A-Za-z0-9.\-]*\d[A-Za-z0-9.\-]*$"
+    r"(?<![A-Za-z0-9.+\-])"
+    r"([A-Za-z]*[a-z][A-Z][A-Za-z0-9\-]*|[A-Za-z]+-[A-Za-z0-9.\-]*\d(?:[A-Za-z0-9\-]|\.\d)*)"
+    r"(?![A-Za-z0-9])"
 )
 _LIST_NUMBER_RE = re.compile(r"^\d+[.)]\s+")
 _STOP_NAME_WORDS = frozenset(
@@ -142,10 +146,7 @@ def _names_in(article: Article) -> tuple[str, ...]:
                     words.pop(0)
                 if len(words) >= 2:
                     found.append(" ".join(words))
-            for token in re.findall(r"[A-Za-z0-9.+\-]+", source):
-                token = token.strip(".-")
-                if _INNER_CAPITAL_RE.match(token) and len(token) <= 40:
-                    found.append(token)
+            found.extend(token for token in _INNER_CAPITAL_RE.findall(source) if len(token) <= 40)
     return tuple(found)
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator
 from functools import lru_cache
 
 import jaconv
@@ -40,11 +39,11 @@ __all__ = [
 # Characters that NFKC leaves alone but that users type for "-" (hyphen, non-breaking hyphen,
 # figure dash, en dash, em dash, horizontal bar, minus sign, katakana-hiragana prolonged sound
 # mark is NOT included: it is part of Japanese words).
-_HYPHENS = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"), "-")
+_HYPHEN_RE = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d]")
 _SPACES_RE = re.compile(r"\s+")
 _JAPANESE_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヵヶー・"
 JAPANESE_RUN = rf"[{_JAPANESE_CHARS}]+"
-_RUN_RE = re.compile(rf"(?P<ja>{JAPANESE_RUN})|(?P<latin>[^\W_{_JAPANESE_CHARS}]+)")
+_RUN_RE = re.compile(rf"({JAPANESE_RUN})|([^\W_{_JAPANESE_CHARS}]+)")
 _JAPANESE_RE = re.compile(JAPANESE_RUN)
 _KATAKANA_WORD_RE = re.compile(r"^[\u30a0-\u30ffー・]+$")
 # Sudachi parts of speech that carry no content for search.
@@ -60,8 +59,10 @@ def normalize(text: str) -> str:
 
     ``"ＤｅｅｐＳｅｅｋ　ＧＰＴ‐5.2 "`` → ``"deepseek gpt-5.2"``. Returns ``""`` for blank input.
     """
-    folded = unicodedata.normalize("NFKC", text).translate(_HYPHENS).casefold()
-    return _SPACES_RE.sub(" ", folded).strip()
+    folded = unicodedata.normalize("NFKC", text)
+    if _HYPHEN_RE.search(folded):
+        folded = _HYPHEN_RE.sub("-", folded)
+    return _SPACES_RE.sub(" ", folded.casefold()).strip()
 
 
 def is_japanese(text: str) -> bool:
@@ -105,12 +106,17 @@ def _japanese_terms(run: str) -> tuple[str, ...]:
     return tuple(terms)
 
 
-def _runs(normalized: str) -> Iterator[tuple[str, str]]:
-    for match in _RUN_RE.finditer(normalized):
-        if match.group("ja"):
-            yield "ja", match.group("ja")
-        else:
-            yield "latin", match.group("latin")
+_LATIN_TERMS: dict[str, str] = {}
+
+
+def _latin_term(run: str) -> str:
+    """The index term of a Latin or digit run: the stem of an ASCII word, else the run."""
+    term = _LATIN_TERMS.get(run)
+    if term is None:
+        term = _stem(run) if run.isascii() and run.isalpha() else run
+        if len(_LATIN_TERMS) < 500_000:
+            _LATIN_TERMS[run] = term
+    return term
 
 
 def analyze(text: str) -> list[str]:
@@ -121,13 +127,12 @@ def analyze(text: str) -> list[str]:
     ``["openai", "規制", "発表", "gpt", "5", "2", "launch"]``.
     """
     terms: list[str] = []
-    for kind, run in _runs(normalize(text)):
-        if kind == "ja":
-            terms.extend(_japanese_terms(run))
-        elif run.isascii():
-            terms.append(_stem(run) if run.isalpha() else run)
+    latin_terms = _LATIN_TERMS
+    for japanese, latin in _RUN_RE.findall(normalize(text)):
+        if japanese:
+            terms.extend(_japanese_terms(japanese))
         else:
-            terms.append(run)
+            terms.append(latin_terms.get(latin) or _latin_term(latin))
     return terms
 
 
