@@ -34,7 +34,7 @@ import sqlite3
 import time
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -474,14 +474,17 @@ def _report_from_db(db: sqlite_utils.Database, report: IndexReport) -> IndexRepo
 
 def _prepare_all(
     paths: Sequence[Path], root: Path, workers: int | None
-) -> list[PreparedDocument | CorpusError]:
+) -> Iterator[PreparedDocument | CorpusError]:
+    """Parse and analyze ``paths`` in order. Large sets go to a process pool and are
+    yielded as they complete, so the caller writes to the database while workers analyze."""
     if workers is None:
         workers = min(os.cpu_count() or 1, 8)
     if workers <= 1 or len(paths) < PARALLEL_THRESHOLD:
-        return [_prepare_safely(path, root) for path in paths]
-    chunk = max(1, len(paths) // (workers * 8))
+        yield from (_prepare_safely(path, root) for path in paths)
+        return
+    chunk = max(1, min(64, len(paths) // (workers * 8)))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_prepare_safely, paths, [root] * len(paths), chunksize=chunk))
+        yield from pool.map(_prepare_safely, paths, [root] * len(paths), chunksize=chunk)
 
 
 def _read_meta(db_path: Path) -> dict[str, str]:
@@ -602,8 +605,10 @@ def build_index(
                         "error": error,
                     }
                 )
-            for start in range(0, len(batch), 1000):
-                _insert_documents(db, batch[start : start + 1000])
+                if len(batch) >= 500:
+                    _insert_documents(db, batch)
+                    batch = []
+            _insert_documents(db, batch)
             db.table("files").insert_all(file_rows, pk="path", replace=True, batch_size=1000)
             _rebuild_derived(db)
             db.table("meta").upsert_all(
