@@ -1,0 +1,87 @@
+"""Operations: health check and online backup of the state database.
+
+``check_health`` is what ``technyan-bot health`` (and the container's HEALTHCHECK) runs:
+the index must open and answer a query, and the state database must be writable.
+``backup_state`` copies state.db with SQLite's online backup API, so it is safe while the
+bot runs and writes (https://www.sqlite.org/backup.html).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from bot.config import Settings
+from bot.search import SearchEngine
+
+__all__ = ["backup_state", "check_health"]
+
+
+def _check_index(index_path: Path) -> str | None:
+    if not index_path.exists():
+        return f"index: {index_path} does not exist (run `technyan-bot index`)"
+    try:
+        engine = SearchEngine(index_path)
+    except (OSError, sqlite3.Error) as error:
+        return f"index: {index_path} does not open: {error}"
+    try:
+        if not engine.latest(1):
+            return f"index: {index_path} holds no story"
+        engine.about("AI")
+    except sqlite3.Error as error:
+        return f"index: {index_path} does not answer a query: {error}"
+    finally:
+        engine.close()
+    return None
+
+
+def _check_state(state_path: Path) -> str | None:
+    if not state_path.exists():
+        folder = state_path.parent
+        if folder.is_dir() and os.access(folder, os.W_OK):
+            return None  # created on first start
+        return f"state: {state_path} does not exist and {folder} is not writable"
+    try:
+        connection = sqlite3.connect(state_path, timeout=5)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("ROLLBACK")
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        return f"state: {state_path} is not writable: {error}"
+    return None
+
+
+def check_health(settings: Settings) -> list[str]:
+    """Problems that stop the bot from serving, one sentence each (empty: healthy).
+
+    Checks that ``settings.index_path`` exists, opens as an index and answers ``latest``
+    and an ``about`` query, and that ``settings.state_path`` can take a write lock (or can
+    be created)."""
+    checks = (_check_index(settings.index_path), _check_state(settings.state_path))
+    return [problem for problem in checks if problem]
+
+
+def backup_state(state_path: Path, destination: Path) -> int:
+    """Copy the SQLite database ``state_path`` to ``destination`` with the online backup
+    API (consistent even while another process writes). Returns the destination's size in
+    bytes. Raises ``FileNotFoundError`` when ``state_path`` does not exist and
+    ``sqlite3.Error`` when it cannot be read."""
+    if not state_path.is_file():
+        raise FileNotFoundError(f"state database not found: {state_path}")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(destination.name + ".partial")
+    partial.unlink(missing_ok=True)
+    source = sqlite3.connect(f"file:{state_path}?mode=ro", uri=True, timeout=10)
+    try:
+        target = sqlite3.connect(partial)
+        try:
+            source.backup(target, pages=256)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    os.replace(partial, destination)
+    return destination.stat().st_size
