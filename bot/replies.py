@@ -43,11 +43,6 @@ class StoryCard:
     weak: bool = False
     note: str = ""
 
-    @property
-    def other_locale_only(self) -> bool:
-        """True when the story has no document in the requested locale."""
-        return self.locale != self.requested_locale
-
     def to_json(self) -> dict[str, Any]:
         """The search result shape of ``--json``: story, locale, title, date, url, score."""
         return {

@@ -98,13 +98,18 @@ class NewsService:
             locale=document.locale, date=folder_date, slug=document.slug, story=document.story
         )
 
-    def card(self, hit: StoryHit, locale: str, *, weak: bool = False) -> StoryCard:
-        """The story of ``hit`` shown in ``locale`` (or its only language)."""
-        document = hit.document_for(locale)
+    def card(
+        self, hit: StoryHit, locale: str, *, weak: bool = False, shown: str | None = None
+    ) -> StoryCard:
+        """The story of ``hit`` for a user of ``locale``: its document in ``shown`` (the
+        language an answer was quoted from) or else in ``locale``, or its only language;
+        the note says when the story has no document in ``locale``."""
+        document = hit.documents.get(shown) if shown else None
+        document = document or hit.document_for(locale)
         notes = []
         if weak:
             notes.append(self.persona.say("weak_label", locale, seed=hit.story))
-        if document.locale != locale:
+        if locale not in hit.documents:
             notes.append(self.persona.say("other_locale_only", locale, seed=hit.story))
         return StoryCard(
             story=hit.story,
@@ -194,7 +199,7 @@ class NewsService:
         if extracted is None:
             header = self.persona.say("ask_not_found", locale, seed=shown, question=shown)
             return Reply("ask", locale, header, query=shown)
-        card = self.card(extracted.hit, extracted.locale)
+        card = self.card(extracted.hit, locale, shown=extracted.locale)
         answer = Answer(
             card=card,
             text=extracted.text,
