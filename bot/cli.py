@@ -1,7 +1,8 @@
 """``technyan-bot``: the command line.
 
-``technyan-bot`` with no command starts the bot: on Discord when ``DISCORD_TOKEN`` is set,
-otherwise the terminal console on the configured (by default the bundled) corpus.
+``technyan-bot`` with no command starts the bot: on Discord when ``DISCORD_TOKEN`` is set
+(as ``technyan-bot run``), otherwise the terminal console on the configured (by default the
+bundled) corpus. ``technyan-bot sync [--guild ID]`` registers the application commands.
 Exit status: 0 success, 1 unexpected failure, 2 bad input (missing corpus, bad config,
 missing or rejected token).
 """
@@ -9,11 +10,12 @@ missing or rejected token).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -84,7 +86,40 @@ def build_parser() -> argparse.ArgumentParser:
     console = commands.add_parser("console", help="the bot in the terminal")
     _add_common(console)
     _add_locale(console)
+
+    run = commands.add_parser("run", help="run the bot on Discord (token from DISCORD_TOKEN)")
+    _add_common(run)
+
+    sync = commands.add_parser(
+        "sync",
+        help="register the /news commands with Discord: --guild ID for development "
+        "(instant), globally for production; never both for one guild",
+    )
+    _add_common(sync)
+    sync.add_argument("--guild", type=int, metavar="ID", help="sync to this guild only")
+    sync.add_argument(
+        "--clear", action="store_true", help="remove the commands from --guild instead"
+    )
+    digest = commands.add_parser("digest", help="the daily digest")
+    digest_commands = digest.add_subparsers(dest="digest_command", required=True)
+    preview = digest_commands.add_parser(
+        "preview", help="print the digest as a new subscription would get it"
+    )
+    _add_common(preview)
+    _add_locale(preview)
+    preview.add_argument(
+        "--date", type=_iso_date, help="digest date YYYY-MM-DD (default: the last 24 hours)"
+    )
+    preview.add_argument("--max-items", type=int, default=5, help="stories, 1-10 (default 5)")
+    preview.add_argument("--timezone", help="IANA zone (default: digest.default_timezone)")
     return parser
+
+
+def _iso_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {value!r}") from None
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -216,35 +251,104 @@ def _command_batch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_digest(args: argparse.Namespace) -> int:
+    """``digest preview``: the digest's messages as they would be posted, on stdout."""
+    from bot.digest import preview_text, render_digest_messages, standalone_digest
+    from bot.digest_admin import MAX_ITEMS_RANGE, resolve_timezone
+
+    service = _service(args)
+    zone = resolve_timezone(args.timezone or service.settings.default_timezone)
+    if zone is None:
+        raise UsageError(f"unknown time zone: {args.timezone}")
+    if not MAX_ITEMS_RANGE[0] <= args.max_items <= MAX_ITEMS_RANGE[1]:
+        raise UsageError(f"--max-items must be 1-10, got {args.max_items}")
+    digest = standalone_digest(
+        service,
+        locale=reply_locale(args.locale, service.settings.default_locale),
+        timezone=zone,
+        max_items=args.max_items,
+        day=args.date,
+    )
+    print(preview_text(render_digest_messages(digest)))
+    return 0
+
+
 def _command_console(args: argparse.Namespace) -> int:
     service = _service(args)
     locale = reply_locale(
         args.locale or os.environ.get("TECHNYAN_LOCALE"), service.settings.default_locale
     )
     banner = [f"corpus: {service.settings.corpus_path}", f"index:  {service.settings.index_path}"]
-    return run_console(service, locale, banner=banner)
+    return run_console(
+        service, locale, banner=banner, digest_preview=_console_digest_preview(service)
+    )
+
+
+def _console_digest_preview(service: NewsService) -> Callable[[str], str]:
+    """``/news digest preview`` at the console: the last 24 hours' digest in a locale."""
+    from bot.digest import preview_text, render_digest_messages, standalone_digest
+
+    def preview(locale: str) -> str:
+        digest = standalone_digest(
+            service, locale=locale, timezone=service.settings.default_timezone
+        )
+        return preview_text(render_digest_messages(digest))
+
+    return preview
+
+
+def _command_run(args: argparse.Namespace) -> int:
+    """``run``: the bot on Discord until SIGINT/SIGTERM (exit 2: missing or rejected
+    token)."""
+    from bot.discord_app.runner import run_bot
+
+    return run_bot(_settings(args))
+
+
+def _command_sync(args: argparse.Namespace) -> int:
+    """``sync [--guild ID] [--clear]``: register (or remove) the application commands."""
+    from bot.discord_app.runner import configure_logging, sync_commands
+
+    if args.clear and args.guild is None:
+        raise UsageError("--clear needs --guild ID")
+    settings = _settings(args)
+    if settings.discord_token:
+        configure_logging(settings, [settings.discord_token])
+    return sync_commands(settings, args.guild, clear=args.clear)
+
+
+def _discord_wanted(args: argparse.Namespace) -> bool:
+    return args.command in ("run", "sync") or (
+        args.command is None and bool(os.environ.get("DISCORD_TOKEN"))
+    )
 
 
 def _command_start(args: argparse.Namespace) -> int:
-    """No subcommand: the console (the Discord adapter takes over when a token is set)."""
+    """No subcommand: the bot on Discord when ``DISCORD_TOKEN`` is set, else the console."""
+    if os.environ.get("DISCORD_TOKEN"):
+        return _command_run(args)
     args.locale = None
     return _command_console(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``technyan-bot`` console script; returns the exit status."""
-    logging.basicConfig(
-        level=os.environ.get("TECHNYAN_BOT_LOG_LEVEL", "WARNING").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not _discord_wanted(args):  # the Discord runner configures its own logging
+        logging.basicConfig(
+            level=os.environ.get("TECHNYAN_BOT_LOG_LEVEL", "WARNING").upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
     handlers = {
         "index": _command_index,
         "news": _command_news,
         "search": _command_batch,
         "ask": _command_batch,
         "console": _command_console,
+        "run": _command_run,
+        "sync": _command_sync,
+        "digest": _command_digest,
         None: _command_start,
     }
     try:

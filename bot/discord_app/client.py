@@ -1,0 +1,171 @@
+"""NewsBot: the discord.py client of technyan-bot.
+
+Intents are the defaults (no privileged intent: messages that mention the bot carry their
+content without the message-content intent); ``AllowedMentions.none()`` on the client, so
+nothing the bot sends pings anyone, whatever the corpus or a user typed. ``setup_hook``
+runs once per process, before the gateway connects: it sets the translator, adds the
+``/news`` cog and starts the background services; ``on_ready`` fires again after every
+reconnect and starts nothing. The command tree answers any failure with technyan's
+ephemeral apology and logs the cause with the interaction's context.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any, cast
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.admin import BackgroundService, DigestAdmin
+from bot.config import Settings
+from bot.discord_app.errors import answer_failure, interaction_context, is_gone
+from bot.discord_app.news_cog import NewsCog
+from bot.discord_app.translator import TechnyanTranslator
+from bot.discord_app.views import DEFAULT_VIEW_TIMEOUT
+from bot.persona import reply_locale
+from bot.service import NewsService
+
+__all__ = ["BACKGROUND_STOP_SECONDS", "NewsBot", "NewsTree"]
+
+log = logging.getLogger("bot.discord_app")
+
+#: Seconds each background service gets to stop when the bot closes.
+BACKGROUND_STOP_SECONDS = 10.0
+
+
+class NewsTree(app_commands.CommandTree["NewsBot"]):
+    """The command tree: its ``on_error`` answers technyan's ephemeral apology (persona
+    ``error``, or ``admin_only`` for a failed permission check) and logs the cause with
+    command, guild, channel, user id and locale. An interaction that is gone (10062, or an
+    expired token) is logged and dropped; the bot keeps serving."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """Handle a failed application command (see the class docstring). Never raises."""
+        persona = self.client.service.persona
+        if isinstance(error, app_commands.CheckFailure) and not is_gone(error):
+            log.info("check failed (%s): %s", interaction_context(interaction), error)
+            locale = reply_locale(interaction.locale.value)
+            text = persona.say("admin_only", locale, seed=str(interaction.id))
+            try:
+                if interaction.response.is_done():
+                    await interaction.followup.send(text, ephemeral=True)
+                else:
+                    await interaction.response.send_message(text, ephemeral=True)
+            except discord.HTTPException as send_error:
+                log.warning(
+                    "could not answer a failed check (%s): %s",
+                    interaction_context(interaction),
+                    send_error,
+                )
+            return
+        await answer_failure(interaction, error, persona, what="application command")
+
+
+class NewsBot(commands.AutoShardedBot):
+    """technyan-bot on Discord.
+
+    ``settings`` gives the shards (``bot.shard_count`` / ``bot.shard_ids`` when set; else
+    Discord recommends the count), ``service`` the core, ``digest_admin`` the digest
+    subsystem behind the admin subcommands (None: they say digests are unavailable),
+    ``background`` the services started once in ``setup_hook`` and stopped in ``close``,
+    ``view_timeout`` the seconds after which reply buttons are removed. Other keyword
+    ``options`` go to ``commands.AutoShardedBot`` (tests pass ``guild_ready_timeout``).
+    Prefix commands are not used: ``command_prefix`` is the mention only so discord.py
+    does not warn about the missing message-content intent, and ``on_message`` never
+    processes commands (the cog answers mentions).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        service: NewsService,
+        *,
+        digest_admin: DigestAdmin | None = None,
+        background: Sequence[BackgroundService] = (),
+        view_timeout: float = DEFAULT_VIEW_TIMEOUT,
+        **options: Any,
+    ) -> None:
+        if settings.shard_count > 0:
+            options.setdefault("shard_count", settings.shard_count)
+            if settings.shard_ids:
+                options.setdefault("shard_ids", list(settings.shard_ids))
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.default(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+            tree_cls=NewsTree,
+            **options,
+        )
+        self.settings = settings
+        self.service = service
+        self.digest_admin = digest_admin
+        self.background = tuple(background)
+        self.view_timeout = view_timeout
+        self.setup_count = 0
+        self._started: list[BackgroundService] = []
+        self._setup_done = False
+
+    async def setup_hook(self) -> None:
+        """Once per process, before the gateway connects: set the translator, add the
+        ``/news`` cog (its category choices read from the core in a worker thread) and
+        start each background service once. A second call does nothing. A background
+        service that fails to start is logged; the commands keep working."""
+        if self._setup_done:
+            return
+        self._setup_done = True
+        self.setup_count += 1
+        await self.tree.set_translator(TechnyanTranslator())
+        try:
+            categories = await asyncio.to_thread(self.service.categories)
+        except Exception:
+            log.exception("could not read the categories; /news latest offers none")
+            categories = []
+        cog = NewsCog(
+            self,
+            self.service,
+            categories=categories,
+            digest_admin=self.digest_admin,
+            view_timeout=self.view_timeout,
+        )
+        await self.add_cog(cog)
+        for service in self.background:
+            try:
+                # The protocol names commands.Bot; an AutoShardedBot offers the same API
+                # (discord.py does not derive one from the other).
+                await service.start(cast(commands.Bot, self))
+            except Exception:
+                log.exception("background service %s failed to start", type(service).__name__)
+                continue
+            self._started.append(service)
+
+    async def on_ready(self) -> None:
+        """Log who is connected. Fires again after reconnects, so it starts nothing."""
+        user = self.user
+        log.info(
+            "connected as %s (id %s) to %d guilds",
+            user,
+            user.id if user else None,
+            len(self.guilds),
+        )
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Prefix commands are not used; mentions are answered by the cog's listener."""
+        return None
+
+    async def close(self) -> None:
+        """Stop the background services (each bounded by ``BACKGROUND_STOP_SECONDS``, in
+        reverse start order), then disconnect."""
+        started, self._started = self._started, []
+        for service in reversed(started):
+            try:
+                await asyncio.wait_for(service.stop(), BACKGROUND_STOP_SECONDS)
+            except Exception:
+                log.exception("background service %s failed to stop", type(service).__name__)
+        await super().close()

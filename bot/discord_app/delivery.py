@@ -1,0 +1,180 @@
+"""Posting digests to Discord channels: the ``Poster`` of bot/schedule.py over discord.py.
+
+``DiscordPoster`` finds the channel (``bot.get_channel``, else ``await bot.fetch_channel``),
+sends with ``AllowedMentions.none()`` (corpus text never pings anyone) and suppressed link
+embeds, and reads the bot's own recent messages for recovery. It turns discord.py's errors
+into ``DeliveryError`` (docs/DISCORD.md):
+
+* 403 (``discord.Forbidden``; 50001 Missing Access, 50013 Missing Permissions, any other
+  403) and 404 Unknown Channel (10003): ``permanent`` — the subscription is paused, since
+  the same post would fail again tomorrow. A channel that is not messageable (a category,
+  a forum) is permanent too.
+* 5xx (``discord.DiscordServerError``, raised after discord.py's own retries of 500, 502,
+  504 and 524), a timeout (``send_timeout`` seconds per request), a dropped connection
+  (``aiohttp.ClientError``, ``OSError``), and ``discord.RateLimited`` (only raised when a
+  ``max_ratelimit_timeout`` is configured): ``retryable``; the scheduler retries with
+  backoff.
+* Anything else Discord rejects (400 …): neither — the day's digest is recorded as failed.
+
+429 with ``retry_after`` is waited out by discord.py itself (per route and global). On top,
+every request this poster makes waits for a ``RequestSpacer`` slot: at most
+``requests_per_second`` (default 40) starts per second, under Discord's global limit of 50
+requests per second (docs/topics/rate-limits), so a fan-out of many channels due at the
+same minute does not run into global 429s; interaction responses are exempt from that
+limit and keep their headroom.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import aiohttp
+import discord
+from discord.ext import commands
+
+from bot.schedule import DeliveryError
+
+__all__ = ["DiscordPoster", "RequestSpacer", "translate_errors"]
+
+log = logging.getLogger(__name__)
+
+#: Discord's error codes that mean "this will fail again tomorrow" (docs/topics/
+#: opcodes-and-status-codes#json-json-error-codes).
+MISSING_ACCESS = 50001
+MISSING_PERMISSIONS = 50013
+UNKNOWN_CHANNEL = 10003
+
+
+class RequestSpacer:
+    """Spaces request starts at least ``1 / rate`` seconds apart (so at most ``rate`` start
+    in any second). ``clock`` is monotonic seconds; ``sleep`` an ``asyncio.sleep``-like
+    coroutine function (both injectable for tests)."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError(f"rate must be positive, got {rate}")
+        self.interval = 1.0 / rate
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        """Return when the next request may start."""
+        async with self._lock:
+            now = self._clock()
+            if self._next > now:
+                await self._sleep(self._next - now)
+                now = self._next
+            self._next = now + self.interval
+
+
+@contextlib.contextmanager
+def translate_errors(channel_id: int) -> Iterator[None]:
+    """Turn discord.py and network errors raised inside into ``DeliveryError`` (see the
+    module docstring for the mapping)."""
+    try:
+        yield
+    except DeliveryError:
+        raise
+    except discord.Forbidden as error:
+        reason = {
+            MISSING_ACCESS: "missing_access",
+            MISSING_PERMISSIONS: "missing_permissions",
+        }.get(error.code, f"forbidden_{error.code}")
+        raise DeliveryError(reason, error.text, permanent=True) from error
+    except discord.NotFound as error:
+        if error.code == UNKNOWN_CHANNEL:
+            raise DeliveryError("unknown_channel", error.text, permanent=True) from error
+        raise DeliveryError(f"not_found_{error.code}", error.text) from error
+    except discord.DiscordServerError as error:
+        raise DeliveryError(
+            "server_error", f"{error.status} {error.text}", retryable=True
+        ) from error
+    except discord.RateLimited as error:
+        raise DeliveryError(
+            "rate_limited", f"retry after {error.retry_after:.1f} s", retryable=True
+        ) from error
+    except discord.HTTPException as error:
+        raise DeliveryError("rejected", f"{error.status} {error.code}: {error.text}") from error
+    except TimeoutError as error:
+        raise DeliveryError("timeout", f"channel {channel_id}", retryable=True) from error
+    except (aiohttp.ClientError, OSError) as error:
+        raise DeliveryError("connection", repr(error), retryable=True) from error
+
+
+class DiscordPoster:
+    """``Poster`` over a logged-in discord.py bot (see the module docstring).
+
+    ``send_timeout`` bounds each request in seconds (discord.py's own 5xx retries and 429
+    waits happen inside it); ``requests_per_second`` sets the shared ``RequestSpacer``.
+    """
+
+    def __init__(
+        self,
+        bot: commands.Bot | commands.AutoShardedBot,
+        *,
+        send_timeout: float = 90.0,
+        requests_per_second: float = 40.0,
+        spacer: RequestSpacer | None = None,
+    ) -> None:
+        self.bot = bot
+        self.send_timeout = send_timeout
+        self.spacer = spacer or RequestSpacer(requests_per_second)
+
+    async def _channel(self, channel_id: int) -> discord.abc.Messageable:
+        channel: Any = self.bot.get_channel(channel_id)
+        if channel is None:
+            await self.spacer.wait()
+            channel = await asyncio.wait_for(self.bot.fetch_channel(channel_id), self.send_timeout)
+        if not isinstance(channel, discord.abc.Messageable):
+            raise DeliveryError(
+                "not_messageable", f"{type(channel).__name__} {channel_id}", permanent=True
+            )
+        return channel
+
+    async def send(self, channel_id: int, content: str, *, nonce: int) -> int:
+        """Post ``content`` in the channel; returns the message id. Raises
+        ``DeliveryError``."""
+        with translate_errors(channel_id):
+            channel = await self._channel(channel_id)
+            await self.spacer.wait()
+            message = await asyncio.wait_for(
+                channel.send(
+                    content,
+                    allowed_mentions=discord.AllowedMentions.none(),
+                    suppress_embeds=True,
+                    nonce=nonce,
+                ),
+                self.send_timeout,
+            )
+        return message.id
+
+    async def own_messages(self, channel_id: int, limit: int) -> list[tuple[int, str]]:
+        """``(id, content)`` of the bot's messages among the ``limit`` newest of the
+        channel (one request up to 100). Raises ``DeliveryError`` (403 here means the bot
+        cannot read the channel, which is permanent like a post's 403)."""
+        me = self.bot.user
+
+        async def read(channel: discord.abc.Messageable) -> list[tuple[int, str]]:
+            return [
+                (message.id, message.content)
+                async for message in channel.history(limit=limit)
+                if me is not None and message.author.id == me.id
+            ]
+
+        with translate_errors(channel_id):
+            channel = await self._channel(channel_id)
+            await self.spacer.wait()
+            return await asyncio.wait_for(read(channel), self.send_timeout)

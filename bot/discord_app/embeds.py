@@ -1,0 +1,479 @@
+"""Reply → Discord message parts (content, embeds, choices, button labels) within Discord's
+limits.
+
+Every limit Discord enforces on what the bot sends lives here, as a named constant with the
+page of Discord's developer documentation that states it (paths below are relative to
+https://discord.com/developers/). Exceeding one gets HTTP 400 with error code 50035
+"Invalid Form Body" and the message is lost, and discord.py does not truncate, so every
+text that reaches Discord passes through :func:`shorten` first: it cuts at a sentence or
+word boundary (between two CJK characters counts as a word boundary) and ends with "…".
+
+Nothing here ranks, filters or phrases: the words come from the core's ``Reply`` and the
+persona's labels; this module only decides how they are laid out and where they are cut.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import discord
+from discord import app_commands
+
+from bot.persona import Persona
+from bot.replies import Answer, Reply, StoryCard
+
+__all__ = [
+    "AUTOCOMPLETE_CHOICES_LIMIT",
+    "BUTTONS_PER_ROW",
+    "BUTTON_LABEL_LIMIT",
+    "CARDS_PER_PAGE",
+    "CHOICE_NAME_LIMIT",
+    "CHOICE_VALUE_LIMIT",
+    "COMMAND_DESCRIPTION_LIMIT",
+    "COMMAND_NAME_LIMIT",
+    "COMMAND_NAME_PATTERN",
+    "ELLIPSIS",
+    "EMBEDS_PER_MESSAGE",
+    "EMBED_AUTHOR_NAME_LIMIT",
+    "EMBED_DESCRIPTION_LIMIT",
+    "EMBED_FIELDS_LIMIT",
+    "EMBED_FIELD_NAME_LIMIT",
+    "EMBED_FIELD_VALUE_LIMIT",
+    "EMBED_FOOTER_TEXT_LIMIT",
+    "EMBED_TITLE_LIMIT",
+    "EMBED_TOTAL_LIMIT",
+    "INTERACTION_RESPONSE_SECONDS",
+    "INTERACTION_TOKEN_SECONDS",
+    "MESSAGE_CONTENT_LIMIT",
+    "OPTION_CHOICES_LIMIT",
+    "ROWS_PER_MESSAGE",
+    "EmbedLabels",
+    "RenderedReply",
+    "answer_embed",
+    "autocomplete_choices",
+    "button_label",
+    "colour_for",
+    "embed_size",
+    "message_content",
+    "option_choices",
+    "paginate",
+    "render_reply",
+    "shorten",
+    "story_embed",
+]
+
+# -- messages: docs/resources/message ------------------------------------------------------
+
+#: Characters of a message's ``content``
+#: (docs/resources/message#create-message-jsonform-params: "up to 2000 characters").
+MESSAGE_CONTENT_LIMIT = 2000
+#: Embeds in one message (docs/resources/message#create-message-jsonform-params:
+#: "Up to 10 rich embeds (up to 6000 characters)").
+EMBEDS_PER_MESSAGE = 10
+
+# -- embeds: docs/resources/message#embed-object-embed-limits ------------------------------
+
+#: Embed title (docs/resources/message#embed-object-embed-limits).
+EMBED_TITLE_LIMIT = 256
+#: Embed description (docs/resources/message#embed-object-embed-limits).
+EMBED_DESCRIPTION_LIMIT = 4096
+#: Fields per embed (docs/resources/message#embed-object-embed-limits).
+EMBED_FIELDS_LIMIT = 25
+#: Field name; Discord also requires at least one character
+#: (docs/resources/message#embed-object-embed-limits).
+EMBED_FIELD_NAME_LIMIT = 256
+#: Field value; Discord also requires at least one character
+#: (docs/resources/message#embed-object-embed-limits).
+EMBED_FIELD_VALUE_LIMIT = 1024
+#: Footer text (docs/resources/message#embed-object-embed-limits).
+EMBED_FOOTER_TEXT_LIMIT = 2048
+#: Author name (docs/resources/message#embed-object-embed-limits).
+EMBED_AUTHOR_NAME_LIMIT = 256
+#: Title, description, field names and values, footer text and author name of *all* embeds
+#: of one message together (docs/resources/message#embed-object-embed-limits).
+EMBED_TOTAL_LIMIT = 6000
+
+# -- application commands: docs/interactions/application-commands --------------------------
+
+#: Choices of one option (docs/interactions/application-commands, section
+#: #application-command-object-application-command-option-structure).
+OPTION_CHOICES_LIMIT = 25
+#: Choice name, and a string choice's value (docs/interactions/application-commands,
+#: section #application-command-object-application-command-option-choice-structure).
+CHOICE_NAME_LIMIT = 100
+CHOICE_VALUE_LIMIT = 100
+#: Command, group and option names: 1–32 characters of letters (any script), digits, ``-``
+#: and ``_``, lowercase where the script has case
+#: (docs/interactions/application-commands#application-command-object-application-command-naming).
+COMMAND_NAME_LIMIT = 32
+COMMAND_NAME_PATTERN = re.compile(r"^[-_\w]{1,32}$")
+#: Command and option descriptions: 1–100 characters (docs/interactions/application-commands,
+#: section #application-command-object-application-command-structure).
+COMMAND_DESCRIPTION_LIMIT = 100
+
+# -- interactions: docs/interactions/receiving-and-responding ------------------------------
+
+#: Choices in one autocomplete answer
+#: (docs/interactions/receiving-and-responding#interaction-response-object-autocomplete).
+AUTOCOMPLETE_CHOICES_LIMIT = 25
+#: Seconds to send the first response to an interaction, else 10062 "Unknown interaction"
+#: (docs/interactions/receiving-and-responding#responding-to-an-interaction).
+INTERACTION_RESPONSE_SECONDS = 3.0
+#: Seconds an interaction token stays valid for followups and edits
+#: (docs/interactions/receiving-and-responding#followup-messages: "valid for 15 minutes").
+INTERACTION_TOKEN_SECONDS = 15 * 60
+
+# -- components: docs/components/reference -------------------------------------------------
+
+#: Button label (docs/components/reference#button: "max 80 characters").
+BUTTON_LABEL_LIMIT = 80
+#: Buttons in one action row, and action rows in one message
+#: (docs/components/reference#action-row).
+BUTTONS_PER_ROW = 5
+ROWS_PER_MESSAGE = 5
+
+# -- presentation choices (not Discord's limits) --------------------------------------------
+
+#: Story embeds on one page of a reply; more become pages behind Previous / Next.
+CARDS_PER_PAGE = 5
+#: The ellipsis that ends every cut text.
+ELLIPSIS = "…"
+
+#: Embed colours by impact level (the site's levels), and the palette categories are
+#: mapped onto when a story has no impact level.
+IMPACT_COLOURS: Mapping[str, int] = {
+    "critical": 0xE53935,
+    "high": 0xFB8C00,
+    "medium": 0xFDD835,
+    "low": 0x43A047,
+}
+CATEGORY_PALETTE: tuple[int, ...] = (
+    0x5C6BC0,
+    0x26A69A,
+    0xAB47BC,
+    0x29B6F6,
+    0xEC407A,
+    0x8D6E63,
+    0x66BB6A,
+    0xFFA726,
+)
+DEFAULT_COLOUR = 0xFF7EB6
+
+_SENTENCE_END = "。．！？!?.…"
+_CJK_PUNCTUATION = "、。，．！？」』）】"
+_JOINERS = {"\u200d", "\ufe0e", "\ufe0f"}
+
+
+def _is_cjk(char: str) -> bool:
+    """True for characters of scripts written without spaces (kana, kanji, hangul)."""
+    code = ord(char)
+    return (
+        0x3040 <= code <= 0x30FF  # hiragana, katakana
+        or 0x3400 <= code <= 0x4DBF  # CJK extension A
+        or 0x4E00 <= code <= 0x9FFF  # CJK unified ideographs
+        or 0xAC00 <= code <= 0xD7AF  # hangul syllables
+        or 0xFF66 <= code <= 0xFF9F  # half-width katakana
+        or 0x3000 <= code <= 0x303F  # CJK punctuation
+        or 0xFF01 <= code <= 0xFF0F  # full-width punctuation
+    )
+
+
+def _safe_cut(text: str, end: int) -> int:
+    """Move ``end`` back so the cut does not split a character from its combining mark,
+    variation selector or zero-width joiner (an emoji sequence stays whole)."""
+    while 0 < end < len(text) and (
+        unicodedata.combining(text[end])
+        or text[end] in _JOINERS
+        or text[end - 1] in _JOINERS
+        or 0xDC00 <= ord(text[end]) <= 0xDFFF
+    ):
+        end -= 1
+    return end
+
+
+def shorten(text: str, limit: int, *, ellipsis: str = ELLIPSIS) -> str:
+    """``text`` cut to at most ``limit`` characters (Python ``len``, i.e. code points, which
+    is how Discord counts) at a sentence or word boundary, ending with ``ellipsis``.
+
+    Text that fits is returned unchanged. The cut prefers the end of a sentence in the last
+    half of the room, then a space or a boundary between CJK characters in the last half,
+    then any character boundary that keeps emoji sequences whole. Raises ``ValueError`` for
+    a ``limit`` below 1."""
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    if len(text) <= limit:
+        return text
+    if limit <= len(ellipsis):
+        return ellipsis[:limit]
+    room = limit - len(ellipsis)
+    floor = room // 2
+    head = text[: _safe_cut(text, room)]
+
+    # A sentence end: 。！？ anywhere, . ! ? followed by a space.
+    for index in range(len(head) - 1, floor - 1, -1):
+        char = head[index]
+        if char in _SENTENCE_END and (
+            char in "。．！？…" or index + 1 >= len(text) or text[index + 1].isspace()
+        ):
+            kept = head[: index + 1]
+            joiner = " " if char.isascii() and len(kept) + 1 + len(ellipsis) <= limit else ""
+            return kept + joiner + ellipsis
+    # A word boundary: a space, CJK punctuation, or between two CJK characters.
+    for index in range(len(head), floor - 1, -1):
+        before = head[index - 1] if index > 0 else ""
+        after = text[index] if index < len(text) else ""
+        if after.isspace() or before.isspace():
+            return head[:index].rstrip() + ellipsis
+        if before in _CJK_PUNCTUATION or (before and after and _is_cjk(before) and _is_cjk(after)):
+            return head[:index] + ellipsis
+    return head.rstrip() + ellipsis
+
+
+def message_content(text: str) -> str:
+    """``text`` as a message's ``content`` (at most ``MESSAGE_CONTENT_LIMIT``)."""
+    return shorten(text.strip(), MESSAGE_CONTENT_LIMIT)
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line (line breaks and tabs become spaces; other spaces stay)."""
+    return re.sub(r"[\r\n\t\v\f]+", " ", text).strip()
+
+
+def button_label(text: str) -> str:
+    """``text`` on one line as a button label (at most ``BUTTON_LABEL_LIMIT``)."""
+    return shorten(_one_line(text), BUTTON_LABEL_LIMIT)
+
+
+def embed_size(embed: discord.Embed) -> int:
+    """Characters of ``embed`` that count toward ``EMBED_TOTAL_LIMIT`` (title, description,
+    field names and values, footer text, author name), as Discord counts them."""
+    return len(embed)
+
+
+def colour_for(card: StoryCard) -> int:
+    """The embed colour of a story: by impact level when it has one, else a stable colour
+    per category (the same category always gets the same colour, in every process)."""
+    if card.impact_level and card.impact_level in IMPACT_COLOURS:
+        return IMPACT_COLOURS[card.impact_level]
+    if not card.category:
+        return DEFAULT_COLOUR
+    index = zlib.crc32(card.category.casefold().encode("utf-8")) % len(CATEGORY_PALETTE)
+    return CATEGORY_PALETTE[index]
+
+
+@dataclass(frozen=True)
+class EmbedLabels:
+    """The persona's words for the parts of a story embed, in one locale: field names,
+    the names of impact levels, and the labels of an answer's source."""
+
+    comment: str
+    date: str
+    category: str
+    impact: str
+    tags: str
+    section: str
+    impact_levels: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_persona(cls, persona: Persona, locale: str) -> EmbedLabels:
+        """The labels of ``persona`` in ``locale`` (``ja`` or anything else → ``en``).
+        Raises ``KeyError`` when the persona lacks one of the ``label_*`` keys."""
+        levels = ("critical", "high", "medium", "low")
+        return cls(
+            comment=persona.say("label_comment", locale),
+            date=persona.say("label_date", locale),
+            category=persona.say("label_category", locale),
+            impact=persona.say("label_impact", locale),
+            tags=persona.say("label_tags", locale),
+            section=persona.say("label_section", locale),
+            impact_levels={level: persona.say(f"impact_{level}", locale) for level in levels},
+        )
+
+
+def _field(embed: discord.Embed, name: str, value: str, *, inline: bool) -> None:
+    """Add a field when both its name and value have text (Discord rejects empty ones)."""
+    name, value = name.strip(), value.strip()
+    if name and value and len(embed.fields) < EMBED_FIELDS_LIMIT:
+        embed.add_field(
+            name=shorten(name, EMBED_FIELD_NAME_LIMIT),
+            value=shorten(value, EMBED_FIELD_VALUE_LIMIT),
+            inline=inline,
+        )
+
+
+def _quote(text: str, limit: int) -> str:
+    """``text`` as a Markdown block quote of at most ``limit`` characters."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    quoted = "\n".join(f"> {line}" for line in lines)
+    return shorten(quoted, limit)
+
+
+def _tags(tags: Iterable[str], limit: int) -> str:
+    """Tags joined with " · ", cut after the last whole tag that fits."""
+    shown = ""
+    for tag in tags:
+        tag = " ".join(tag.split())
+        if not tag:
+            continue
+        candidate = f"{shown} · {tag}" if shown else tag
+        if len(candidate) > limit:
+            return shown or shorten(tag, limit)
+        shown = candidate
+    return shown
+
+
+def _fit_description(embed: discord.Embed, description: str) -> None:
+    """Set the description, cut so the embed stays within ``EMBED_DESCRIPTION_LIMIT`` and
+    within ``EMBED_TOTAL_LIMIT`` on its own."""
+    room = min(EMBED_DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - embed_size(embed))
+    if description.strip() and room > len(ELLIPSIS):
+        embed.description = shorten(description.strip(), room)
+
+
+def _meta_fields(embed: discord.Embed, card: StoryCard, labels: EmbedLabels) -> None:
+    _field(embed, labels.date, _date(card.date), inline=True)
+    _field(embed, labels.category, card.category, inline=True)
+    if card.impact_level:
+        level = labels.impact_levels.get(card.impact_level, card.impact_level)
+        _field(embed, labels.impact, level, inline=True)
+
+
+def _date(date: dt.date) -> str:
+    return date.isoformat()
+
+
+def story_embed(card: StoryCard, labels: EmbedLabels) -> discord.Embed:
+    """One story as an embed: the title linking to the story's page in the shown locale,
+    the description, technyan's comment quoted as technyan's own, date, category and impact
+    as fields (impact, else category, as the colour), tags, and the card's note (weak
+    match, other language only) as the footer. Within every embed limit and within
+    ``EMBED_TOTAL_LIMIT`` on its own; the description is cut last, to what is left."""
+    embed = discord.Embed(
+        title=shorten(card.title.strip() or card.story, EMBED_TITLE_LIMIT),
+        url=card.url or None,
+        colour=colour_for(card),
+    )
+    if card.technyan_comment:
+        comment = _quote(card.technyan_comment, EMBED_FIELD_VALUE_LIMIT)
+        _field(embed, labels.comment, comment, inline=False)
+    _meta_fields(embed, card, labels)
+    _field(embed, labels.tags, _tags(card.tags, EMBED_FIELD_VALUE_LIMIT), inline=False)
+    if card.note:
+        embed.set_footer(text=shorten(card.note.strip(), EMBED_FOOTER_TEXT_LIMIT))
+    _fit_description(embed, card.description)
+    return embed
+
+
+def answer_embed(answer: Answer, labels: EmbedLabels) -> discord.Embed:
+    """An extractive answer: the quoted sentence as the description, under the title of
+    the story it comes from (linked), with the passage's heading, date and category as
+    fields and the card's note as the footer. Within every embed limit."""
+    card = answer.card
+    embed = discord.Embed(
+        title=shorten(card.title.strip() or card.story, EMBED_TITLE_LIMIT),
+        url=card.url or None,
+        colour=colour_for(card),
+    )
+    if answer.heading:
+        _field(embed, labels.section, answer.heading, inline=False)
+    _meta_fields(embed, card, labels)
+    if card.note:
+        embed.set_footer(text=shorten(card.note.strip(), EMBED_FOOTER_TEXT_LIMIT))
+    room = min(EMBED_DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - embed_size(embed))
+    embed.description = _quote(answer.text, room)
+    return embed
+
+
+def paginate(
+    embeds: Sequence[discord.Embed], per_page: int = CARDS_PER_PAGE
+) -> list[list[discord.Embed]]:
+    """Split ``embeds`` into pages, in order: at most ``per_page`` (and
+    ``EMBEDS_PER_MESSAGE``) embeds per page, and at most ``EMBED_TOTAL_LIMIT`` characters of
+    embeds per page. Every embed must fit the total on its own (the builders here ensure
+    it). No embeds give one empty page."""
+    per_page = max(1, min(per_page, EMBEDS_PER_MESSAGE))
+    pages: list[list[discord.Embed]] = []
+    page: list[discord.Embed] = []
+    size = 0
+    for embed in embeds:
+        length = embed_size(embed)
+        if page and (len(page) >= per_page or size + length > EMBED_TOTAL_LIMIT):
+            pages.append(page)
+            page, size = [], 0
+        page.append(embed)
+        size += length
+    pages.append(page)
+    return pages
+
+
+@dataclass(frozen=True)
+class RenderedReply:
+    """A ``Reply`` laid out for Discord: ``content`` (technyan's lines), ``pages`` of embeds
+    (at least one page, possibly without embeds), and ``suggestions`` ("did you mean"
+    queries, each to become a button)."""
+
+    content: str
+    pages: tuple[tuple[discord.Embed, ...], ...]
+    suggestions: tuple[str, ...] = ()
+
+    @property
+    def first_page(self) -> list[discord.Embed]:
+        """The embeds shown first."""
+        return list(self.pages[0]) if self.pages else []
+
+
+def render_reply(
+    reply: Reply, labels: EmbedLabels, *, per_page: int = CARDS_PER_PAGE
+) -> RenderedReply:
+    """Lay out ``reply``: header and footer as the content (a weak result's footer says
+    the cards may not match, so it belongs above them, and Discord always shows content
+    above embeds), the answer or one embed per card, paged."""
+    text = "\n\n".join(part.strip() for part in (reply.header, reply.footer) if part.strip())
+    if reply.answer is not None:
+        embeds = [answer_embed(reply.answer, labels)]
+    else:
+        embeds = [story_embed(card, labels) for card in reply.cards]
+    pages = tuple(tuple(page) for page in paginate(embeds, per_page))
+    return RenderedReply(message_content(text), pages, tuple(reply.suggestions))
+
+
+def autocomplete_choices(
+    pairs: Iterable[tuple[str, str]], limit: int = AUTOCOMPLETE_CHOICES_LIMIT
+) -> list[app_commands.Choice[str]]:
+    """Autocomplete choices from ``(name, value)`` pairs in order: names and values cut to
+    ``CHOICE_NAME_LIMIT`` / ``CHOICE_VALUE_LIMIT``, empty ones and repeated values
+    skipped, at most ``min(limit, AUTOCOMPLETE_CHOICES_LIMIT)``."""
+    limit = max(0, min(limit, AUTOCOMPLETE_CHOICES_LIMIT))
+    choices: list[app_commands.Choice[str]] = []
+    seen: set[str] = set()
+    for name, value in pairs:
+        if len(choices) >= limit:
+            break
+        name = shorten(_one_line(name), CHOICE_NAME_LIMIT)
+        value = shorten(_one_line(value), CHOICE_VALUE_LIMIT)
+        if not name or not value or value in seen:
+            continue
+        seen.add(value)
+        choices.append(app_commands.Choice(name=name, value=value))
+    return choices
+
+
+def option_choices(values: Iterable[str]) -> list[app_commands.Choice[str]]:
+    """Fixed choices of a string option from ``values`` (e.g. category names): the first
+    ``OPTION_CHOICES_LIMIT`` that fit ``CHOICE_VALUE_LIMIT`` exactly (a value cannot be cut:
+    it must equal the data it selects), each named as itself."""
+    choices: list[app_commands.Choice[str]] = []
+    seen: set[str] = set()
+    for value in values:
+        if len(choices) >= OPTION_CHOICES_LIMIT:
+            break
+        if not value or len(value) > CHOICE_VALUE_LIMIT or value in seen:
+            continue
+        seen.add(value)
+        choices.append(app_commands.Choice(name=shorten(value, CHOICE_NAME_LIMIT), value=value))
+    return choices

@@ -1,0 +1,93 @@
+"""Keeping the index up to date while the bot runs: a ``BackgroundService`` that, every few
+minutes, optionally pulls the corpus with git, brings the index up to date incrementally
+and reopens it, all in a worker thread so the event loop keeps answering.
+
+Started once from ``NewsBot.setup_hook`` (never from ``on_ready``) and stopped when the bot
+closes. A failed refresh is logged and retried at the next interval; the old index keeps
+serving (a rebuild swaps in atomically).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import subprocess
+from typing import Any
+
+from bot.index import IndexReport
+from bot.service import NewsService
+
+__all__ = ["GIT_PULL_SECONDS", "IndexRefresher"]
+
+log = logging.getLogger("bot.refresh")
+
+#: Seconds ``git pull --ff-only`` may take before it is abandoned.
+GIT_PULL_SECONDS = 120
+
+
+class IndexRefresher:
+    """Refresh ``service``'s index every ``interval`` seconds (``corpus.refresh_minutes``
+    × 60); with ``git_pull``, run ``git pull --ff-only`` in the corpus first
+    (``corpus.git_pull``). Implements ``bot.admin.BackgroundService``."""
+
+    def __init__(self, service: NewsService, interval: float, *, git_pull: bool = False) -> None:
+        self.service = service
+        self.interval = interval
+        self.git_pull = git_pull
+        self.refreshes = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, bot: Any) -> None:
+        """Start the refresh loop (the first refresh after one interval). Starting twice
+        does not start a second loop."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._loop(), name="technyan-index-refresh")
+
+    async def stop(self) -> None:
+        """Stop the loop; a refresh already running in its thread finishes on its own."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await asyncio.to_thread(self.refresh_once)
+            except Exception:
+                log.exception("index refresh failed; the current index keeps serving")
+
+    def refresh_once(self) -> IndexReport:
+        """One refresh (blocking): git pull when configured, an incremental update, and
+        the search engine reopened on the new index so the next command does not pay for
+        it. Raises what the index build raises (``FileNotFoundError`` for a missing
+        corpus)."""
+        corpus = self.service.settings.corpus_path
+        if self.git_pull:
+            try:
+                done = subprocess.run(
+                    ["git", "-C", str(corpus), "pull", "--ff-only", "--quiet"],
+                    capture_output=True,
+                    text=True,
+                    timeout=GIT_PULL_SECONDS,
+                    check=False,
+                )
+            except (OSError, subprocess.TimeoutExpired) as error:
+                log.warning("git pull in %s failed: %s", corpus, error)
+            else:
+                if done.returncode != 0:
+                    log.warning("git pull in %s failed: %s", corpus, done.stderr.strip()[:500])
+        report = self.service.reindex()
+        self.service.engine  # noqa: B018 - reopen now, off the event loop
+        self.refreshes += 1
+        if report.changed or report.rebuilt:
+            log.info(
+                "index refreshed: %d added, %d updated, %d removed",
+                report.added,
+                report.updated,
+                report.removed,
+            )
+        return report
