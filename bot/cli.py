@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, check_paths, load_settings
 from bot.console import render_reply, run_console
 from bot.index import IndexReport, build_index
 from bot.persona import reply_locale
@@ -100,6 +100,19 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument(
         "--clear", action="store_true", help="remove the commands from --guild instead"
     )
+    check = commands.add_parser(
+        "check-config", help="validate config.toml: file:line key: problem (exit 2 on any)"
+    )
+    check.add_argument("path", nargs="?", type=Path, help="config file (default: --config)")
+    _add_common(check)
+    health = commands.add_parser(
+        "health", help="exit 0 when the index answers and state.db is writable"
+    )
+    _add_common(health)
+    backup = commands.add_parser("backup", help="copy state.db safely while the bot runs")
+    backup.add_argument("out", type=Path, help="destination file")
+    _add_common(backup)
+
     digest = commands.add_parser("digest", help="the daily digest")
     digest_commands = digest.add_subparsers(dest="digest_command", required=True)
     preview = digest_commands.add_parser(
@@ -298,11 +311,61 @@ def _console_digest_preview(service: NewsService) -> Callable[[str], str]:
 
 
 def _command_run(args: argparse.Namespace) -> int:
-    """``run``: the bot on Discord until SIGINT/SIGTERM (exit 2: missing or rejected
-    token)."""
+    """``run``: check the configuration as ``check-config`` does, then the bot on Discord
+    until SIGINT/SIGTERM (exit 2: bad configuration, missing or rejected token)."""
     from bot.discord_app.runner import run_bot
 
-    return run_bot(_settings(args))
+    settings = _settings(args)
+    problems = check_paths(settings)
+    if problems:
+        raise ConfigError(problems)
+    return run_bot(settings)
+
+
+def _command_check_config(args: argparse.Namespace) -> int:
+    """``check-config [PATH]``: every problem as ``file:line key: problem``; exit 2 on
+    any, 0 when clean."""
+    path = args.path or args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
+    if path is not None and not Path(path).is_file():
+        raise UsageError(f"config file not found: {path}")
+    try:
+        settings = load_settings(path)
+    except ConfigError as error:
+        for problem in error.problems:
+            print(problem)
+        return 2
+    problems = check_paths(settings)
+    for problem in problems:
+        print(problem)
+    if problems:
+        return 2
+    print(f"{path or '<defaults>'}: configuration OK")
+    return 0
+
+
+def _command_health(args: argparse.Namespace) -> int:
+    """``health``: 0 when healthy, else 1 with one line per problem."""
+    from bot.ops import check_health
+
+    problems = check_health(_settings(args))
+    for problem in problems:
+        print(problem)
+    if problems:
+        return 1
+    print("healthy")
+    return 0
+
+
+def _command_backup(args: argparse.Namespace) -> int:
+    """``backup OUT``: an online copy of state.db (SQLite backup API)."""
+    from bot.ops import backup_state
+
+    settings = _settings(args)
+    if settings.state_url:
+        raise UsageError("state is in PostgreSQL (state.url): back it up with pg_dump")
+    size = backup_state(settings.state_path, args.out)
+    print(f"backed up {settings.state_path} to {args.out} ({size} bytes)")
+    return 0
 
 
 def _command_sync(args: argparse.Namespace) -> int:
@@ -349,6 +412,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": _command_run,
         "sync": _command_sync,
         "digest": _command_digest,
+        "check-config": _command_check_config,
+        "health": _command_health,
+        "backup": _command_backup,
         None: _command_start,
     }
     try:

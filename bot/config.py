@@ -10,6 +10,7 @@ folder when there is no file).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tomllib
@@ -26,6 +27,7 @@ __all__ = [
     "Settings",
     "SubscriptionConfig",
     "check_config",
+    "check_paths",
     "load_settings",
 ]
 
@@ -343,6 +345,39 @@ def _from_environment(
                 continue
             overrides.setdefault(section, {})[key] = value
     return overrides, problems
+
+
+def check_paths(settings: Settings) -> list[ConfigProblem]:
+    """Problems with the paths of ``settings``: the corpus must be a readable folder, and
+    the folders of the index and state databases must exist or be creatable and be
+    writable. Line numbers point into ``settings.config_path`` when the key is there."""
+    file = str(settings.config_path) if settings.config_path else "<defaults>"
+    source = ""
+    if settings.config_path is not None:
+        with contextlib.suppress(OSError):
+            source = settings.config_path.read_text(encoding="utf-8")
+    lines = _key_lines(source)
+    problems: list[ConfigProblem] = []
+
+    def problem(key: str, text: str) -> None:
+        problems.append(ConfigProblem(file, lines.get(key, 0), key, text))
+
+    corpus = settings.corpus_path
+    if not corpus.is_dir():
+        problem("corpus.path", f"not a folder: {corpus}")
+    elif not os.access(corpus, os.R_OK | os.X_OK):
+        problem("corpus.path", f"not readable: {corpus}")
+    for key, path in (("index.path", settings.index_path), ("state.path", settings.state_path)):
+        if key == "state.path" and settings.state_url:
+            continue
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+            problem(key, f"not readable and writable: {path}")
+        elif not os.access(folder, os.W_OK | os.X_OK):
+            problem(key, f"folder not writable: {folder}")
+    return problems
 
 
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:

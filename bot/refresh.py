@@ -85,9 +85,13 @@ class IndexRefresher:
         self.refreshes += 1
         if report.changed or report.rebuilt:
             log.info(
-                "index refreshed: %d added, %d updated, %d removed",
+                "index refreshed: %d added, %d updated, %d removed in %.2f s",
                 report.added,
                 report.updated,
                 report.removed,
+                report.seconds,
+                extra={"changed": report.changed, "seconds": round(report.seconds, 3)},
             )
+            for path, reason in report.skipped:
+                log.warning("corpus file skipped: %s: %s", path, reason)
         return report

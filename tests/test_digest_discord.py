@@ -459,3 +459,52 @@ async def test_admin_commands_through_news_bot(settings: Settings, service: News
         [message] = fake.channel_messages(channel.id)
         assert message["flags"] & 4  # link previews suppressed
         assert message["mentions"] == [] and not message["mention_everyone"]
+
+
+async def test_sigterm_during_a_digest_lets_it_finish_and_a_restart_posts_nothing_more(
+    settings: Settings, service: NewsService
+) -> None:
+    import os
+    import signal
+    import time
+
+    from bot.discord_app.runner import _serve
+
+    entered = asyncio.Event()
+
+    class SlowPoster(DiscordPoster):
+        """Takes half a second per message, so SIGTERM lands mid-digest."""
+
+        async def send(self, channel_id: int, content: str, *, nonce: int) -> int:
+            entered.set()
+            await asyncio.sleep(0.5)
+            return await super().send(channel_id, content, nonce=nonce)
+
+    async with FakeDiscord() as fake:
+        channel = fake.channel
+        store = SqliteStateStore(settings.state_path)
+        subscribe(store, fake.guild.id, channel.id)
+        clock = Clock(local(TOKYO, 2025, 11, 18, 8, 0))
+        first = make_scheduler(settings, service, clock, store=store)
+        first._poster_factory = lambda bot: SlowPoster(
+            bot, send_timeout=10.0, spacer=RequestSpacer(40.0)
+        )
+        bot = DigestBot([first])
+        serving = asyncio.create_task(_serve(bot, fake.token))  # type: ignore[arg-type]
+        await fake.wait_until(bot.is_ready)
+        clock.set(local(TOKYO, 2025, 11, 18, 9, 0))
+        first.spawn(first.run_due(channel.id))
+        await entered.wait()
+        signalled = time.monotonic()
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.wait_for(serving, timeout=10)
+        assert time.monotonic() - signalled < 10
+        assert posts(fake, channel.id) == [("2025-11-18", 1, 1)]
+        entry = SqliteStateStore(settings.state_path).entry(channel.id, dt.date(2025, 11, 18))
+        assert entry is not None and entry.status == "posted"
+
+        clock.set(local(TOKYO, 2025, 11, 18, 9, 2))
+        second = make_scheduler(settings, service, clock)
+        async with running(fake, second):
+            await second.run_due(channel.id)
+        assert posts(fake, channel.id) == [("2025-11-18", 1, 1)]

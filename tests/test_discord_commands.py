@@ -961,3 +961,23 @@ async def test_debug_logs_carry_no_interaction_token(
     logged = stream.getvalue()
     assert "/webhooks/" in logged and "[REDACTED]" in logged  # discord.py logged the URLs
     assert token not in logged and "fake.bot.token" not in logged
+
+
+async def test_each_command_served_logs_one_line_without_the_query(
+    env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.discord_app")
+    it = await env.fake.slash("news about", {"query": "DeepSeek secret words"}, locale="ja")
+    await answered(it)
+    for _ in range(50):  # the completion event follows the reply
+        served = [r for r in caplog.records if r.getMessage().startswith("served /news about")]
+        if served:
+            break
+        await asyncio.sleep(0.02)
+    [record] = served
+    assert record.command == "news about"  # type: ignore[attr-defined]
+    assert record.guild == env.fake.guild.id  # type: ignore[attr-defined]
+    assert record.locale == "ja"  # type: ignore[attr-defined]
+    assert isinstance(record.results, int)  # type: ignore[attr-defined]
+    assert record.ms >= 0  # type: ignore[attr-defined]
+    assert "secret words" not in record.getMessage()

@@ -22,7 +22,7 @@ from discord.ext import commands
 
 from bot.admin import BackgroundService, DigestAdmin
 from bot.config import Settings
-from bot.discord_app.errors import answer_failure, interaction_context, is_gone
+from bot.discord_app.errors import RESULTS, answer_failure, interaction_context, is_gone
 from bot.discord_app.news_cog import NewsCog
 from bot.discord_app.translator import TechnyanTranslator
 from bot.discord_app.views import DEFAULT_VIEW_TIMEOUT
@@ -153,6 +153,27 @@ class NewsBot(commands.AutoShardedBot):
             user,
             user.id if user else None,
             len(self.guilds),
+        )
+
+    async def on_app_command_completion(
+        self,
+        interaction: discord.Interaction,
+        command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu,
+    ) -> None:
+        """One log line per command served: command, guild, locale, result count and
+        milliseconds since Discord created the interaction (the query text is not logged)."""
+        elapsed = discord.utils.utcnow() - interaction.created_at
+        fields = {
+            "command": command.qualified_name,
+            "guild": interaction.guild_id,
+            "locale": interaction.locale.value,
+            "results": interaction.extras.get(RESULTS),
+            "ms": round(elapsed.total_seconds() * 1000, 1),
+        }
+        log.info(
+            "served /%s guild=%s locale=%s results=%s ms=%s",
+            *fields.values(),
+            extra=fields,
         )
 
     async def on_message(self, message: discord.Message) -> None:

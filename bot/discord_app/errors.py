@@ -19,6 +19,7 @@ from bot.persona import Persona, reply_locale
 
 __all__ = [
     "ANSWERED",
+    "RESULTS",
     "UNKNOWN_INTERACTION",
     "WEBHOOK_TOKEN_EXPIRED",
     "answer_failure",
@@ -39,6 +40,8 @@ WEBHOOK_TOKEN_EXPIRED = 50027
 #: Key of ``Interaction.extras`` set once the bot's real answer was delivered after a
 #: defer, so a later failure does not delete it.
 ANSWERED = "technyan_answered"
+#: ``interaction.extras`` key: how many stories (or answers) the reply carried, for the log.
+RESULTS = "technyan_results"
 
 
 def unwrap(error: BaseException) -> BaseException:

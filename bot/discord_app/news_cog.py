@@ -36,7 +36,7 @@ from bot.discord_app.embeds import (
     option_choices,
     render_reply,
 )
-from bot.discord_app.errors import ANSWERED, message_context
+from bot.discord_app.errors import ANSWERED, RESULTS, message_context
 from bot.discord_app.views import DEFAULT_VIEW_TIMEOUT, ReplyView
 from bot.persona import reply_locale
 from bot.replies import Reply
@@ -153,6 +153,7 @@ class NewsCog(commands.Cog, name="news"):
             if isinstance(callback.resource, discord.InteractionMessage):
                 message = callback.resource
         interaction.extras[ANSWERED] = True
+        interaction.extras[RESULTS] = len(reply.cards) if not reply.weak else 0
         if view.has_buttons:
             view.message = message or await interaction.original_response()
 
