@@ -40,6 +40,17 @@ _ASKS_NUMBER = re.compile(
 _ASKS_PERCENT = re.compile(r"\bscore\b|\bshare\b|percentage|スコア|割合|率|何%", re.IGNORECASE)
 _ASKS_DATE = re.compile(r"\bwhen\b|\bwhat date\b|いつ|何日後|何月|何年", re.IGNORECASE)
 _MARKUP_RE = re.compile(r"\*\*|__|`")
+_FULL_DATE_RE = re.compile(
+    r"\d{4}年\d{1,2}月\d{1,2}日|\d{1,2}月\d{1,2}日|\d+日後|"
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?\b|"
+    r"\b\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\d+ days?\b",
+    re.IGNORECASE,
+)
+
+
+def _clean(unit: str) -> str:
+    """A unit as quoted: bullet markers and markdown emphasis removed, words untouched."""
+    return _MARKUP_RE.sub("", _BULLET_RE.sub("", unit)).strip()
 
 
 @dataclass(frozen=True)
@@ -100,33 +111,37 @@ def answer_question(engine: SearchEngine, question: str, locale: str) -> Extract
     asks_date = bool(_ASKS_DATE.search(question))
     best: ExtractedAnswer | None = None
     for rank, hit in enumerate(candidates):
-        story_prior = hit.coverage * (1.0 - 0.1 * rank)
+        story_prior = hit.coverage * (1.0 - 0.15 * rank)
         for document_locale, document in hit.documents.items():
-            language_factor = 1.0 if document_locale == locale else 0.85
+            # The user's language first; the other one only where it answers clearly better.
+            in_language = document_locale == locale or locale not in hit.documents
+            language_factor = 1.0 if in_language else 0.75
             title_terms = set(text.analyze(document.title))
-            # What the title already says is context; the sentence must hold the rest.
+            # What the title already says counts less in the sentence: it must hold the rest.
             residual = [
-                weight if _concept_share([concept], [1.0], title_terms) < 1.0 else 0.0
+                weight * (1.0 if _concept_share([concept], [1.0], title_terms) < 1.0 else 0.4)
                 for concept, weight in zip(concepts, weights, strict=True)
             ]
-            if not any(residual):
-                residual = weights
             for heading, passage in engine.passages(document.id):
                 heading_terms = set(text.analyze(heading)) | title_terms
                 lead_in: set[str] = set()
-                for unit in _units(passage):
+                units = _units(passage)
+                for position, unit in enumerate(units):
                     terms = set(text.analyze(unit))
                     own = _concept_share(concepts, residual, terms)
                     context = _concept_share(concepts, weights, terms | heading_terms | lead_in)
-                    if unit.rstrip().endswith((":", "：")):
+                    is_lead_in = _clean(unit).endswith((":", "："))
+                    if is_lead_in:
                         lead_in = terms
-                    kind = 0.0
+                    number = 0.0
                     if asks_number and _NUMBER_RE.search(unit):
-                        kind = 1.0
-                        if asks_percent and not _PERCENT_RE.search(unit):
-                            kind = 0.4
-                    if asks_date and _DATE_RE.search(unit):
-                        kind = max(kind, 1.0)
+                        number = 0.4 if asks_percent and not _PERCENT_RE.search(unit) else 1.0
+                    if asks_date:  # a date (or a count of days) over any number
+                        date = 1.0 if _FULL_DATE_RE.search(unit) else 0.0
+                        date = date or (0.5 if _DATE_RE.search(unit) else 0.0)
+                        kind = max(date, 0.5 * number)
+                    else:
+                        kind = number
                     wants_kind = asks_number or asks_date
                     score = (
                         0.35 * own
@@ -134,13 +149,20 @@ def answer_question(engine: SearchEngine, question: str, locale: str) -> Extract
                         + (0.2 * kind if wants_kind else 0.2 * own)
                         + 0.2 * story_prior
                     ) * language_factor
-                    if len(unit) < 6 or unit.rstrip().endswith((":", "：")):
-                        score *= 0.5  # a fragment or a lead-in is not an answer
+                    if len(unit) < 6:
+                        score *= 0.5  # a fragment is not an answer
+                    elif is_lead_in:
+                        # A lead-in ("Main results:") answers only with what follows it.
+                        score *= 0.6 if position + 1 < len(units) else 0.3
                     if best is None or score > best.score:
+                        quoted = [unit]
+                        if is_lead_in:
+                            # "Main results:" answers nothing alone: quote what it leads to.
+                            quoted += units[position + 1 : position + 4]
                         best = ExtractedAnswer(
                             hit=hit,
                             locale=document_locale,
-                            text=_MARKUP_RE.sub("", _BULLET_RE.sub("", unit)).strip(),
+                            text="\n".join(_clean(u) for u in quoted),
                             passage=passage,
                             heading=heading,
                             score=min(1.0, score),

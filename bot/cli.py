@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ from bot.config import ConfigError, Settings, check_paths, load_settings
 from bot.console import render_reply, run_console
 from bot.index import IndexReport, build_index
 from bot.persona import reply_locale
+from bot.search import IndexMissingError
 from bot.service import NewsService
 
 __all__ = ["build_parser", "main"]
@@ -36,11 +38,30 @@ class UsageError(Exception):
     """Bad input from the command line: printed as one line, exit status 2."""
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
+def _add_common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """``--config`` and ``--db``, accepted before and after the subcommand: on a
+    subcommand they default to "not given" so a value given before it is kept."""
+    default = None if top else argparse.SUPPRESS
     parser.add_argument(
-        "--config", type=Path, help="config.toml (default: ./config.toml if present)"
+        "--config",
+        type=Path,
+        default=default,
+        help="config.toml (default: ./config.toml if present)",
     )
-    parser.add_argument("--db", type=Path, help="index database (overrides index.path)")
+    parser.add_argument(
+        "--db", type=Path, default=default, help="index database (overrides index.path)"
+    )
+
+
+def _story_count(value: str) -> int:
+    """``--count``: a whole number of stories from 1 to 25."""
+    try:
+        count = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number from 1 to 25, got {value!r}") from None
+    if not 1 <= count <= 25:
+        raise argparse.ArgumentTypeError(f"expected a number from 1 to 25, got {count}")
+    return count
 
 
 def _add_locale(parser: argparse.ArgumentParser) -> None:
@@ -53,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="technyan-bot",
         description="テクにゃん. — AI news on Discord and in the terminal.",
     )
-    _add_common(parser)
+    _add_common(parser, top=True)
     commands = parser.add_subparsers(dest="command")
 
     index = commands.add_parser("index", help="build or update the search index")
@@ -65,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     news = commands.add_parser("news", help="answer one /news command and exit")
     news_commands = news.add_subparsers(dest="news_command", required=True)
     latest = news_commands.add_parser("latest", help="newest stories")
-    latest.add_argument("--count", type=int, default=5)
+    latest.add_argument("--count", type=_story_count, default=5, help="1-25 (default 5)")
     latest.add_argument("--category")
     about = news_commands.add_parser("about", help="stories about a topic")
     about.add_argument("query", nargs="+")
@@ -173,11 +194,13 @@ def _command_index(args: argparse.Namespace) -> int:
     if not corpus.is_dir():
         raise UsageError(f"corpus folder not found: {corpus}")
     report = build_index(corpus, settings.index_path, full=args.full)
+    if report.refused:
+        print(f"technyan-bot: {report.refused}", file=sys.stderr)
     if args.json:
         print(json.dumps(report.__dict__, ensure_ascii=False, default=str))
-    else:
+    elif not report.refused:
         _print_report(report, sys.stdout)
-    return 0 if report.documents else 2
+    return 2 if report.refused or not report.documents else 0
 
 
 def _service(args: argparse.Namespace) -> NewsService:
@@ -189,11 +212,17 @@ def _service(args: argparse.Namespace) -> NewsService:
     service = NewsService(settings)
     report = service.ensure_index()
     if report is not None:
+        if report.refused:
+            raise UsageError(report.refused)
         print(
             f"indexed {report.documents} documents ({report.stories} stories) from "
             f"{report.corpus}" + (f", {len(report.skipped)} skipped" if report.skipped else ""),
             file=sys.stderr,
         )
+    try:
+        service.engine  # noqa: B018 - open it now: a damaged index is one line, not a traceback
+    except IndexMissingError as error:
+        raise UsageError(str(error)) from None
     return service
 
 
@@ -363,7 +392,10 @@ def _command_backup(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if settings.state_url:
         raise UsageError("state is in PostgreSQL (state.url): back it up with pg_dump")
-    size = backup_state(settings.state_path, args.out)
+    try:
+        size = backup_state(settings.state_path, args.out)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     print(f"backed up {settings.state_path} to {args.out} ({size} bytes)")
     return 0
 
@@ -424,6 +456,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except ConfigError as error:
         print(f"technyan-bot: configuration problems:\n{error}", file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as error:
+        print(
+            f"technyan-bot: a database is damaged ({error}); rebuild the index with "
+            "`technyan-bot index --full`",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         return 130

@@ -400,6 +400,9 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
             raise ConfigError(
                 [ConfigProblem(file, 0, "file", f"unreadable ({error.strerror})")]
             ) from None
+        except UnicodeDecodeError as error:
+            line = error.object[: error.start].count(b"\n") + 1
+            raise ConfigError([ConfigProblem(file, line, "file", "not UTF-8 text")]) from None
         except tomllib.TOMLDecodeError as error:
             line = int(m[1]) if (m := re.search(r"line (\d+)", str(error))) else 0
             raise ConfigError(

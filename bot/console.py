@@ -7,7 +7,9 @@ words come from the core and the persona.
 
 from __future__ import annotations
 
+import logging
 import shlex
+import sqlite3
 import sys
 import textwrap
 from collections.abc import Callable, Iterable
@@ -17,6 +19,8 @@ from bot.replies import Reply, StoryCard
 from bot.service import NewsService
 
 __all__ = ["ConsoleCommandError", "parse_slash_command", "render_reply", "run_console"]
+
+log = logging.getLogger(__name__)
 
 WIDTH = 88
 
@@ -38,8 +42,9 @@ def render_card(card: StoryCard, position: int) -> str:
     meta = [card.date.isoformat(), card.category]
     if card.impact_level:
         meta.append(f"impact: {card.impact_level}")
+    label = f"{card.label} " if card.label else ""
     lines = [
-        f"{position}. {card.title}",
+        f"{position}. {label}{card.title}",
         f"   {' · '.join(meta)}",
         _wrap(card.description),
     ]
@@ -89,9 +94,14 @@ def parse_slash_command(line: str) -> tuple[str, dict[str, str]]:
         except ValueError:
             words = argument.split()
         free: list[str] = []
+        pending = ""
         for word in words:
             key, sep, value = word.partition(":")
-            if sep and key in ("count", "category"):
+            if pending:
+                options[pending], pending = word, ""
+            elif word in ("--count", "--category"):
+                pending = word[2:]
+            elif sep and key in ("count", "category"):
                 options[key] = value
             elif word.isdigit() and "count" not in options:
                 options["count"] = word
@@ -135,13 +145,18 @@ def run_console(
     say(persona.say("greeting", locale))
     for line in banner:
         say(line)
-    say("Type /news latest, /news about DeepSeek, /news ask …, /news help, /locale ja|en, /quit")
+    say(persona.say("console_hint", locale))
     while True:
         if interactive:
             stdout.write("> ")
             stdout.flush()
-        line = stdin.readline()
+        try:
+            line = stdin.readline()
+        except KeyboardInterrupt:
+            line = ""
         if not line:
+            if interactive:
+                stdout.write("\n")
             break
         line = line.strip()
         if not line:
@@ -149,16 +164,19 @@ def run_console(
         if line in ("/quit", "/exit", "quit", "exit"):
             break
         if line.startswith("/locale"):
-            wanted = line.split()[-1]
-            locale = "ja" if wanted.startswith("ja") else "en"
-            say(f"locale: {locale}")
+            wanted = line.split()[-1].casefold()
+            if wanted in ("ja", "en"):
+                locale = wanted
+                say(f"locale: {locale}")
+            else:
+                say(f"locale: {locale} (ja or en, not {wanted!r})")
             continue
         if not interactive:
             say(f"> {line}")
         try:
             command, options = parse_slash_command(line)
             if command == "latest":
-                count = int(options.get("count") or 5)
+                count = int(options["count"]) if options.get("count", "").isdigit() else 5
                 reply = service.latest(count, options.get("category"), locale)
             elif command == "about":
                 reply = service.about(options["query"], locale)
@@ -171,10 +189,13 @@ def run_console(
                 reply = service.help(locale)
         except ConsoleCommandError:
             reply = service.help(locale)
+        except sqlite3.DatabaseError as error:
+            log.error(
+                "the index is damaged (%s); rebuild it with `technyan-bot index --full`", error
+            )
+            reply = service.error(locale)
         except Exception:  # the console, like Discord, never shows a traceback
-            import logging
-
-            logging.getLogger(__name__).exception("console command failed: %s", line)
+            log.exception("console command failed: %s", line)
             reply = service.error(locale)
         say(render_reply(reply))
         say("")

@@ -100,6 +100,7 @@ class IndexReport:
     its number of stories; ``documents_by_locale`` maps ``collection/locale`` to documents.
     ``skipped`` lists ``(path, reason)`` for every file that could not be indexed (including
     ones skipped by earlier runs and unchanged since). ``seconds`` is wall-clock time.
+    ``refused`` says why nothing was written when the corpus held no article at all.
     """
 
     corpus: str
@@ -116,6 +117,7 @@ class IndexReport:
     unchanged: int = 0
     seconds: float = 0.0
     rebuilt: bool = False
+    refused: str = ""
 
     @property
     def changed(self) -> int:
@@ -487,6 +489,22 @@ def _prepare_all(
         yield from pool.map(_prepare_safely, paths, [root] * len(paths), chunksize=chunk)
 
 
+def _read_known_files(db_path: Path) -> dict[str, tuple[int, int, int | None]]:
+    """``{path: (size, mtime_ns, document id or None)}`` of the files an index was built
+    from. Raises ``sqlite3.DatabaseError`` for a damaged index."""
+    known: dict[str, tuple[int, int, int | None]] = {}
+    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        connection.execute("PRAGMA quick_check").fetchall()
+        for path_text, size, mtime_ns, known_id in connection.execute(
+            "SELECT path, size, mtime_ns, document_id FROM files"
+        ):
+            known[path_text] = (size, mtime_ns, known_id)
+    finally:
+        connection.close()
+    return known
+
+
 def _read_meta(db_path: Path) -> dict[str, str]:
     if not db_path.exists():
         return {}
@@ -511,6 +529,9 @@ def build_index(
     atomically; with no change nothing is written. ``workers`` processes parse and analyze
     large change sets (default: one per core).
 
+    A corpus with no article file, or none that parses, never replaces an existing index
+    (``IndexReport.refused`` says so). A damaged index is rebuilt from scratch.
+
     Raises ``FileNotFoundError`` when ``corpus`` is not a directory. Bad files never raise:
     each becomes a ``(path, reason)`` entry in ``IndexReport.skipped``.
     """
@@ -532,13 +553,19 @@ def build_index(
         stat = path.stat()
         current[path.relative_to(corpus).as_posix()] = (path, stat.st_size, stat.st_mtime_ns)
 
+    if not current:
+        # An empty or unmounted corpus folder must not blank a working index.
+        report.refused = f"no article files under {corpus}; the index was left as it was"
+        report.seconds = time.perf_counter() - started
+        return report
+
     known: dict[str, tuple[int, int, int | None]] = {}
     if not rebuild:
-        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as connection:
-            for path_text, size, mtime_ns, known_id in connection.execute(
-                "SELECT path, size, mtime_ns, document_id FROM files"
-            ):
-                known[path_text] = (size, mtime_ns, known_id)
+        try:
+            known = _read_known_files(db_path)
+        except sqlite3.DatabaseError as damage:
+            log.warning("index %s is damaged (%s); rebuilding it from scratch", db_path, damage)
+            rebuild = report.rebuilt = True
 
     to_parse = [
         relative
@@ -629,6 +656,11 @@ def build_index(
         building.unlink(missing_ok=True)
         raise
     connection.close()
+    if report.documents == 0 and db_path.exists():
+        building.unlink(missing_ok=True)
+        report.refused = f"no article of {corpus} could be indexed; the index was left as it was"
+        report.seconds = time.perf_counter() - started
+        return report
     os.replace(building, db_path)
     report.seconds = time.perf_counter() - started
     return report

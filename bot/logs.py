@@ -102,6 +102,12 @@ class JsonFormatter(logging.Formatter):
 _installed: logging.Handler | None = None
 
 
+def _drop_voice_notices(record: logging.LogRecord) -> bool:
+    """discord.py warns at every start that voice libraries are missing; the bot has no
+    voice features, so those lines are noise."""
+    return not (record.name == "discord.client" and "voice will NOT be supported" in record.msg)
+
+
 def configure_logging(
     settings: Settings, secrets: Iterable[str] = (), *, stream: TextIO | None = None
 ) -> logging.Handler:
@@ -117,10 +123,13 @@ def configure_logging(
         root.removeHandler(_installed)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(RedactingFilter(secrets))
+    handler.addFilter(_drop_voice_notices)
     json_lines = settings.log_format == "json"
+    # A plain formatter: discord.py's default adds colour codes even into files and pipes.
+    plain = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     discord.utils.setup_logging(
         handler=handler,
-        formatter=JsonFormatter() if json_lines else discord.utils.MISSING,
+        formatter=JsonFormatter() if json_lines else plain,
         level=logging.getLevelName(settings.log_level),
         root=True,
     )

@@ -39,9 +39,11 @@ def _check_index(index_path: Path) -> str | None:
 def _check_state(state_path: Path) -> str | None:
     if not state_path.exists():
         folder = state_path.parent
-        if folder.is_dir() and os.access(folder, os.W_OK):
-            return None  # created on first start
-        return f"state: {state_path} does not exist and {folder} is not writable"
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent  # created with its folders on first start
+        if os.access(folder, os.W_OK | os.X_OK):
+            return None
+        return f"state: {state_path} cannot be created: {folder} is not writable"
     try:
         connection = sqlite3.connect(state_path, timeout=5)
         try:
@@ -67,11 +69,19 @@ def check_health(settings: Settings) -> list[str]:
 def backup_state(state_path: Path, destination: Path) -> int:
     """Copy the SQLite database ``state_path`` to ``destination`` with the online backup
     API (consistent even while another process writes). Returns the destination's size in
-    bytes. Raises ``FileNotFoundError`` when ``state_path`` does not exist and
-    ``sqlite3.Error`` when it cannot be read."""
+    bytes. Raises ``FileNotFoundError`` when ``state_path`` does not exist or the
+    destination's folder does not, ``ValueError`` when the destination is a folder or the
+    state database itself, and ``sqlite3.Error`` when the database cannot be read."""
     if not state_path.is_file():
         raise FileNotFoundError(f"state database not found: {state_path}")
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    if destination.is_dir():
+        raise ValueError(
+            f"{destination} is a folder; give a file name, e.g. {destination}/state.db"
+        )
+    if destination.resolve() == state_path.resolve():
+        raise ValueError(f"{destination} is the state database itself; give another file")
+    if not destination.parent.is_dir():
+        raise FileNotFoundError(f"folder not found: {destination.parent}")
     partial = destination.with_name(destination.name + ".partial")
     partial.unlink(missing_ok=True)
     source = sqlite3.connect(f"file:{state_path}?mode=ro", uri=True, timeout=10)

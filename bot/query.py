@@ -75,6 +75,7 @@ _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _LATIN_UNIT = r"[a-z0-9]+(?:[.\-+'][a-z0-9]+)*\+*"
 _QUERY_UNIT_RE = re.compile(rf"{text.JAPANESE_RUN}|{_LATIN_UNIT}")
 _VERSION_RE = re.compile(r"^v?\d+(?:\.\d+)*$")
+_LETTERS_THEN_VERSION_RE = re.compile(r"^([a-z]{2,})(\d+(?:\.\d+)*)$")
 
 
 @lru_cache(maxsize=1)
@@ -511,6 +512,15 @@ def plan_query(
             concept.add(Alternative(unit.katakana))
         if document_frequency(unit.terms) == 0 and not unit.katakana:
             _correct_latin(concept, unit, vocabulary, plan)
+        elif _stem_hides_a_typo(unit):
+            # The stemmer can turn a misspelled name into a common word ("openal" ->
+            # "open"): a close name is searched too, as an alternative.
+            found = vocabulary.fuzzy(text.squash(unit.surface), cutoff=83)
+            if found is not None and text.stem(found[0].key) != unit.terms[0]:
+                concept.alternatives = [
+                    Alternative(tuple(text.analyze(found[0].name)), "typo", 0.9),
+                    Alternative(unit.terms, "stem", 0.5),
+                ]
         concepts.append(concept)
         index += 1
 
@@ -538,8 +548,9 @@ def _best_entity_window(
     document_frequency: Callable[[tuple[str, ...]], int],
 ) -> tuple[int, Entity, str] | None:
     """The longest window of Latin words starting at ``start`` that names an entity:
-    exactly (any window of two or more words, or one word with punctuation inside such as
-    ``gpt-5.2``), or fuzzily (ratio ≥ 85) when the window holds a word the corpus lacks."""
+    exactly (any window of two or more words, one word with punctuation inside such as
+    ``gpt-5.2``, or one word the corpus lacks as written, such as ``gpt5``), or fuzzily
+    (ratio ≥ 85) when the window holds a word the corpus lacks."""
     for length in range(min(4, end - start), 0, -1):
         window = units[start : start + length]
         key = text.squash(" ".join(u.surface for u in window))
@@ -547,20 +558,40 @@ def _best_entity_window(
             continue
         terms = tuple(t for u in window for t in u.terms)
         entity = vocabulary.exact(key)
-        if entity is not None and (length > 1 or len(terms) > 1):
+        if entity is not None and (length > 1 or len(terms) > 1 or document_frequency(terms) == 0):
             return length, entity, "entity"
         has_unknown = any(document_frequency(u.terms) == 0 for u in window)
-        if has_unknown and len(key) >= 5:
+        glued = length == 1 and _LETTERS_THEN_VERSION_RE.match(window[0].surface)
+        if has_unknown and len(key) >= 5 and not glued:
             found = vocabulary.fuzzy(key, cutoff=85)
             if found is not None:
                 return length, found[0], "typo"
     return None
 
 
+def _stem_hides_a_typo(unit: _Unit) -> bool:
+    """A single ASCII word of five letters or more that the stemmer shortened."""
+    word = unit.surface
+    return (
+        len(unit.terms) == 1
+        and len(word) >= 5
+        and word.isascii()
+        and word.isalpha()
+        and unit.terms[0] != word
+    )
+
+
 def _correct_latin(
     concept: Concept, unit: _Unit, vocabulary: EntityVocabulary, plan: QueryPlan
 ) -> None:
     key = text.squash(unit.surface)
+    if glued := _LETTERS_THEN_VERSION_RE.match(unit.surface):
+        # "claude3", "gpt5": a name and its version written together, found like
+        # "claude 3" (the version must not be dropped by a fuzzy match to "claude").
+        spaced = tuple(text.analyze(f"{glued[1]} {glued[2]}"))
+        concept.add(Alternative(spaced, "typo", 0.9))
+        concept.add(Alternative(spaced, "near", 0.85, near=True, near_distance=1))
+        return
     if len(key) >= 5:
         found = vocabulary.fuzzy(key, cutoff=83)
         if found is not None:
@@ -598,3 +629,8 @@ def _add_translations(
             for target in mapping.get(alternative.terms, []):
                 if document_frequency(target) > 0:
                     concept.add(Alternative(target, "translation", 0.8))
+                # Words of the same language that translate alike (リリース ~ 発表 through
+                # "release"): a second hop, trusted a little less.
+                for synonym in mapping.get(target, []):
+                    if synonym != alternative.terms and document_frequency(synonym) > 0:
+                        concept.add(Alternative(synonym, "synonym", 0.85))

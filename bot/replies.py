@@ -21,9 +21,9 @@ class StoryCard:
     locale`` the language the user asked for (they differ when the story exists only in the
     other language). ``date`` is the shown document's frontmatter date. ``score`` is the
     search score in [0, 1] (1.0 for lists that are not searches). ``weak`` marks a match
-    the bot is not confident about; it must be labelled as such wherever it is shown
-    (``note`` then holds technyan's label). ``note`` also says, in technyan's voice, when
-    the story exists only in the other language.
+    the bot is not confident about; ``label`` (technyan's "maybe") then goes before the
+    title wherever it is shown. ``note`` says, in technyan's voice, when the story exists
+    only in the other language.
     """
 
     story: str
@@ -42,6 +42,7 @@ class StoryCard:
     score: float = 1.0
     weak: bool = False
     note: str = ""
+    label: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The search result shape of ``--json``: story, locale, title, date, url, score."""

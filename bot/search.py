@@ -161,7 +161,9 @@ class SearchEngine:
     def __init__(self, db_path: Path) -> None:
         self.db_path = Path(db_path)
         if not self.db_path.is_file():
-            raise IndexMissingError(f"index not found: {self.db_path}")
+            raise IndexMissingError(
+                f"index not found: {self.db_path} (build it with `technyan-bot index`)"
+            )
         self._lock = threading.RLock()
         try:
             self._db = sqlite3.connect(
@@ -175,7 +177,10 @@ class SearchEngine:
                 "ORDER BY stories DESC, key"
             ).fetchall()
         except sqlite3.Error as error:
-            raise IndexMissingError(f"not a technyan-bot index: {self.db_path} ({error})") from None
+            raise IndexMissingError(
+                f"not a usable technyan-bot index: {self.db_path} ({error}); "
+                "rebuild it with `technyan-bot index --full`"
+            ) from None
         self.vocabulary = EntityVocabulary(
             [
                 Entity(n, k, kind, stories, skeleton)

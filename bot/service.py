@@ -8,6 +8,7 @@ import logging
 import threading
 from pathlib import Path
 
+from bot import text
 from bot.answer import answer_question
 from bot.config import Settings
 from bot.index import IndexReport, build_index
@@ -106,11 +107,9 @@ class NewsService:
         the note says when the story has no document in ``locale``."""
         document = hit.documents.get(shown) if shown else None
         document = document or hit.document_for(locale)
-        notes = []
-        if weak:
-            notes.append(self.persona.say("weak_label", locale, seed=hit.story))
+        note = ""
         if locale not in hit.documents:
-            notes.append(self.persona.say("other_locale_only", locale, seed=hit.story))
+            note = self.persona.say("other_locale_only", locale, seed=hit.story)
         return StoryCard(
             story=hit.story,
             locale=document.locale,
@@ -127,7 +126,8 @@ class NewsService:
             collection=document.collection,
             score=hit.score,
             weak=weak,
-            note=" ".join(notes),
+            note=note,
+            label=self.persona.say("weak_label", locale, seed=hit.story) if weak else "",
         )
 
     # -- commands -------------------------------------------------------------------------
@@ -135,9 +135,22 @@ class NewsService:
     def latest(
         self, count: int = 5, category: str | None = None, locale: str | None = None
     ) -> Reply:
-        """The newest stories, newest first (``count`` clamped to 1–25)."""
+        """The newest stories, newest first (``count`` clamped to 1–25), optionally of one
+        category (matched without regard to case or width); an unknown category is answered
+        with the categories there are."""
         locale = reply_locale(locale, self.settings.default_locale)
         count = max(1, min(int(count), MAX_LATEST))
+        if category:
+            known = self.categories()
+            wanted = text.normalize(category)
+            matching = [name for name in known if text.normalize(name) == wanted]
+            if not matching:
+                listed = "、".join(known[:15]) if locale == "ja" else ", ".join(known[:15])
+                header = self.persona.say(
+                    "unknown_category", locale, seed=category, category=category, categories=listed
+                )
+                return Reply("latest", locale, header, query=category)
+            category = matching[0]
         hits = self.engine.latest(count, category=category or None)
         cards = tuple(self.card(hit, locale) for hit in hits)
         if not cards:

@@ -124,3 +124,49 @@ def test_a_bad_config_is_reported_with_file_line_and_key(tmp_path: Path) -> None
     assert done.returncode == 2
     assert f"{config}:3 index.speed: unknown key" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_options_before_the_subcommand_count_too(real_db: str, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[bot]\ndefault_locale = "ja"\n', encoding="utf-8")
+    done = run("--config", str(config), "--db", real_db, "news", "latest", "--count", "1")
+    assert done.returncode == 0, done.stderr
+    assert "claude-cowork-saaspocalypse" in done.stdout
+    assert "にゃ" in done.stdout
+
+
+@pytest.mark.parametrize("count", ["0", "-3", "26", "many"])
+def test_a_count_outside_1_to_25_is_refused(real_db: str, count: str) -> None:
+    done = run("news", "latest", "--count", count, "--db", real_db)
+    assert done.returncode == 2
+    assert "expected a number from 1 to 25" in done.stderr
+
+
+def test_an_unknown_category_lists_the_ones_there_are(real_db: str) -> None:
+    done = run("news", "latest", "--category", "Nonexistent", "--db", real_db)
+    assert done.returncode == 0
+    assert "Nonexistent" in done.stdout
+    assert "ChatGPT" in done.stdout and "Claude" in done.stdout
+
+
+def test_weak_matches_are_labelled_before_their_title(real_db: str) -> None:
+    from bot.config import load_settings
+    from bot.console import render_reply
+    from bot.service import NewsService
+
+    settings = load_settings(None, environ={}).with_paths(index=Path(real_db))
+    service = NewsService(settings)
+    reply = service.about("EU AI Act", "en")
+    assert reply.weak and reply.cards
+    text = render_reply(reply)
+    label = service.persona.variants("weak_label", "en")
+    assert all(any(f"{i}. {v} " in text for v in label) for i in range(1, len(reply.cards) + 1))
+
+
+def test_the_console_accepts_flags_and_refuses_an_unknown_locale(tmp_path: Path) -> None:
+    env = {"TECHNYAN_INDEX_PATH": str(tmp_path / "index.db")}
+    lines = "/news latest --count 1 --category Claude\n/locale fr\n/quit\n"
+    done = run("console", stdin=lines, env=env)
+    assert done.returncode == 0
+    assert "1. " in done.stdout and "2. " not in done.stdout
+    assert "locale: en (ja or en, not 'fr')" in done.stdout

@@ -178,3 +178,47 @@ def test_indexing_never_touches_the_state_database(
     before = state.read_bytes()
     build_index(tmp_path / "corpus", tmp_path / "index.db", full=True)
     assert state.read_bytes() == before
+
+
+def test_an_empty_corpus_never_replaces_a_working_index(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    write_article("articles/20251118/story/en.md", title="A story about Gemini")
+    db = tmp_path / "index.db"
+    build_index(tmp_path / "corpus", db)
+    before = db.read_bytes()
+    empty = tmp_path / "empty"
+    (empty / "articles").mkdir(parents=True)
+    report = build_index(empty, db)
+    assert report.refused
+    assert db.read_bytes() == before
+    broken = tmp_path / "broken"
+    (broken / "articles" / "x").mkdir(parents=True)
+    (broken / "articles" / "x" / "en.md").write_text("no frontmatter\n", encoding="utf-8")
+    assert build_index(broken, db).refused
+    assert SearchEngine(db).about("Gemini").hits
+
+
+def test_a_damaged_index_is_rebuilt_and_queries_say_so_in_one_line(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    for number in range(30):
+        write_article(f"articles/20251118/story-{number}/en.md", title=f"Story {number} on Claude")
+    db = tmp_path / "index.db"
+    build_index(tmp_path / "corpus", db)
+    with db.open("r+b") as damaged:
+        damaged.seek(db.stat().st_size // 3)
+        damaged.write(b"\x00" * (db.stat().st_size // 3))
+    query = subprocess.run(
+        [sys.executable, "-m", "bot", "news", "about", "Claude", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert query.returncode == 2
+    assert "technyan-bot index --full" in query.stderr
+    assert "Traceback" not in query.stderr
+    report = build_index(tmp_path / "corpus", db)
+    assert report.rebuilt and report.documents == 30
+    assert SearchEngine(db).about("Claude").hits

@@ -192,6 +192,7 @@ def test_backup_copies_state_while_it_is_written(tmp_path: Path) -> None:
     thread.start()
     try:
         time.sleep(0.05)
+        (tmp_path / "backup").mkdir()
         size = backup_state(state, tmp_path / "backup" / "state.db")
     finally:
         stop.set()
@@ -269,3 +270,30 @@ def test_the_image_recipe_installs_and_starts_in_a_fresh_environment(tmp_path: P
     assert no_token.returncode == 2
     assert len(no_token.stderr.strip().splitlines()) == 1
     assert "DISCORD_TOKEN" in no_token.stderr
+
+
+@pytest.mark.parametrize("target", ["folder", "missing-folder", "itself"])
+def test_backup_refuses_a_folder_a_missing_folder_and_the_database_itself(
+    tmp_path: Path, target: str
+) -> None:
+    state = tmp_path / "state.db"
+    sqlite3.connect(state).execute("CREATE TABLE t (x)").connection.commit()
+    destination = {
+        "folder": tmp_path,
+        "missing-folder": tmp_path / "nowhere" / "copy.db",
+        "itself": state,
+    }[target]
+    done = cli("backup", str(destination), env={"TECHNYAN_STATE_PATH": str(state)})
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "nowhere").exists()
+    assert not list(tmp_path.glob("*.partial"))
+    assert sqlite3.connect(state).execute("SELECT count(*) FROM t").fetchone() == (0,)
+
+
+def test_check_config_on_a_file_that_is_not_utf8(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_bytes(b"[bot]\n\xff\xfe garbage\n")
+    done = cli("check-config", str(config))
+    assert done.returncode == 2
+    assert done.stdout.strip() == f"{config}:2 file: not UTF-8 text"

@@ -354,7 +354,12 @@ def story_embed(card: StoryCard, labels: EmbedLabels) -> discord.Embed:
     match, other language only) as the footer. Within every embed limit and within
     ``EMBED_TOTAL_LIMIT`` on its own; the description is cut last, to what is left."""
     embed = discord.Embed(
-        title=shorten(card.title.strip() or card.story, EMBED_TITLE_LIMIT),
+        title=shorten(
+            f"{card.label} {card.title.strip()}".strip()
+            if card.label
+            else card.title.strip() or card.story,
+            EMBED_TITLE_LIMIT,
+        ),
         url=card.url or None,
         colour=colour_for(card),
     )
@@ -375,7 +380,12 @@ def answer_embed(answer: Answer, labels: EmbedLabels) -> discord.Embed:
     fields and the card's note as the footer. Within every embed limit."""
     card = answer.card
     embed = discord.Embed(
-        title=shorten(card.title.strip() or card.story, EMBED_TITLE_LIMIT),
+        title=shorten(
+            f"{card.label} {card.title.strip()}".strip()
+            if card.label
+            else card.title.strip() or card.story,
+            EMBED_TITLE_LIMIT,
+        ),
         url=card.url or None,
         colour=colour_for(card),
     )
