@@ -347,22 +347,24 @@ def _date(date: dt.date) -> str:
     return date.isoformat()
 
 
+def _titled_embed(card: StoryCard) -> discord.Embed:
+    """An embed titled with the story (after the weak-match label, if any), linking to
+    its page, coloured by impact or category."""
+    title = card.title.strip() or card.story
+    if card.label:
+        title = f"{card.label} {title}"
+    return discord.Embed(
+        title=shorten(title, EMBED_TITLE_LIMIT), url=card.url or None, colour=colour_for(card)
+    )
+
+
 def story_embed(card: StoryCard, labels: EmbedLabels) -> discord.Embed:
     """One story as an embed: the title linking to the story's page in the shown locale,
     the description, technyan's comment quoted as technyan's own, date, category and impact
     as fields (impact, else category, as the colour), tags, and the card's note (weak
     match, other language only) as the footer. Within every embed limit and within
     ``EMBED_TOTAL_LIMIT`` on its own; the description is cut last, to what is left."""
-    embed = discord.Embed(
-        title=shorten(
-            f"{card.label} {card.title.strip()}".strip()
-            if card.label
-            else card.title.strip() or card.story,
-            EMBED_TITLE_LIMIT,
-        ),
-        url=card.url or None,
-        colour=colour_for(card),
-    )
+    embed = _titled_embed(card)
     if card.technyan_comment:
         comment = _quote(card.technyan_comment, EMBED_FIELD_VALUE_LIMIT)
         _field(embed, labels.comment, comment, inline=False)
@@ -379,16 +381,7 @@ def answer_embed(answer: Answer, labels: EmbedLabels) -> discord.Embed:
     the story it comes from (linked), with the passage's heading, date and category as
     fields and the card's note as the footer. Within every embed limit."""
     card = answer.card
-    embed = discord.Embed(
-        title=shorten(
-            f"{card.label} {card.title.strip()}".strip()
-            if card.label
-            else card.title.strip() or card.story,
-            EMBED_TITLE_LIMIT,
-        ),
-        url=card.url or None,
-        colour=colour_for(card),
-    )
+    embed = _titled_embed(card)
     if answer.heading:
         _field(embed, labels.section, answer.heading, inline=False)
     _meta_fields(embed, card, labels)
