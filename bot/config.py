@@ -90,6 +90,7 @@ SUBSCRIPTION_KEYS: dict[str, Key] = {
     "post_empty": Key(bool, False, "Post a short line on days without news"),
 }
 
+_STATE_URL_SCHEMES = ("postgresql://", "postgres://")
 _TOKEN_RE = re.compile(r"[MNO][\w-]{23,}\.[\w-]{6}\.[\w-]{27,}")
 
 
@@ -138,7 +139,7 @@ class Settings:
     corpus_git_pull: bool
     index_path: Path
     state_path: Path
-    state_url: str
+    state_url: str = field(repr=False)  # may hold a password
     article_url: str
     timeline_url: str
     default_locale: str
@@ -264,14 +265,37 @@ def check_config(
                 problem(name, f"unknown time zone {value!r}")
             if name in ("corpus.refresh_minutes", "digest.misfire_grace_seconds") and value < 0:
                 problem(name, f"must not be negative, got {value}")
+            if name == "state.url" and value and not value.startswith(_STATE_URL_SCHEMES):
+                problem(name, "expected a postgresql://user:password@host:5432/database URL")
             if name == "bot.shard_ids" and not all(_check_type(v, int) for v in value):
                 problem(name, f"expected a list of integers, got {value!r}")
             if name == "digest.subscriptions":
                 for position, entry in enumerate(value):
                     problems.extend(_check_subscription(entry, position, file, lines))
-    bot = data.get("bot", {}) if isinstance(data.get("bot"), dict) else {}
-    if bool(bot.get("shard_ids")) and not bot.get("shard_count"):
+    return problems
+
+
+def _check_shards(merged: dict[str, dict[str, Any]], file: str, source: str) -> list[ConfigProblem]:
+    """``bot.shard_ids`` needs ``bot.shard_count`` (discord.py requires both) and each id
+    in ``0 .. shard_count - 1``, once. Checked on the merged settings, so the file may hold
+    the count and each process's environment its ids."""
+    lines = _key_lines(source)
+    count, ids = merged["bot"]["shard_count"], list(merged["bot"]["shard_ids"])
+    problems = []
+
+    def problem(key: str, text: str) -> None:
+        problems.append(ConfigProblem(file, lines.get(key, 0), key, text))
+
+    if count < 0:
+        problem("bot.shard_count", f"must not be negative, got {count}")
+    elif ids and not count:
         problem("bot.shard_ids", "needs bot.shard_count as well")
+    elif ids:
+        outside = [i for i in ids if not 0 <= i < count]
+        if outside:
+            problem("bot.shard_ids", f"{outside} outside 0..{count - 1} (bot.shard_count {count})")
+        if len(set(ids)) != len(ids):
+            problem("bot.shard_ids", f"lists a shard twice: {ids}")
     return problems
 
 
@@ -422,6 +446,8 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     for section, values in overrides.items():
         merged[section].update(values)
     problems += [p for p in check_config(overrides, "<environment>") if p.key != "token"]
+    if not problems:
+        problems += _check_shards(merged, file, source)
     if problems:
         raise ConfigError(problems)
 

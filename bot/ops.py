@@ -1,9 +1,11 @@
 """Operations: health check and online backup of the state database.
 
 ``check_health`` is what ``technyan-bot health`` (and the container's HEALTHCHECK) runs:
-the index must open and answer a query, and the state database must be writable.
-``backup_state`` copies state.db with SQLite's online backup API, so it is safe while the
-bot runs and writes (https://www.sqlite.org/backup.html).
+the index must open and answer a query, and the state database must be writable (the
+SQLite file, or with ``state.url`` the PostgreSQL database: reachable, not newer than the
+code, its tables writable by the bot's user). ``backup_state`` copies state.db with
+SQLite's online backup API, so it is safe while the bot runs and writes
+(https://www.sqlite.org/backup.html); a PostgreSQL state is backed up with ``pg_dump``.
 """
 
 from __future__ import annotations
@@ -61,8 +63,15 @@ def check_health(settings: Settings) -> list[str]:
 
     Checks that ``settings.index_path`` exists, opens as an index and answers ``latest``
     and an ``about`` query, and that ``settings.state_path`` can take a write lock (or can
-    be created)."""
-    checks = (_check_index(settings.index_path), _check_state(settings.state_path))
+    be created) — or, when ``settings.state_url`` is set, that the PostgreSQL database
+    answers and may be written (``bot.state_postgres.check_postgres``)."""
+    if settings.state_url:
+        from bot.state_postgres import check_postgres
+
+        state = check_postgres(settings.state_url)
+    else:
+        state = _check_state(settings.state_path)
+    checks = (_check_index(settings.index_path), state)
     return [problem for problem in checks if problem]
 
 

@@ -30,16 +30,19 @@ before the subscription was created are not caught up.
 
 Exactly once per channel and local date (see bot/state.py for the ledger):
 
-1. A run claims the day by inserting an ``intent`` row (``BEGIN IMMEDIATE`` + the unique
-   key). A second run, in this process or in another process on the same ``state.db``,
-   fails to claim and posts nothing.
+1. A run claims the day by inserting an ``intent`` row; the database's unique key
+   (channel, local date) lets one insert through (bot/state.py). A second run — in this
+   process, in another process on the same ``state.db``, or in a process on another
+   machine sharing the PostgreSQL state — fails to claim and posts nothing.
 2. The owner posts each part of the digest, recording each message id in the row right
    after Discord answered, then marks the row ``posted``. Every message ends with a marker
    naming the digest date and part (bot/digest.py), and carries a nonce derived from
    channel, date and part, which Discord uses to drop a duplicate create within minutes
    (``enforce_nonce``), covering discord.py's own retries.
 3. An ``intent`` row whose owner is dead — same host: the process is gone (or, in this
-   process, the scheduler has stopped); another host: no write for ``lease_seconds`` — is
+   process, the scheduler has stopped); another host, where no pid can be checked: no
+   write for ``lease_seconds`` (a lease renewed by every recorded part; it assumes the
+   hosts' clocks agree to well within it, as NTP keeps them) — is
    recovered by reading the channel's recent messages from the bot (``Poster.
    own_messages``): parts found by their marker are recorded, so a crash between the post
    and the ledger write neither loses nor repeats the digest; missing parts are posted if
@@ -60,8 +63,10 @@ At most ``concurrency`` channels post at once; the Discord poster also spaces re
 under Discord's global rate limit (bot/discord_app/delivery.py). Digests due at the same
 time share one story selection per ``(locale, dates, max_items, exclusions)``.
 
-Sharding: with ``bot.shard_count`` and ``bot.shard_ids`` set, a process schedules only the
-guilds of its shards (``(guild_id >> 22) % shard_count``, docs/DISCORD.md).
+Sharding: with ``bot.shard_count`` and ``bot.shard_ids`` set, a process schedules,
+catches up and recovers only the guilds of its shards (``(guild_id >> 22) %
+shard_count``, docs/DISCORD.md); processes holding the same shard by mistake still post
+once, through the ledger (docs/SCALING.md).
 
 The core never imports discord.py: posting goes through the ``Poster`` protocol, built
 from the bot by ``poster_factory`` in ``start``.

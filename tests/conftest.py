@@ -1,12 +1,16 @@
-"""Shared test fixtures: small corpora written by the tests, and the real site snapshot."""
+"""Shared test fixtures: small corpora written by the tests, the real site snapshot, and a
+PostgreSQL server with a fresh database per test."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests import postgres_support
 
 REAL_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus-technyan"
 EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval"
@@ -74,3 +78,42 @@ def real_index(real_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     path = tmp_path_factory.mktemp("real-index") / "index.db"
     build_index(real_corpus, path)
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a PostgreSQL server whose user may create databases:
+    ``TECHNYAN_TEST_POSTGRES_URL`` when set, else a throwaway server started from Debian's
+    binaries for this session (tests/postgres_support.py). Without any server binary the
+    tests that need one are skipped with the reason — except under CI (``CI=true``), where
+    that is a failure: CI installs PostgreSQL (.ci/run)."""
+    given = os.environ.get(postgres_support.ENV_URL)
+    if given:
+        yield given
+        return
+    try:
+        server = postgres_support.ThrowawayServer()
+    except postgres_support.PostgresUnavailable as error:
+        if postgres_support.in_ci():
+            pytest.fail(f"PostgreSQL is required under CI: {error}", pytrace=False)
+        pytest.skip(f"PostgreSQL tests skipped: {error}")
+    try:
+        server.start()
+    except BaseException:
+        server.stop()
+        raise
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """The URL of an empty database of its own on ``postgres_server``, dropped after the
+    test."""
+    url = postgres_support.fresh_database(postgres_server)
+    try:
+        yield url
+    finally:
+        postgres_support.drop_database(postgres_server, url)

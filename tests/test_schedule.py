@@ -17,7 +17,7 @@ from bot.digest import parse_marker
 from bot.digest_admin import DigestAdminService
 from bot.schedule import DeliveryError, DigestScheduler, scheduled_at_or_before
 from bot.service import NewsService
-from bot.state import SqliteStateStore, Subscription
+from bot.state import SqliteStateStore, StateStore, Subscription
 from tests.digest_support import (
     Clock,
     FakePoster,
@@ -89,7 +89,7 @@ class World:
     clock: Clock
     poster: FakePoster
     scheduler: DigestScheduler
-    store: SqliteStateStore
+    store: StateStore
 
     def subscribe(self, **fields: object) -> Subscription:
         values: dict[str, object] = {
@@ -110,8 +110,10 @@ class World:
         return [(m.digest_date.isoformat(), m.part, m.total) for m in markers if m]
 
 
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
+@pytest.fixture(params=["sqlite", "postgres"])
+async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[World]:
+    """A started scheduler over a small corpus, posting to a ``FakePoster``; its state in
+    SQLite or in PostgreSQL (every test runs on both: the rules do not depend on it)."""
     corpus = tmp_path / "corpus"
     write_story(corpus, "2025-11-17", "monday", impact="high")
     write_story(corpus, "2025-11-18", "tuesday", impact="high")
@@ -120,7 +122,13 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     service = NewsService(settings)
     clock = Clock(local(TOKYO, 2025, 11, 18, 8, 0))
     poster = FakePoster()
-    store = SqliteStateStore(settings.state_path)
+    store: StateStore
+    if request.param == "sqlite":
+        store = SqliteStateStore(settings.state_path)
+    else:
+        from bot.state_postgres import PostgresStateStore
+
+        store = PostgresStateStore(request.getfixturevalue("postgres_url"))
     scheduler = make_scheduler(settings, service, clock, store=store, poster=poster)
     await scheduler.start(object())
     await scheduler.wait_idle()

@@ -1,8 +1,9 @@
 """The digest subsystem for the Discord bot, built in one call for the runner.
 
-``build_digest_components(settings, service)`` opens ``state.db`` and returns the
-``DigestAdmin`` behind the admin subcommands and the background services to start in
-``setup_hook``: the ``DigestScheduler`` posting through ``DiscordPoster``. The caller
+``build_digest_components(settings, service)`` opens the state store
+(``open_state_store``: SQLite at ``state.path``, or PostgreSQL at ``state.url``) and
+returns the ``DigestAdmin`` behind the admin subcommands and the background services to
+start in ``setup_hook``: the ``DigestScheduler`` posting through ``DiscordPoster``. The caller
 passes them to ``NewsBot(settings, service, digest_admin=…, background=…)`` (next to the
 index refresher of ``bot.refresh``).
 """
@@ -24,8 +25,10 @@ def build_digest_components(
     settings: Settings, service: NewsService, *, clock: Clock = utc_now
 ) -> tuple[DigestAdmin, list[BackgroundService]]:
     """The digest admin and the scheduler over the store ``settings`` name (the store is
-    closed when the scheduler stops). Raises ``bot.state.StateError`` when ``state.db``
-    cannot be used (newer than this code, not SQLite, or ``state.url`` set)."""
+    closed when the scheduler stops). Raises ``bot.state.StateError`` (one line, never a
+    password) when the store cannot be used: a ``state.db`` newer than this code or not
+    SQLite; a bad ``state.url``, or a PostgreSQL server that cannot be reached, refuses
+    the login or holds a newer schema."""
     scheduler = DigestScheduler(
         settings,
         service,

@@ -224,7 +224,8 @@ class RecordedRequest:
     ``path`` has no ``/api/v10`` prefix; ``route`` is the template that matched, e.g.
     ``"POST /channels/{channel_id}/messages"`` (``""`` for unknown routes); ``params`` holds
     the template's values (strings). ``json`` is the JSON body, or ``payload_json`` of a
-    multipart request.
+    multipart request. ``user_agent`` is the client's ``User-Agent`` header (tests that run
+    several bot processes against one fake tell them apart by it).
     """
 
     method: str
@@ -237,6 +238,7 @@ class RecordedRequest:
     status: int
     response: Any
     at: float
+    user_agent: str = ""
 
     @property
     def code(self) -> int | None:
@@ -1663,6 +1665,7 @@ class FakeDiscord:
                 reply.status,
                 reply.body,
                 time.monotonic(),
+                request.headers.get("User-Agent", ""),
             )
         )
         self._pulse()
