@@ -127,12 +127,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", nargs="?", type=Path, help="config file (default: --config)")
     _add_common(check)
     health = commands.add_parser(
-        "health", help="exit 0 when the index answers and state.db is writable"
+        "health", help="exit 0 when the index answers and the state database is writable"
     )
     _add_common(health)
     backup = commands.add_parser("backup", help="copy state.db safely while the bot runs")
     backup.add_argument("out", type=Path, help="destination file")
     _add_common(backup)
+    copy_state = commands.add_parser(
+        "copy-state",
+        help="copy state.db (state.path) into the empty PostgreSQL database of state.url",
+    )
+    _add_common(copy_state)
 
     digest = commands.add_parser("digest", help="the daily digest")
     digest_commands = digest.add_subparsers(dest="digest_command", required=True)
@@ -385,6 +390,28 @@ def _command_health(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_copy_state(args: argparse.Namespace) -> int:
+    """``copy-state``: move subscriptions and the digest ledger from ``state.path`` to the
+    PostgreSQL database of ``state.url`` (which must be empty), when one process becomes
+    several."""
+    from bot.state import SqliteStateStore, StateError, copy_state
+    from bot.state_postgres import PostgresStateStore
+
+    settings = _settings(args)
+    if not settings.state_url:
+        raise UsageError("set state.url (or TECHNYAN_STATE_URL) to the PostgreSQL database")
+    if not settings.state_path.is_file():
+        raise UsageError(f"state database not found: {settings.state_path}")
+    try:
+        subscriptions, entries = copy_state(
+            SqliteStateStore(settings.state_path), PostgresStateStore(settings.state_url)
+        )
+    except StateError as error:
+        raise UsageError(str(error)) from None
+    print(f"copied {subscriptions} subscriptions and {entries} ledger rows to PostgreSQL")
+    return 0
+
+
 def _command_backup(args: argparse.Namespace) -> int:
     """``backup OUT``: an online copy of state.db (SQLite backup API)."""
     from bot.ops import backup_state
@@ -447,6 +474,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check-config": _command_check_config,
         "health": _command_health,
         "backup": _command_backup,
+        "copy-state": _command_copy_state,
         None: _command_start,
     }
     try:

@@ -563,3 +563,39 @@ def test_health_checks_the_postgres_state(tmp_path: Path, postgres_url: str) -> 
     assert "database 'technyan' on 127.0.0.1:1" in problem and "pw-secret" not in problem
     problems = check_health(make_settings(tmp_path, state_url=postgres_url))
     assert problems and not [p for p in problems if p.startswith("state:")]  # no index here
+
+
+def test_copy_state_from_the_command_line(tmp_path: Path, postgres_url: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    source = SqliteStateStore(tmp_path / "state.db")
+    source.save_subscription(Subscription(1 << 40, 10, "09:00", "Asia/Tokyo", "ja", 3), NOW)
+    source.close()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TECHNYAN_")},
+        "TECHNYAN_STATE_PATH": str(tmp_path / "state.db"),
+        "TECHNYAN_STATE_URL": postgres_url,
+    }
+
+    def copy() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "copy-state"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env=env,
+        )
+
+    first = copy()
+    assert first.returncode == 0, first.stderr
+    assert "copied 1 subscriptions and 0 ledger rows" in first.stdout
+    second = copy()
+    assert second.returncode == 2
+    assert "already holds" in second.stderr
+    password = postgres_url.split("@")[0].rsplit(":", 1)[-1]
+    assert "Traceback" not in second.stderr
+    if password and "//" not in password:
+        assert password not in second.stderr
