@@ -102,16 +102,13 @@ def answer_question(engine: SearchEngine, question: str, locale: str) -> Extract
     if not candidates:
         return None
     concepts = outcome.plan.concepts
-    weights = [
-        engine.idf(max([engine.document_frequency(a.terms) for a in c.alternatives] + [0]))
-        for c in concepts
-    ]
+    weights = [engine.concept_weight(c) for c in concepts]
     asks_number = bool(_ASKS_NUMBER.search(question))
     asks_percent = bool(_ASKS_PERCENT.search(question))
     asks_date = bool(_ASKS_DATE.search(question))
     best: ExtractedAnswer | None = None
     for rank, hit in enumerate(candidates):
-        story_prior = hit.coverage * (1.0 - 0.15 * rank)
+        story_prior = (0.5 * hit.score + 0.5 * hit.coverage) * (1.0 - 0.15 * rank)
         for document_locale, document in hit.documents.items():
             # The user's language first; the other one only where it answers clearly better.
             in_language = document_locale == locale or locale not in hit.documents

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from bot import text
 from bot.config import ConfigError, Settings, check_paths, load_settings
 from bot.console import render_reply, run_console
 from bot.index import IndexReport, build_index
@@ -252,18 +253,26 @@ def _reply_json(reply_kind: str, query: str, reply: object) -> dict[str, object]
     return payload
 
 
+def _query_locale(args: argparse.Namespace, service: NewsService, query: str) -> str:
+    """``--locale`` when given; else Japanese for a query written in Japanese, else the
+    configured default (a terminal has no Discord locale to go by)."""
+    if args.locale:
+        return str(args.locale)
+    return "ja" if text.is_japanese(query) else service.settings.default_locale
+
+
 def _command_news(args: argparse.Namespace) -> int:
     service = _service(args)
-    locale = reply_locale(args.locale, service.settings.default_locale)
     if args.news_command == "latest":
-        reply = service.latest(args.count, args.category, locale)
         query = ""
+        locale = reply_locale(args.locale, service.settings.default_locale)
+        reply = service.latest(args.count, args.category, locale)
     elif args.news_command == "about":
         query = " ".join(args.query)
-        reply = service.about(query, locale)
+        reply = service.about(query, _query_locale(args, service, query))
     else:
         query = " ".join(args.question)
-        reply = service.ask(query, locale)
+        reply = service.ask(query, _query_locale(args, service, query))
     if args.json:
         payload = _reply_json(args.news_command, query, reply)
         if args.news_command == "latest":
@@ -276,9 +285,9 @@ def _command_news(args: argparse.Namespace) -> int:
 
 def _command_batch(args: argparse.Namespace) -> int:
     service = _service(args)
-    locale = reply_locale(args.locale, service.settings.default_locale)
     for line in sys.stdin:
         query = line.rstrip("\n").rstrip("\r")
+        locale = _query_locale(args, service, query)
         try:
             if args.command == "search":
                 payload = _reply_json("about", query, service.about(query, locale))
@@ -286,14 +295,10 @@ def _command_batch(args: argparse.Namespace) -> int:
                 payload = _reply_json("ask", query, service.ask(query, locale))
         except Exception:
             log.exception("batch %s failed for one line", args.command)
-            key = "query" if args.command == "search" else "question"
-            payload = {
-                key: query,
-                "results" if args.command == "search" else "answer": []
-                if args.command == "search"
-                else None,
-                "error": True,
-            }
+            if args.command == "search":
+                payload = {"query": query, "results": [], "error": True}
+            else:
+                payload = {"question": query, "answer": None, "error": True}
         print(json.dumps(payload, ensure_ascii=False), flush=True)
     return 0
 

@@ -131,13 +131,16 @@ class Alternative:
 
 @dataclass
 class Concept:
-    """One thing the user asked about: ``label`` as they typed it, its alternatives, and
-    ``display`` (the corrected name shown in "did you mean" / "showing results for")."""
+    """One thing the user asked about: ``label`` as they typed it, its alternatives,
+    ``display`` (the corrected name shown in "did you mean" / "showing results for"), and
+    ``importance``, a factor on its idf weight (0.5 for the verb of a Japanese question:
+    入る, 始まる say little about which story is meant)."""
 
     label: str
     alternatives: list[Alternative]
     display: str | None = None
     latin: bool = True
+    importance: float = 1.0
 
     def add(self, alternative: Alternative) -> None:
         """Add an alternative unless the same terms are already there."""
@@ -464,6 +467,8 @@ def plan_query(
         unit = resolved[index]
         if not unit.latin:
             concept = Concept(unit.surface, [Alternative(unit.terms)], latin=False)
+            if unit.japanese_pos == "動詞":
+                concept.importance = 0.5
             if len(unit.terms) > 1:
                 concept.add(Alternative(unit.terms, "near", 0.8, near=True))
                 for term in unit.terms:

@@ -483,10 +483,12 @@ class SearchEngine:
             ).fetchall()
         return {int(rowid): float(strength) for rowid, strength in rows}
 
-    def _concept_weight(self, concept: Concept) -> float:
+    def concept_weight(self, concept: Concept) -> float:
+        """The weight of ``concept`` in coverage: the idf of its most common alternative
+        found (an unknown word weighs most), times its importance."""
         frequencies = [self.alternative_frequency(a) for a in concept.alternatives]
         known = [f for f in frequencies if f > 0]
-        return self.idf(max(known) if known else 0)
+        return self.idf(max(known) if known else 0) * concept.importance
 
     def _rank(self, plan: QueryPlan) -> list[tuple[float, float, str]]:
         """``(score, coverage, story)`` of the candidate stories, best first."""
@@ -504,7 +506,7 @@ class SearchEngine:
         stories = {int(r[0]): str(r[1]) for r in rows}
         dates = {int(r[0]): str(r[2]) for r in rows}
         padded = {int(r[0]): (f" {r[3]} ", f" {r[4]} ") for r in rows}
-        weights = [self._concept_weight(c) for c in plan.concepts]
+        weights = [self.concept_weight(c) for c in plan.concepts]
         total = sum(weights) or 1.0
         # found[story][field][concept] = best trust; fields: 0 anywhere, 1 title, 2 headline
         found: dict[str, list[list[float]]] = defaultdict(

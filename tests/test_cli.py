@@ -170,3 +170,31 @@ def test_the_console_accepts_flags_and_refuses_an_unknown_locale(tmp_path: Path)
     assert done.returncode == 0
     assert "1. " in done.stdout and "2. " not in done.stdout
     assert "locale: en (ja or en, not 'fr')" in done.stdout
+
+
+def test_a_japanese_query_is_answered_in_japanese_without_locale(real_db: str) -> None:
+    about = json.loads(run("news", "about", "ディープシーク", "--db", real_db, "--json").stdout)
+    assert about["results"][0]["locale"] == "ja"
+    ask = json.loads(run("news", "ask", "Cursor 2.1の新機能は？", "--db", real_db, "--json").stdout)
+    assert ask["answer"]["locale"] == "ja"
+    english = json.loads(run("news", "about", "DeepSeek", "--db", real_db, "--json").stdout)
+    assert english["results"][0]["locale"] == "en"
+
+
+@pytest.mark.parametrize(
+    ("question", "story", "expected"),
+    [
+        # the verb of a Japanese question (入る) does not outweigh the names it asks about
+        ("Geminiに広告は入る？", "articles/20260120/google-gemini-no-ads", "Gemini"),
+        # "when" wants a date, not any number
+        ("Sam Altmanはいつ復帰した？", "aiTimeline/202311-openai-crisis", "11月22日"),
+        # a question in another wording than the story's ("buy" for "acquire")
+        ("Why did Meta buy Manus?", "articles/20251230/meta-acquires-manus-ai", "Manus"),
+    ],
+)
+def test_ask_fixed_failures_on_the_real_corpus(
+    real_db: str, question: str, story: str, expected: str
+) -> None:
+    payload = json.loads(run("news", "ask", question, "--db", real_db, "--json").stdout)
+    assert payload["answer"]["story"] == story
+    assert expected in payload["answer"]["text"]
