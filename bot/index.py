@@ -12,7 +12,8 @@ external-content tables and this one is contentless to keep the file small):
 
 * ``documents`` — one row per article file (a story in one locale): display fields, and
   the analyzed title and headline (description + tags) for ranking without FTS lookups.
-* ``passages`` — each document's body split at headings, for answers.
+* ``passages`` — each document's body split at headings, for answers (one compressed row
+  per document, ``pack_passages``).
 * ``entity_mentions`` — names each document mentions (tags, companies, category, names
   found in the text).
 * ``files`` — size and mtime of each corpus file, with its document or its error.
@@ -33,6 +34,7 @@ import shutil
 import sqlite3
 import time
 import unicodedata
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -42,7 +44,7 @@ from pathlib import Path
 import sqlite_utils
 
 from bot import text
-from bot.corpus import Article, CorpusError, discover, parse_article
+from bot.corpus import Article, CorpusError, Passage, discover, parse_article
 
 __all__ = [
     "ANALYZER_VERSION",
@@ -57,7 +59,7 @@ log = logging.getLogger(__name__)
 # Bump when bot.text.analyze or the FTS column layout changes: a contentless FTS5 table can
 # only delete a row given the exact terms it was indexed with, so a changed analyzer means a
 # full rebuild.
-ANALYZER_VERSION = "6"
+ANALYZER_VERSION = "7"
 FTS_COLUMNS = ("title", "description", "tags", "body")
 # Workers for parsing and analysis; processes only pay off on large change sets.
 PARALLEL_THRESHOLD = 400
@@ -216,10 +218,7 @@ def _create_schema(db: sqlite_utils.Database) -> None:
     db.table("documents").create_index(["path"], unique=True)
     db.table("documents").create_index(["story"])
     db.table("documents").create_index(["date"])
-    db.table("passages").create(
-        {"document_id": int, "position": int, "heading": str, "text": str},
-        pk=("document_id", "position"),
-    )
+    db.table("passages").create({"document_id": int, "body": bytes}, pk="document_id")
     db.table("files").create(
         {"path": str, "size": int, "mtime_ns": int, "document_id": int, "error": str},
         pk="path",
@@ -286,10 +285,7 @@ def _insert_documents(db: sqlite_utils.Database, batch: list[tuple[int, Prepared
                 "title_key": text.normalize(article.title),
             }
         )
-        passages.extend(
-            {"document_id": document_id, "position": i, "heading": p.heading, "text": p.text}
-            for i, p in enumerate(article.passages)
-        )
+        passages.append({"document_id": document_id, "body": pack_passages(article.passages)})
         labelled = [(t, "tag") for t in article.tags]
         labelled += [(c, "company") for c in article.related_companies]
         labelled += [(article.category, "category")] if article.category else []
@@ -335,10 +331,8 @@ def _delete_document(db: sqlite_utils.Database, document_id: int) -> None:
     if row is None:
         return
     title, description, tags_json, category, companies_json = row
-    passages = db.execute(
-        "SELECT heading, text FROM passages WHERE document_id = ? ORDER BY position",
-        [document_id],
-    ).fetchall()
+    packed = db.execute("SELECT body FROM passages WHERE document_id = ?", [document_id]).fetchone()
+    passages = unpack_passages(packed[0]) if packed else []
     body = "\n".join(f"{heading}\n{passage}" for heading, passage in passages)
     fts = _fts_columns(
         title, description, json.loads(tags_json), category, json.loads(companies_json), body
@@ -351,6 +345,18 @@ def _delete_document(db: sqlite_utils.Database, document_id: int) -> None:
     for table in ("passages", "entity_mentions"):
         db.execute(f"DELETE FROM {table} WHERE document_id = ?", [document_id])
     db.execute("DELETE FROM documents WHERE id = ?", [document_id])
+
+
+def pack_passages(passages: Iterable[Passage]) -> bytes:
+    """A document's passages as stored: zlib-compressed JSON ``[[heading, text], …]``
+    (bodies are most of an index; compressed they take about a third)."""
+    rows = [[p.heading, p.text] for p in passages]
+    return zlib.compress(json.dumps(rows, ensure_ascii=False).encode("utf-8"), 6)
+
+
+def unpack_passages(packed: bytes) -> list[tuple[str, str]]:
+    """``(heading, text)`` pairs of a document, as ``pack_passages`` stored them."""
+    return [(heading, text) for heading, text in json.loads(zlib.decompress(packed))]
 
 
 def _rebuild_derived(db: sqlite_utils.Database) -> None:
@@ -649,7 +655,8 @@ def build_index(
                 ],
                 pk="key",
             )
-        db.execute("INSERT INTO docs_fts(docs_fts) VALUES ('optimize')")
+        if rebuild:  # merging every segment rewrites the whole index: full builds only
+            db.execute("INSERT INTO docs_fts(docs_fts) VALUES ('optimize')")
         _report_from_db(db, report)
     except BaseException:
         connection.close()

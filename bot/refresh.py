@@ -1,6 +1,8 @@
 """Keeping the index up to date while the bot runs: a ``BackgroundService`` that, every few
 minutes, optionally pulls the corpus with git, brings the index up to date incrementally
-and reopens it, all in a worker thread so the event loop keeps answering.
+and reopens it. The update runs in a separate process (``technyan-bot index``), so no
+Python work of the build competes with the event loop for the interpreter lock; only the
+reopening runs in a worker thread.
 
 Started once from ``NewsBot.setup_hook`` (never from ``on_ready``) and stopped when the bot
 closes. A failed refresh is logged and retried at the next interval; the old index keeps
@@ -11,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import subprocess
+import sys
 from typing import Any
 
 from bot.index import IndexReport
@@ -56,30 +60,78 @@ class IndexRefresher:
         while True:
             await asyncio.sleep(self.interval)
             try:
-                await asyncio.to_thread(self.refresh_once)
+                await self.refresh_in_subprocess()
             except Exception:
                 log.exception("index refresh failed; the current index keeps serving")
+
+    async def refresh_in_subprocess(self) -> dict[str, Any] | None:
+        """One refresh without blocking the event loop: git pull when configured and
+        ``technyan-bot index CORPUS --db INDEX --json`` as a child process, then the
+        search engine reopened in a worker thread. Returns the child's report (a dict),
+        or None when it failed (logged; the current index keeps serving)."""
+        settings = self.service.settings
+        if self.git_pull:
+            await asyncio.to_thread(self._git_pull)
+        command = [
+            sys.executable, "-m", "bot", "index", str(settings.corpus_path),
+            "--db", str(settings.index_path), "--json",
+        ]  # fmt: skip
+        child = await asyncio.create_subprocess_exec(
+            *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        out, err = await child.communicate()
+        try:
+            report: dict[str, Any] = json.loads(out.decode("utf-8"))
+        except ValueError:
+            log.warning("index refresh failed (exit %s): %s", child.returncode, err.decode()[-500:])
+            return None
+        if report.get("refused"):
+            log.warning("index refresh refused: %s", report["refused"])
+        elif report.get("added") or report.get("updated") or report.get("removed"):
+            await asyncio.to_thread(self._reopen)
+            log.info(
+                "index refreshed: %d added, %d updated, %d removed in %.2f s",
+                report["added"],
+                report["updated"],
+                report["removed"],
+                report["seconds"],
+                extra={
+                    "changed": report["added"] + report["updated"] + report["removed"],
+                    "seconds": round(report["seconds"], 3),
+                },
+            )
+            for path, reason in report.get("skipped", []):
+                log.warning("corpus file skipped: %s: %s", path, reason)
+        self.refreshes += 1
+        return report
+
+    def _reopen(self) -> None:
+        self.service.reload()
+        self.service.engine  # noqa: B018 - open the new index here, not on the event loop
+
+    def _git_pull(self) -> None:
+        corpus = self.service.settings.corpus_path
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(corpus), "pull", "--ff-only", "--quiet"],
+                capture_output=True,
+                text=True,
+                timeout=GIT_PULL_SECONDS,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            log.warning("git pull in %s failed: %s", corpus, error)
+            return
+        if done.returncode != 0:
+            log.warning("git pull in %s failed: %s", corpus, done.stderr.strip()[:500])
 
     def refresh_once(self) -> IndexReport:
         """One refresh (blocking): git pull when configured, an incremental update, and
         the search engine reopened on the new index so the next command does not pay for
         it. Raises what the index build raises (``FileNotFoundError`` for a missing
         corpus)."""
-        corpus = self.service.settings.corpus_path
         if self.git_pull:
-            try:
-                done = subprocess.run(
-                    ["git", "-C", str(corpus), "pull", "--ff-only", "--quiet"],
-                    capture_output=True,
-                    text=True,
-                    timeout=GIT_PULL_SECONDS,
-                    check=False,
-                )
-            except (OSError, subprocess.TimeoutExpired) as error:
-                log.warning("git pull in %s failed: %s", corpus, error)
-            else:
-                if done.returncode != 0:
-                    log.warning("git pull in %s failed: %s", corpus, done.stderr.strip()[:500])
+            self._git_pull()
         report = self.service.reindex()
         self.service.engine  # noqa: B018 - reopen now, off the event loop
         self.refreshes += 1

@@ -35,6 +35,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from bot import text
+from bot.index import unpack_passages
 from bot.query import (
     Alternative,
     Concept,
@@ -176,6 +177,12 @@ class SearchEngine:
                 "SELECT name, key, kind, stories, skeleton, normalized FROM entities "
                 "ORDER BY stories DESC, key"
             ).fetchall()
+            # The same names in normalized order, for prefix search by bisection (sorted
+            # by SQLite, not in Python: no long pause for the event loop on a reopen).
+            sorted_names = self._db.execute(
+                "SELECT normalized, name FROM entities WHERE kind != 'name' OR stories >= 2 "
+                "ORDER BY normalized, name"
+            ).fetchall()
         except sqlite3.Error as error:
             raise IndexMissingError(
                 f"not a usable technyan-bot index: {self.db_path} ({error}); "
@@ -194,7 +201,7 @@ class SearchEngine:
             for name, _key, kind, stories, _skeleton, normalized in entity_rows
             if kind != "name" or stories >= 2
         ]
-        self._name_index = sorted(suggestable)
+        self._name_index: list[tuple[str, str]] = [(str(k), str(n)) for k, n in sorted_names]
         self._name_keys = [normalized for normalized, _ in self._name_index]
         self._fuzzy_pool = [name for _, name in suggestable[:SUGGEST_FUZZY_POOL]]
         self._fuzzy_keys = [normalized for normalized, _ in suggestable[:SUGGEST_FUZZY_POOL]]
@@ -296,13 +303,10 @@ class SearchEngine:
     def passages(self, document_id: int) -> list[tuple[str, str]]:
         """``(heading, text)`` passages of one document, in order."""
         with self._lock:
-            return [
-                (str(h), str(t))
-                for h, t in self._db.execute(
-                    "SELECT heading, text FROM passages WHERE document_id = ? ORDER BY position",
-                    [document_id],
-                ).fetchall()
-            ]
+            row = self._db.execute(
+                "SELECT body FROM passages WHERE document_id = ?", [document_id]
+            ).fetchone()
+        return unpack_passages(row[0]) if row else []
 
     def categories(self) -> list[tuple[str, int]]:
         """Categories with their number of stories, most common first (computed once)."""
