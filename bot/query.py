@@ -74,6 +74,8 @@ _MONTHS["sept"] = 9
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _LATIN_UNIT = r"[a-z0-9]+(?:[.\-+'][a-z0-9]+)*\+*"
 _QUERY_UNIT_RE = re.compile(rf"{text.JAPANESE_RUN}|{_LATIN_UNIT}")
+# Above this many entities, only names mentioned by two stories or more are matched fuzzily.
+FUZZY_POOL_LIMIT = 50_000
 _VERSION_RE = re.compile(r"^v?\d+(?:\.\d+)*$")
 _LETTERS_THEN_VERSION_RE = re.compile(r"^([a-z]{2,})(\d+(?:\.\d+)*)$")
 
@@ -186,17 +188,28 @@ class EntityVocabulary:
     analyzed terms to the number of documents containing that phrase.
     """
 
-    def __init__(self, entities: Sequence[Entity]) -> None:
+    def __init__(
+        self, entities: Sequence[Entity], *, fuzzy_pool_limit: int = FUZZY_POOL_LIMIT
+    ) -> None:
         self.entities = list(entities)
         self.by_key = {entity.key: entity for entity in self.entities}
-        # Keys grouped by length: fuzz.ratio ≥ 70 needs lengths within a factor of about
-        # 1.9, so a lookup only compares keys of plausible length.
-        self._by_length: dict[int, list[Entity]] = defaultdict(list)
+        # Fuzzy matching compares keys of plausible length only (fuzz.ratio ≥ 70 needs
+        # lengths within a factor of about 1.9), held as ready lists per length. In a
+        # large vocabulary only names mentioned by two stories or more take part: a typo
+        # of a name seen once is rare, and comparing every key would cost tens of ms.
+        pool = self.entities
+        if len(pool) > fuzzy_pool_limit:
+            pool = [entity for entity in pool if entity.stories >= 2]
+        by_length: dict[int, list[Entity]] = defaultdict(list)
         self.skeletons: dict[str, list[Entity]] = {}
-        for entity in self.entities:
-            self._by_length[len(entity.key)].append(entity)
+        for entity in pool:
+            by_length[len(entity.key)].append(entity)
+        for entity in pool:
             if len(entity.skeleton) >= 2:
                 self.skeletons.setdefault(entity.skeleton, []).append(entity)
+        self._by_length = {
+            length: ([entity.key for entity in group], group) for length, group in by_length.items()
+        }
         self.skeleton_keys = list(self.skeletons)
         self.aliases = _katakana_aliases()
         self.alias_keys = list(self.aliases)
@@ -205,28 +218,23 @@ class EntityVocabulary:
         """The entity whose squashed key is ``key``, if any."""
         return self.by_key.get(key)
 
-    def _near_length(self, key: str, cutoff: float) -> list[Entity]:
+    def _extract(self, key: str, cutoff: float, limit: int) -> list[tuple[Entity, float]]:
         # ratio = 2·matches / (len(a) + len(b)) ≤ 2·min / (len(a) + len(b)).
         size = len(key)
         low = max(1, int(size * cutoff / (200 - cutoff)))
         high = int(size * (200 - cutoff) / cutoff) + 1
-        found: list[Entity] = []
+        found: list[tuple[Entity, float]] = []
         for length in range(low, high + 1):
-            found.extend(self._by_length.get(length, ()))
-        return found
-
-    def _extract(self, key: str, cutoff: float, limit: int) -> list[tuple[Entity, float]]:
-        candidates = self._near_length(key, cutoff)
-        matches = process.extract(
-            key,
-            [entity.key for entity in candidates],
-            scorer=fuzz.ratio,
-            processor=None,
-            score_cutoff=cutoff,
-            limit=limit,
-        )
-        ranked = sorted(matches, key=lambda m: (-m[1], -candidates[m[2]].stories))
-        return [(candidates[m[2]], float(m[1])) for m in ranked]
+            bucket = self._by_length.get(length)
+            if bucket is None:
+                continue
+            keys, group = bucket
+            for _, score, index in process.extract(
+                key, keys, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff, limit=limit
+            ):
+                found.append((group[index], float(score)))
+        found.sort(key=lambda match: (-match[1], -match[0].stories))
+        return found[:limit]
 
     def fuzzy(self, key: str, cutoff: float) -> tuple[Entity, float] | None:
         """Best entity by ``fuzz.ratio`` on squashed keys at or above ``cutoff`` (0–100);

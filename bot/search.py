@@ -52,9 +52,12 @@ BM25_WEIGHTS = (10.0, 5.0, 3.0, 1.0)
 CANDIDATE_LIMIT = 100
 # Postings (documents per alternative) retrieval may touch before it stops adding concepts.
 RETRIEVAL_POSTINGS = 4000
+# When even the rarest concept is in more documents than this, candidates are the newest
+# documents that hold it (see _retrieve_newest) instead of bm25's best.
+COMMON_POSTINGS = 15000
 # Above this many documents for its rarest term, a phrase's frequency is estimated by that
 # term's instead of counted (the count would read long posting lists).
-PHRASE_COUNT_LIMIT = 3000
+PHRASE_COUNT_LIMIT = 1000
 SUGGEST_FUZZY_POOL = 5000
 # A story is a confident result when it holds at least this share of the query's concept
 # weight; below WEAK_COVERAGE it is not shown at all.
@@ -205,6 +208,7 @@ class SearchEngine:
         self._name_keys = [normalized for normalized, _ in self._name_index]
         self._fuzzy_pool = [name for _, name in suggestable[:SUGGEST_FUZZY_POOL]]
         self._fuzzy_keys = [normalized for normalized, _ in suggestable[:SUGGEST_FUZZY_POOL]]
+        self.common_postings = COMMON_POSTINGS
         self._df_cache: dict[tuple[str, ...], int] = {}
         self._japanese_vocabulary: list[str] | None = None
         self._categories: list[tuple[str, int]] | None = None
@@ -479,6 +483,8 @@ class SearchEngine:
                 (plan.date_range.start - slack).isoformat(),
                 (plan.date_range.end + slack).isoformat(),
             ]
+        if postings > self.common_postings:
+            return self._retrieve_newest(expression, clause, values)
         with self._lock:
             rows = self._db.execute(
                 f"SELECT rowid, -bm25(docs_fts, {weights}) FROM docs_fts WHERE docs_fts MATCH ?"
@@ -486,6 +492,25 @@ class SearchEngine:
                 [expression, *values, CANDIDATE_LIMIT],
             ).fetchall()
         return {int(rowid): float(strength) for rowid, strength in rows}
+
+    def _retrieve_newest(self, expression: str, clause: str, values: list[str]) -> dict[int, float]:
+        """Candidates for a query made only of very common words, where bm25 would score
+        most of the index: the newest documents holding them in the title, then anywhere
+        (FTS5 walks its posting lists newest first and stops at the limit). Strength: 1 for
+        a title match, 0.5 otherwise."""
+        found: dict[int, float] = {}
+        for columns, strength in (("{title} : ", 1.0), ("", 0.5)):
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?{clause} "
+                    "ORDER BY rowid DESC LIMIT ?",
+                    [f"{columns}({expression})", *values, CANDIDATE_LIMIT],
+                ).fetchall()
+            for (rowid,) in rows:
+                found.setdefault(int(rowid), strength)
+            if len(found) >= CANDIDATE_LIMIT:
+                break
+        return dict(list(found.items())[:CANDIDATE_LIMIT])
 
     def concept_weight(self, concept: Concept) -> float:
         """The weight of ``concept`` in coverage: the idf of its most common alternative

@@ -356,3 +356,41 @@ def test_a_version_the_corpus_lacks_is_not_answered_by_another_version(real_inde
     outcome = SearchEngine(real_index).about("Llama 5")
     assert outcome.hits == []
     assert "LLaMA 3" in outcome.suggestions
+
+
+def test_a_query_of_very_common_words_takes_the_newest_documents_holding_them(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "corpus"
+    for day in range(1, 29):
+        fields: dict[str, object] = {
+            "title": f"OpenAI update number {day}" if day % 2 else f"Update {day}",
+            "description": "OpenAI shipped something.",
+            "date": f"raw:2025-02-{day:02d}",
+            "category": "Other",
+            "tags": ["AI"],
+            "locale": "en",
+        }
+        path = root / "articles" / f"202502{day:02d}" / f"update-{day}" / "en.md"
+        path.parent.mkdir(parents=True)
+        path.write_text(frontmatter_text(fields) + "\n## Body\n\nOpenAI text.\n", encoding="utf-8")
+    build_index(root, tmp_path / "index.db")
+    engine = SearchEngine(tmp_path / "index.db")
+    engine.common_postings = 10  # every document holds the word: the newest-first path
+    hits = engine.about("OpenAI").hits
+    assert hits
+    assert hits[0].story == "articles/20250227/update-27"  # newest with it in the title
+    assert all("OpenAI" in hit.document_for("en").title for hit in hits[:14])
+
+
+def test_a_large_vocabulary_matches_typos_only_against_names_seen_twice() -> None:
+    from bot.query import Entity, EntityVocabulary
+
+    entities = [Entity(f"Name{i:05d}", f"name{i:05d}", "name", 1) for i in range(30)]
+    entities.append(Entity("Anthropic", "anthropic", "company", 40))
+    entities.append(Entity("Anthropix", "anthropix", "name", 1))
+    vocabulary = EntityVocabulary(entities, fuzzy_pool_limit=10)
+    found = vocabulary.fuzzy("antropic", cutoff=83)
+    assert found is not None and found[0].name == "Anthropic"
+    assert vocabulary.fuzzy("anthropixx", cutoff=90) is None  # seen once: not a candidate
+    assert vocabulary.exact("anthropix") is not None  # still known exactly
