@@ -25,3 +25,24 @@ $(VENV)/.installed: pyproject.toml
 
 clean:
 	rm -rf $(VENV) data *.egg-info
+
+# Scale benchmarks (bench/RESULTS.md); corpora and indexes go to bench/out/ (git-ignored).
+BENCH_N ?= 10000
+BENCH_SIZES ?= 1000,10000,100000
+
+.PHONY: bench-corpus bench-index bench-queries bench-startup bench-fanout
+
+bench-corpus: $(VENV)/.installed
+	$(BIN)/python bench/make_corpus.py $(BENCH_N) bench/out/corpus-$(BENCH_N)
+
+bench-index: $(VENV)/.installed
+	$(BIN)/python bench/index_scale.py --sizes $(BENCH_SIZES)
+
+bench-queries: $(VENV)/.installed
+	$(BIN)/python bench/query_scale.py --sizes $(BENCH_SIZES)
+
+bench-startup: $(VENV)/.installed
+	$(BIN)/python bench/startup.py --size 100000
+
+bench-fanout: $(VENV)/.installed
+	$(BIN)/python bench/digest_fanout.py --subscriptions 10000 --post 10000
