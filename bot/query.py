@@ -182,16 +182,22 @@ class Entity:
 
 class EntityVocabulary:
     """Names known to the index, held in memory for fuzzy lookups (rapidfuzz over squashed
-    keys, ``processor=None``), plus the katakana alias table.
+    keys, ``processor=None``), plus the katakana alias table. ``lookup(key)`` finds
+    exact names that are not held (a large index keeps only names seen twice in memory).
 
     ``entities`` is a sequence of ``Entity``; ``document_frequency`` maps a tuple of
     analyzed terms to the number of documents containing that phrase.
     """
 
     def __init__(
-        self, entities: Sequence[Entity], *, fuzzy_pool_limit: int = FUZZY_POOL_LIMIT
+        self,
+        entities: Sequence[Entity],
+        *,
+        fuzzy_pool_limit: int = FUZZY_POOL_LIMIT,
+        lookup: Callable[[str], Entity | None] | None = None,
     ) -> None:
         self.entities = list(entities)
+        self._lookup = lookup
         self.by_key = {entity.key: entity for entity in self.entities}
         # Fuzzy matching compares keys of plausible length only (fuzz.ratio ≥ 70 needs
         # lengths within a factor of about 1.9), held as ready lists per length. In a
@@ -215,8 +221,12 @@ class EntityVocabulary:
         self.alias_keys = list(self.aliases)
 
     def exact(self, key: str) -> Entity | None:
-        """The entity whose squashed key is ``key``, if any."""
-        return self.by_key.get(key)
+        """The entity whose squashed key is ``key``, if any (held in memory, or found by
+        ``lookup`` for a vocabulary held only in part)."""
+        found = self.by_key.get(key)
+        if found is None and self._lookup is not None:
+            found = self._lookup(key)
+        return found
 
     def _extract(self, key: str, cutoff: float, limit: int) -> list[tuple[Entity, float]]:
         # ratio = 2·matches / (len(a) + len(b)) ≤ 2·min / (len(a) + len(b)).

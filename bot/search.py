@@ -37,6 +37,7 @@ from rapidfuzz import fuzz, process
 from bot import text
 from bot.index import unpack_passages
 from bot.query import (
+    FUZZY_POOL_LIMIT,
     Alternative,
     Concept,
     DateRange,
@@ -176,15 +177,20 @@ class SearchEngine:
             self.document_count = int(
                 self._db.execute("SELECT count(*) FROM documents").fetchone()[0]
             )
+            # A large vocabulary is held in memory only for names seen in two stories or
+            # more (fuzzy matching and autocomplete use no others); the rest are looked up
+            # by key when a query names them exactly.
+            entity_count = int(self._db.execute("SELECT count(*) FROM entities").fetchone()[0])
+            held = "stories >= 2" if entity_count > FUZZY_POOL_LIMIT else "1"
             entity_rows = self._db.execute(
                 "SELECT name, key, kind, stories, skeleton, normalized FROM entities "
-                "ORDER BY stories DESC, key"
+                f"WHERE {held} ORDER BY stories DESC, key"
             ).fetchall()
-            # The same names in normalized order, for prefix search by bisection (sorted
-            # by SQLite, not in Python: no long pause for the event loop on a reopen).
+            # The names autocomplete offers, in normalized order for prefix search by
+            # bisection (sorted by SQLite: no long pause for the event loop on a reopen).
             sorted_names = self._db.execute(
-                "SELECT normalized, name FROM entities WHERE kind != 'name' OR stories >= 2 "
-                "ORDER BY normalized, name"
+                "SELECT normalized, name FROM entities WHERE (kind != 'name' OR stories >= 2) "
+                f"AND {held} ORDER BY normalized, name"
             ).fetchall()
         except sqlite3.Error as error:
             raise IndexMissingError(
@@ -195,7 +201,8 @@ class SearchEngine:
             [
                 Entity(n, k, kind, stories, skeleton)
                 for n, k, kind, stories, skeleton, _ in entity_rows
-            ]
+            ],
+            lookup=self._entity_by_key,
         )
         # Autocomplete: names sorted by normalized form (prefix search by bisection), and
         # the most mentioned ones as the pool for fuzzy matching.
@@ -212,6 +219,14 @@ class SearchEngine:
         self._df_cache: dict[tuple[str, ...], int] = {}
         self._japanese_vocabulary: list[str] | None = None
         self._categories: list[tuple[str, int]] | None = None
+
+    def _entity_by_key(self, key: str) -> Entity | None:
+        """The entity of squashed ``key`` from the index (for names not held in memory)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT name, key, kind, stories, skeleton FROM entities WHERE key = ?", [key]
+            ).fetchone()
+        return Entity(*row) if row else None
 
     def close(self) -> None:
         """Close the database connection."""
@@ -645,7 +660,8 @@ class SearchEngine:
         terms = text.analyze(typed)
         if terms and len(results) < limit:
             quoted = ['"' + t.replace('"', '""') + '"' for t in terms]
-            if typed[-1].isalnum():
+            if typed[-1].isalnum() and len(terms[-1]) >= 2:
+                # A one-letter prefix would expand to a large part of the vocabulary.
                 quoted[-1] += "*"
             expression = "{title} : (" + " AND ".join(quoted) + ")"
             with self._lock:

@@ -394,3 +394,15 @@ def test_a_large_vocabulary_matches_typos_only_against_names_seen_twice() -> Non
     assert found is not None and found[0].name == "Anthropic"
     assert vocabulary.fuzzy("anthropixx", cutoff=90) is None  # seen once: not a candidate
     assert vocabulary.exact("anthropix") is not None  # still known exactly
+
+
+def test_names_not_held_in_memory_are_still_found_exactly() -> None:
+    from bot.query import Entity, EntityVocabulary
+
+    rare = Entity("Moltbook", "moltbook", "name", 1)
+    vocabulary = EntityVocabulary(
+        [Entity("Anthropic", "anthropic", "company", 40)],
+        lookup=lambda key: rare if key == rare.key else None,
+    )
+    assert vocabulary.exact("moltbook") == rare
+    assert vocabulary.exact("nothing") is None
