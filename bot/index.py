@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 # Bump when bot.text.analyze or the FTS column layout changes: a contentless FTS5 table can
 # only delete a row given the exact terms it was indexed with, so a changed analyzer means a
 # full rebuild.
-ANALYZER_VERSION = "7"
+ANALYZER_VERSION = "8"
 FTS_COLUMNS = ("title", "description", "tags", "body")
 # Workers for parsing and analysis; processes only pay off on large change sets.
 PARALLEL_THRESHOLD = 400
@@ -210,7 +210,6 @@ def _create_schema(db: sqlite_utils.Database) -> None:
             "sources": str,
             "title_terms": str,
             "headline_terms": str,
-            "title_key": str,
         },
         pk="id",
         not_null={"path", "story", "locale", "title", "date"},
@@ -223,8 +222,11 @@ def _create_schema(db: sqlite_utils.Database) -> None:
         {"path": str, "size": int, "mtime_ns": int, "document_id": int, "error": str},
         pk="path",
     )
-    db.table("entity_mentions").create({"document_id": int, "key": str, "name": str, "kind": str})
-    db.table("entity_mentions").create_index(["document_id"])
+    # Keyed by document (no rowid, no second index): the table is large at scale.
+    db.execute(
+        "CREATE TABLE entity_mentions (document_id INTEGER, key TEXT, name TEXT, kind TEXT, "
+        "PRIMARY KEY (document_id, key, name)) WITHOUT ROWID"
+    )
     db.table("meta").create({"key": str, "value": str}, pk="key")
     columns = ", ".join(FTS_COLUMNS)
     db.execute(
@@ -282,7 +284,6 @@ def _insert_documents(db: sqlite_utils.Database, batch: list[tuple[int, Prepared
                 "sources": json.dumps(article.sources, ensure_ascii=False),
                 "title_terms": prepared.fts[0],
                 "headline_terms": f"{prepared.fts[1]} {prepared.fts[2]}",
-                "title_key": text.normalize(article.title),
             }
         )
         passages.append({"document_id": document_id, "body": pack_passages(article.passages)})
@@ -301,7 +302,8 @@ def _insert_documents(db: sqlite_utils.Database, batch: list[tuple[int, Prepared
     db.table("documents").insert_all(documents, batch_size=500)
     db.table("passages").insert_all(passages, batch_size=2000)
     db.conn.executemany(
-        "INSERT INTO entity_mentions(document_id, key, name, kind) VALUES (?, ?, ?, ?)", mentions
+        "INSERT OR IGNORE INTO entity_mentions(document_id, key, name, kind) VALUES (?, ?, ?, ?)",
+        mentions,
     )
     db.conn.executemany(
         "INSERT INTO docs_fts(rowid, title, description, tags, body) VALUES (?, ?, ?, ?, ?)",
