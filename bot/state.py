@@ -569,6 +569,15 @@ def _entry(row: Any) -> LedgerEntry:
     )
 
 
+def _equal_to(**columns: object) -> tuple[str, list[Any]]:
+    """A ``WHERE`` clause requiring each given column (value not None) to equal its value,
+    and its parameters; ``("", [])`` when none is given. Column names come from code."""
+    given = {name: value for name, value in columns.items() if value is not None}
+    if not given:
+        return "", []
+    return "WHERE " + " AND ".join(f"{name} = ?" for name in given), list(given.values())
+
+
 class SqlStateStore:
     """Every ``StateStore`` method, once, in SQL that SQLite and PostgreSQL both run.
 
@@ -658,15 +667,7 @@ class SqlStateStore:
         self, guild_id: int | None = None, *, state: str | None = None
     ) -> list[Subscription]:
         """Subscriptions (of one guild, in one state), ordered by guild and channel."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if guild_id is not None:
-            clauses.append("guild_id = ?")
-            params.append(guild_id)
-        if state is not None:
-            clauses.append("state = ?")
-            params.append(state)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = _equal_to(guild_id=guild_id, state=state)
         rows = self._select(
             f"SELECT * FROM subscriptions {where} ORDER BY guild_id, channel_id", params
         )
@@ -970,15 +971,7 @@ class SqlStateStore:
         self, channel_id: int | None = None, *, status: str | None = None
     ) -> list[LedgerEntry]:
         """Ledger rows, oldest date first (of one channel, in one status)."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if channel_id is not None:
-            clauses.append("channel_id = ?")
-            params.append(channel_id)
-        if status is not None:
-            clauses.append("status = ?")
-            params.append(status)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = _equal_to(channel_id=channel_id, status=status)
         rows = self._select(
             f"SELECT * FROM digest_ledger {where} ORDER BY digest_date, channel_id", params
         )
