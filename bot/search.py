@@ -37,6 +37,7 @@ from rapidfuzz import fuzz, process
 from bot import text
 from bot.index import unpack_passages
 from bot.query import (
+    ENGLISH_STOPWORDS,
     FUZZY_POOL_LIMIT,
     Alternative,
     Concept,
@@ -60,6 +61,7 @@ COMMON_POSTINGS = 15000
 # term's instead of counted (the count would read long posting lists).
 PHRASE_COUNT_LIMIT = 1000
 SUGGEST_FUZZY_POOL = 5000
+DID_YOU_MEAN_LOOKUPS = 6
 # A story is a confident result when it holds at least this share of the query's concept
 # weight; below WEAK_COVERAGE it is not shown at all.
 CONFIDENT_COVERAGE = 0.62
@@ -468,6 +470,26 @@ class SearchEngine:
             found.update(int(rowid) for (rowid,) in rows)
         return found
 
+    def _cost(self, alternative: Alternative) -> int:
+        """Postings FTS5 reads to match ``alternative``: the documents of each of its words."""
+        return sum(self.document_frequency((term,)) for term in alternative.terms)
+
+    def _holding(self, alternative: Alternative, document_ids: Sequence[int]) -> set[int]:
+        """Which of ``document_ids`` hold ``alternative``. A phrase of words that are all
+        very common (each in more than PHRASE_COUNT_LIMIT documents) is checked as its
+        words together, each looked up per rowid: matching the phrase itself would read
+        the words' long position lists."""
+        terms = alternative.terms
+        common = min(self.document_frequency((t,)) for t in terms) > PHRASE_COUNT_LIMIT
+        if len(terms) == 1 or alternative.near or not common:
+            return self._present(alternative.fts(), document_ids)
+        holding = set(document_ids)
+        for term in terms:
+            holding &= self._present('"' + term.replace('"', '""') + '"', sorted(holding))
+            if not holding:
+                break
+        return holding
+
     def _retrieve(self, plan: QueryPlan) -> dict[int, float]:
         """Candidate document ids with their bm25 strength (positive, larger is better):
         the alternatives of the rarest concepts, rarest first, until their postings pass
@@ -476,6 +498,10 @@ class SearchEngine:
         for concept in plan.concepts:
             known = [(self.alternative_frequency(a), a) for a in concept.alternatives]
             known = [(df, a) for df, a in known if df > 0]
+            # A phrase costs the posting lists of all its words: leave out phrases of
+            # common words when the concept has another way to be found.
+            cheap = [(df, a) for df, a in known if self._cost(a) <= 2 * RETRIEVAL_POSTINGS]
+            known = cheap or known
             if known:
                 concept_alternatives.append((min(df for df, _ in known), known))
         chosen: set[str] = set()
@@ -573,7 +599,7 @@ class SearchEngine:
                         )
                         if hit and fields[field_index][position] < alternative.trust:
                             fields[field_index][position] = alternative.trust
-                for document_id in self._present(alternative.fts(), ids):
+                for document_id in self._holding(alternative, ids):
                     fields = found[stories[document_id]]
                     fields[0][position] = max(fields[0][position], alternative.trust)
         strength: dict[str, float] = defaultdict(float)
@@ -607,16 +633,29 @@ class SearchEngine:
 
     def _did_you_mean(self, plan: QueryPlan) -> list[str]:
         """Names close to what the user typed: corrections made while parsing, then
-        entities resembling any window of one to three words of the query (ratio ≥ 75),
-        best first. Names the user typed exactly are not suggested back."""
+        entities resembling windows of one to three Latin words of the query (ratio ≥ 75;
+        windows holding a word the index lacks first, then longer ones; at most
+        DID_YOU_MEAN_LOOKUPS of them), best first. Names the user typed exactly are not
+        suggested back. Japanese text is left out: names written in kana were resolved
+        while parsing."""
         scored: dict[str, float] = {}
-        words = plan.normalized.split(" ")
+        words = [
+            word
+            for word in plan.normalized.split(" ")
+            if word and not text.is_japanese(word) and word not in ENGLISH_STOPWORDS
+        ]
         typed = {text.squash(word) for word in words}
-        for size in (3, 2, 1):
-            for start in range(len(words) - size + 1):
-                key = text.squash(" ".join(words[start : start + size]))
-                if len(key) < 4:
-                    continue
+        unknown = {text.squash(word) for label in plan.unknown for word in label.split()}
+        windows = [
+            (size, words[start : start + size])
+            for size in (3, 2, 1)
+            for start in range(len(words) - size + 1)
+        ]
+        # Windows holding a word the index lacks first, then the longer ones.
+        windows.sort(key=lambda w: (not unknown & {text.squash(x) for x in w[1]}, -w[0]))
+        for size, window in windows[:DID_YOU_MEAN_LOOKUPS]:
+            key = text.squash(" ".join(window))
+            if len(key) >= 4:
                 for entity, score in self.vocabulary.similar_scored(key, cutoff=75, limit=3):
                     if entity.key in typed or entity.key == key:
                         continue
