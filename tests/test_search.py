@@ -406,3 +406,15 @@ def test_names_not_held_in_memory_are_still_found_exactly() -> None:
     )
     assert vocabulary.exact("moltbook") == rare
     assert vocabulary.exact("nothing") is None
+
+
+def test_a_phrase_of_common_words_is_still_found_when_checked_word_by_word(
+    engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.search
+
+    expected = top(engine, "social scoring ban")
+    monkeypatch.setattr(bot.search, "PHRASE_COUNT_LIMIT", 0)  # every word counts as common
+    engine._df_cache.clear()
+    assert top(engine, "social scoring ban") == expected == "articles/20250202/eu-ai-act"
+    assert top(engine, "動画生成") == "aiTimeline/202402-sora"
