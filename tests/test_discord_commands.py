@@ -981,3 +981,15 @@ async def test_each_command_served_logs_one_line_without_the_query(
     assert isinstance(record.results, int)  # type: ignore[attr-defined]
     assert record.ms >= 0  # type: ignore[attr-defined]
     assert "secret words" not in record.getMessage()
+
+
+async def test_commands_arriving_during_shutdown_get_an_apology(env: Env) -> None:
+    env.bot.closing = True  # what close() sets first, before stopping the scheduler
+    try:
+        it = await env.fake.slash("news latest", {}, locale="ja")
+        await it.wait_acknowledged()
+        assert it.ephemeral
+        assert said(it.content, "error", "ja")
+        assert it.embeds == []
+    finally:
+        env.bot.closing = False

@@ -37,11 +37,25 @@ log = logging.getLogger("bot.discord_app")
 BACKGROUND_STOP_SECONDS = 10.0
 
 
+class ShuttingDown(app_commands.CheckFailure):
+    """A command that arrived after the bot began to shut down (SIGTERM/SIGINT)."""
+
+
 class NewsTree(app_commands.CommandTree["NewsBot"]):
     """The command tree: its ``on_error`` answers technyan's ephemeral apology (persona
-    ``error``, or ``admin_only`` for a failed permission check) and logs the cause with
+    ``error``, also for a command that arrives while the bot shuts down, or
+    ``admin_only`` for a failed permission check) and logs the cause with
     command, guild, channel, user id and locale. An interaction that is gone (10062, or an
     expired token) is logged and dropped; the bot keeps serving."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Refuse commands once the bot is shutting down: autocomplete gets no choices,
+        a command gets technyan's apology (see ``on_error``)."""
+        if not self.client.closing:
+            return True
+        if interaction.type is discord.InteractionType.autocomplete:
+            return False
+        raise ShuttingDown("the bot is shutting down")
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -51,7 +65,8 @@ class NewsTree(app_commands.CommandTree["NewsBot"]):
         if isinstance(error, app_commands.CheckFailure) and not is_gone(error):
             log.info("check failed (%s): %s", interaction_context(interaction), error)
             locale = reply_locale(interaction.locale.value)
-            text = persona.say("admin_only", locale, seed=str(interaction.id))
+            key = "error" if isinstance(error, ShuttingDown) else "admin_only"
+            text = persona.say(key, locale, seed=str(interaction.id))
             try:
                 if interaction.response.is_done():
                     await interaction.followup.send(text, ephemeral=True)
@@ -105,6 +120,7 @@ class NewsBot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.service = service
+        self.closing = False
         self.digest_admin = digest_admin
         self.background = tuple(background)
         self.view_timeout = view_timeout
@@ -181,8 +197,9 @@ class NewsBot(commands.AutoShardedBot):
         return None
 
     async def close(self) -> None:
-        """Stop the background services (each bounded by ``BACKGROUND_STOP_SECONDS``, in
-        reverse start order), then disconnect."""
+        """Stop taking commands, stop the background services (each bounded by
+        ``BACKGROUND_STOP_SECONDS``, in reverse start order), then disconnect."""
+        self.closing = True
         started, self._started = self._started, []
         for service in reversed(started):
             try:

@@ -344,6 +344,8 @@ class NewsCog(commands.Cog, name="news"):
         me = self.bot.user
         if me is None or message.author.bot or message.author.id == me.id:
             return
+        if getattr(self.bot, "closing", False):
+            return  # shutting down: no new work
         role = message.guild.self_role if message.guild is not None else None
         mentioned = any(user.id == me.id for user in message.mentions) or (
             role is not None and role in message.role_mentions
