@@ -673,8 +673,3 @@ def build_index(
     os.replace(building, db_path)
     report.seconds = time.perf_counter() - started
     return report
-
-
-def iter_skipped(report: IndexReport) -> Iterable[str]:
-    """Human lines for the skipped files of ``report``: ``path: reason``."""
-    return (f"{path}: {reason}" for path, reason in report.skipped)

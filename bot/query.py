@@ -133,14 +133,12 @@ class Alternative:
 
 @dataclass
 class Concept:
-    """One thing the user asked about: ``label`` as they typed it, its alternatives,
-    ``display`` (the corrected name shown in "did you mean" / "showing results for"), and
+    """One thing the user asked about: ``label`` as they typed it, its alternatives, and
     ``importance``, a factor on its idf weight (0.5 for the verb of a Japanese question:
     入る, 始まる say little about which story is meant)."""
 
     label: str
     alternatives: list[Alternative]
-    display: str | None = None
     latin: bool = True
     importance: float = 1.0
 
@@ -295,13 +293,12 @@ def _katakana_aliases() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def glossary() -> tuple[dict[tuple[str, ...], list[tuple[str, ...]]], int]:
-    """The bilingual glossary as analyzed term tuples, in both directions, and the longest
-    entry in terms. ``glossary()[0][("regul",)]`` → ``[("規制",)]``."""
+def glossary() -> dict[tuple[str, ...], list[tuple[str, ...]]]:
+    """The bilingual glossary as analyzed term tuples, in both directions:
+    ``glossary()[("regul",)]`` → ``[("規制",)]``."""
     raw = resources.files("bot").joinpath("data", "glossary.toml").read_bytes()
     table = tomllib.loads(raw.decode("utf-8"))["terms"]
     mapping: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
-    longest = 1
     for english, japanese_words in table.items():
         source = tuple(text.analyze(english))
         for japanese in japanese_words:
@@ -310,8 +307,7 @@ def glossary() -> tuple[dict[tuple[str, ...], list[tuple[str, ...]]], int]:
                 continue
             mapping.setdefault(source, []).append(target)
             mapping.setdefault(target, []).append(source)
-            longest = max(longest, len(source), len(target))
-    return mapping, longest
+    return mapping
 
 
 def _day(year: int, month: int, day: int) -> dt.date | None:
@@ -505,7 +501,7 @@ def plan_query(
             length, entity, how = best
             surface = " ".join(u.surface for u in resolved[index : index + length])
             phrase = tuple(text.analyze(entity.name))
-            concept = Concept(surface, [], display=entity.name)
+            concept = Concept(surface, [])
             own = tuple(t for u in resolved[index : index + length] for t in u.terms)
             if how == "entity":
                 concept.add(Alternative(own))
@@ -620,7 +616,6 @@ def _correct_latin(
         if found is not None:
             phrase = tuple(text.analyze(found[0].name))
             concept.add(Alternative(phrase, "typo", 0.9))
-            concept.display = found[0].name
             plan.corrections.append((unit.surface, found[0].name))
 
 
@@ -646,7 +641,7 @@ def _correct_japanese(
 def _add_translations(
     concepts: list[Concept], document_frequency: Callable[[tuple[str, ...]], int]
 ) -> None:
-    mapping, _longest = glossary()
+    mapping = glossary()
     for concept in concepts:
         for alternative in list(concept.alternatives):
             for target in mapping.get(alternative.terms, []):

@@ -19,7 +19,6 @@ import subprocess
 import sys
 from typing import Any
 
-from bot.index import IndexReport
 from bot.service import NewsService
 
 __all__ = ["GIT_PULL_SECONDS", "IndexRefresher"]
@@ -49,7 +48,8 @@ class IndexRefresher:
             self._task = asyncio.create_task(self._loop(), name="technyan-index-refresh")
 
     async def stop(self) -> None:
-        """Stop the loop; a refresh already running in its thread finishes on its own."""
+        """Stop the loop; an index build already running in its child process finishes
+        on its own (it swaps the new index in atomically)."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -124,26 +124,3 @@ class IndexRefresher:
             return
         if done.returncode != 0:
             log.warning("git pull in %s failed: %s", corpus, done.stderr.strip()[:500])
-
-    def refresh_once(self) -> IndexReport:
-        """One refresh (blocking): git pull when configured, an incremental update, and
-        the search engine reopened on the new index so the next command does not pay for
-        it. Raises what the index build raises (``FileNotFoundError`` for a missing
-        corpus)."""
-        if self.git_pull:
-            self._git_pull()
-        report = self.service.reindex()
-        self.service.engine  # noqa: B018 - reopen now, off the event loop
-        self.refreshes += 1
-        if report.changed or report.rebuilt:
-            log.info(
-                "index refreshed: %d added, %d updated, %d removed in %.2f s",
-                report.added,
-                report.updated,
-                report.removed,
-                report.seconds,
-                extra={"changed": report.changed, "seconds": round(report.seconds, 3)},
-            )
-            for path, reason in report.skipped:
-                log.warning("corpus file skipped: %s: %s", path, reason)
-        return report

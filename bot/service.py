@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from pathlib import Path
 
 from bot import text
 from bot.answer import answer_question
@@ -243,8 +242,3 @@ class NewsService:
     def categories(self) -> list[str]:
         """Category names, most common first."""
         return [name for name, _ in self.engine.categories()]
-
-
-def default_index_path(corpus: Path) -> Path:
-    """Where an index for ``corpus`` goes when none is configured: ``data/index.db``."""
-    return corpus.parent / "data" / "index.db"
