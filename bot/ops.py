@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.search import SearchEngine
+from bot.sqlite_uri import connect_uri
 
 __all__ = ["backup_state", "check_health"]
 
@@ -93,7 +94,7 @@ def backup_state(state_path: Path, destination: Path) -> int:
         raise FileNotFoundError(f"folder not found: {destination.parent}")
     partial = destination.with_name(destination.name + ".partial")
     partial.unlink(missing_ok=True)
-    source = sqlite3.connect(f"file:{state_path}?mode=ro", uri=True, timeout=10)
+    source = connect_uri(state_path, mode="ro", timeout=10)
     try:
         target = sqlite3.connect(partial)
         try:

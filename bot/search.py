@@ -47,6 +47,7 @@ from bot.query import (
     QueryPlan,
     plan_query,
 )
+from bot.sqlite_uri import connect_uri
 
 __all__ = ["Document", "IndexMissingError", "SearchEngine", "SearchOutcome", "Suggestion"]
 
@@ -173,9 +174,7 @@ class SearchEngine:
             )
         self._lock = threading.RLock()
         try:
-            self._db = sqlite3.connect(
-                f"file:{self.db_path}?mode=ro", uri=True, check_same_thread=False
-            )
+            self._db = connect_uri(self.db_path, mode="ro", check_same_thread=False)
             self.document_count = int(
                 self._db.execute("SELECT count(*) FROM documents").fetchone()[0]
             )
