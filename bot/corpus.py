@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import reprlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,9 @@ __all__ = [
     "LOCALES",
     "Article",
     "CorpusError",
+    "FrontmatterRefused",
     "Passage",
+    "check_inside",
     "discover",
     "parse_article",
     "parse_date",
@@ -63,23 +66,67 @@ _MANGLED_KEY_RE = re.compile(r"(?:^|\s)(" + "|".join(_MANGLED_KEYS) + r"):\s")
 _FENCE_RE = re.compile(r"^(```|~~~)")
 
 
+#: Longest value text (characters) a ``CorpusError`` keeps, and the longest it shows.
+MAX_VALUE_CHARS = 200
+MAX_SHOWN_CHARS = 80
+#: Longest reason (characters) a ``CorpusError`` keeps.
+MAX_REASON_CHARS = 300
+
+_BOUNDED_REPR = reprlib.Repr()
+_BOUNDED_REPR.maxlevel = 3
+_BOUNDED_REPR.maxlist = _BOUNDED_REPR.maxtuple = _BOUNDED_REPR.maxdict = 5
+_BOUNDED_REPR.maxstring = _BOUNDED_REPR.maxother = MAX_SHOWN_CHARS
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class CorpusError(Exception):
     """A corpus file that cannot become an article.
 
     ``path`` is the file (relative to the corpus root where known), ``field`` the frontmatter
-    field or ``"file"``/``"frontmatter"`` for the whole file, ``value`` the offending value
-    (``repr``-able, shortened), ``reason`` a human sentence.
+    field or ``"file"``/``"frontmatter"`` for the whole file, ``reason`` a human sentence
+    (at most ``MAX_REASON_CHARS`` characters). ``value`` is the offending value as text:
+    a string as written (cut to ``MAX_VALUE_CHARS``), anything else (a list, a mapping,
+    bytes) as a bounded ``repr`` that looks at no more than a few items on a few levels, so
+    a value of any size (a YAML alias bomb expands to billions of items) costs nothing to
+    report. ``shown`` is the form used in messages (``repr`` of a string, at most
+    ``MAX_SHOWN_CHARS``).
+
+    Errors cross process boundaries (the index parses in a process pool): an instance
+    survives ``pickle`` with every attribute.
     """
 
     def __init__(self, path: str, field: str, value: object, reason: str) -> None:
+        if isinstance(value, str):
+            text, shown = _clip(value, MAX_VALUE_CHARS), _BOUNDED_REPR.repr(value)
+        else:
+            text = shown = _BOUNDED_REPR.repr(value)
+        self._set(str(path), str(field), text, _clip(shown, MAX_SHOWN_CHARS), reason)
+
+    def _set(self, path: str, field: str, value: str, shown: str, reason: str) -> None:
         self.path = path
         self.field = field
         self.value = value
-        self.reason = reason
-        shown = repr(value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
-        super().__init__(f"{path}: {field}={shown}: {reason}")
+        self.shown = shown
+        self.reason = _clip(str(reason), MAX_REASON_CHARS)
+        super().__init__(f"{path}: {self.describe()}")
+
+    def describe(self) -> str:
+        """``field=value: reason`` (bounded), the form stored in the index and reported."""
+        return f"{self.field}={self.shown}: {self.reason}"
+
+    def __reduce__(self) -> tuple[object, tuple[str, str, str, str, str]]:
+        return (_restore_corpus_error, (self.path, self.field, self.value, self.shown, self.reason))
+
+
+def _restore_corpus_error(
+    path: str, field: str, value: str, shown: str, reason: str
+) -> CorpusError:
+    error = CorpusError.__new__(CorpusError)
+    error._set(path, field, value, shown, reason)
+    return error
 
 
 @dataclass(frozen=True)
@@ -132,11 +179,46 @@ class StoryLocation:
     filename_locale: str
 
 
+class FrontmatterRefused(ValueError):
+    """A frontmatter block that is refused before it is built: it uses YAML aliases."""
+
+
+_YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+
+def _reject_aliases(root: yaml.Node) -> None:
+    """Raise ``FrontmatterRefused`` when a node of the YAML graph is reached twice, which
+    only an alias (``*name``) does. The walk visits each distinct node once, so it is
+    linear in the size of the text even for an alias bomb (anchors nested nine deep expand
+    to 9⁹ items when built into plain lists)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            raise FrontmatterRefused("YAML aliases (*name) are not allowed in frontmatter")
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, item in node.value:
+                stack.extend((key, item))
+
+
 class _VerbatimYAMLHandler(YAMLHandler):  # type: ignore[misc]
-    """python-frontmatter handler that keeps every scalar as the author's text."""
+    """python-frontmatter handler that keeps every scalar as the author's text and refuses
+    aliases (see ``_reject_aliases``)."""
 
     def load(self, fm: str, **kwargs: object) -> Any:
-        return yaml.load(fm, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
+        loader = _YAML_LOADER(fm)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            _reject_aliases(node)
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
 
 
 _HANDLER = _VerbatimYAMLHandler()
@@ -188,6 +270,23 @@ def discover(root: Path) -> Iterator[tuple[Path, StoryLocation]]:
                 yield path, location
 
 
+def check_inside(path: Path, root: Path, relative: str) -> None:
+    """Raise ``CorpusError`` (field ``file``) when ``path`` resolves outside the corpus
+    folder ``root``: a symbolic link (of the file or of a folder on its way) to a file
+    elsewhere is never read, so a link to a system file cannot leak into the index, the
+    report or the log. Links that stay inside the corpus are fine. The target is not
+    named in the error."""
+    try:
+        resolved = path.resolve(strict=True)
+        inside = resolved.is_relative_to(root.resolve(strict=True))
+    except (OSError, RuntimeError):  # a dangling link or a loop
+        raise CorpusError(relative, "file", relative, "a link that leads nowhere") from None
+    if not inside:
+        raise CorpusError(
+            relative, "file", relative, "a link to a file outside the corpus folder; not read"
+        )
+
+
 def parse_date(value: object, path: str, field_name: str = "date") -> dt.date:
     """Parse a frontmatter date: ``2025-11-18``, ``"2025-11-18"``, ``2025/11/18``, or a date
     with a time and zone (``2025-11-18T09:30:00+09:00``, ``2025-11-18 09:30:00Z``). The date
@@ -216,18 +315,31 @@ def parse_date(value: object, path: str, field_name: str = "date") -> dt.date:
     return date
 
 
+# Backslash escapes a markdown formatter adds to text it takes for a paragraph or heading
+# (CommonMark: any ASCII punctuation may be escaped); YAML double-quoted strings use "\\"
+# and '\\"' themselves, so those two are left alone.
+_MARKDOWN_ESCAPE_RE = re.compile(r"\\([!#$%&'()*+,\-./:;<=>?@\[\]^_`{|}~])")
+
+
 def _recover_mangled(text: str) -> str | None:
-    """A formatter can turn the frontmatter into a setext heading: the opening ``---``, then
-    one line ``## title: "…" description: "…" date: …`` and no closing ``---``. Rebuild a
-    normal frontmatter block from that line; return None when the text is not of that shape.
+    """A formatter can turn the frontmatter into a heading: the opening ``---``, possibly a
+    blank line, then one line ``## title: "…" description: "…" date: …`` and no closing
+    ``---`` (or one after blank lines). The formatter also escapes markdown punctuation
+    (``tags: \\["Cursor", "AI"\\]``). Rebuild a normal frontmatter block from that line,
+    escapes removed; return None when the text is not of that shape.
     """
     lines = text.split("\n")
     if len(lines) < 2 or lines[0].strip() != "---":
         return None
-    heading = lines[1].lstrip()
+    position = 1
+    while position < len(lines) and not lines[position].strip():
+        position += 1
+    if position >= len(lines):
+        return None
+    heading = lines[position].lstrip()
     if not heading.startswith("#"):
         return None
-    heading = heading.lstrip("#").strip()
+    heading = _MARKDOWN_ESCAPE_RE.sub(r"\1", heading.lstrip("#").strip())
     matches = list(_MANGLED_KEY_RE.finditer(" " + heading))
     if not matches or matches[0].group(1) != "title":
         return None
@@ -236,21 +348,28 @@ def _recover_mangled(text: str) -> str | None:
     for index, match in enumerate(matches):
         end = matches[index + 1].start() if index + 1 < len(matches) else len(shifted)
         yaml_lines.append(f"{match.group(1)}: {shifted[match.end() : end].strip()}")
-    rest = lines[2:]
-    if rest and rest[0].strip() == "---":
-        rest = rest[1:]
+    rest = lines[position + 1 :]
+    after = 0
+    while after < len(rest) and not rest[after].strip():
+        after += 1
+    if after < len(rest) and rest[after].strip() == "---":
+        rest = rest[after + 1 :]
     return "---\n" + "\n".join(yaml_lines) + "\n---\n" + "\n".join(rest)
 
 
 def _text_field(meta: dict[str, Any], key: str, path: str, *, required: bool) -> str | None:
+    """A text field, stripped; ``None`` when absent, empty or blank (spaces only). A
+    required field must hold text: blank raises ``CorpusError``, like missing."""
     value = meta.get(key)
-    if value is None or value == "":
-        if required:
-            raise CorpusError(path, key, value, "missing or empty")
-        return None
-    if not isinstance(value, str):
+    if value is not None and not isinstance(value, str):
         raise CorpusError(path, key, value, "expected text")
-    return value.strip()
+    stripped = value.strip() if value is not None else ""
+    if not stripped:
+        if required:
+            reason = "missing" if value is None else "empty or only spaces"
+            raise CorpusError(path, key, value, reason)
+        return None
+    return stripped
 
 
 def _list_field(meta: dict[str, Any], key: str, path: str) -> tuple[str, ...]:
@@ -326,13 +445,16 @@ def parse_article(path: Path, location: StoryLocation, relative: str) -> Article
     if not _HANDLER.detect(text):
         raise CorpusError(relative, "frontmatter", text[:40], "no frontmatter block (---)")
     try:
-        post = frontmatter.loads(text, handler=_HANDLER)
+        # parse(), not loads(): loads() passes the fields to Post() as keyword arguments,
+        # so a field named "content" or "handler" would be a TypeError.
+        meta, content = frontmatter.parse(text, handler=_HANDLER)
+    except FrontmatterRefused as refused:
+        raise CorpusError(relative, "frontmatter", text[:40], str(refused)) from None
     except (yaml.YAMLError, ValueError) as error:
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise CorpusError(
             relative, "frontmatter", text[:40], f"invalid YAML: {first_line}"
         ) from None
-    meta = post.metadata
     if not isinstance(meta, dict) or not meta:
         raise CorpusError(relative, "frontmatter", meta, "expected a mapping of fields")
 
@@ -349,7 +471,7 @@ def parse_article(path: Path, location: StoryLocation, relative: str) -> Article
         raise CorpusError(
             relative, "impactLevel", impact, f"expected one of {', '.join(IMPACT_LEVELS)}"
         )
-    body = post.content.strip("\n")
+    body = content.strip("\n")
     passages, sources = split_passages(body)
     return Article(
         path=relative,

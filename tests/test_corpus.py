@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
+import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from bot.corpus import CorpusError, discover, parse_article, parse_date, split_passages
 from bot.index import build_index
-from tests.conftest import ArticleWriter
+from bot.search import SearchEngine
+from tests.conftest import ArticleWriter, frontmatter_text
 
 
 def _articles(root: Path) -> dict[str, object]:
@@ -219,3 +225,167 @@ def test_a_file_without_frontmatter_or_not_utf8_is_reported(
     assert report.documents == 1
     assert reasons["articles/20251118/plain/en.md"].startswith("frontmatter=")
     assert "not UTF-8" in reasons["articles/20251118/latin1/en.md"]
+
+
+# --------------------------------------------------------------------- hostile input
+
+
+def test_a_corpus_error_survives_pickle_with_every_attribute() -> None:
+    for value in (None, "2025-02-30", b"\xff\xfe", {"a": [1, 2]}, ["x"] * 1000):
+        error = CorpusError("articles/x/en.md", "tags", value, "expected a list of text")
+        copy = pickle.loads(pickle.dumps(error))
+        assert (copy.path, copy.field, copy.value, copy.shown, copy.reason) == (
+            error.path,
+            error.field,
+            error.value,
+            error.shown,
+            error.reason,
+        )
+        assert str(copy) == str(error)
+
+
+_ALIAS_BOMB = "\n".join(
+    [
+        "---",
+        'title: "bomb"',
+        'description: "d"',
+        "date: 2025-11-18",
+        'category: "c"',
+        'l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+        *(f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, 9)),
+        "tags: *l8",
+        "---",
+        "body",
+        "",
+    ]
+)
+
+_MEASURE_BOMB = """
+import json, sys, time, tracemalloc
+from pathlib import Path
+from bot.corpus import CorpusError, parse_article, story_location
+relative = "articles/20251118/bomb/en.md"
+tracemalloc.start()
+started = time.perf_counter()
+try:
+    parse_article(Path(sys.argv[1]) / relative, story_location(Path(relative)), relative)
+    outcome = "parsed"
+except CorpusError as error:
+    outcome = str(error)
+print(json.dumps({"outcome": outcome, "seconds": time.perf_counter() - started,
+                  "peak_bytes": tracemalloc.get_traced_memory()[1]}))
+"""
+
+
+def test_a_yaml_alias_bomb_is_rejected_without_expanding_it(tmp_path: Path) -> None:
+    # 500 bytes that expand to 9**9 strings: before, 150 s and 3 GB to report.
+    bomb = tmp_path / "corpus" / "articles" / "20251118" / "bomb" / "en.md"
+    bomb.parent.mkdir(parents=True)
+    bomb.write_text(_ALIAS_BOMB, encoding="utf-8")
+    assert len(_ALIAS_BOMB.encode()) < 600
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE_BOMB, str(tmp_path / "corpus")],
+        capture_output=True,
+        text=True,
+        timeout=120,  # a generous deadline: expanding the bomb would take minutes
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    measured = json.loads(done.stdout)
+    assert "frontmatter" in measured["outcome"]
+    assert "aliases" in measured["outcome"]
+    assert len(measured["outcome"]) < 300
+    assert measured["peak_bytes"] < 5_000_000  # expanding it needs gigabytes
+    print(f"alias bomb rejected in {measured['seconds'] * 1000:.2f} ms")
+
+
+def test_a_field_named_like_a_python_argument_is_just_a_field(
+    write_article: ArticleWriter,
+) -> None:
+    path = write_article("articles/20251118/story/en.md", content="x", handler="y")
+    (article,) = _articles(path.parents[3]).values()
+    assert article.title == "Title of articles/20251118/story/en.md"  # type: ignore[attr-defined]
+
+
+def test_a_link_to_a_file_outside_the_corpus_is_skipped_and_never_read(
+    tmp_path: Path, write_article: ArticleWriter, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = tmp_path / "outside" / "passwd"
+    secret.parent.mkdir()
+    secret.write_text("root:x:0:0:SECRET-FIRST-LINE\n", encoding="utf-8")
+    write_article("articles/20251118/story/en.md")
+    link = tmp_path / "corpus" / "articles" / "20251118" / "story" / "ja.md"
+    link.symlink_to(secret)
+    outside_folder = tmp_path / "outside" / "folder"
+    outside_folder.mkdir()
+    (outside_folder / "en.md").write_text(
+        frontmatter_text({"title": "SECRET-TITLE", "description": "d", "date": "raw:2025-11-18",
+                          "category": "c"}),
+        encoding="utf-8",
+    )  # fmt: skip
+    (tmp_path / "corpus" / "articles" / "20251118" / "linked").symlink_to(outside_folder)
+    inside = tmp_path / "corpus" / "articles" / "20251118" / "alias" / "en.md"
+    inside.parent.mkdir()
+    inside.symlink_to(tmp_path / "corpus" / "articles" / "20251118" / "story" / "en.md")
+    with caplog.at_level(logging.WARNING):
+        report = build_index(tmp_path / "corpus", tmp_path / "index.db")
+    reasons = dict(report.skipped)
+    assert report.documents == 2  # the story and the link that stays inside the corpus
+    assert "outside the corpus folder" in reasons["articles/20251118/story/ja.md"]
+    shown = repr(report.__dict__) + caplog.text
+    assert "SECRET" not in shown
+    assert "articles/20251118/story/ja.md" in caplog.text
+    # A folder link leading outside is not followed at all (rglob does not follow them).
+    assert not any(path.startswith("articles/20251118/linked") for path, _ in report.skipped)
+    again = build_index(tmp_path / "corpus", tmp_path / "index.db")
+    assert again.unchanged == 3 and "articles/20251118/story/ja.md" in dict(again.skipped)
+
+
+# --------------------------------------------------------------------- formatter damage
+
+
+def test_a_mangled_frontmatter_after_a_blank_line_with_escaped_brackets_is_recovered(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "corpus" / "articles" / "20251030" / "cursor" / "ja.md"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        "---\n\n"
+        '## title: "Cursor 2.0、独自モデル「Composer」を発表" '
+        'description: "AIエディタの大型更新。" '
+        'date: 2025-10-30 category: "AI Tools" tags: \\["Cursor", "AI"\\] locale: "ja" '
+        'technyanComment: "速いにゃ\\!"\n\n'
+        "## 概要\n\nCursorは本日、バージョン2.0を公開した。\n",
+        encoding="utf-8",
+    )
+    (article,) = _articles(tmp_path / "corpus").values()
+    assert article.title == "Cursor 2.0、独自モデル「Composer」を発表"  # type: ignore[attr-defined]
+    assert article.tags == ("Cursor", "AI")  # type: ignore[attr-defined]
+    assert article.technyan_comment == "速いにゃ!"  # type: ignore[attr-defined]
+    assert article.passages[0].heading == "概要"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("field", ["title", "description", "category"])
+def test_a_required_field_of_only_spaces_is_an_error(
+    tmp_path: Path, write_article: ArticleWriter, field: str
+) -> None:
+    write_article("articles/20251118/good/en.md")
+    write_article("articles/20251118/blank/en.md", **{field: "  \u3000 "})
+    report = build_index(tmp_path / "corpus", tmp_path / "index.db")
+    assert report.documents == 1
+    ((path, reason),) = report.skipped
+    assert path == "articles/20251118/blank/en.md"
+    assert reason.startswith(f"{field}=") and "only spaces" in reason
+
+
+def test_a_very_long_unpunctuated_japanese_run_is_indexed(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    run = "日本語の長い文章が続きます" * 1500 + "量子計算機"  # 19,505 characters, ~58 KB
+    assert len(run.encode("utf-8")) > 49_149
+    write_article("articles/20251118/long/ja.md", body=f"## 本文\n\n{run}\n")
+    report = build_index(tmp_path / "corpus", tmp_path / "index.db")
+    assert report.skipped == []
+    assert report.documents == 1
+    hits = SearchEngine(tmp_path / "index.db").about("量子計算機").hits
+    assert [hit.story for hit in hits] == ["articles/20251118/long"]
