@@ -72,7 +72,7 @@ _MONTHS.update({name: index for index, name in enumerate(calendar.month_abbr) if
 _MONTHS = {name.casefold(): index for name, index in _MONTHS.items()}
 _MONTHS["sept"] = 9
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_LATIN_UNIT = r"[a-z0-9]+(?:[.\-+'][a-z0-9]+)*\+*"
+_LATIN_UNIT = r"\.?[a-z0-9]+(?:[.\-+'][a-z0-9]+)*[+#]*"  # C++, C#, .NET whole
 _QUERY_UNIT_RE = re.compile(rf"{text.JAPANESE_RUN}|{_LATIN_UNIT}")
 # Above this many entities, only names mentioned by two stories or more are matched fuzzily.
 FUZZY_POOL_LIMIT = 50_000

@@ -8,6 +8,15 @@ One analyzer serves both sides so that a query term and an indexed term meet:
   script go through Sudachi (small dictionary, split mode C, normalized form), which unifies
   spelling variants such as コンピューター/コンピュータ. Particles, auxiliaries and symbols
   are dropped.
+* Names made of a letter and symbols, which the split into runs would reduce to one
+  letter, are kept as terms of their own: ``C++`` → ``cplusplus``, ``C#`` → ``csharp``,
+  ``F#`` → ``fsharp``, ``.NET`` → ``dotnet`` (``symbol_names``). Index and query both
+  analyze through here, so both sides agree.
+* Japanese runs longer than ``MAX_SUDACHI_CHARS`` are split (at a particle where one is
+  near) before Sudachi, which refuses input over 49,149 bytes.
+* ``analyzer_identity`` names everything the terms depend on (this module's source, the
+  SudachiPy, dictionary and PyStemmer versions); the index stores it and a change forces a
+  full rebuild.
 * ``squash`` reduces a name to lowercase letters and digits for fuzzy matching
   (``GPT‐5.2`` → ``gpt52``); ``consonant_skeleton`` and ``romanize_katakana`` serve the
   katakana fallback (ディープシーク → ``dipushiku`` → ``dpsk`` ≈ DeepSeek).
@@ -17,18 +26,24 @@ Measurements behind these choices are in docs/ARCHITECTURE.md.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import unicodedata
+from collections.abc import Iterator
 from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 
 import jaconv
 import Stemmer
 from sudachipy import Dictionary, SplitMode
 
 __all__ = [
+    "MAX_SUDACHI_CHARS",
     "analyze",
     "analyze_to_text",
+    "analyzer_identity",
     "consonant_skeleton",
     "is_japanese",
     "normalize",
@@ -48,6 +63,20 @@ _JAPANESE_RE = re.compile(JAPANESE_RUN)
 _KATAKANA_WORD_RE = re.compile(r"^[\u30a0-\u30ffー・]+$")
 # Sudachi parts of speech that carry no content for search.
 _DROPPED_POS = frozenset({"助詞", "助動詞", "補助記号", "記号", "空白"})
+
+# A letter followed by "++" or "#" (C++, C#, F#, Q#) and ".NET", in normalized (casefolded)
+# text; ASCII-only look-arounds, so "でC#を" matches and "ASP.NET", "a.net" or "#c" do not.
+_SYMBOL_NAME_RE = re.compile(r"(?<![a-z0-9_.+#])(?:([a-z])(\+\+|#)(?![a-z_+#])|\.net(?![a-z0-9_]))")
+_SYMBOL_WORDS = {"++": "plusplus", "#": "sharp"}
+
+#: Longest Japanese run (characters) analyzed by Sudachi at once. Sudachi refuses input
+#: over 49,149 bytes ("Input is too long"; sudachi.rs ``MAX_LENGTH``), and a kana or kanji
+#: takes 3 bytes in UTF-8: 4,000 characters stay far below it.
+MAX_SUDACHI_CHARS = 4_000
+# How far back from the limit a split looks for the end of a hiragana run (a particle or
+# an inflection) followed by kanji or katakana, where a word most likely starts.
+_SPLIT_LOOKBACK = 200
+_HIRAGANA_RE = re.compile("[\u3040-\u309f]")
 
 _stemmer_lock = threading.Lock()
 _stemmer = Stemmer.Stemmer("english")
@@ -81,6 +110,36 @@ def _sudachi() -> object:
     return tokenizer
 
 
+def symbol_names(normalized: str) -> str:
+    """Replace names made of a letter and symbols in ``normalized`` text (see
+    ``normalize``) by a word the run split keeps: ``"c++ and c#"`` → ``" cplusplus  and
+    csharp "``, ``".net"`` → ``" dotnet "``. Text without ``+``, ``#`` or ``.net`` is
+    returned as it is."""
+    if "+" not in normalized and "#" not in normalized and ".net" not in normalized:
+        return normalized
+    return _SYMBOL_NAME_RE.sub(_symbol_word, normalized)
+
+
+def _symbol_word(match: re.Match[str]) -> str:
+    if match.group(1) is None:
+        return " dotnet "
+    return f" {match.group(1)}{_SYMBOL_WORDS[match.group(2)]} "
+
+
+def _sudachi_chunks(run: str) -> Iterator[str]:
+    """``run`` in pieces of at most ``MAX_SUDACHI_CHARS`` characters, each cut after a
+    hiragana character followed by another script where one is near the limit."""
+    while len(run) > MAX_SUDACHI_CHARS:
+        cut = MAX_SUDACHI_CHARS
+        for position in range(MAX_SUDACHI_CHARS, MAX_SUDACHI_CHARS - _SPLIT_LOOKBACK, -1):
+            if _HIRAGANA_RE.match(run[position - 1]) and not _HIRAGANA_RE.match(run[position]):
+                cut = position
+                break
+        yield run[:cut]
+        run = run[cut:]
+    yield run
+
+
 @lru_cache(maxsize=1)
 def _dictionary() -> Dictionary:
     return Dictionary(dict="small")
@@ -91,6 +150,12 @@ def _stem(word: str) -> str:
     with _stemmer_lock:
         stemmed: str = _stemmer.stemWord(word)
     return stemmed
+
+
+def _japanese_run_terms(run: str) -> tuple[str, ...]:
+    if len(run) <= MAX_SUDACHI_CHARS:
+        return _japanese_terms(run)
+    return tuple(term for chunk in _sudachi_chunks(run) for term in _japanese_terms(chunk))
 
 
 @lru_cache(maxsize=50_000)
@@ -124,13 +189,14 @@ def analyze(text: str) -> list[str]:
     Sudachi-normalized Japanese words (without particles and symbols).
 
     ``analyze("OpenAIが規制を発表、GPT-5.2 launched")`` →
-    ``["openai", "規制", "発表", "gpt", "5", "2", "launch"]``.
+    ``["openai", "規制", "発表", "gpt", "5", "2", "launch"]``; ``analyze("C++ and C#")`` →
+    ``["cplusplus", "and", "csharp"]``.
     """
     terms: list[str] = []
     latin_terms = _LATIN_TERMS
-    for japanese, latin in _RUN_RE.findall(normalize(text)):
+    for japanese, latin in _RUN_RE.findall(symbol_names(normalize(text))):
         if japanese:
-            terms.extend(_japanese_terms(japanese))
+            terms.extend(_japanese_run_terms(japanese))
         else:
             terms.append(latin_terms.get(latin) or _latin_term(latin))
     return terms
@@ -182,7 +248,8 @@ def japanese_morphemes(run: str) -> list[tuple[str, str, str]]:
     tokenizer = _sudachi()
     return [
         (m.surface(), m.normalized_form().casefold(), m.part_of_speech()[0])
-        for m in tokenizer.tokenize(run)  # type: ignore[attr-defined]
+        for chunk in _sudachi_chunks(run)
+        for m in tokenizer.tokenize(chunk)  # type: ignore[attr-defined]
     ]
 
 
@@ -190,3 +257,44 @@ def stem(word: str) -> str:
     """Snowball English stem of one lowercase word (``launches`` → ``launch``); words with
     digits or non-ASCII letters are returned unchanged."""
     return _stem(word) if word.isascii() and word.isalpha() else word
+
+
+def _dictionary_file() -> Path:
+    import sudachidict_small
+
+    return Path(sudachidict_small.__file__).parent / "resources" / "system.dic"
+
+
+def _distribution_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+@lru_cache(maxsize=1)
+def analyzer_identity() -> dict[str, str]:
+    """Everything the terms of ``analyze`` depend on, as ``{component: version}``:
+
+    * ``analyzer``: SHA-256 (16 hex digits) of this module's source, which holds every rule
+      of the analysis (normalization, symbol names, run split, dropped parts of speech);
+    * ``sudachipy``, ``pystemmer``: the installed versions;
+    * ``dictionary``: the sudachidict-small version and a SHA-256 of the dictionary file's
+      header (its format version, build time and description), so a replaced file counts.
+
+    The index stores this; any difference means its contentless FTS rows can no longer be
+    deleted term for term, so the index is rebuilt in full (``bot.index``). The project's
+    other data files (aliases, glossary) shape queries only and are not part of it.
+    """
+    source = Path(__file__).read_bytes()
+    try:
+        with _dictionary_file().open("rb") as dictionary:
+            header = hashlib.sha256(dictionary.read(4096)).hexdigest()[:16]
+    except (OSError, ImportError):
+        header = "unreadable"
+    return {
+        "analyzer": hashlib.sha256(source).hexdigest()[:16],
+        "sudachipy": _distribution_version("SudachiPy"),
+        "dictionary": f"sudachidict-small {_distribution_version('sudachidict-small')} {header}",
+        "pystemmer": _distribution_version("PyStemmer"),
+    }
