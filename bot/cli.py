@@ -24,6 +24,7 @@ from bot import text
 from bot.config import ConfigError, Settings, check_paths, load_settings
 from bot.console import render_reply, run_console
 from bot.index import IndexReport, build_index
+from bot.index_progress import index_progress
 from bot.persona import reply_locale
 from bot.search import IndexMissingError
 from bot.service import NewsService
@@ -192,6 +193,9 @@ def _print_report(report: IndexReport, stream: TextIO) -> None:
     stream.write(f"skipped   {len(report.skipped)}\n")
     for path, reason in report.skipped:
         stream.write(f"  {path}: {reason}\n")
+    stream.write(f"warnings  {len(report.warnings)}\n")
+    for path, message in report.warnings:
+        stream.write(f"  {path}: {message}\n")
 
 
 def _command_index(args: argparse.Namespace) -> int:
@@ -199,7 +203,8 @@ def _command_index(args: argparse.Namespace) -> int:
     corpus = (args.corpus or settings.corpus_path).resolve()
     if not corpus.is_dir():
         raise UsageError(f"corpus folder not found: {corpus}")
-    report = build_index(corpus, settings.index_path, full=args.full)
+    with index_progress(sys.stderr) as progress:
+        report = build_index(corpus, settings.index_path, full=args.full, progress=progress)
     if report.refused:
         print(f"technyan-bot: {report.refused}", file=sys.stderr)
     if args.json:

@@ -3,9 +3,11 @@
 The index is derived data: it can be deleted and rebuilt at any time. A build never writes
 the live file: it works on a copy beside it (``index.db.building-<pid>``) and swaps it in
 with ``os.replace``, so a reader sees the old index or the new one, never half of one.
-An update is incremental: files whose size and modification time are unchanged are not
-parsed again; changed files are re-parsed, deleted ones removed. A run over an unchanged
-corpus writes nothing at all.
+An update is incremental: a file whose size and modification time are unchanged is not
+read; one whose modification time changed but whose content did not (a ``git checkout``,
+an archive unpacked again) is read and hashed (SHA-256), not parsed; changed files are
+re-parsed, deleted ones removed. A run over an unchanged corpus writes nothing at all.
+Files that resolve outside the corpus folder (symbolic links) are never read.
 
 Tables (created with sqlite-utils; the FTS5 table with SQL because sqlite-utils only makes
 external-content tables and this one is contentless to keep the file small):
@@ -16,16 +18,19 @@ external-content tables and this one is contentless to keep the file small):
   per document, ``pack_passages``).
 * ``entity_mentions`` — names each document mentions (tags, companies, category, names
   found in the text).
-* ``files`` — size and mtime of each corpus file, with its document or its error.
+* ``files`` — size, mtime and SHA-256 of each corpus file, with its document or its error.
 * ``docs_fts`` — contentless FTS5 over analyzed text (``bot.text.analyze``), columns
   title, description, tags, body; ``docs_vocab`` — its fts5vocab ``row`` table.
-* ``meta`` — analyzer version, corpus root, build time.
+* ``meta`` — analyzer identity (``index_identity``), corpus root, build time.
 * derived from all of the above at the end of every build (``_rebuild_derived``):
   ``stories``, ``story_categories``, ``entities``, ``term_stats``, ``katakana_terms``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -36,30 +41,48 @@ import time
 import unicodedata
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
 
 from bot import text
-from bot.corpus import Article, CorpusError, Passage, discover, parse_article
+from bot.corpus import (
+    Article,
+    CorpusError,
+    Passage,
+    check_inside,
+    discover,
+    parse_article,
+    story_location,
+)
+from bot.sqlite_uri import connect_uri
 
 __all__ = [
-    "ANALYZER_VERSION",
+    "DATE_WARNING_DAYS",
+    "INDEX_FORMAT",
+    "IndexProgress",
     "IndexReport",
     "PreparedDocument",
+    "ProgressCallback",
     "build_index",
+    "index_identity",
     "prepare_document",
 ]
 
 log = logging.getLogger(__name__)
 
-# Bump when bot.text.analyze or the FTS column layout changes: a contentless FTS5 table can
-# only delete a row given the exact terms it was indexed with, so a changed analyzer means a
-# full rebuild.
-ANALYZER_VERSION = "8"
+# Bump when the tables or the FTS column layout change. Together with the analyzer's own
+# identity (bot.text.analyzer_identity: its source, SudachiPy, dictionary, PyStemmer) it
+# decides whether an index can be updated: a contentless FTS5 table can only delete a row
+# given the exact terms it was indexed with, so any change means a full rebuild.
+INDEX_FORMAT = "9"
+#: A frontmatter date further than this many days from the article folder's date
+#: (``articles/YYYYMMDD/…``) is reported as a warning.
+DATE_WARNING_DAYS = 30
 FTS_COLUMNS = ("title", "description", "tags", "body")
 # Workers for parsing and analysis; processes only pay off on large change sets.
 PARALLEL_THRESHOLD = 400
@@ -94,6 +117,25 @@ class PreparedDocument:
     names: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class IndexProgress:
+    """How far a build is, for a progress display.
+
+    ``stage`` is ``"scan"`` (corpus files checked against the index), ``"parse"`` (files
+    parsed and analyzed), ``"write"`` (documents written to the new index) or
+    ``"finish"`` (derived tables and the swap; ``total`` 1). ``done`` of ``total`` are
+    counts of that stage; ``total`` is known when the stage starts.
+    """
+
+    stage: str
+    done: int
+    total: int
+
+
+#: Called by ``build_index`` from the building thread as work advances.
+ProgressCallback = Callable[[IndexProgress], None]
+
+
 @dataclass
 class IndexReport:
     """What a build did and what the index holds.
@@ -101,8 +143,12 @@ class IndexReport:
     Counts are of the index after the build. ``stories_by_collection`` maps a collection to
     its number of stories; ``documents_by_locale`` maps ``collection/locale`` to documents.
     ``skipped`` lists ``(path, reason)`` for every file that could not be indexed (including
-    ones skipped by earlier runs and unchanged since). ``seconds`` is wall-clock time.
-    ``refused`` says why nothing was written when the corpus held no article at all.
+    ones skipped by earlier runs and unchanged since). ``warnings`` lists ``(path,
+    message)`` for files that were indexed but look wrong: a frontmatter date more than
+    ``DATE_WARNING_DAYS`` from the folder's date, or a second file for one story and
+    locale. ``seconds`` is wall-clock time. ``refused`` says why nothing was written when
+    the corpus held no article at all. ``rebuild_reason`` says why the run rebuilt from
+    scratch (``""`` for an incremental run).
     """
 
     corpus: str
@@ -113,12 +159,14 @@ class IndexReport:
     documents_by_locale: dict[str, int] = field(default_factory=dict)
     single_locale_stories: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
     added: int = 0
     updated: int = 0
     removed: int = 0
     unchanged: int = 0
     seconds: float = 0.0
     rebuilt: bool = False
+    rebuild_reason: str = ""
     refused: str = ""
 
     @property
@@ -157,15 +205,15 @@ def _names_in(article: Article) -> tuple[str, ...]:
 def prepare_document(path: Path, root: Path) -> PreparedDocument:
     """Parse one corpus file and analyze its searchable fields.
 
-    Raises ``CorpusError`` for a file that is not a valid article; ``ValueError`` when the
-    path is not an article location (callers pass paths from ``discover``).
+    Raises ``CorpusError`` for a file that is not a valid article or that resolves outside
+    ``root``; ``ValueError`` when the path is not an article location (callers pass paths
+    from ``discover``).
     """
-    from bot.corpus import story_location
-
     relative = path.relative_to(root).as_posix()
     location = story_location(Path(relative))
     if location is None:
         raise ValueError(f"{relative} is not an article location")
+    check_inside(path, root, relative)
     article = parse_article(path, location, relative)
     body = "\n".join(f"{p.heading}\n{p.text}" for p in article.passages)
     fts = _fts_columns(
@@ -187,6 +235,36 @@ def _prepare_safely(path: Path, root: Path) -> PreparedDocument | CorpusError:
     except Exception as error:  # one broken file never stops a run
         relative = path.relative_to(root).as_posix()
         return CorpusError(relative, "file", type(error).__name__, f"unexpected error: {error}")
+
+
+def _file_sha256(path: Path) -> str | None:
+    """Hex SHA-256 of a file's bytes, or None when it cannot be read."""
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def index_identity() -> dict[str, str]:
+    """What an index's terms depend on: ``INDEX_FORMAT`` and
+    ``bot.text.analyzer_identity()``. Stored in ``meta`` as JSON; an index built under
+    another identity is rebuilt in full."""
+    return {"format": INDEX_FORMAT, **text.analyzer_identity()}
+
+
+def _identity_change(meta: dict[str, str]) -> str:
+    """Why an index with ``meta`` cannot be updated under the current identity (``""``
+    when it can): the first component that differs, old and new."""
+    try:
+        stored = json.loads(meta["identity"])
+    except (KeyError, ValueError):
+        return "built by an older version of the bot"
+    current = index_identity()
+    for component, value in current.items():
+        if stored.get(component) != value:
+            return f"{component} changed ({stored.get(component)} -> {value})"
+    return ""
 
 
 def _create_schema(db: sqlite_utils.Database) -> None:
@@ -219,7 +297,14 @@ def _create_schema(db: sqlite_utils.Database) -> None:
     db.table("documents").create_index(["date"])
     db.table("passages").create({"document_id": int, "body": bytes}, pk="document_id")
     db.table("files").create(
-        {"path": str, "size": int, "mtime_ns": int, "document_id": int, "error": str},
+        {
+            "path": str,
+            "size": int,
+            "mtime_ns": int,
+            "sha256": str,
+            "document_id": int,
+            "error": str,
+        },
         pk="path",
     )
     # Keyed by document (no rowid, no second index): the table is large at scale.
@@ -325,7 +410,7 @@ def _squash_cached(name: str) -> str:
 
 def _delete_document(db: sqlite_utils.Database, document_id: int) -> None:
     """Remove a document; the contentless FTS5 row is deleted by re-deriving the exact terms
-    it was indexed with from the stored fields (same ANALYZER_VERSION guaranteed)."""
+    it was indexed with from the stored fields (same ``index_identity`` guaranteed)."""
     row = db.execute(
         "SELECT title, description, tags, category, related_companies FROM documents WHERE id = ?",
         [document_id],
@@ -479,48 +564,141 @@ def _report_from_db(db: sqlite_utils.Database, report: IndexReport) -> IndexRepo
             "SELECT path, error FROM files WHERE error IS NOT NULL ORDER BY path"
         ).fetchall()
     ]
+    report.warnings = _warnings(db)
     return report
+
+
+def _warnings(db: sqlite_utils.Database) -> list[tuple[str, str]]:
+    """``(path, message)`` for indexed files that look wrong, sorted by path: a date more
+    than ``DATE_WARNING_DAYS`` from the folder's date (the site had ``2024-12-xx`` dates in
+    ``2025xxxx`` folders), and two files for one story in one locale (two layouts of the
+    same article, or a frontmatter ``locale`` that contradicts the file name)."""
+    found: list[tuple[str, str]] = []
+    for path, date_text, folder_date in db.execute(
+        "SELECT path, date, folder_date FROM documents WHERE folder_date IS NOT NULL"
+    ).fetchall():
+        try:
+            date = dt.date.fromisoformat(date_text)
+            folder = dt.datetime.strptime(folder_date, "%Y%m%d").date()
+        except ValueError:
+            continue
+        days = abs((date - folder).days)
+        if days > DATE_WARNING_DAYS:
+            found.append(
+                (path, f"date {date_text} is {days} days from the folder's date {folder_date}")
+            )
+    for story, locale, paths in db.execute(
+        "SELECT story, locale, group_concat(path, char(10)) FROM documents "
+        "GROUP BY story, locale HAVING count(*) > 1"
+    ).fetchall():
+        ordered = sorted(paths.split("\n"))
+        for path in ordered:
+            others = ", ".join(p for p in ordered if p != path)
+            found.append(
+                (path, f"story {story} has another {locale} file: {others}; both are indexed")
+            )
+    return sorted(found)
 
 
 def _prepare_all(
     paths: Sequence[Path], root: Path, workers: int | None
 ) -> Iterator[PreparedDocument | CorpusError]:
     """Parse and analyze ``paths`` in order. Large sets go to a process pool and are
-    yielded as they complete, so the caller writes to the database while workers analyze."""
+    yielded as they complete, so the caller writes to the database while workers analyze.
+
+    Every outcome crosses the process boundary by pickle (``CorpusError`` round-trips). If
+    a worker process dies all the same (killed, out of memory), the files not yet parsed
+    are parsed in this process, so the build still completes."""
     if workers is None:
         workers = min(os.cpu_count() or 1, 8)
     if workers <= 1 or len(paths) < PARALLEL_THRESHOLD:
         yield from (_prepare_safely(path, root) for path in paths)
         return
     chunk = max(1, min(64, len(paths) // (workers * 8)))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(_prepare_safely, paths, [root] * len(paths), chunksize=chunk)
-
-
-def _read_known_files(db_path: Path) -> dict[str, tuple[int, int, int | None]]:
-    """``{path: (size, mtime_ns, document id or None)}`` of the files an index was built
-    from. Raises ``sqlite3.DatabaseError`` for a damaged index."""
-    known: dict[str, tuple[int, int, int | None]] = {}
-    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    done = 0
+    pool = ProcessPoolExecutor(max_workers=workers)
     try:
-        connection.execute("PRAGMA quick_check").fetchall()
-        for path_text, size, mtime_ns, known_id in connection.execute(
-            "SELECT path, size, mtime_ns, document_id FROM files"
-        ):
-            known[path_text] = (size, mtime_ns, known_id)
+        for outcome in pool.map(_prepare_safely, paths, [root] * len(paths), chunksize=chunk):
+            done += 1
+            yield outcome
+    except BrokenProcessPool as broken:
+        log.warning(
+            "a parsing process died (%s); parsing the remaining %d files in this process",
+            broken,
+            len(paths) - done,
+        )
+        yield from (_prepare_safely(path, root) for path in paths[done:])
     finally:
-        connection.close()
-    return known
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass(frozen=True)
+class _KnownFile:
+    size: int
+    mtime_ns: int
+    sha256: str | None
+    document_id: int | None
+
+
+def _read_known_files(db_path: Path) -> dict[str, _KnownFile]:
+    """The files an index was built from, by path. Raises ``sqlite3.DatabaseError`` for a
+    damaged index."""
+    with contextlib.closing(connect_uri(db_path, mode="ro")) as connection:
+        connection.execute("PRAGMA quick_check").fetchall()
+        return {
+            path_text: _KnownFile(size, mtime_ns, sha256, known_id)
+            for path_text, size, mtime_ns, sha256, known_id in connection.execute(
+                "SELECT path, size, mtime_ns, sha256, document_id FROM files"
+            )
+        }
 
 
 def _read_meta(db_path: Path) -> dict[str, str]:
     if not db_path.exists():
         return {}
     try:
-        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as connection:
+        with contextlib.closing(connect_uri(db_path, mode="ro")) as connection:
             return dict(connection.execute("SELECT key, value FROM meta").fetchall())
     except sqlite3.Error:
         return {}
+
+
+@dataclass
+class _CorpusFile:
+    """A corpus file as found by this run: where it is, its stat, its hash when it was
+    read, and an error that stops it from being read (a link outside the corpus)."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+    sha256: str | None = None
+    refused: CorpusError | None = None
+
+
+def _scan(corpus: Path, progress: ProgressCallback | None) -> dict[str, _CorpusFile]:
+    """Every article file of ``corpus`` by relative path, with its stat (of the link itself
+    for a link outside the corpus, which is never read). Files that vanish while scanning
+    are left out."""
+    found = list(discover(corpus))
+    current: dict[str, _CorpusFile] = {}
+    for number, (path, _location) in enumerate(found, start=1):
+        if progress is not None and (number % 500 == 0 or number == len(found)):
+            progress(IndexProgress("scan", number, len(found)))
+        relative = path.relative_to(corpus).as_posix()
+        try:
+            try:
+                check_inside(path, corpus, relative)
+            except CorpusError as outside:
+                stat = path.lstat()
+                current[relative] = _CorpusFile(
+                    path, stat.st_size, stat.st_mtime_ns, refused=outside
+                )
+                continue
+            stat = path.stat()
+        except OSError:
+            continue
+        current[relative] = _CorpusFile(path, stat.st_size, stat.st_mtime_ns)
+    return current
 
 
 def build_index(
@@ -529,13 +707,18 @@ def build_index(
     *,
     full: bool = False,
     workers: int | None = None,
+    progress: ProgressCallback | None = None,
 ) -> IndexReport:
     """Bring ``db_path`` up to date with the corpus at ``corpus`` and return the report.
 
-    Incremental unless ``full`` is true, the index is missing or unreadable, or it was built
-    by another analyzer version. The new index is written beside ``db_path`` and swapped in
-    atomically; with no change nothing is written. ``workers`` processes parse and analyze
-    large change sets (default: one per core).
+    Incremental unless ``full`` is true, the index is missing or unreadable, it indexed
+    another folder, or it was built under another ``index_identity`` (format, analyzer
+    source, SudachiPy, dictionary, PyStemmer): ``IndexReport.rebuild_reason`` says which.
+    A file is parsed again only when its content changed (size, then SHA-256 when the
+    mtime moved). The new index is written beside ``db_path`` and swapped in atomically;
+    with no change nothing is written. ``workers`` processes parse and analyze large change
+    sets (default: one per core). ``progress``, when given, is called with an
+    ``IndexProgress`` as files are scanned, parsed and written.
 
     A corpus with no article file, or none that parses, never replaces an existing index
     (``IndexReport.refused`` says so). A damaged index is rebuilt from scratch.
@@ -549,47 +732,68 @@ def build_index(
         raise FileNotFoundError(f"corpus folder not found: {corpus}")
     report = IndexReport(corpus=str(corpus), db_path=str(db_path))
     meta = _read_meta(db_path)
-    rebuild = (
-        full
-        or meta.get("analyzer_version") != ANALYZER_VERSION
-        or meta.get("corpus") != str(corpus)
-    )
-    report.rebuilt = rebuild
+    if full:
+        report.rebuild_reason = "a full build was asked for"
+    elif not meta:
+        report.rebuild_reason = "no index yet"
+    elif meta.get("corpus") != str(corpus):
+        report.rebuild_reason = f"the index was built from {meta.get('corpus')}"
+    else:
+        report.rebuild_reason = _identity_change(meta)
 
-    current: dict[str, tuple[Path, int, int]] = {}
-    for path, _location in discover(corpus):
-        stat = path.stat()
-        current[path.relative_to(corpus).as_posix()] = (path, stat.st_size, stat.st_mtime_ns)
-
+    current = _scan(corpus, progress)
     if not current:
         # An empty or unmounted corpus folder must not blank a working index.
         report.refused = f"no article files under {corpus}; the index was left as it was"
         report.seconds = time.perf_counter() - started
         return report
 
-    known: dict[str, tuple[int, int, int | None]] = {}
-    if not rebuild:
+    known: dict[str, _KnownFile] = {}
+    if not report.rebuild_reason:
         try:
             known = _read_known_files(db_path)
         except sqlite3.DatabaseError as damage:
             log.warning("index %s is damaged (%s); rebuilding it from scratch", db_path, damage)
-            rebuild = report.rebuilt = True
+            report.rebuild_reason = f"the index is damaged ({damage})"
+    rebuild = report.rebuilt = bool(report.rebuild_reason)
 
-    to_parse = [
-        relative
-        for relative, (_, size, mtime_ns) in current.items()
-        if relative not in known or known[relative][:2] != (size, mtime_ns)
-    ]
+    to_parse: list[str] = []
+    touched: list[str] = []  # mtime moved, content the same: recorded, not parsed
+    for relative, found in current.items():
+        old = known.get(relative)
+        if old is not None and (old.size, old.mtime_ns) == (found.size, found.mtime_ns):
+            continue
+        if found.refused is None:
+            found.sha256 = _file_sha256(found.path)
+        if (
+            old is not None
+            and found.refused is None
+            and old.size == found.size
+            and found.sha256 is not None
+            and old.sha256 == found.sha256
+        ):
+            touched.append(relative)
+        else:
+            to_parse.append(relative)
     removed = [relative for relative in known if relative not in current]
     report.unchanged = len(current) - len(to_parse)
 
     if not rebuild and not to_parse and not removed:
-        with sqlite_utils.Database(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as db:
-            _report_from_db(db, report)
+        # Nothing to index. Files only touched are hashed again next run, until a real
+        # change writes the index and records their new mtime.
+        with contextlib.closing(connect_uri(db_path, mode="ro")) as connection:
+            _report_from_db(sqlite_utils.Database(connection), report)
         report.seconds = time.perf_counter() - started
         return report
 
-    prepared = _prepare_all([current[r][0] for r in to_parse], corpus, workers)
+    parsed = _prepare_all(
+        [current[r].path for r in to_parse if current[r].refused is None], corpus, workers
+    )
+
+    def outcomes() -> Iterator[PreparedDocument | CorpusError]:
+        for relative in to_parse:
+            refused = current[relative].refused
+            yield refused if refused is not None else next(parsed)
 
     db_path.parent.mkdir(parents=True, exist_ok=True)
     building = db_path.with_name(f"{db_path.name}.building-{os.getpid()}")
@@ -605,50 +809,23 @@ def build_index(
             _create_schema(db)
         with connection:
             for relative in removed:
-                removed_id = known[relative][2]
+                removed_id = known[relative].document_id
                 if removed_id is not None:
                     _delete_document(db, removed_id)
                     report.removed += 1
                 db.execute("DELETE FROM files WHERE path = ?", [relative])
-            next_id = int(db.execute("SELECT coalesce(max(id), 0) FROM documents").fetchone()[0])
-            batch: list[tuple[int, PreparedDocument]] = []
-            file_rows = []
-            for relative, outcome in zip(to_parse, prepared, strict=True):
-                _, size, mtime_ns = current[relative]
-                old = known.get(relative)
-                if old is not None and old[2] is not None:
-                    _delete_document(db, old[2])
-                document_id: int | None = None
-                error: str | None = None
-                if isinstance(outcome, CorpusError):
-                    error = f"{outcome.field}={outcome.value!r}: {outcome.reason}"
-                    log.warning("skipped %s", outcome)
-                else:
-                    next_id += 1
-                    document_id = next_id
-                    batch.append((document_id, outcome))
-                    if old is not None and old[2] is not None:
-                        report.updated += 1
-                    else:
-                        report.added += 1
-                file_rows.append(
-                    {
-                        "path": relative,
-                        "size": size,
-                        "mtime_ns": mtime_ns,
-                        "document_id": document_id,
-                        "error": error,
-                    }
+            for relative in touched:
+                db.execute(
+                    "UPDATE files SET mtime_ns = ? WHERE path = ?",
+                    [current[relative].mtime_ns, relative],
                 )
-                if len(batch) >= 500:
-                    _insert_documents(db, batch)
-                    batch = []
-            _insert_documents(db, batch)
-            db.table("files").insert_all(file_rows, pk="path", replace=True, batch_size=1000)
+            _write_changes(db, report, to_parse, outcomes(), current, known, progress)
+            if progress is not None:
+                progress(IndexProgress("finish", 0, 1))
             _rebuild_derived(db)
             db.table("meta").upsert_all(
                 [
-                    {"key": "analyzer_version", "value": ANALYZER_VERSION},
+                    {"key": "identity", "value": json.dumps(index_identity(), sort_keys=True)},
                     {"key": "corpus", "value": str(corpus)},
                     {
                         "key": "built_at",
@@ -671,5 +848,72 @@ def build_index(
         report.seconds = time.perf_counter() - started
         return report
     os.replace(building, db_path)
+    if progress is not None:
+        progress(IndexProgress("finish", 1, 1))
+    parsed_now = set(to_parse)
+    for path, message in report.warnings:
+        if path in parsed_now:
+            log.warning("%s: %s", path, message)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _write_changes(
+    db: sqlite_utils.Database,
+    report: IndexReport,
+    to_parse: Sequence[str],
+    outcomes: Iterator[PreparedDocument | CorpusError],
+    current: dict[str, _CorpusFile],
+    known: dict[str, _KnownFile],
+    progress: ProgressCallback | None,
+) -> None:
+    """Write the parse outcomes of ``to_parse`` (in order) into ``db``: old versions
+    deleted, documents inserted in batches, one ``files`` row each (with its error for a
+    skipped file). Counts go into ``report``."""
+    next_id = int(db.execute("SELECT coalesce(max(id), 0) FROM documents").fetchone()[0])
+    batch: list[tuple[int, PreparedDocument]] = []
+    file_rows: list[dict[str, object]] = []
+    written = 0
+
+    def flush() -> None:
+        nonlocal batch, written
+        _insert_documents(db, batch)
+        written += len(batch)
+        batch = []
+        if progress is not None:
+            progress(IndexProgress("write", written, len(to_parse)))
+
+    for parsed_count, (relative, outcome) in enumerate(zip(to_parse, outcomes, strict=True), 1):
+        if progress is not None:
+            progress(IndexProgress("parse", parsed_count, len(to_parse)))
+        found = current[relative]
+        old = known.get(relative)
+        if old is not None and old.document_id is not None:
+            _delete_document(db, old.document_id)
+        document_id: int | None = None
+        error: str | None = None
+        if isinstance(outcome, CorpusError):
+            error = outcome.describe()
+            log.warning("skipped %s", outcome)
+        else:
+            next_id += 1
+            document_id = next_id
+            batch.append((document_id, outcome))
+            if old is not None and old.document_id is not None:
+                report.updated += 1
+            else:
+                report.added += 1
+        file_rows.append(
+            {
+                "path": relative,
+                "size": found.size,
+                "mtime_ns": found.mtime_ns,
+                "sha256": found.sha256,
+                "document_id": document_id,
+                "error": error,
+            }
+        )
+        if len(batch) >= 500:
+            flush()
+    flush()
+    db.table("files").insert_all(file_rows, pk="path", replace=True, batch_size=1000)

@@ -102,6 +102,8 @@ class IndexRefresher:
             )
             for path, reason in report.get("skipped", []):
                 log.warning("corpus file skipped: %s: %s", path, reason)
+            for path, message in report.get("warnings", []):
+                log.warning("corpus file indexed with a warning: %s: %s", path, message)
         self.refreshes += 1
         return report
 

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
+from importlib import metadata
 from pathlib import Path
 
+import pytest
+
+from bot import index, text
 from bot.index import build_index
+from bot.ops import _check_index
 from bot.search import SearchEngine
 from tests.conftest import ArticleWriter
 
@@ -222,3 +229,239 @@ def test_a_damaged_index_is_rebuilt_and_queries_say_so_in_one_line(
     report = build_index(tmp_path / "corpus", db)
     assert report.rebuilt and report.documents == 30
     assert SearchEngine(db).about("Claude").hits
+
+
+# --------------------------------------------------------------------- process pool
+
+
+def _write_many(write_article: ArticleWriter, count: int) -> None:
+    for number in range(count):
+        write_article(
+            f"articles/20251118/story-{number:03d}/en.md",
+            title=f"Story {number} about Gemini",
+            body=f"## Summary\n\nStory number {number}.\n",
+        )
+
+
+def test_one_invalid_file_among_400_in_a_process_pool_is_skipped_the_rest_indexed(
+    tmp_path: Path, write_article: ArticleWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write_many(write_article, 400)
+    write_article("articles/20251118/untitled/en.md", title=None)
+    pools: list[object] = []
+
+    class CountedPool(ProcessPoolExecutor):
+        def __init__(self, max_workers: int) -> None:
+            super().__init__(max_workers=max_workers)
+            pools.append(self)
+
+    monkeypatch.setattr(index, "ProcessPoolExecutor", CountedPool)
+    report = build_index(tmp_path / "corpus", tmp_path / "index.db", workers=2)
+    assert len(pools) == 1  # the files went through worker processes
+    assert report.documents == 400 and report.stories == 400
+    assert report.skipped == [("articles/20251118/untitled/en.md", "title=None: missing")]
+    assert len(SearchEngine(tmp_path / "index.db").about("Gemini").hits) > 0
+
+
+@pytest.mark.skipif(
+    multiprocessing.get_start_method() != "fork",
+    reason="the dying worker is patched in before the pool forks",
+)
+def test_a_worker_process_that_dies_does_not_stop_the_build(
+    tmp_path: Path, write_article: ArticleWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write_many(write_article, 420)
+    parent = os.getpid()
+    real_prepare = index.prepare_document
+
+    def dying_in_workers(path: Path, root: Path) -> index.PreparedDocument:
+        if os.getpid() != parent and path.parent.name == "story-200":
+            os._exit(1)  # a worker killed mid-file (out of memory, a crash in C)
+        return real_prepare(path, root)
+
+    monkeypatch.setattr(index, "prepare_document", dying_in_workers)
+    report = build_index(tmp_path / "corpus", tmp_path / "index.db", workers=2)
+    assert report.documents == 420
+    assert report.skipped == []
+
+
+# --------------------------------------------------------------------- paths with # and %
+
+
+def test_an_index_path_with_hash_and_percent_works_and_updates_incrementally(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    write_article("articles/20251118/story/en.md", title="A story about Gemini")
+    folder = tmp_path / "data #1 100%"
+    folder.mkdir()
+    db = folder / "index#2%41.db"
+    first = build_index(tmp_path / "corpus", db)
+    assert first.rebuilt
+    again = build_index(tmp_path / "corpus", db)
+    assert not again.rebuilt and again.rebuild_reason == ""
+    assert again.unchanged == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["index#2%41.db"]  # no stray file
+    assert SearchEngine(db).about("Gemini").hits
+    assert _check_index(db) is None
+
+
+# --------------------------------------------------------------------- analyzer identity
+
+
+def test_a_changed_dictionary_forces_a_full_rebuild_and_search_keeps_working(
+    tmp_path: Path, write_article: ArticleWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_article("articles/20251118/one/ja.md", title="コンピューターの話", body="本文。\n")
+    changing = write_article("articles/20251118/two/ja.md", title="コンピューター速報")
+    db = tmp_path / "index.db"
+    build_index(tmp_path / "corpus", db)
+    # A new dictionary release normalizes the word differently.
+    real_terms = text._japanese_terms
+    text._japanese_terms.cache_clear()
+
+    def new_dictionary(run: str) -> tuple[str, ...]:
+        return tuple("電子計算機" if term == "コンピュータ" else term for term in real_terms(run))
+
+    identity = dict(text.analyzer_identity())
+    identity["dictionary"] = "sudachidict-small 29990101 0000000000000000"
+    monkeypatch.setattr(text, "_japanese_terms", new_dictionary)
+    monkeypatch.setattr(text, "analyzer_identity", lambda: identity)
+    write_article("articles/20251118/two/ja.md", title="コンピューター続報")
+    os.utime(changing, ns=(time.time_ns(), time.time_ns() + 10_000_000))
+    report = build_index(tmp_path / "corpus", db)
+    assert report.rebuilt
+    assert "dictionary changed" in report.rebuild_reason
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        connection.execute("INSERT INTO docs_fts(docs_fts) VALUES ('integrity-check')")
+    hits = SearchEngine(db).about("コンピューター").hits
+    assert sorted(hit.story for hit in hits) == ["articles/20251118/one", "articles/20251118/two"]
+
+
+def test_the_analyzer_identity_names_every_component() -> None:
+    identity = index.index_identity()
+    assert set(identity) == {"format", "analyzer", "sudachipy", "dictionary", "pystemmer"}
+    assert identity["sudachipy"] == metadata.version("SudachiPy")
+    assert identity["pystemmer"] == metadata.version("PyStemmer")
+    assert metadata.version("sudachidict-small") in identity["dictionary"]
+
+
+# --------------------------------------------------------------------- names with symbols
+
+
+def test_names_made_of_a_letter_and_symbols_are_terms(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    write_article(
+        "articles/20251118/cpp/en.md",
+        title="New C++ compiler assistant",
+        body="An AI tool that writes C++ code.\n",
+    )
+    write_article(
+        "articles/20251118/csharp/en.md",
+        title="C# gets an AI pair programmer",
+        body="Microsoft adds AI to C# and .NET developers.\n",
+    )
+    write_article(
+        "articles/20251118/fsharp/ja.md", title="F#でAI開発", body="関数型言語F#のライブラリ。\n"
+    )
+    write_article("articles/20251118/usbc/en.md", title="A phone with USB-C charging")
+    write_article("articles/20251118/club/en.md", title="F.C. Barcelona uses C analytics")
+    build_index(tmp_path / "corpus", tmp_path / "index.db")
+    engine = SearchEngine(tmp_path / "index.db")
+
+    def stories(query: str) -> list[str]:
+        return [hit.story.rsplit("/", 1)[1] for hit in engine.about(query).hits]
+
+    assert stories("C++") == ["cpp"]
+    assert stories("C#") == ["csharp"]
+    assert stories("Ｃ＃") == ["csharp"]
+    assert stories(".NET") == ["csharp"]
+    assert stories("F#") == ["fsharp"]
+    assert text.analyze("C++とC#と.NET、ASP.NETとUSB-C") == [
+        "cplusplus",
+        "csharp",
+        "dotnet",
+        "asp",
+        "net",
+        "usb",
+        "c",
+    ]
+
+
+# --------------------------------------------------------------------- warnings
+
+
+def test_a_date_far_from_the_folder_and_two_files_of_one_locale_are_warned_not_skipped(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    write_article("articles/20250105/close/en.md", date="raw:2024-12-20")
+    write_article("articles/20250201/far/en.md", date="raw:2024-12-01")
+    write_article("articles/20251118/twice/en.md")
+    write_article("articles/20251118/twice-en.md")
+    report = build_index(tmp_path / "corpus", tmp_path / "index.db")
+    assert report.documents == 4 and report.skipped == []
+    warnings = dict(report.warnings)
+    assert set(warnings) == {
+        "articles/20250201/far/en.md",
+        "articles/20251118/twice-en.md",
+        "articles/20251118/twice/en.md",
+    }
+    assert "62 days from the folder's date 20250201" in warnings["articles/20250201/far/en.md"]
+    assert "articles/20251118/twice-en.md" in warnings["articles/20251118/twice/en.md"]
+    # An unchanged run still reports them.
+    assert build_index(tmp_path / "corpus", tmp_path / "index.db").warnings == report.warnings
+
+
+# --------------------------------------------------------------------- content hash
+
+
+def test_a_file_touched_without_change_is_not_parsed_again(
+    tmp_path: Path, write_article: ArticleWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = [write_article(f"articles/20251118/story-{n}/en.md") for n in range(3)]
+    db = tmp_path / "index.db"
+    build_index(tmp_path / "corpus", db)
+    stamp = db.stat().st_mtime_ns
+    later = time.time_ns() + 10_000_000_000
+    for path in paths:  # a fresh checkout: same bytes, new mtimes
+        os.utime(path, ns=(later, later))
+
+    def never(*args: object) -> object:
+        raise AssertionError("an unchanged file was parsed")
+
+    monkeypatch.setattr(index, "parse_article", never)
+    report = build_index(tmp_path / "corpus", db)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 3)
+    assert db.stat().st_mtime_ns == stamp  # nothing written
+    monkeypatch.undo()
+    # With a real change the new mtimes are recorded, and later runs do not even hash.
+    write_article("articles/20251118/story-0/en.md", title="Changed title")
+    os.utime(paths[0], ns=(later + 10**9, later + 10**9))
+    assert build_index(tmp_path / "corpus", db).updated == 1
+    hashed: list[Path] = []
+    real_hash = index._file_sha256
+    monkeypatch.setattr(index, "_file_sha256", lambda path: hashed.append(path) or real_hash(path))
+    assert build_index(tmp_path / "corpus", db).unchanged == 3
+    assert hashed == []
+
+
+# --------------------------------------------------------------------- progress
+
+
+def test_progress_reports_files_parsed_and_documents_written(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    for number in range(5):
+        write_article(f"articles/20251118/story-{number}/en.md")
+    write_article("articles/20251118/broken/en.md", title=None)
+    events: list[index.IndexProgress] = []
+    build_index(tmp_path / "corpus", tmp_path / "index.db", progress=events.append)
+    by_stage: dict[str, list[tuple[int, int]]] = {}
+    for event in events:
+        by_stage.setdefault(event.stage, []).append((event.done, event.total))
+    assert list(by_stage) == ["scan", "parse", "write", "finish"]
+    assert by_stage["scan"][-1] == (6, 6)
+    assert by_stage["parse"] == [(n, 6) for n in range(1, 7)]
+    assert by_stage["write"][-1] == (5, 6)
+    assert by_stage["finish"][-1] == (1, 1)
