@@ -392,12 +392,16 @@ class SearchEngine:
             ).fetchall()
         return [term for (term,) in rows]
 
-    def about(self, query: str, limit: int = 10) -> SearchOutcome:
+    def about(
+        self, query: str, limit: int = 10, *, candidates: int = CANDIDATE_LIMIT
+    ) -> SearchOutcome:
         """Stories about ``query``, best first, one per story (both languages fused).
 
         Never raises on user text: any string, including FTS5 syntax, quotes, mentions or
         blank input, is treated as words. Returns confident hits (at most ``limit``), weak
         matches (at most 3), and "did you mean" suggestions when nothing is confident.
+        ``candidates`` bounds the documents retrieved for ranking (CANDIDATE_LIMIT for a
+        page of results; more when every story about a topic is wanted, as for a trend).
         """
         plan = self.plan(query)
         outcome = SearchOutcome(plan=plan)
@@ -407,7 +411,7 @@ class SearchEngine:
             elif plan.recency:
                 outcome.hits = self.latest(limit)
             return outcome
-        ranked = self._rank(plan)
+        ranked = self._rank(plan, candidates)
         confident = [r for r in ranked if r[1] >= CONFIDENT_COVERAGE][:limit]
         weak = [r for r in ranked if WEAK_COVERAGE <= r[1] < CONFIDENT_COVERAGE][:3]
         documents = self.documents_of([story for _, _, story in confident + weak])
@@ -489,7 +493,7 @@ class SearchEngine:
                 break
         return holding
 
-    def _retrieve(self, plan: QueryPlan) -> dict[int, float]:
+    def _retrieve(self, plan: QueryPlan, limit: int = CANDIDATE_LIMIT) -> dict[int, float]:
         """Candidate document ids with their bm25 strength (positive, larger is better):
         the alternatives of the rarest concepts, rarest first, until their postings pass
         RETRIEVAL_POSTINGS (at least one concept), within the date range if any."""
@@ -524,16 +528,18 @@ class SearchEngine:
                 (plan.date_range.end + slack).isoformat(),
             ]
         if postings > self.common_postings:
-            return self._retrieve_newest(expression, clause, values)
+            return self._retrieve_newest(expression, clause, values, limit)
         with self._lock:
             rows = self._db.execute(
                 f"SELECT rowid, -bm25(docs_fts, {weights}) FROM docs_fts WHERE docs_fts MATCH ?"
                 f"{clause} ORDER BY bm25(docs_fts, {weights}) LIMIT ?",
-                [expression, *values, CANDIDATE_LIMIT],
+                [expression, *values, limit],
             ).fetchall()
         return {int(rowid): float(strength) for rowid, strength in rows}
 
-    def _retrieve_newest(self, expression: str, clause: str, values: list[str]) -> dict[int, float]:
+    def _retrieve_newest(
+        self, expression: str, clause: str, values: list[str], limit: int = CANDIDATE_LIMIT
+    ) -> dict[int, float]:
         """Candidates for a query made only of very common words, where bm25 would score
         most of the index: the newest documents holding them in the title, then anywhere
         (FTS5 walks its posting lists newest first and stops at the limit). Strength: 1 for
@@ -544,13 +550,13 @@ class SearchEngine:
                 rows = self._db.execute(
                     f"SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?{clause} "
                     "ORDER BY rowid DESC LIMIT ?",
-                    [f"{columns}({expression})", *values, CANDIDATE_LIMIT],
+                    [f"{columns}({expression})", *values, limit],
                 ).fetchall()
             for (rowid,) in rows:
                 found.setdefault(int(rowid), strength)
-            if len(found) >= CANDIDATE_LIMIT:
+            if len(found) >= limit:
                 break
-        return dict(list(found.items())[:CANDIDATE_LIMIT])
+        return dict(list(found.items())[:limit])
 
     def concept_weight(self, concept: Concept) -> float:
         """The weight of ``concept`` in coverage: the idf of its most common alternative
@@ -559,9 +565,12 @@ class SearchEngine:
         known = [f for f in frequencies if f > 0]
         return self.idf(max(known) if known else 0) * concept.importance
 
-    def _rank(self, plan: QueryPlan) -> list[tuple[float, float, str]]:
-        """``(score, coverage, story)`` of the candidate stories, best first."""
-        candidates = self._retrieve(plan)
+    def _rank(
+        self, plan: QueryPlan, limit: int = CANDIDATE_LIMIT
+    ) -> list[tuple[float, float, str]]:
+        """``(score, coverage, story)`` of at most ``limit`` candidate documents' stories,
+        best first."""
+        candidates = self._retrieve(plan, limit)
         if not candidates:
             return []
         ids = list(candidates)
