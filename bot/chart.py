@@ -16,6 +16,7 @@ to a dot on its bar; title, axis labels and tick labels in the user's language.
 from __future__ import annotations
 
 import io
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from matplotlib.ticker import MaxNLocator
 
-from bot.trend import Trend
+from bot.trend import Trend, TrendReply, TrendService
 
 __all__ = [
     "CHART_DPI",
@@ -39,6 +40,9 @@ __all__ = [
     "CHART_WIDTH",
     "MAX_PNG_BYTES",
     "ChartImage",
+    "TrendAnswer",
+    "answer_trend",
+    "chart_filename",
     "chart_fonts",
     "draw_trend",
     "font_families",
@@ -60,7 +64,9 @@ COUNT_LABEL_MIN_PIXELS = 18
 COUNT_LABEL_PIXELS = 16.0
 MAX_BAR_PIXELS = 56.0
 LABEL_ROW_PIXELS = 24.0
-LABEL_PADDING = 3.0
+LABEL_PADDING = 4.0
+#: Font size of a marked story's label, in points.
+LABEL_POINTS = 10
 LABEL_GAP = 6.0
 
 JAPANESE_FAMILY = matplotlib_fontja.matplotlib_fontja.FONT_NAME  # "IPAexGothic"
@@ -240,12 +246,14 @@ def _mark_stories(
         top = tallest * (1 + (count_gap + 12) / box.height) + 0.3
         axes.set_ylim(0, top)
         return
-    font = font_manager.FontProperties(family=list(families), size=10)
+    font = font_manager.FontProperties(family=list(families), size=LABEL_POINTS)
+    # The box's pad is given to matplotlib as a fraction of the font size.
+    pad = LABEL_PADDING / (LABEL_POINTS * CHART_DPI / 72)
     rows: list[list[tuple[float, float]]] = []
     placed: list[tuple[float, int, str, str, int, float]] = []
     for x, count, label, colour in sorted(marks, key=lambda mark: mark[0]):
         probe = axes.text(0, 0, label, fontproperties=font)
-        width = probe.get_window_extent(renderer).width + 2 * LABEL_PADDING
+        width = probe.get_window_extent(renderer).width + 2 * LABEL_PADDING + 1
         probe.remove()
         centre = axes.transData.transform((x, 0))[0]
         left = min(max(centre - width / 2, box.x0), box.x1 - width)
@@ -276,11 +284,21 @@ def _mark_stories(
             fontproperties=font,
             color=INK,
             zorder=5,
-            bbox={"boxstyle": f"round,pad={LABEL_PADDING / 10:.2f}", "facecolor": "white",
+            bbox={"boxstyle": f"round,pad={pad:.3f}", "facecolor": "white",
                   "edgecolor": colour, "linewidth": 0.8},
             arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.8,
                         "shrinkA": 0, "shrinkB": count_gap * 72 / CHART_DPI + 1},
         )  # fmt: skip
+
+
+def chart_filename(topics: Sequence[str]) -> str:
+    """A file name for the chart of ``topics``: ``trend-claude-gemini.png`` (ASCII letters
+    and digits of each topic, lowercased), or ``trend.png`` when a topic has none (a name
+    Discord and every file system keep as it is)."""
+    slugs = [re.sub(r"[^a-z0-9]+", "-", topic.casefold()).strip("-") for topic in topics]
+    if not slugs or not all(slugs):
+        return "trend.png"
+    return "trend-" + "-".join(slugs)[:80].strip("-") + ".png"
 
 
 def render_png(trend: Trend) -> ChartImage:
@@ -300,6 +318,32 @@ def render_png(trend: Trend) -> ChartImage:
         png=png,
         width=CHART_WIDTH,
         height=CHART_HEIGHT,
-        filename="trend.png",
+        filename=chart_filename([topic.topic for topic in trend.topics]),
         description=trend.alt_text,
     )
+
+
+@dataclass(frozen=True)
+class TrendAnswer:
+    """``/news trend`` answered: technyan's ``reply`` and its chart (``image`` None when
+    there is nothing to draw: no stories, an empty query, an unknown period)."""
+
+    reply: TrendReply
+    image: ChartImage | None
+
+    @property
+    def stories(self) -> int:
+        """Stories counted on the chart, all topics together (0 without a chart)."""
+        trend = self.reply.trend
+        return sum(topic.total for topic in trend.topics) if trend is not None else 0
+
+
+def answer_trend(
+    service: TrendService, query: str, period: str | None, locale: str | None
+) -> TrendAnswer:
+    """The whole ``/news trend`` answer for every adapter: the trend of ``query`` over
+    ``period`` in ``locale`` (see ``TrendService.trend``) and, when there is one, its
+    chart. Blocking (searches, then drawing): run it in a worker thread from async code."""
+    reply = service.trend(query, period, locale)
+    image = render_png(reply.trend) if reply.trend is not None else None
+    return TrendAnswer(reply, image)

@@ -25,9 +25,11 @@ from bot.config import Settings
 from bot.discord_app.errors import RESULTS, answer_failure, interaction_context, is_gone
 from bot.discord_app.news_cog import NewsCog
 from bot.discord_app.translator import TechnyanTranslator
+from bot.discord_app.trend_cog import TrendCog
 from bot.discord_app.views import DEFAULT_VIEW_TIMEOUT
 from bot.persona import reply_locale
 from bot.service import NewsService
+from bot.trend import TrendService
 
 __all__ = ["BACKGROUND_STOP_SECONDS", "NewsBot", "NewsTree"]
 
@@ -151,6 +153,7 @@ class NewsBot(commands.AutoShardedBot):
             view_timeout=self.view_timeout,
         )
         await self.add_cog(cog)
+        await self.add_cog(TrendCog(self, TrendService(self.service)))
         for service in self.background:
             try:
                 # The protocol names commands.Bot; an AutoShardedBot offers the same API

@@ -515,6 +515,17 @@ def _message_errors(payload: JSON) -> JSON:
         errors["content"] = _max_len(2000)
     errors.update(_embed_errors(payload.get("embeds")))
     errors.update(_component_errors(payload.get("components"), int(payload.get("flags") or 0)))
+    # An attachment's description (alt text) holds at most 1024 characters
+    # (docs/resources/message#attachment-object-attachment-request-structure).
+    attachments = payload.get("attachments")
+    if isinstance(attachments, list):
+        too_long = {
+            str(i): {"description": _max_len(1024)}
+            for i, a in enumerate(attachments)
+            if isinstance(a, dict) and len(str(a.get("description") or "")) > 1024
+        }
+        if too_long:
+            errors["attachments"] = too_long
     return errors
 
 
@@ -1699,9 +1710,16 @@ class FakeDiscord:
         users = [u for u in users if "users" in parse or u.id in explicit]
         return users, everyone and "everyone" in parse
 
-    def _attachments(self, files: list[RecordedFile]) -> list[JSON]:
+    def _attachments(self, files: list[RecordedFile], payload: JSON | None = None) -> list[JSON]:
+        """Attachment objects for uploaded ``files``, with the ``description`` (alt text)
+        the payload's ``attachments`` gave for ``files[n]`` (its ``id`` is n)."""
+        described = {
+            str(a.get("id")): a.get("description")
+            for a in (payload or {}).get("attachments") or []
+            if isinstance(a, dict) and a.get("description")
+        }
         out = []
-        for f in files:
+        for index, f in enumerate(files):
             aid = self.snowflake()
             name = f.filename or "file"
             url = f"https://cdn.discordapp.com/attachments/0/{aid}/{name}"
@@ -1715,6 +1733,10 @@ class FakeDiscord:
                     "content_type": f.content_type,
                 }
             )
+            number = f.field.removeprefix("files[").removesuffix("]")
+            description = described.get(number, described.get(str(index)))
+            if description:
+                out[-1]["description"] = str(description)
         return out
 
     def _new_message(
@@ -1747,7 +1769,7 @@ class FakeDiscord:
             "mention_everyone": everyone,
             "mentions": [u.payload() for u in mentions],
             "mention_roles": [],
-            "attachments": self._attachments(files),
+            "attachments": self._attachments(files, payload),
             "embeds": [dict(e, type=e.get("type", "rich")) for e in payload.get("embeds") or []],
             "components": copy.deepcopy(payload.get("components") or []),
             "pinned": False,
@@ -1788,7 +1810,7 @@ class FakeDiscord:
         if "attachments" in payload or files:
             keep = {str(a.get("id")) for a in payload.get("attachments") or []}
             msg["attachments"] = [a for a in msg["attachments"] if a["id"] in keep]
-            msg["attachments"] += self._attachments(files)
+            msg["attachments"] += self._attachments(files, payload)
         if "flags" in payload and payload["flags"] is not None:
             suppress = int(payload["flags"]) & FLAG_SUPPRESS_EMBEDS
             msg["flags"] = (msg["flags"] & ~FLAG_SUPPRESS_EMBEDS) | suppress
