@@ -98,6 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
         _add_common(sub)
         _add_locale(sub)
         sub.add_argument("--json", action="store_true", help="print one JSON object")
+    trend = news_commands.add_parser(
+        "trend", help="chart stories per month about up to three topics (comma-separated)"
+    )
+    trend.add_argument("topic", nargs="+")
+    trend.add_argument("--period", help="all (default), 1y, 6m, 3m, 1m, 8w, 90d …")
+    trend.add_argument("--out", type=Path, help="PNG file (default: ./trend-TOPIC.png)")
+    _add_common(trend)
+    _add_locale(trend)
 
     for name, help_text in (("search", "batch search"), ("ask", "batch answers")):
         batch = commands.add_parser(name, help=f"{help_text}: one query per line on stdin")
@@ -266,8 +274,29 @@ def _query_locale(args: argparse.Namespace, service: NewsService, query: str) ->
     return "ja" if text.is_japanese(query) else service.settings.default_locale
 
 
+def _command_trend(args: argparse.Namespace, service: NewsService) -> int:
+    """``news trend``: write the chart and print technyan's line, the counts as sparklines
+    and the PNG's path (last line). Exit 1 with nothing written when there is no chart."""
+    from bot.chart import answer_trend
+    from bot.trend import TrendService
+
+    query = " ".join(args.topic)
+    answer = answer_trend(
+        TrendService(service), query, args.period, _query_locale(args, service, query)
+    )
+    print(answer.reply.text)
+    if answer.image is None:
+        return 1
+    out = args.out or Path(answer.image.filename)
+    out.write_bytes(answer.image.png)
+    print(out)
+    return 0
+
+
 def _command_news(args: argparse.Namespace) -> int:
     service = _service(args)
+    if args.news_command == "trend":
+        return _command_trend(args, service)
     if args.news_command == "latest":
         query = ""
         locale = reply_locale(args.locale, service.settings.default_locale)
@@ -337,7 +366,11 @@ def _command_console(args: argparse.Namespace) -> int:
     )
     banner = [f"corpus: {service.settings.corpus_path}", f"index:  {service.settings.index_path}"]
     return run_console(
-        service, locale, banner=banner, digest_preview=_console_digest_preview(service)
+        service,
+        locale,
+        banner=banner,
+        digest_preview=_console_digest_preview(service),
+        trend=_console_trend(service),
     )
 
 
@@ -352,6 +385,30 @@ def _console_digest_preview(service: NewsService) -> Callable[[str], str]:
         return preview_text(render_digest_messages(digest))
 
     return preview
+
+
+def _console_trend(service: NewsService) -> Callable[[str, str | None, str], str]:
+    """``/news trend`` at the console: the chart written to the system's temporary folder
+    (``technyan-bot/trend-TOPIC.png``), technyan's line, the sparklines and the path."""
+    import tempfile
+
+    from bot.chart import answer_trend
+    from bot.trend import TrendService
+
+    trends = TrendService(service)
+
+    def trend(query: str, period: str | None, locale: str) -> str:
+        answer = answer_trend(trends, query, period, locale)
+        if answer.image is None:
+            return answer.reply.text
+        folder = Path(tempfile.gettempdir()) / "technyan-bot"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / answer.image.filename
+        path.write_bytes(answer.image.png)
+        saved = service.persona.say("trend_saved", locale, path=str(path))
+        return f"{answer.reply.text}\n{saved}"
+
+    return trend
 
 
 def _command_run(args: argparse.Namespace) -> int:

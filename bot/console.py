@@ -77,8 +77,9 @@ def render_reply(reply: Reply) -> str:
 
 
 def parse_slash_command(line: str) -> tuple[str, dict[str, str]]:
-    """Parse ``/news about DeepSeek`` or ``/news latest count:3 category:Claude`` into
-    ``("about", {"query": "DeepSeek"})``. Raises ``ConsoleCommandError`` otherwise."""
+    """Parse ``/news about DeepSeek``, ``/news latest count:3 category:Claude`` or
+    ``/news trend DeepSeek, Gemini period:6m`` into ``("about", {"query": "DeepSeek"})``.
+    Raises ``ConsoleCommandError`` otherwise."""
     text = line.strip()
     if not text.startswith("/news"):
         raise ConsoleCommandError(text)
@@ -110,6 +111,18 @@ def parse_slash_command(line: str) -> tuple[str, dict[str, str]]:
         if free and "category" not in options:
             options["category"] = " ".join(free)
         return "latest", options
+    if name == "trend":
+        parts = iter(argument.split())
+        topics: list[str] = []
+        for word in parts:
+            if word.startswith("period:"):
+                options["period"] = word[len("period:") :]
+            elif word == "--period":
+                options["period"] = next(parts, "")
+            else:
+                topics.append(word)
+        options["query"] = " ".join(topics).removeprefix("topic:").strip()
+        return "trend", options
     if name in ("about", "ask"):
         key = "query" if name == "about" else "question"
         prefix = f"{key}:"
@@ -129,10 +142,13 @@ def run_console(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     digest_preview: Callable[[str], str] | None = None,
+    trend: Callable[[str, str | None, str], str] | None = None,
     banner: Iterable[str] = (),
 ) -> int:
     """Read slash commands line by line and print technyan's replies until EOF or
-    ``/quit``. ``/locale ja`` switches the reply language. Returns the exit status (0)."""
+    ``/quit``. ``/locale ja`` switches the reply language. ``trend(query, period, locale)``
+    answers ``/news trend`` (the chart written to a file, its path in the text). Returns
+    the exit status (0)."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
@@ -184,6 +200,9 @@ def run_console(
                 reply = service.ask(options["question"], locale)
             elif command == "digest" and digest_preview is not None:
                 say(digest_preview(locale))
+                continue
+            elif command == "trend" and trend is not None:
+                say(trend(options["query"], options.get("period"), locale) + "\n")
                 continue
             else:
                 reply = service.help(locale)
