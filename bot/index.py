@@ -37,6 +37,7 @@ import os
 import re
 import shutil
 import sqlite3
+import stat
 import time
 import unicodedata
 import zlib
@@ -678,7 +679,10 @@ class _CorpusFile:
 def _scan(corpus: Path, progress: ProgressCallback | None) -> dict[str, _CorpusFile]:
     """Every article file of ``corpus`` by relative path, with its stat (of the link itself
     for a link outside the corpus, which is never read). Files that vanish while scanning
-    are left out."""
+    are left out.
+
+    ``discover`` does not descend into linked folders (``Path.rglob``), so only a file
+    itself can be a link: one ``lstat`` per file tells, and only links are resolved."""
     found = list(discover(corpus))
     current: dict[str, _CorpusFile] = {}
     for number, (path, _location) in enumerate(found, start=1):
@@ -686,18 +690,19 @@ def _scan(corpus: Path, progress: ProgressCallback | None) -> dict[str, _CorpusF
             progress(IndexProgress("scan", number, len(found)))
         relative = path.relative_to(corpus).as_posix()
         try:
-            try:
-                check_inside(path, corpus, relative)
-            except CorpusError as outside:
-                stat = path.lstat()
-                current[relative] = _CorpusFile(
-                    path, stat.st_size, stat.st_mtime_ns, refused=outside
-                )
-                continue
-            stat = path.stat()
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                try:
+                    check_inside(path, corpus, relative)
+                except CorpusError as outside:
+                    current[relative] = _CorpusFile(
+                        path, info.st_size, info.st_mtime_ns, refused=outside
+                    )
+                    continue
+                info = path.stat()
         except OSError:
             continue
-        current[relative] = _CorpusFile(path, stat.st_size, stat.st_mtime_ns)
+        current[relative] = _CorpusFile(path, info.st_size, info.st_mtime_ns)
     return current
 
 
