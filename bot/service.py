@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from urllib.parse import quote
+
+import yarl
 
 from bot import text
 from bot.answer import answer_question
@@ -89,14 +92,27 @@ class NewsService:
     # -- cards ----------------------------------------------------------------------------
 
     def url_for(self, document: Document) -> str:
-        """The page of ``document`` on the site: the article page in its locale, or the
-        history page for timeline entries (they have no page of their own)."""
+        """The page of ``document`` on the site, as an absolute, percent-encoded URL: the
+        article page in its locale (``site.article_url`` with ``{locale}``, ``{date}``
+        (YYYYMMDD), ``{slug}`` and ``{story}`` filled in), or ``site.timeline_url`` for
+        timeline entries (they have no page of their own).
+
+        Every value from the corpus is percent-encoded before it enters the template
+        (``urllib.parse.quote``: a folder ``northwind office`` becomes
+        ``northwind%20office``, ``#`` and ``?`` cannot start a fragment or a query; ``/``
+        is kept only inside ``{story}``, a path), then the whole URL is normalized by yarl
+        (an internationalized host becomes punycode), so Discord never rejects a link as
+        "Not a well formed URL" (50035)."""
         if document.collection == "aiTimeline":
-            return self.settings.timeline_url
+            return str(yarl.URL(self.settings.timeline_url))
         folder_date = document.folder_date or document.date.strftime("%Y%m%d")
-        return self.settings.article_url.format(
-            locale=document.locale, date=folder_date, slug=document.slug, story=document.story
+        filled = self.settings.article_url.format(
+            locale=quote(document.locale, safe=""),
+            date=quote(folder_date, safe=""),
+            slug=quote(document.slug, safe=""),
+            story=quote(document.story, safe="/"),
         )
+        return str(yarl.URL(filled))
 
     def card(
         self, hit: StoryHit, locale: str, *, weak: bool = False, shown: str | None = None
