@@ -123,11 +123,13 @@ class SearchOutcome:
 @dataclass(frozen=True)
 class Suggestion:
     """An autocomplete choice: ``name`` shown, ``value`` inserted (both ≤ 100 characters
-    are the adapter's business), ``kind`` (``title`` or an entity kind)."""
+    are the adapter's business), ``kind`` (``title`` or an entity kind), ``story`` the
+    story a title belongs to (None for names)."""
 
     name: str
     value: str
     kind: str
+    story: str | None = None
 
 
 _DOCUMENT_COLUMNS = (
@@ -678,47 +680,78 @@ class SearchEngine:
 
     # -- autocomplete -------------------------------------------------------------------
 
-    def suggest(self, prefix: str, limit: int = 25) -> list[Suggestion]:
-        """Autocomplete choices for what the user has typed so far, at most ``limit``:
-        names that start with it (bisection over names sorted in normalized form), story
-        titles in both languages holding its words (the last one as a prefix; FTS5 on the
-        title column, newest documents first), then names resembling it (rapidfuzz
-        ``partial_ratio`` ≥ 80 over the most mentioned names). Empty input gives the
-        newest titles."""
+    def suggest(self, prefix: str, limit: int = 25, locale: str | None = None) -> list[Suggestion]:
+        """Autocomplete choices for what the user has typed so far, at most ``limit``, one
+        per story, in the user's ``locale`` (``ja`` or ``en``; None: ``en``) first.
+
+        Order: names that start with the text (bisection over names sorted in normalized
+        form); for Japanese text, the names its words resolve to (クロード → Claude); story
+        titles holding its words (the last one as a prefix; FTS5 on the title column,
+        newest documents first), one per story: the title in ``locale`` when it matches,
+        and stories matched in ``locale`` before the others; for Japanese text with room
+        left, stories holding the words anywhere (description, tags, body), so a word
+        that titles never use still gives choices; then names resembling the text
+        (rapidfuzz ``partial_ratio`` ≥ 80 over the most mentioned names). Empty text gives
+        the newest stories' titles in ``locale``."""
+        wanted = locale if locale in ("ja", "en") else "en"
         typed = text.normalize(prefix)[:100]
         if not typed:
             return [
-                Suggestion(h.document_for("en").title, h.document_for("en").title, "title")
-                for h in self.latest(limit)
+                Suggestion(
+                    hit.document_for(wanted).title,
+                    hit.document_for(wanted).title,
+                    "title",
+                    story=hit.story,
+                )
+                for hit in self.latest(limit)
             ]
         results: list[Suggestion] = []
         seen: set[str] = set()
+        stories: set[str] = set()
 
-        def add(name: str, kind: str) -> None:
-            if name not in seen and len(results) < limit:
-                seen.add(name)
-                results.append(Suggestion(name, name, kind))
+        def add(name: str, kind: str, story: str | None = None) -> None:
+            if name in seen or len(results) >= limit or (story and story in stories):
+                return
+            seen.add(name)
+            if story:
+                stories.add(story)
+            results.append(Suggestion(name, name, kind, story=story))
 
         start = bisect.bisect_left(self._name_keys, typed)
         for normalized, name in self._name_index[start : start + limit]:
             if not normalized.startswith(typed):
                 break
             add(name, "name")
+        japanese = text.is_japanese(typed)
+        expressions: list[str] = []
         terms = text.analyze(typed)
-        if terms and len(results) < limit:
+        if terms:
             quoted = ['"' + t.replace('"', '""') + '"' for t in terms]
             if typed[-1].isalnum() and len(terms[-1]) >= 2:
                 # A one-letter prefix would expand to a large part of the vocabulary.
                 quoted[-1] += "*"
-            expression = "{title} : (" + " AND ".join(quoted) + ")"
-            with self._lock:
-                rows = self._db.execute(
-                    "SELECT d.title FROM docs_fts JOIN documents d ON d.id = docs_fts.rowid "
-                    "WHERE docs_fts MATCH ? ORDER BY docs_fts.rowid DESC LIMIT ?",
-                    [expression, limit],
-                ).fetchall()
-            for (title,) in rows:
-                add(title, "title")
+            expressions.append(" AND ".join(quoted))
+        if japanese:
+            plan = self.plan(typed)
+            for concept in plan.concepts:
+                entity = self.vocabulary.exact(text.squash(concept.label))
+                if entity is not None and text.normalize(entity.name) != typed:
+                    add(entity.name, "name")
+            resolved = [
+                "(" + " OR ".join(a.fts() for a in concept.alternatives) + ")"
+                for concept in plan.concepts
+                if concept.alternatives
+            ]
+            if resolved:
+                expressions.append(" AND ".join(resolved))
+        columns = ["{title} : "] + (["{title description tags body} : "] if japanese else [])
+        for column in columns:
+            for expression in expressions:
+                if len(results) >= limit:
+                    break
+                matched = self._suggest_titles(column + "(" + expression + ")", limit, wanted)
+                for story, title in matched:
+                    add(title, "title", story)
         if len(results) < limit and len(typed) >= 3:
             for _name, _score, position in process.extract(
                 typed,
@@ -730,3 +763,27 @@ class SearchEngine:
             ):
                 add(self._fuzzy_pool[position], "name")
         return results[:limit]
+
+    def _suggest_titles(self, expression: str, limit: int, locale: str) -> list[tuple[str, str]]:
+        """``(story, title)`` of the newest documents matching the FTS5 ``expression``, one
+        per story: the title in ``locale`` when that document matched, stories matched in
+        ``locale`` first (each group newest first). Reads at most ``4 * limit`` documents;
+        an expression FTS5 cannot parse gives nothing."""
+        try:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT d.story, d.locale, d.title FROM docs_fts "
+                    "JOIN documents d ON d.id = docs_fts.rowid "
+                    "WHERE docs_fts MATCH ? ORDER BY docs_fts.rowid DESC LIMIT ?",
+                    [expression, 4 * limit],
+                ).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        titles: dict[str, dict[str, str]] = {}
+        for story, document_locale, title in rows:
+            titles.setdefault(str(story), {}).setdefault(str(document_locale), str(title))
+        own = [(story, by[locale]) for story, by in titles.items() if locale in by]
+        other = [
+            (story, next(iter(by.values()))) for story, by in titles.items() if locale not in by
+        ]
+        return own + other

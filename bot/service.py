@@ -250,10 +250,14 @@ class NewsService:
         locale = reply_locale(locale, self.settings.default_locale)
         return Reply("error", locale, self.persona.say("error", locale))
 
-    def suggest(self, prefix: str, limit: int = 25) -> list[Suggestion]:
-        """Autocomplete choices for a partially typed query (names and titles, both
-        languages)."""
-        return self.engine.suggest((prefix or "")[:MAX_QUERY_CHARACTERS], limit=limit)
+    def suggest(self, prefix: str, limit: int = 25, locale: str | None = None) -> list[Suggestion]:
+        """Autocomplete choices for a partially typed query: names, then one title per
+        story in ``locale`` (the user's language; default ``bot.default_locale``) first,
+        at most ``limit`` (see ``SearchEngine.suggest``)."""
+        locale = reply_locale(locale, self.settings.default_locale)
+        return self.engine.suggest(
+            (prefix or "")[:MAX_QUERY_CHARACTERS], limit=limit, locale=locale
+        )
 
     def categories(self) -> list[str]:
         """Category names, most common first."""
