@@ -94,6 +94,7 @@ USE_EXTERNAL_EMOJIS = 1 << 18
 ADD_REACTIONS = 1 << 6
 USE_APPLICATION_COMMANDS = 1 << 31
 MANAGE_GUILD = 1 << 5
+ADMINISTRATOR = 1 << 3
 #: What an ordinary member may do in a channel (no manage_guild, no administrator).
 DEFAULT_MEMBER_PERMISSIONS = (
     VIEW_CHANNEL
@@ -420,6 +421,11 @@ def _invalid_form_body(errors: JSON) -> _Reply:
     return _discord_error(400, 50035, "Invalid Form Body", errors)
 
 
+#: What Discord accepts as an embed's ``url``: an absolute http(s) URL without spaces,
+#: quotes or angle brackets (Discord answers others with 50035 "Not a well formed URL").
+_WELL_FORMED_URL = re.compile(r"https?://[^\s/?#\"<>]+[^\s\"<>]*")
+
+
 def _embed_errors(embeds: Any) -> JSON:
     errors: JSON = {}
     if not isinstance(embeds, list):
@@ -437,6 +443,9 @@ def _embed_errors(embeds: Any) -> JSON:
         total += len(title) + len(description) + len(author) + len(footer)
         if len(title) > 256:
             e["title"] = _max_len(256)
+        url = embed.get("url")
+        if url is not None and not _WELL_FORMED_URL.fullmatch(str(url)):
+            e["url"] = _error("URL_TYPE_INVALID_URL", "Not a well formed URL.")
         if len(description) > 4096:
             e["description"] = _max_len(4096)
         if len(author) > 256:
@@ -1078,6 +1087,8 @@ class FakeDiscord:
         else:
             channel = self.channels[channel_id] if channel_id is not None else self.channel
         guild = self._guild_of(channel)
+        if type_ in (2, 4):
+            self._check_usable(data, guild, permissions)
         iid = self.snowflake()
         token = "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
         payload: JSON = {
@@ -1118,6 +1129,26 @@ class FakeDiscord:
         it.dispatched_at = time.monotonic()
         await self._dispatch(session, "INTERACTION_CREATE", payload)
         return it
+
+    def _check_usable(self, data: JSON, guild: FakeGuild | None, permissions: int) -> None:
+        """Raise ``PermissionError`` when Discord would not let this user run a synced
+        command here: its ``contexts`` lack this one (guild 0, bot DM 1), or in a guild its
+        ``default_member_permissions`` are not all among the member's (Administrator
+        passes). Commands the fake never saw synced are not checked."""
+        guild_id = data.get("guild_id")
+        synced = self.guild_commands.get(int(guild_id), []) if guild_id else self.global_commands
+        command = next((c for c in synced if c["name"] == data["name"]), None)
+        if command is None:
+            return
+        context = 0 if guild is not None else 1
+        contexts = command.get("contexts")
+        if contexts is not None and context not in contexts:
+            raise PermissionError(f"/{data['name']} is not offered in context {context}")
+        required = command.get("default_member_permissions")
+        if guild is not None and required is not None:
+            needed = int(required)
+            if permissions & ADMINISTRATOR == 0 and permissions & needed != needed:
+                raise PermissionError(f"/{data['name']} is hidden from this member")
 
     def _command_data(
         self,
@@ -1504,6 +1535,7 @@ class FakeDiscord:
         r.add("GET", "/gateway", self._get_gateway)
         r.add("GET", "/gateway/bot", self._get_gateway_bot)
         r.add("GET", "/users/@me", lambda **_: _Reply(200, self.bot_user.payload()))
+        r.add("GET", "/users/@me/guilds", self._get_my_guilds)
         r.add("POST", "/users/@me/channels", self._create_dm)
         r.add("GET", "/users/{user_id}", self._get_user)
         r.add("GET", "/applications/@me", self._app_info)
@@ -1850,6 +1882,28 @@ class FakeDiscord:
         if user is None:
             return _discord_error(404, 10013, "Unknown User")
         return _Reply(200, user.payload())
+
+    def _get_my_guilds(self, *, query: dict[str, str], **_: Any) -> _Reply:
+        guilds = sorted(self.guilds, key=lambda g: g.id)
+        if "after" in query:
+            guilds = [g for g in guilds if g.id > int(query["after"])]
+        if "before" in query:
+            guilds = [g for g in guilds if g.id < int(query["before"])]
+        limit = int(query.get("limit", "200"))
+        return _Reply(
+            200,
+            [
+                {
+                    "id": str(g.id),
+                    "name": g.name,
+                    "icon": None,
+                    "owner": False,
+                    "permissions": str(g.bot_permissions),
+                    "features": [],
+                }
+                for g in guilds[:limit]
+            ],
+        )
 
     def _create_dm(self, *, payload: Any, **_: Any) -> _Reply:
         user = self.users.get(int((payload or {}).get("recipient_id") or 0))
