@@ -107,3 +107,9 @@ class Reply:
     def found(self) -> bool:
         """True when the reply carries a confident result (cards or an answer)."""
         return (bool(self.cards) and not self.weak) or self.answer is not None
+
+    @property
+    def shows_stories(self) -> bool:
+        """True when the reply shows stories or an answer, confident or weak; False for
+        an empty query, nothing found, no answer, an unknown category or an error."""
+        return bool(self.cards) or self.answer is not None

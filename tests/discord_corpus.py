@@ -8,7 +8,10 @@ Stories (``articles/YYYYMMDD/<slug>/{ja,en}.md``):
   technyan's comment;
 * ``ENGLISH_ONLY``: a story with no Japanese document;
 * ``QUASAR_COUNT`` stories about the fictional "Quasar" model family, for autocomplete (60+
-  candidates) and pagination; some titles are longer than 100 characters.
+  candidates) and pagination; some titles are longer than 100 characters;
+* ``SPACED``: a story whose folder name holds a space (its link must be percent-encoded);
+* ``TIMELINE``: two AI timeline entries about the fictional "Orbitron" (the site has no page
+  per entry: both link to the history page).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ __all__ = [
     "EVERYONE",
     "OVERSIZED",
     "QUASAR_COUNT",
+    "SPACED",
+    "TIMELINE",
     "write_corpus",
 ]
 
@@ -29,6 +34,8 @@ OVERSIZED = "articles/20250301/oversized-article"
 EVERYONE = "articles/20250302/everyone-ping-story"
 ENGLISH_ONLY = "articles/20250303/english-only-story"
 QUASAR_COUNT = 64
+SPACED = "articles/20240105/northwind office"
+TIMELINE = ("aiTimeline/202203-orbitron-launch", "aiTimeline/202204-orbitron-two")
 
 
 def _frontmatter(fields: dict[str, object]) -> str:
@@ -180,6 +187,44 @@ def write_corpus(root: Path) -> Path:
         tags=["Lonelyword"],
         technyanComment="Only in English this time, nya!",
     )
+
+    for locale, title, description in (
+        ("en", "Northwind Office Opens an AI Lab", "Northwind opened an AI lab in its office."),
+        ("ja", "Northwind、オフィスにAIラボを開設", "NorthwindがオフィスにAIラボを開設した。"),
+    ):
+        _write(
+            root,
+            SPACED,
+            locale,
+            f"## Body\n\n{description}\n",
+            title=title,
+            description=description,
+            category="Business",
+            tags=["Northwind"],
+        )
+
+    for story, day, en_title, ja_title in (
+        (TIMELINE[0], "2022-03-01", "Orbitron 1 Launches", "Orbitron 1 登場"),
+        (TIMELINE[1], "2022-04-01", "Orbitron 2 Doubles the Context", "Orbitron 2 で文脈が倍に"),
+    ):
+        for locale, title, summary in (
+            ("en", en_title, f"{en_title}: a milestone of the Orbitron model line."),
+            ("ja", ja_title, f"{ja_title}。Orbitronシリーズの節目となった。"),
+        ):
+            _write(
+                root,
+                story,
+                locale,
+                f"## Summary\n\n{summary}\n",
+                title=title,
+                description=summary,
+                category="Model Release",
+                tags=["Orbitron"],
+                impactLevel="high",
+                relatedCompanies=["Orbitron Labs"],
+                technyanComment="Orbitron, nya!" if locale == "en" else "Orbitronだにゃ！",
+                date=day,
+            )
 
     start = dt.date(2023, 1, 1)
     for n in range(QUASAR_COUNT):

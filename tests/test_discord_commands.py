@@ -1,246 +1,65 @@
-"""The Discord adapter end to end: a real discord.py client (NewsBot) connected to the fake
-Discord, driven with INTERACTION_CREATE and MESSAGE_CREATE like a user would, asserting
-what the user sees and that Discord never had to reject anything."""
+"""The ``/news`` commands end to end: a real discord.py client (NewsBot) connected to the
+fake Discord, driven with INTERACTION_CREATE and MESSAGE_CREATE like a user would,
+asserting what the user sees and that Discord never had to reject anything."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import discord
 import pytest
-from discord.ext import commands
 
-from bot.config import Settings, load_settings
-from bot.discord_app.client import NewsBot
 from bot.discord_app.embeds import (
-    BUTTON_LABEL_LIMIT,
     CHOICE_NAME_LIMIT,
     CHOICE_VALUE_LIMIT,
     EMBED_DESCRIPTION_LIMIT,
-    EMBED_FIELD_VALUE_LIMIT,
     EMBED_TITLE_LIMIT,
-    EMBED_TOTAL_LIMIT,
     MESSAGE_CONTENT_LIMIT,
 )
-from bot.index import build_index
-from bot.persona import Persona
+from bot.discord_app.responder import DEFER_AFTER_SECONDS
 from bot.replies import Reply
-from bot.service import NewsService
-from tests.discord_corpus import OVERSIZED, write_corpus
-from tests.fakes import FakeChannel, FakeDiscord, FakeGuild, FakeInteraction
+from tests.discord_corpus import OVERSIZED
+from tests.discord_support import (
+    EPHEMERAL,
+    JSON,
+    Env,
+    answered,
+    assert_pings_nobody,
+    assert_within_limits,
+    build_corpus_and_index,
+    buttons,
+    field_value,
+    lines,
+    rejected,
+    running,
+    said,
+    shown,
+)
 
-JSON = dict[str, Any]
-PERSONA = Persona.load()
-MANAGE_GUILD = discord.Permissions(manage_guild=True).value
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)
 
 
-def lines(key: str, locale: str) -> tuple[str, ...]:
-    """Every variant of a persona line (placeholders unfilled)."""
-    return PERSONA.variants(key, locale)
-
-
-def said(text: str | None, key: str, locale: str, **values: str) -> bool:
-    """Whether ``text`` is one of the persona's ``key`` lines (filled with ``values``)."""
-    if text is None:
-        return False
-    return any(text.startswith(v.format(**values).strip()) for v in lines(key, locale))
-
-
-# --------------------------------------------------------------------------- the world
-
-
-class FastNewsBot(NewsBot):
-    """NewsBot without discord.py's 5-second sleep before a re-IDENTIFY."""
-
-    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
-        return None
-
-
-@dataclass
-class RecordingService:
-    """A BackgroundService that counts its starts and stops."""
-
-    starts: int = 0
-    stops: int = 0
-    bots: list[commands.Bot] = field(default_factory=list)
-
-    async def start(self, bot: commands.Bot) -> None:
-        self.starts += 1
-        self.bots.append(bot)
-
-    async def stop(self) -> None:
-        self.stops += 1
-
-
-@dataclass
-class RecordingAdmin:
-    """A DigestAdmin that records each call and answers a fixed Reply."""
-
-    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    reply: Reply | None = None
-    fail: bool = False
-
-    async def _answer(self, name: str, **kwargs: Any) -> Reply:
-        self.calls.append((name, kwargs))
-        if self.fail:
-            raise RuntimeError("the digest store is on fire")
-        return self.reply or Reply("digest", kwargs["user_locale"], f"{name} done, nya!")
-
-    async def subscribe(self, **kwargs: Any) -> Reply:
-        return await self._answer("subscribe", **kwargs)
-
-    async def unsubscribe(self, **kwargs: Any) -> Reply:
-        return await self._answer("unsubscribe", **kwargs)
-
-    async def subscriptions(self, **kwargs: Any) -> Reply:
-        return await self._answer("subscriptions", **kwargs)
-
-    async def preview(self, **kwargs: Any) -> Reply:
-        return await self._answer("preview", **kwargs)
-
-    async def resume(self, **kwargs: Any) -> Reply:
-        return await self._answer("resume", **kwargs)
-
-
-@dataclass
-class Env:
-    fake: FakeDiscord
-    bot: FastNewsBot
-    service: NewsService
-    ja_guild: FakeGuild
-    en_guild: FakeGuild
-    background: RecordingService
-    admin: RecordingAdmin | None
-
-    @property
-    def channel(self) -> FakeChannel:
-        return self.ja_guild.channel
+def timestamp(year: int, month: int, day: int, style: str = "D") -> str:
+    """A date as the Discord timestamp the bot writes: 12:00 UTC of that day."""
+    moment = dt.datetime(year, month, day, 12, tzinfo=dt.UTC)
+    return f"<t:{int(moment.timestamp())}:{style}>"
 
 
 @pytest.fixture(scope="module")
 def corpus_and_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("discord")
-    corpus = write_corpus(root / "corpus")
-    index = root / "index.db"
-    report = build_index(corpus, index)
-    assert not report.skipped, report.skipped
-    return corpus, index
-
-
-def make_settings(paths: tuple[Path, Path], **environ: str) -> Settings:
-    corpus, index = paths
-    return load_settings(None, environ=environ).with_paths(corpus=corpus, index=index)
-
-
-@asynccontextmanager
-async def running(
-    paths: tuple[Path, Path],
-    *,
-    view_timeout: float = 60.0,
-    digest_admin: RecordingAdmin | None = None,
-    environ: dict[str, str] | None = None,
-) -> AsyncIterator[Env]:
-    settings = make_settings(paths, **(environ or {}))
-    service = NewsService(settings)
-    background = RecordingService()
-    async with FakeDiscord(guilds=0) as fake:
-        ja_guild = fake.add_guild("ねこ部", preferred_locale="ja")
-        en_guild = fake.add_guild("Cat Club", preferred_locale="en-US")
-        bot = FastNewsBot(
-            settings,
-            service,
-            digest_admin=digest_admin,
-            background=[background],
-            view_timeout=view_timeout,
-            guild_ready_timeout=0.05,
-        )
-        async with fake.run_bot(bot):
-            yield Env(fake, bot, service, ja_guild, en_guild, background, digest_admin)
+    return build_corpus_and_index(tmp_path_factory.mktemp("discord"))
 
 
 @pytest.fixture
 async def env(corpus_and_index: tuple[Path, Path]) -> AsyncIterator[Env]:
     async with running(corpus_and_index) as environment:
         yield environment
-
-
-# --------------------------------------------------------------------------- what Discord saw
-
-
-def rejected(fake: FakeDiscord) -> list[tuple[str, int, int | None]]:
-    """Requests Discord would have rejected as malformed (400 and friends)."""
-    return [(r.route, r.status, r.code) for r in fake.requests if r.status == 400]
-
-
-def sent_payloads(fake: FakeDiscord) -> list[JSON]:
-    """Every message body the bot sent: callbacks with a message, followups, posts, edits."""
-    bodies: list[JSON] = []
-    for request in fake.requests:
-        body = request.json
-        if not isinstance(body, dict):
-            continue
-        if request.route.endswith("/callback"):
-            if body.get("type") in (4, 7):
-                bodies.append(body.get("data") or {})
-        elif request.method in ("POST", "PATCH") and (
-            "/messages" in request.route or request.route.startswith("POST /webhooks")
-        ):
-            bodies.append(body)
-    return bodies
-
-
-def assert_pings_nobody(fake: FakeDiscord) -> None:
-    """Each message with content told Discord to parse no mentions, and no message the bot
-    wrote mentions anyone."""
-    for body in sent_payloads(fake):
-        if body.get("content"):
-            allowed = body.get("allowed_mentions")
-            assert allowed is not None, body
-            assert allowed.get("parse") == [], body
-            assert not allowed.get("users") and not allowed.get("roles"), body
-            assert not allowed.get("replied_user"), body
-    for channel in fake.channels:
-        for message in fake.channel_messages(channel):
-            if message["author"]["id"] == str(fake.bot_user.id):
-                assert not message["mention_everyone"], message
-                assert message["mentions"] == [], message
-
-
-def assert_within_limits(messages: Sequence[JSON]) -> None:
-    for message in messages:
-        assert len(message.get("content") or "") <= MESSAGE_CONTENT_LIMIT
-        total = 0
-        for embed in message.get("embeds") or []:
-            assert len(embed.get("title") or "") <= EMBED_TITLE_LIMIT
-            assert len(embed.get("description") or "") <= EMBED_DESCRIPTION_LIMIT
-            for fld in embed.get("fields") or []:
-                assert 1 <= len(fld["value"]) <= EMBED_FIELD_VALUE_LIMIT
-            total += len(embed.get("title") or "") + len(embed.get("description") or "")
-            total += sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields") or [])
-            total += len((embed.get("footer") or {}).get("text") or "")
-        assert total <= EMBED_TOTAL_LIMIT
-
-
-async def answered(it: FakeInteraction, timeout: float = 5.0) -> FakeInteraction:
-    """Wait until the user sees a finished answer (not "thinking…")."""
-    return await it.wait_until(lambda i: bool(i.content) and not i.loading, timeout)
-
-
-def buttons(message: JSON) -> list[JSON]:
-    return [c for row in message["components"] for c in row["components"]]
-
-
-def field_value(embed: JSON, name: str) -> str | None:
-    return next((f["value"] for f in embed.get("fields", []) if f["name"] == name), None)
 
 
 # --------------------------------------------------------------------------- lifecycle
@@ -266,7 +85,7 @@ async def test_ready_runs_setup_once_and_background_once_across_reconnects(
         assert len(fake.identifies) == 2
         await bot.setup_hook()  # a second call (by mistake) changes nothing
         assert bot.setup_count == 1 and env.background.starts == 1
-        assert [c.name for c in bot.tree.get_commands()] == ["news"]
+        assert sorted(c.name for c in bot.tree.get_commands()) == ["digest", "news"]
 
         it = await fake.slash("news help")
         await it.wait_acknowledged()
@@ -286,17 +105,17 @@ async def test_sharded_by_settings(corpus_and_index: tuple[Path, Path]) -> None:
 # --------------------------------------------------------------------------- /news latest
 
 
-async def test_latest_in_english(env: Env) -> None:
+async def test_latest_up_to_three_is_full_cards(env: Env) -> None:
     it = await env.fake.slash("news latest", {"count": 2}, locale="en-US")
     await it.wait_acknowledged()
-    assert it.response_type == 4 and not it.ephemeral  # answered directly, for everyone
+    assert it.response_type == 4 and not it.ephemeral  # answered at once, for everyone
     assert said(it.content, "latest_header", "en", count="2")
     assert len(it.embeds) == 2 and it.components == []
     first = it.embeds[0]
     assert first["title"] == "Lonelyword Project Launches in English Only"
     assert first["url"] == "https://technyanai.com/articles/en/20250303/english-only-story"
     assert "footer" not in first  # English is the story's own language
-    assert field_value(first, "📅 Date") == "2025-03-03"
+    assert field_value(first, "📅 Date") == timestamp(2025, 3, 3)
     assert field_value(first, "🏷️ Category") == "Business"
     assert field_value(first, "🐾 Technyan says") == "> Only in English this time, nya!"
     assert field_value(first, "🔖 Tags") == "Lonelyword"
@@ -305,7 +124,79 @@ async def test_latest_in_english(env: Env) -> None:
     assert rejected(env.fake) == []
 
 
-async def test_latest_in_japanese_says_when_only_english_exists(env: Env) -> None:
+async def test_latest_by_default_is_one_compact_list_with_cards_behind_a_button(
+    env: Env,
+) -> None:
+    fake = env.fake
+    it = await fake.slash("news latest", locale="en-US")
+    await it.wait_acknowledged()
+    assert said(it.content, "latest_header", "en", count="5")
+    [listing] = it.embeds  # one embed, not five cards
+    assert "fields" not in listing and "title" not in listing
+    entries = listing["description"].split("\n\n")
+    assert len(entries) == 5
+    assert entries[0] == (
+        "[Lonelyword Project Launches in English Only]"
+        "(https://technyanai.com/articles/en/20250303/english-only-story)"
+        f" · {timestamp(2025, 3, 3, 'd')}\n"
+        "The Lonelyword project launched; this story exists only in English."
+    )
+    assert all(len(entry.split("\n")) == 2 for entry in entries)  # title line, one line more
+    assert all(len(entry.split("\n")[1]) <= 110 for entry in entries)
+    [cards_button] = buttons(it.original or {})
+    assert cards_button["label"] == "🗂 Cards"
+
+    message_id = int((it.original or {})["id"])
+    click = await fake.click(message_id, label="🗂 Cards")
+    await click.wait_acknowledged()
+    assert click.response_type == 7  # the same message, now cards
+    # Full cards, paged within 6000 characters (the oversized story needs a page).
+    assert all(e.get("fields") for e in it.embeds)
+    assert [e["title"] for e in it.embeds] == [
+        "Lonelyword Project Launches in English Only",
+        "Pingtrap story",
+    ]
+    assert said(it.content, "latest_header", "en", count="5")  # the text stays
+    assert [b["label"] for b in buttons(it.original or {})] == [
+        "◀ Previous",
+        "1 / 3",
+        "Next ▶",
+        "📋 List",
+    ]
+    back = await fake.click(message_id, label="📋 List")
+    await back.wait_acknowledged()
+    assert len(it.embeds) == 1 and it.embeds[0]["description"] == listing["description"]
+    assert rejected(fake) == []
+
+
+async def test_latest_25_is_a_list_in_pages(env: Env) -> None:
+    fake = env.fake
+    it = await fake.slash("news latest", {"count": 25}, locale="ja")
+    await it.wait_acknowledged()
+    assert [b["label"] for b in buttons(it.original or {})] == [
+        "◀ まえへ",
+        "1 / 3",
+        "つぎへ ▶",
+        "🗂 カードで見る",
+    ]
+    seen = [it.embeds[0]["description"].count("\n\n") + 1]
+    message_id = int((it.original or {})["id"])
+    for _ in range(2):
+        click = await fake.click(message_id, label="つぎへ ▶", locale="ja")
+        await click.wait_acknowledged()
+        seen.append(it.embeds[0]["description"].count("\n\n") + 1)
+    assert seen == [10, 10, 5]
+    cards = await fake.click(message_id, label="🗂 カードで見る", locale="ja")
+    await cards.wait_acknowledged()
+    assert it.embeds[0]["title"] == "Lonelyword Project Launches in English Only"
+    assert all(e.get("fields") for e in it.embeds)  # full cards now, paged within limits
+    labels = [b["label"] for b in buttons(it.original or {})]
+    assert labels[0] == "◀ まえへ" and labels[1].startswith("1 / ") and labels[3] == "📋 一覧で見る"
+    assert_within_limits([it.original or {}])
+    assert rejected(fake) == []
+
+
+async def test_latest_in_japanese_is_japanese_throughout(env: Env) -> None:
     it = await env.fake.slash("news latest", {"count": 2}, locale="ja")
     await it.wait_acknowledged()
     assert said(it.content, "latest_header", "ja", count="2")
@@ -313,6 +204,8 @@ async def test_latest_in_japanese_says_when_only_english_exists(env: Env) -> Non
     assert english_only["title"] == "Lonelyword Project Launches in English Only"
     assert english_only["url"].endswith("/articles/en/20250303/english-only-story")
     assert said(english_only["footer"]["text"], "other_locale_only", "ja")
+    assert field_value(english_only, "🏷️ カテゴリ") == "ビジネス"  # the category in Japanese
+    assert field_value(english_only, "📅 日付") == timestamp(2025, 3, 3)  # the reader's format
     assert ping["title"] == "ピングトラップの記事" and "footer" not in ping
     assert ping["url"].endswith("/articles/ja/20250302/everyone-ping-story")
 
@@ -324,27 +217,19 @@ async def test_latest_in_japanese_says_when_only_english_exists(env: Env) -> Non
         "https://technyanai.com/articles/ja/20240620/anthropic-claude-3-5-sonnet"
     )
     assert field_value(claude, "⚡ インパクト") == "超重大"
+    assert field_value(claude, "🏷️ カテゴリ") == "モデル発表"
     assert claude["color"] == 0xE53935  # critical
-    assert rejected(env.fake) == []
-
-
-async def test_latest_pages_never_exceed_6000_characters(env: Env) -> None:
-    it = await env.fake.slash("news latest", {"count": 7}, locale="en-US")
-    await it.wait_acknowledged()
-    # The oversized story fills a page of its own; the others share theirs.
-    assert [e["title"] for e in it.embeds] == [
-        "Lonelyword Project Launches in English Only",
-        "Pingtrap story",
-    ]
-    assert [b["label"] for b in buttons(it.original or {})] == ["◀ Previous", "1 / 3", "Next ▶"]
-    message_id = int((it.original or {})["id"])
-    seen = [len(it.embeds)]
-    for _ in range(2):
-        click = await env.fake.click(message_id, label="Next ▶")
-        await click.wait_acknowledged()
-        seen.append(len(it.embeds))
-        assert_within_limits([it.original or {}])
-    assert seen == [2, 1, 4]
+    for embed in it.embeds:  # no English label, category or impact level on a Japanese card
+        for fld in embed.get("fields", []):
+            assert fld["name"] in {
+                "🐾 テクにゃんのひとこと",
+                "📅 日付",
+                "🏷️ カテゴリ",
+                "⚡ インパクト",
+                "🔖 タグ",
+            }
+            if fld["name"] in ("🏷️ カテゴリ", "⚡ インパクト"):
+                assert fld["value"] in {"モデル発表", "超重大", "大", "中", "小"}
     assert rejected(env.fake) == []
 
 
@@ -355,23 +240,76 @@ async def test_latest_with_a_category_choice(env: Env) -> None:
     assert it.embeds[2]["title"] == "DeepSeek-R1 Shakes Wall Street"
 
 
+async def test_an_unknown_category_is_told_only_to_the_asker(env: Env) -> None:
+    it = await env.fake.slash("news latest", {"category": "Astrology"}, locale="en-US")
+    await it.wait_acknowledged()
+    assert it.ephemeral and it.embeds == []
+    assert said(it.content, "unknown_category", "en", category="Astrology")
+
+
 async def test_latest_works_in_a_direct_message(env: Env) -> None:
     it = await env.fake.slash("news latest", {"count": 1}, dm=True, locale="ja")
     await it.wait_acknowledged()
     assert len(it.embeds) == 1 and said(it.content, "latest_header", "ja", count="1")
 
 
+async def test_latest_defers_when_the_index_is_slow(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+    real_latest = env.service.latest
+
+    def slow_latest(*args: Any, **kwargs: Any) -> Reply:
+        release.wait(10)
+        return real_latest(*args, **kwargs)
+
+    monkeypatch.setattr(env.service, "latest", slow_latest)
+    started = time.monotonic()
+    it = await env.fake.slash("news latest", {"count": 2}, locale="en-US")
+    await it.wait_acknowledged()  # acknowledged while the index is still busy
+    assert it.response_type == 5 and it.loading and not release.is_set()
+    callback = next(r for r in env.fake.requests if r.params.get("interaction_id") == str(it.id))
+    assert callback.at - it.dispatched_at < 3.0  # inside Discord's window
+    assert time.monotonic() - started >= DEFER_AFTER_SECONDS * 0.9
+    release.set()
+    await answered(it)
+    assert len(it.embeds) == 2 and not it.ephemeral
+    assert [r.code for r in env.fake.requests if r.code == 10062] == []
+
+
 # --------------------------------------------------------------------------- /news about
 
 
-async def test_about_defers_then_shows_the_story(env: Env) -> None:
+async def test_about_shows_the_story_for_everyone(env: Env) -> None:
     it = await env.fake.slash("news about", {"query": "DeepSeek"}, locale="ja")
     await answered(it)
-    assert it.response_type == 5  # deferred ("thinking…") first
+    assert not it.ephemeral
     assert said(it.content, "about_header", "ja", query="DeepSeek")
     assert it.embeds[0]["title"] == "DeepSeek-R1がウォール街を直撃"
     assert it.embeds[0]["url"].endswith("/articles/ja/20250127/deepseek-r1-market-shock")
     assert it.components == []  # one page, nothing to press
+
+
+async def test_a_slow_search_that_finds_nothing_leaves_the_channel_clean(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+    real_about = env.service.about
+
+    def slow_about(query: str, locale: str | None = None, limit: int = 10) -> Reply:
+        release.wait(10)
+        return real_about(query, locale, limit)
+
+    monkeypatch.setattr(env.service, "about", slow_about)
+    it = await env.fake.slash("news about", {"query": "xyzzy plugh"}, locale="en-US")
+    await it.wait_until(lambda i: i.loading)  # a public "thinking…" first
+    release.set()
+    await answered(it)
+    assert it.original is None  # the public "thinking…" is gone
+    [answer] = it.followups
+    assert answer["flags"] & EPHEMERAL
+    assert said(answer["content"], "not_found", "en", query="xyzzy plugh")
+    assert env.fake.channel_messages(env.channel.id) == []  # nothing left for everyone
 
 
 async def test_oversized_article_is_cut_not_rejected(env: Env) -> None:
@@ -399,29 +337,151 @@ async def test_a_query_of_10000_characters(env: Env) -> None:
         assert len(query) >= 10_000
         it = await env.fake.slash("news about", {"query": query}, locale=locale)
         await answered(it)
-        assert len(it.content or "") <= MESSAGE_CONTENT_LIMIT
+        assert len(shown(it)["content"]) <= MESSAGE_CONTENT_LIMIT
         assert_within_limits(it.messages)
     assert rejected(env.fake) == []
 
 
 @pytest.mark.parametrize("query", ["", "   "])
-async def test_an_empty_query(env: Env, query: str) -> None:
+async def test_an_empty_query_is_told_only_to_the_asker(env: Env, query: str) -> None:
     it = await env.fake.slash("news about", {"query": query}, locale="ja")
     await answered(it)
-    assert it.content in lines("empty_query", "ja")
+    assert it.ephemeral and it.content in lines("empty_query", "ja")
     it = await env.fake.slash("news ask", {"question": query}, locale="en-US")
     await answered(it)
-    assert it.content in lines("empty_query", "en")
+    assert it.ephemeral and it.content in lines("empty_query", "en")
+    assert env.fake.channel_messages(env.channel.id) == []
 
 
-async def test_everyone_in_a_story_or_a_query_pings_nobody(env: Env) -> None:
+async def test_nothing_found_is_ephemeral_with_did_you_mean_buttons(env: Env) -> None:
+    it = await env.fake.slash("news about", {"query": "Quasr Labz"}, locale="en-US")
+    await answered(it)
+    assert it.ephemeral and it.embeds == []
+    assert said(it.content, "not_found", "en", query="Quasr Labz")
+    assert "Quasar Labs" in (it.content or "")  # did you mean, in words
+    labels = [b["label"] for b in buttons(it.original or {})]
+    assert labels[:2] == ["🔎 Quasar", "🔎 Quasar Labs"]
+
+    mine = await env.fake.click(int((it.original or {})["id"]), label="🔎 Quasar Labs")
+    await answered(mine)
+    assert not mine.ephemeral  # found: the results are for everyone
+    assert said(shown(mine)["content"], "about_header", "en", query="Quasar Labs")
+    assert rejected(env.fake) == []
+
+
+async def test_weak_matches_never_look_confident(env: Env) -> None:
+    it = await env.fake.slash("news about", {"query": "Claud Sonet"}, locale="en-US")
+    await answered(it)
+    content = it.content or ""
+    assert said(content, "not_found", "en", query="Claud Sonet")
+    assert not said(content, "about_header", "en", query="Claud Sonet")
+    weak_header = [v.format(query="Claud Sonet") for v in lines("about_weak_header", "en")]
+    assert any(header in content for header in weak_header)
+    assert it.embeds
+    for card in it.embeds:  # every weak card carries the mark, the label and grey
+        assert card["author"]["name"] == "❔ Not sure (close match)"
+        assert card["title"].startswith(lines("weak_label", "en"))
+        assert card["color"] == 0x99AAB5
+    labels = [b["label"] for b in buttons(it.original or {})]
+    assert labels == ["🔎 Claude", "🔎 Claude 3.5 Sonnet"]
+
+
+async def test_a_weak_reply_built_by_the_core_is_marked_on_every_card(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    weak_cards = tuple(
+        env.service.card(hit, "ja", weak=True) for hit in env.service.engine.about("Quasar").hits
+    )[:7]
+    weak = Reply(
+        "about",
+        "ja",
+        "「量子」のニュースは見つからなかったにゃ…",
+        weak_cards,
+        query="量子",
+        weak=True,
+        footer=lines("about_weak_header", "ja")[0].format(query="量子"),
+    )
+    assert len(weak_cards) == 7
+    monkeypatch.setattr(env.service, "about", lambda *args, **kwargs: weak)
+    it = await env.fake.slash("news about", {"query": "量子"}, locale="ja")
+    await answered(it)
+    assert "量子" in (it.content or "") and not it.ephemeral
+    message_id = int((it.original or {})["id"])
+    pages = [it.embeds]
+    click = await env.fake.click(message_id, label="つぎへ ▶", locale="ja")
+    await click.wait_acknowledged()
+    pages.append(it.embeds)
+    cards = [card for page in pages for card in page]
+    assert len(cards) == 7
+    for card in cards:
+        assert card["author"]["name"] == "❔ 自信なし（近いかも）"
+        assert card["title"].startswith(lines("weak_label", "ja"))
+        assert card["color"] == 0x99AAB5
+
+
+async def test_timeline_entries_are_labelled_and_share_no_link(env: Env) -> None:
+    for locale, label, impact in (("en-US", "📜 AI Timeline", "High"), ("ja", "📜 AI年表", "大")):
+        it = await env.fake.slash("news about", {"query": "Orbitron"}, locale=locale)
+        await answered(it)
+        first, second = it.embeds
+        for card in (first, second):
+            assert card["author"]["name"] == label
+            assert "Orbitron" in card["description"]  # the entry's summary
+            assert impact in [f["value"] for f in card["fields"]]
+        assert first["url"] == "https://technyanai.com/history"
+        assert "url" not in second  # the same page is linked once per reply
+    assert rejected(env.fake) == []
+
+
+async def test_a_folder_name_with_a_space_gives_an_encoded_link(env: Env) -> None:
+    it = await env.fake.slash("news about", {"query": "Northwind"}, locale="en-US")
+    await answered(it)
+    assert it.embeds[0]["url"] == ("https://technyanai.com/articles/en/20240105/northwind%20office")
+    it = await env.fake.slash("news latest", {"count": 25}, locale="ja")
+    await it.wait_acknowledged()
+    assert (
+        "(https://technyanai.com/articles/ja/20240105/northwind%20office)"
+        in (it.embeds[0]["description"])
+    )
+    assert rejected(env.fake) == []  # the fake refuses links Discord would refuse
+
+
+async def test_the_fake_refuses_a_link_discord_would_refuse(env: Env) -> None:
+    import discord
+
+    channel = env.bot.get_channel(env.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    bad = discord.Embed(title="x", url="https://technyanai.com/articles/en/2024/northwind office")
+    with pytest.raises(discord.HTTPException) as refused:
+        await channel.send(embed=bad)
+    assert refused.value.code == 50035
+
+
+async def test_a_query_echo_is_never_a_link_a_mention_or_formatting(env: Env) -> None:
+    fake = env.fake
+    for query in (
+        "[click](https://example.org)",
+        f"@everyone <@{fake.user.id}> **Pingtrap** __x__",
+    ):
+        it = await fake.slash("news about", {"query": query}, locale="en-US")
+        await answered(it)
+        content = shown(it)["content"]
+        assert query not in content  # never verbatim
+        assert "](" not in content.replace("\\](", "").replace("]\\(", "")
+        assert "https://" not in content and "<@" not in content
+        assert "@everyone" not in content.replace("\\@everyone", "")
+        assert "**" not in content.replace("\\*\\*", "")
+    escaped = r"\[click\]\(https\://example.org\)"
+    it = await fake.slash("news ask", {"question": "[click](https://example.org)"})
+    await answered(it)
+    assert escaped in shown(it)["content"]
+    assert_pings_nobody(fake)
+
+
+async def test_everyone_in_a_story_pings_nobody(env: Env) -> None:
     it = await env.fake.slash("news about", {"query": "Pingtrap"})
     await answered(it)
     assert "@everyone" in it.embeds[0]["description"] and "<@123>" in it.embeds[0]["description"]
-    ping = f"@everyone @here <@{env.fake.user.id}> Pingtrap"
-    it = await env.fake.slash("news about", {"query": ping})
-    await answered(it)
-    assert "@everyone" in (it.content or "") and f"<@{env.fake.user.id}>" in (it.content or "")
     stored = env.fake.message(int((it.original or {})["id"]))
     assert not stored["mention_everyone"] and stored["mentions"] == []
     assert_pings_nobody(env.fake)
@@ -454,10 +514,43 @@ async def test_autocomplete_with_60_candidate_stories(env: Env) -> None:
     assert rejected(env.fake) == []
 
 
+async def test_autocomplete_gives_one_choice_per_story_in_the_users_language(env: Env) -> None:
+    async def choices(typed: str, locale: str) -> list[str]:
+        it = await env.fake.autocomplete(
+            "news about", {"query": typed}, focused="query", locale=locale
+        )
+        await it.wait_acknowledged()
+        return [c["name"] for c in it.choices or []]
+
+    newest_ja = await choices("", "ja")
+    assert len(newest_ja) == 25
+    assert newest_ja[1:4] == [
+        "ピングトラップの記事",
+        "ゼフィリン加速器についての長すぎる見出し。" * 4 + "…",
+        "DeepSeek-R1がウォール街を直撃",
+    ]
+    assert newest_ja[0] == "Lonelyword Project Launches in English Only"  # no Japanese one
+    japanese = [name for name in newest_ja if any("\u3040" <= ch <= "\u9fff" for ch in name)]
+    assert len(japanese) >= 23  # every story that has a Japanese title shows it
+    newest_en = await choices("", "en-US")
+    assert newest_en[1] == "Pingtrap story"
+
+    deepseek = await choices("DeepSeek-R1", "ja")
+    titles = [name for name in deepseek if "ウォール街" in name or "Wall Street" in name]
+    assert titles == ["DeepSeek-R1がウォール街を直撃"]  # one story, one choice, in Japanese
+    deepseek_en = await choices("DeepSeek-R1", "en-US")
+    assert "DeepSeek-R1 Shakes Wall Street" in deepseek_en
+    assert "DeepSeek-R1がウォール街を直撃" not in deepseek_en
+
+    # Japanese words: one that only the article text holds, and a katakana name.
+    assert "DeepSeek-R1がウォール街を直撃" in await choices("時価総額", "ja")
+    assert (await choices("クロード", "ja"))[:2] == ["Claude", "Anthropic、Claude 3.5 Sonnetを公開"]
+
+
 async def test_autocomplete_failure_answers_no_choices(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(prefix: str, limit: int = 25) -> list[Any]:
+    def broken(prefix: str, limit: int = 25, locale: str | None = None) -> list[Any]:
         raise RuntimeError("index gone")
 
     monkeypatch.setattr(env.service, "suggest", broken)
@@ -466,90 +559,13 @@ async def test_autocomplete_failure_answers_no_choices(
     assert it.choices == []
 
 
-# --------------------------------------------------------------------------- buttons
-
-
-async def test_previous_next_only_for_the_asker(env: Env) -> None:
-    fake = env.fake
-    it = await fake.slash("news about", {"query": "Quasar"}, locale="en-US")
-    await answered(it)
-    assert len(it.embeds) == 5
-    first_page = [e["title"] for e in it.embeds]
-    previous, counter, next_ = buttons(it.original or {})
-    assert (previous["label"], previous.get("disabled")) == ("◀ Previous", True)
-    assert (counter["label"], counter.get("disabled")) == ("1 / 2", True)
-    assert next_["label"] == "Next ▶" and not next_.get("disabled")
-    message_id = int((it.original or {})["id"])
-
-    click = await fake.click(message_id, label="Next ▶")
-    await click.wait_acknowledged()
-    assert click.response_type == 7  # the same message, updated
-    second_page = [e["title"] for e in it.embeds]
-    assert len(second_page) == 5 and not set(second_page) & set(first_page)
-    assert [b["label"] for b in buttons(it.original or {})] == ["◀ Previous", "2 / 2", "Next ▶"]
-    assert buttons(it.original or {})[2].get("disabled") is True
-
-    bob = fake.add_user("bob")
-    intruder = await fake.click(message_id, label="◀ Previous", user=bob, locale="ja")
-    await intruder.wait_acknowledged()
-    assert intruder.ephemeral and intruder.content in lines("not_your_buttons", "ja")
-    assert [e["title"] for e in it.embeds] == second_page  # nothing moved
-
-    back = await fake.click(message_id, label="◀ Previous")
-    await back.wait_acknowledged()
-    assert [e["title"] for e in it.embeds] == first_page
-    assert rejected(fake) == []
-
-
-async def test_buttons_are_removed_after_the_timeout(corpus_and_index: tuple[Path, Path]) -> None:
-    async with running(corpus_and_index, view_timeout=0.3) as env:
-        it = await env.fake.slash("news about", {"query": "Quasar"})
-        await answered(it)
-        assert it.components
-        await it.wait_until(lambda i: i.components == [], timeout=5)
-        assert len(it.embeds) == 5 and it.content  # the reply itself stays
-        edit = env.fake.requests[-1]
-        assert edit.method == "PATCH" and edit.status == 200
-        assert rejected(env.fake) == []
-
-
-async def test_did_you_mean_buttons_run_the_corrected_search(env: Env) -> None:
-    fake = env.fake
-    it = await fake.slash("news about", {"query": "Claud Sonet"}, locale="en-US")
-    await answered(it)
-    assert said(it.content, "not_found", "en", query="Claud Sonet")
-    labels = [b["label"] for b in buttons(it.original or {})]
-    assert labels == ["🔎 Claude", "🔎 Claude 3.5 Sonnet"]
-    assert all(len(label) <= BUTTON_LABEL_LIMIT for label in labels)
-    weak = it.embeds[0]
-    assert weak["title"].startswith(lines("weak_label", "en"))  # labelled as a guess
-    message_id = int((it.original or {})["id"])
-    before = (it.content, it.embeds)
-
-    bob = fake.add_user("bob")
-    other = await fake.click(message_id, label="🔎 Claude 3.5 Sonnet", user=bob, locale="ja")
-    await answered(other)
-    assert other.ephemeral  # someone else gets their own answer, in their language
-    assert said(other.content, "about_header", "ja", query="Claude 3.5 Sonnet")
-    assert other.embeds[0]["title"] == "Anthropic、Claude 3.5 Sonnetを公開"
-    assert (it.content, it.embeds) == before
-
-    mine = await fake.click(message_id, label="🔎 Claude 3.5 Sonnet")
-    await mine.wait_acknowledged()
-    await it.wait_until(lambda i: i.content != before[0])
-    assert said(it.content, "about_header", "en", query="Claude 3.5 Sonnet")
-    assert it.embeds[0]["title"] == "Anthropic Releases Claude 3.5 Sonnet"
-    assert it.components == []  # the old suggestions are gone with the old results
-    assert rejected(fake) == []
-
-
 # --------------------------------------------------------------------------- ask and help
 
 
 async def test_ask_quotes_the_answering_sentence(env: Env) -> None:
     it = await env.fake.slash("news ask", {"question": "What did DeepSeek release?"})
     await answered(it)
-    assert it.response_type == 5
+    assert not it.ephemeral
     assert said(it.content, "ask_header", "en", question="What did DeepSeek release?")
     [embed] = it.embeds
     assert embed["title"] == "DeepSeek-R1 Shakes Wall Street"
@@ -562,18 +578,46 @@ async def test_ask_quotes_the_answering_sentence(env: Env) -> None:
     assert field_value(it.embeds[0], "📍 見出し") == "何が起きたか"
 
 
-async def test_ask_without_an_answer_says_so(env: Env) -> None:
+async def test_ask_without_an_answer_is_told_only_to_the_asker(env: Env) -> None:
     it = await env.fake.slash("news ask", {"question": "xyzzy plugh"}, locale="ja")
     await answered(it)
+    assert it.ephemeral and it.embeds == []
     assert said(it.content, "ask_not_found", "ja", question="xyzzy plugh")
-    assert it.embeds == []
 
 
-async def test_help_in_both_languages(env: Env) -> None:
-    for locale, key in (("ja", "ja"), ("en-GB", "en"), ("fr", "en")):
+async def test_help_names_commands_as_the_reader_sees_them(env: Env) -> None:
+    it = await env.fake.slash("news help", locale="ja")  # nothing synced: localized names
+    await it.wait_acknowledged()
+    assert it.ephemeral and said(it.content, "discord_help", "ja")
+    text = it.content or ""
+    for name in ("/ニュース 最新", "/ニュース 検索", "/ニュース 質問", "/まとめ配信 登録"):
+        assert name in text
+    assert "/news" not in text
+    assert (
+        "/まとめ配信 登録 チャンネル 時刻 [タイムゾーン] [言語] [最大件数] [ニュースなしでも投稿]"
+        in text
+    )
+
+    for locale in ("en-GB", "fr"):
         it = await env.fake.slash("news help", locale=locale)
         await it.wait_acknowledged()
-        assert it.ephemeral and it.content in lines("help", key)
+        assert said(it.content, "discord_help", "en")
+        assert "/digest subscribe channel time [timezone] [locale] [max_items] [post_empty]" in (
+            it.content or ""
+        )
+
+
+async def test_help_mentions_the_synced_commands(env: Env) -> None:
+    await env.bot.tree.sync()
+    ids = {c["name"]: c["id"] for c in env.fake.global_commands}
+    it = await env.fake.slash("news help", locale="ja")
+    await it.wait_acknowledged()
+    text = it.content or ""
+    for qualified in ("news latest", "news about", "news ask", "news help"):
+        assert f"</{qualified}:{ids['news']}>" in text
+    for qualified in ("digest subscribe", "digest resume", "digest preview"):
+        assert f"</{qualified}:{ids['digest']}>" in text
+    assert f"</digest subscribe:{ids['digest']}> チャンネル 時刻 [タイムゾーン]" in text
 
 
 # --------------------------------------------------------------------------- mentions
@@ -626,13 +670,13 @@ async def test_mention_without_a_question_and_messages_not_for_the_bot(env: Env)
     await fake.message_create("DeepSeek news anyone?")  # no mention: not for the bot
     await fake.message_create(f"{fake.bot_user.mention} DeepSeek", user=robot)  # bots ignored
     await fake.message_create("@everyone DeepSeek")  # @everyone is not a mention of the bot
-    await fake.mention("")
+    last = await fake.mention("")
+    # The ignored messages came first and are dropped without waiting on anything, so
+    # once the last one is answered there is nothing else to come.
     reply = await fake.wait_until(
         lambda: [m for m in fake.channel_messages(env.channel.id) if m.get("message_reference")]
     )
-    await asyncio.sleep(0.2)
-    replies = [m for m in fake.channel_messages(env.channel.id) if m.get("message_reference")]
-    assert len(replies) == 1
+    assert [str(m["message_reference"]["message_id"]) for m in reply] == [last["id"]]
     assert reply[0]["content"] in lines("mention_no_question", "ja")
 
 
@@ -648,15 +692,20 @@ async def test_mention_with_everyone_pings_nobody(env: Env) -> None:
 async def test_a_failure_after_defer_is_an_ephemeral_apology_with_a_logged_cause(
     env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    entered = threading.Event()
+
     def boom(query: str, locale: str | None = None, limit: int = 10) -> Reply:
+        entered.set()
+        time.sleep(DEFER_AFTER_SECONDS * 1.5)  # slow enough to be deferred first
         raise RuntimeError("secret internal detail")
 
     monkeypatch.setattr(env.service, "about", boom)
     caplog.set_level(logging.INFO, logger="bot")
     it = await env.fake.slash("news about", {"query": "DeepSeek"}, locale="ja")
-    await it.wait_until(lambda i: bool(i.followups))
+    await it.wait_until(lambda i: bool(i.followups), timeout=10)
+    assert it.response_type == 5  # it was deferred
     [apology] = it.followups
-    assert apology["flags"] & 64 and apology["content"] in lines("error", "ja")
+    assert apology["flags"] & EPHEMERAL and apology["content"] in lines("error", "ja")
     assert it.original is None  # the public "thinking…" message was removed
     assert env.fake.channel_messages(env.channel.id) == []
     record = next(r for r in caplog.records if r.levelno == logging.ERROR)
@@ -712,7 +761,7 @@ async def test_a_reply_after_the_token_expired(
     real_about = env.service.about
 
     def slow_about(query: str, locale: str | None = None, limit: int = 10) -> Reply:
-        release.wait(5)
+        release.wait(10)
         return real_about(query, locale, limit)
 
     monkeypatch.setattr(env.service, "about", slow_about)
@@ -761,206 +810,24 @@ async def test_a_429_with_retry_after_is_waited_out(env: Env) -> None:
     assert posts == [429, 200]
 
 
-async def test_a_5xx_on_the_followup_is_retried(env: Env) -> None:
+async def test_a_5xx_on_the_followup_is_retried(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    real_about = env.service.about
+
+    def slow_about(query: str, locale: str | None = None, limit: int = 10) -> Reply:
+        release.wait(10)  # deferred first, so the answer is a followup
+        return real_about(query, locale, limit)
+
+    monkeypatch.setattr(env.service, "about", slow_about)
     fake = env.fake
     fake.fault("/webhooks/", "server_error", status=500, times=1)
     it = await fake.slash("news about", {"query": "DeepSeek"})
+    await it.wait_until(lambda i: i.loading)
+    release.set()
     await answered(it, timeout=8)
     followups = [r.status for r in fake.requests if r.route.startswith("POST /webhooks")]
     assert followups == [500, 200]
     assert it.embeds
-
-
-# --------------------------------------------------------------------------- admin commands
-
-
-async def admin_slash(
-    fake: FakeDiscord,
-    command: str,
-    options: dict[str, Any] | None = None,
-    *,
-    channel: FakeChannel | None = None,
-    permissions: int = MANAGE_GUILD,
-    locale: str = "en-US",
-    dm: bool = False,
-) -> FakeInteraction:
-    """``fake.slash`` plus a channel option resolved the way Discord sends it (type 7 with
-    the channel in ``data.resolved``), which ``slash`` cannot express."""
-    data = fake._command_data(command, options, None, None)
-    leaf = data["options"]
-    while leaf and leaf[0]["type"] in (1, 2):
-        leaf = leaf[0].setdefault("options", [])
-    if channel is not None:
-        leaf.append({"name": "channel", "type": 7, "value": str(channel.id)})
-        data["resolved"] = {
-            "channels": {
-                str(channel.id): {
-                    "id": str(channel.id),
-                    "name": channel.name,
-                    "type": channel.type,
-                    "permissions": str(MANAGE_GUILD),
-                    "guild_id": str(channel.guild_id),
-                }
-            }
-        }
-    return await fake._interaction(
-        2, data, channel_id=None, user=None, locale=locale, permissions=permissions, dm=dm
-    )
-
-
-async def test_admin_commands_need_manage_server(corpus_and_index: tuple[Path, Path]) -> None:
-    admin = RecordingAdmin()
-    async with running(corpus_and_index, digest_admin=admin) as env:
-        news = env.ja_guild.channels[1]
-        it = await admin_slash(
-            env.fake,
-            "news subscribe",
-            {"time": "09:00"},
-            channel=news,
-            permissions=discord.Permissions(send_messages=True).value,
-            locale="ja",
-        )
-        await it.wait_acknowledged()
-        assert it.ephemeral and it.content in lines("admin_only", "ja")
-        it = await admin_slash(env.fake, "news subscriptions", dm=True)
-        await it.wait_acknowledged()
-        assert it.ephemeral and it.content in lines("admin_only", "en")
-        assert admin.calls == []
-
-
-async def test_admin_commands_delegate_to_the_digest_admin(
-    corpus_and_index: tuple[Path, Path],
-) -> None:
-    admin = RecordingAdmin()
-    async with running(corpus_and_index, digest_admin=admin) as env:
-        fake, news = env.fake, env.ja_guild.channels[1]
-        it = await admin_slash(
-            fake,
-            "news subscribe",
-            {"time": "08:30", "timezone": "Asia/Tokyo", "locale": "en", "max_items": 3},
-            channel=news,
-            locale="ja",
-        )
-        await answered(it)
-        assert it.ephemeral and it.content == "subscribe done, nya!"
-        name, kwargs = admin.calls[-1]
-        assert name == "subscribe" and kwargs == {
-            "guild_id": env.ja_guild.id,
-            "channel_id": news.id,
-            "time": "08:30",
-            "timezone": "Asia/Tokyo",
-            "locale": "en",
-            "max_items": 3,
-            "post_empty": None,
-            "user_locale": "ja",
-        }
-        for command, channel, expected in (
-            ("news unsubscribe", None, {"guild_id": env.ja_guild.id, "channel_id": None}),
-            ("news resume", news, {"guild_id": env.ja_guild.id, "channel_id": news.id}),
-            ("news subscriptions", None, {"guild_id": env.ja_guild.id}),
-            (
-                "news digest preview",
-                None,
-                {"guild_id": env.ja_guild.id, "channel_id": env.channel.id},
-            ),
-        ):
-            it = await admin_slash(fake, command, channel=channel)
-            await answered(it)
-            assert it.ephemeral
-            assert admin.calls[-1][1] == expected | {"user_locale": "en"}
-
-        cards = env.service.about("Quasar", "en").cards
-        admin.reply = Reply("digest", "en", "Here's the digest, nya!", cards, footer="Bye!")
-        it = await admin_slash(fake, "news digest preview", channel=news)
-        await answered(it)
-        assert it.content == "Here's the digest, nya!\n\nBye!"
-        assert len(it.embeds) == 5 and it.ephemeral and len(buttons(it.original or {})) == 3
-        assert rejected(fake) == []
-
-
-async def test_admin_commands_without_a_digest_subsystem_or_when_it_fails(
-    corpus_and_index: tuple[Path, Path],
-) -> None:
-    async with running(corpus_and_index) as env:
-        it = await admin_slash(env.fake, "news subscriptions", locale="ja")
-        await it.wait_acknowledged()
-        assert it.ephemeral and it.content in lines("digest_unavailable", "ja")
-    admin = RecordingAdmin(fail=True)
-    async with running(corpus_and_index, digest_admin=admin) as env:
-        it = await admin_slash(env.fake, "news subscriptions")
-        await it.wait_until(lambda i: bool(i.followups))
-        assert it.followups[0]["content"] in lines("error", "en")
-        assert it.followups[0]["flags"] & 64
-
-
-# --------------------------------------------------------------------------- sync payload
-
-
-async def test_synced_commands_are_localized_and_valid(env: Env) -> None:
-    synced = await env.bot.tree.sync()
-    assert [c.name for c in synced] == ["news"]
-    [news] = env.fake.global_commands
-    assert env.fake.requests[-1].status == 200  # the fake checks names and descriptions
-    assert news["name_localizations"] == {"ja": "ニュース"}
-    assert news["default_member_permissions"] is None  # /news itself is for everyone
-
-    def walk(options: list[JSON], path: str) -> list[tuple[str, JSON]]:
-        found = []
-        for option in options:
-            found.append((f"{path} {option['name']}", option))
-            found.extend(walk(option.get("options") or [], f"{path} {option['name']}"))
-        return found
-
-    everything = walk(news["options"], "news")
-    names = {path for path, _ in everything}
-    assert {"news latest", "news about", "news ask", "news help", "news subscribe"} <= names
-    assert {"news unsubscribe", "news subscriptions", "news resume"} <= names
-    assert {"news digest", "news digest preview", "news digest preview channel"} <= names
-    for path, option in everything:
-        assert option["name_localizations"].get("ja"), path
-        assert option["description_localizations"].get("ja"), path
-        assert len(option["description"]) <= 100, path
-    by_path = dict(everything)
-    category = by_path["news latest category"]
-    assert [c["value"] for c in category["choices"]] == [
-        "Model Release",
-        "Business",
-        "Hardware",
-        "Product",
-    ]
-    count = by_path["news latest count"]
-    assert (count["min_value"], count["max_value"]) == (1, 25)
-    locale = by_path["news subscribe locale"]
-    assert [c["name_localizations"]["ja"] for c in locale["choices"]] == ["日本語", "英語"]
-    assert by_path["news about query"]["autocomplete"] is True
-    assert by_path["news subscribe channel"]["channel_types"] == [0, 5]
-
-
-async def test_debug_logs_carry_no_interaction_token(
-    corpus_and_index: tuple[Path, Path],
-) -> None:
-    import io
-
-    from bot.discord_app.runner import configure_logging
-
-    stream = io.StringIO()
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    settings = make_settings(corpus_and_index, TECHNYAN_BOT_LOG_LEVEL="DEBUG")
-    handler = configure_logging(settings, ["fake.bot.token"], stream=stream)
-    try:
-        async with running(corpus_and_index) as env:
-            it = await env.fake.slash("news about", {"query": "DeepSeek"})
-            await answered(it)
-            token = it.token
-    finally:
-        root.removeHandler(handler)
-        for extra in [h for h in root.handlers if h not in handlers]:
-            root.removeHandler(extra)
-        root.setLevel(level)
-    logged = stream.getvalue()
-    assert "/webhooks/" in logged and "[REDACTED]" in logged  # discord.py logged the URLs
-    assert token not in logged and "fake.bot.token" not in logged
 
 
 async def test_each_command_served_logs_one_line_without_the_query(
@@ -969,14 +836,13 @@ async def test_each_command_served_logs_one_line_without_the_query(
     caplog.set_level(logging.INFO, logger="bot.discord_app")
     it = await env.fake.slash("news about", {"query": "DeepSeek secret words"}, locale="ja")
     await answered(it)
-    for _ in range(50):  # the completion event follows the reply
-        served = [r for r in caplog.records if r.getMessage().startswith("served /news about")]
-        if served:
-            break
-        await asyncio.sleep(0.02)
-    [record] = served
+
+    def served() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.getMessage().startswith("served /news about")]
+
+    [record] = await env.fake.wait_until(served)  # the completion event follows the reply
     assert record.command == "news about"  # type: ignore[attr-defined]
-    assert record.guild == env.fake.guild.id  # type: ignore[attr-defined]
+    assert record.guild == env.ja_guild.id  # type: ignore[attr-defined]
     assert record.locale == "ja"  # type: ignore[attr-defined]
     assert isinstance(record.results, int)  # type: ignore[attr-defined]
     assert record.ms >= 0  # type: ignore[attr-defined]
@@ -993,3 +859,47 @@ async def test_commands_arriving_during_shutdown_get_an_apology(env: Env) -> Non
         assert it.embeds == []
     finally:
         env.bot.closing = False
+
+
+# --------------------------------------------------------------------------- cooldown
+
+
+async def test_a_user_over_the_budget_is_asked_to_slow_down(env: Env) -> None:
+    fake = env.fake
+    answers = []
+    for _ in range(6):
+        it = await fake.slash("news latest", {"count": 1}, locale="ja")
+        answers.append(await it.wait_acknowledged())
+    assert all(not it.ephemeral and it.embeds for it in answers[:5])
+    refused = answers[5]
+    assert refused.ephemeral and refused.embeds == []
+    assert said(refused.content, "slow_down", "ja")
+    seconds = int("".join(ch for ch in refused.content or "" if ch.isdigit()))
+    assert 1 <= seconds <= 10
+    bob = fake.add_user("bob")
+    other = await fake.slash("news latest", {"count": 1}, user=bob, locale="en-US")
+    await other.wait_acknowledged()
+    assert other.embeds and not other.ephemeral  # someone else is not slowed down
+    it = await fake.autocomplete("news about", {"query": "Qu"}, focused="query")
+    await it.wait_acknowledged()
+    assert it.choices  # autocomplete is not counted
+
+
+async def test_a_flood_from_one_user_does_not_cost_another_users_answers(env: Env) -> None:
+    fake = env.fake
+    flood = await asyncio.gather(
+        *(fake.slash("news about", {"query": "Quasar"}, locale="en-US") for _ in range(60))
+    )
+    bob = fake.add_user("bob")
+    others = [
+        await fake.slash("news latest", {"count": 1}, user=bob, locale="en-US") for _ in range(5)
+    ]
+    for it in [*flood, *others]:
+        await it.wait_acknowledged(timeout=15)
+    for it in others:
+        await answered(it, timeout=15)
+        assert it.embeds and not it.ephemeral
+    slowed = [it for it in flood if it.ephemeral and said(it.content, "slow_down", "en")]
+    served = [it for it in flood if not it.ephemeral]
+    assert len(served) == 5 and len(slowed) == 55
+    assert [r.code for r in fake.requests if r.code == 10062] == []

@@ -1,9 +1,11 @@
-"""Reply → embeds within Discord's limits, cut at sentence and word boundaries; the
-Japanese command names; no Discord connection needed."""
+"""Reply → embeds within Discord's limits, cut at sentence and word boundaries; links
+checked and encoded in one place; user text escaped; the Japanese command and category
+names; the link of a story on the site; no Discord connection needed."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import discord
 import pytest
@@ -20,10 +22,15 @@ from bot.discord_app.embeds import (
     MESSAGE_CONTENT_LIMIT,
     OPTION_CHOICES_LIMIT,
     EmbedLabels,
+    Layout,
     answer_embed,
     autocomplete_choices,
     colour_for,
     embed_size,
+    escape_echo,
+    escape_user_text,
+    link_url,
+    list_embed,
     option_choices,
     paginate,
     render_reply,
@@ -131,7 +138,7 @@ def test_a_story_embed_shows_the_story() -> None:
     fields = {f.name: f.value for f in embed.fields}
     assert fields == {
         "🐾 Technyan says": "> Wow, nya!",
-        "📅 Date": "2025-01-27",
+        "📅 Date": "<t:1737979200:D>",  # 2025-01-27 12:00 UTC, shown in the reader's format
         "🏷️ Category": "Business",
         "⚡ Impact": "Critical",
         "🔖 Tags": "DeepSeek · R1",
@@ -213,3 +220,158 @@ async def test_the_translator_knows_only_japanese() -> None:
     string = app_commands.locale_str("news")
     assert await translator.translate(string, discord.Locale.japanese, context) == "ニュース"
     assert await translator.translate(string, discord.Locale.french, context) is None
+
+
+def test_weak_and_timeline_cards_say_what_they_are() -> None:
+    weak = story_embed(card(weak=True, label="Maybe:", impact_level="critical"), LABELS)
+    assert weak.author.name == "❔ Not sure (close match)"
+    assert weak.title == "Maybe: DeepSeek-R1 Shakes Wall Street"
+    assert weak.colour == discord.Colour(0x99AAB5)  # grey, whatever the impact
+    timeline = story_embed(
+        card(collection="aiTimeline", url="https://technyanai.com/history", impact_level="high"),
+        LABELS,
+    )
+    assert timeline.author.name == "📜 AI Timeline"
+    assert {f.name: f.value for f in timeline.fields}["⚡ Impact"] == "High"
+    both = story_embed(card(collection="aiTimeline", weak=True), LABELS)
+    assert both.author.name == "📜 AI Timeline · ❔ Not sure (close match)"
+
+
+def test_a_link_is_shown_once_per_reply() -> None:
+    history = "https://technyanai.com/history"
+    cards = (*(card(story=f"aiTimeline/{i}", url=history) for i in range(3)), card())
+    rendered = render_reply(Reply("about", "en", "Header", cards), LABELS)
+    assert [e.url for e in rendered.first_page] == [history, None, None, card().url]
+    listing = render_reply(Reply("latest", "en", "Header", cards), LABELS, layout=Layout.LIST)
+    [embed] = listing.first_page
+    assert (embed.description or "").count(f"({history})") == 1
+
+
+def test_the_compact_list_has_one_linked_title_and_one_line_per_story() -> None:
+    cards = [
+        card(title=f"Story [{i}] *bold*", description="First line.\nSecond line " * 20)
+        for i in range(12)
+    ]
+    embed = list_embed(cards, LABELS)
+    entries = (embed.description or "").split("\n\n")
+    assert len(entries) == 12 and len(embed.description or "") <= EMBED_DESCRIPTION_LIMIT
+    head, summary = entries[0].split("\n")
+    assert head == (
+        r"[Story \[0\] \*bold\*](https://technyanai.com/articles/en/20250127/deepseek)"
+        " · <t:1737979200:d>"
+    )
+    assert len(summary) <= 110 and summary.endswith("…")
+    only_japanese = list_embed([card(note="only in Japanese", locale="ja")], LABELS)
+    assert "(Japanese only)" in (only_japanese.description or "")
+    pages = render_reply(
+        Reply("latest", "en", "Header", tuple(cards)), LABELS, layout=Layout.LIST
+    ).pages
+    assert [len(p) for p in pages] == [1, 1]  # one embed per page, ten stories each
+    assert (pages[1][0].description or "").count("\n\n") == 1
+
+
+def test_links_are_checked_and_encoded_in_one_place() -> None:
+    assert link_url("https://technyanai.com/articles/en/20240105/northwind office") == (
+        "https://technyanai.com/articles/en/20240105/northwind%20office"
+    )
+    assert link_url("https://example.org/(paren)") == "https://example.org/%28paren%29"
+    assert link_url("https://テク.example/記事") == ("https://xn--pck2b.example/%E8%A8%98%E4%BA%8B")
+    for bad in ("", None, "javascript:alert(1)", "/relative/path", "not a url", "https://"):
+        assert link_url(bad) is None
+    embed = story_embed(card(url="javascript:alert(1)"), LABELS)
+    assert embed.url is None  # a link Discord would refuse is left out, the card stays
+
+
+def test_user_text_is_escaped_wherever_it_is_echoed() -> None:
+    assert escape_user_text("[click](https://example.org)") == (
+        r"\[click\]\(https\://example.org\)"
+    )
+    assert escape_user_text("@everyone <@123> **b** `c` ~~s~~ ||x|| > q") == (
+        r"\@everyone \<\@123\> \*\*b\*\* \`c\` \~\~s\~\~ \|\|x\|\| \> q"
+    )
+    assert escape_user_text("ディープシーク DeepSeek") == "ディープシーク DeepSeek"
+    line = 'Here is what I found about "[a](https://x.y)", nya!'
+    assert escape_echo(line, "[a](https://x.y)") == (
+        r'Here is what I found about "\[a\]\(https\://x.y\)", nya!'
+    )
+    reply = Reply("about", "en", 'Nothing about "**x**"', query="**x**")
+    assert render_reply(reply, LABELS).content == r'Nothing about "\*\*x\*\*"'
+
+
+def test_japanese_labels_name_categories_in_japanese() -> None:
+    categories = CommandLocalizations.load("ja").categories
+    labels = EmbedLabels.from_persona(Persona.load(), "ja", categories)
+    embed = story_embed(card(category="Policy & Regulation", impact_level="high"), labels)
+    fields = {f.name: f.value for f in embed.fields}
+    assert fields["🏷️ カテゴリ"] == "政策・規制" and fields["⚡ インパクト"] == "大"
+    unknown = story_embed(card(category="Brand New"), labels)
+    assert {f.name: f.value for f in unknown.fields}["🏷️ カテゴリ"] == "Brand New"
+
+
+def test_every_category_of_the_site_has_a_japanese_name() -> None:
+    import re
+    from pathlib import Path
+
+    corpus = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus-technyan"
+    if not corpus.is_dir():
+        pytest.skip("../shared/corpus-technyan is absent")
+    found = set()
+    for path in corpus.rglob("*.md"):
+        match = re.search(r'^category:\s*"?([^"\n]+)"?\s*$', path.read_text("utf-8"), re.M)
+        if match:
+            found.add(match.group(1).strip())
+    assert len(found) == 12
+    names = CommandLocalizations.load("ja").categories
+    assert found <= set(names), found - set(names)
+
+
+def test_a_story_link_on_the_site_is_percent_encoded(tmp_path: Path) -> None:
+    from bot.config import load_settings
+    from bot.search import Document
+    from bot.service import NewsService
+
+    settings = load_settings(None, environ={})
+    service = NewsService(settings, Persona.load())
+
+    def document(slug: str, collection: str = "articles") -> Document:
+        return Document(
+            1, f"{collection}/20240105/{slug}", "en", collection, slug, "20240105", "t", "d",
+            dt.date(2024, 1, 5), "Other", (), None, None, (), (),
+        )  # fmt: skip
+
+    assert service.url_for(document("northwind office")) == (
+        "https://technyanai.com/articles/en/20240105/northwind%20office"
+    )
+    assert service.url_for(document("tokyo#1 ai?")) == (
+        "https://technyanai.com/articles/en/20240105/tokyo%231%20ai%3F"
+    )
+    assert service.url_for(document("日本")) == (
+        "https://technyanai.com/articles/en/20240105/%E6%97%A5%E6%9C%AC"
+    )
+    assert service.url_for(document("x", "aiTimeline")) == "https://technyanai.com/history"
+
+
+def test_the_discord_adapter_imports_run_one_way() -> None:
+    """No module of bot/discord_app imports one that imports it back, directly or not,
+    counting imports made only for type checking."""
+    import ast
+
+    package = Path(__file__).resolve().parents[1] / "bot" / "discord_app"
+    graph: dict[str, set[str]] = {}
+    for path in package.glob("*.py"):
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            if module and module.startswith("bot.discord_app."):
+                imported.add(module.rsplit(".", 1)[1])
+        graph[path.stem] = imported
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for name in graph.get(start, set()) - seen:
+            if name == goal or reaches(name, goal, seen | {name}):
+                return True
+        return False
+
+    assert graph["client"] >= {"news_cog", "admin_cog", "views", "responder"}
+    cycles = sorted(name for name in graph if reaches(name, name, set()))
+    assert cycles == []

@@ -198,26 +198,37 @@ async def test_sync_to_a_guild_then_globally_then_clear_the_guild(
 ) -> None:
     async with FakeDiscord(token=TOKEN) as fake:
         settings = settings_for(paths, TOKEN)
-        out = io.StringIO()
+        out, err = io.StringIO(), io.StringIO()
         guild = fake.guild.id
-        assert await asyncio.to_thread(sync_commands, settings, guild, out=out) == 0
-        assert [c["name"] for c in fake.guild_commands[guild]] == ["news"]
+        assert await asyncio.to_thread(sync_commands, settings, guild, out=out, err=err) == 0
+        assert sorted(c["name"] for c in fake.guild_commands[guild]) == ["digest", "news"]
         assert fake.global_commands == []
         text = out.getvalue()
         assert f"to guild {guild}" in text
         assert "/news about  (ja: /ニュース 検索)" in text
-        assert "/news digest preview  (ja: /ニュース まとめ プレビュー)" in text
+        assert "/digest preview  (ja: /まとめ配信 プレビュー)" in text
+        assert err.getvalue() == ""  # nothing registered twice yet
         assert not any(r.route.startswith("GET /gateway") for r in fake.requests)  # REST only
 
-        out = io.StringIO()
-        assert await asyncio.to_thread(sync_commands, settings, None, out=out) == 0
-        assert [c["name"] for c in fake.global_commands] == ["news"]
+        out, err = io.StringIO(), io.StringIO()
+        assert await asyncio.to_thread(sync_commands, settings, None, out=out, err=err) == 0
+        assert sorted(c["name"] for c in fake.global_commands) == ["digest", "news"]
         assert "globally" in out.getvalue()
+        [warning] = err.getvalue().splitlines()  # the guild now shows each command twice
+        assert f"guild {guild}" in warning and "/digest, /news" in warning
+        assert f"technyan-bot sync --guild {guild} --clear" in warning
 
-        out = io.StringIO()
+        out, err = io.StringIO(), io.StringIO()
         assert await asyncio.to_thread(sync_commands, settings, guild, clear=True, out=out) == 0
         assert fake.guild_commands[guild] == []  # the guild no longer shows /news twice
         assert "removed" in out.getvalue()
+
+        # The other way round: global first, then a guild sync warns as well.
+        err = io.StringIO()
+        assert await asyncio.to_thread(sync_commands, settings, guild, err=err) == 0
+        [warning] = err.getvalue().splitlines()
+        assert "also registered globally" in warning and f"guild {guild}" in warning
+        assert f"technyan-bot sync --guild {guild} --clear" in warning
 
 
 async def test_sync_with_a_rejected_token(paths: tuple[Path, Path]) -> None:

@@ -3,16 +3,21 @@
 Intents are the defaults (no privileged intent: messages that mention the bot carry their
 content without the message-content intent); ``AllowedMentions.none()`` on the client, so
 nothing the bot sends pings anyone, whatever the corpus or a user typed. ``setup_hook``
-runs once per process, before the gateway connects: it sets the translator, adds the
-``/news`` cog and starts the background services; ``on_ready`` fires again after every
-reconnect and starts nothing. The command tree answers any failure with technyan's
-ephemeral apology and logs the cause with the interaction's context.
+runs once per process, before the gateway connects: it sets the translator, registers the
+persistent reply buttons, adds the ``/news`` and ``/digest`` cogs and starts the
+background services; ``on_ready`` fires again after every reconnect and starts nothing.
+The command tree counts each user's commands against a shared budget and answers any
+failure with technyan's ephemeral line (slow down, needs a server, an apology) and logs the
+cause with the interaction's context.
+
+Imports run one way: this module builds the cogs; no cog imports it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -22,16 +27,20 @@ from discord.ext import commands
 
 from bot.admin import BackgroundService, DigestAdmin
 from bot.config import Settings
+from bot.discord_app.admin_cog import DigestAdminCog
+from bot.discord_app.command_help import CommandDirectory
+from bot.discord_app.cooldowns import UserCooldown
 from bot.discord_app.errors import RESULTS, answer_failure, interaction_context, is_gone
 from bot.discord_app.news_cog import NewsCog
-from bot.discord_app.translator import TechnyanTranslator
+from bot.discord_app.responder import ReplySender
+from bot.discord_app.translator import CommandLocalizations, TechnyanTranslator
 from bot.discord_app.trend_cog import TrendCog
-from bot.discord_app.views import DEFAULT_VIEW_TIMEOUT
+from bot.discord_app.views import CounterButton, PageButton, SuggestionButton
 from bot.persona import reply_locale
 from bot.service import NewsService
 from bot.trend import TrendService
 
-__all__ = ["BACKGROUND_STOP_SECONDS", "NewsBot", "NewsTree"]
+__all__ = ["BACKGROUND_STOP_SECONDS", "NewsBot", "NewsTree", "refusal"]
 
 log = logging.getLogger("bot.discord_app")
 
@@ -43,21 +52,40 @@ class ShuttingDown(app_commands.CheckFailure):
     """A command that arrived after the bot began to shut down (SIGTERM/SIGINT)."""
 
 
+def refusal(error: app_commands.CheckFailure) -> tuple[str, dict[str, object]]:
+    """The persona key (and values) that answers a refused command: ``slow_down`` with
+    the ``seconds`` to wait for a user over the command budget, ``needs_server`` for a
+    server command used elsewhere, ``error`` during shutdown, ``admin_only`` for a
+    missing permission."""
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return "slow_down", {"seconds": max(1, math.ceil(error.retry_after))}
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "needs_server", {}
+    if isinstance(error, ShuttingDown):
+        return "error", {}
+    return "admin_only", {}
+
+
 class NewsTree(app_commands.CommandTree["NewsBot"]):
-    """The command tree: its ``on_error`` answers technyan's ephemeral apology (persona
-    ``error``, also for a command that arrives while the bot shuts down, or
-    ``admin_only`` for a failed permission check) and logs the cause with
+    """The command tree. ``interaction_check`` refuses commands while the bot shuts down
+    and counts each command against its user's budget (``NewsBot.cooldown``); ``on_error``
+    answers a refused command with technyan's ephemeral line (:func:`refusal`) and any
+    other failure with technyan's apology (persona ``error``), and logs the cause with
     command, guild, channel, user id and locale. An interaction that is gone (10062, or an
     expired token) is logged and dropped; the bot keeps serving."""
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        """Refuse commands once the bot is shutting down: autocomplete gets no choices,
-        a command gets technyan's apology (see ``on_error``)."""
-        if not self.client.closing:
-            return True
-        if interaction.type is discord.InteractionType.autocomplete:
-            return False
-        raise ShuttingDown("the bot is shutting down")
+        """Refuse commands once the bot is shutting down (autocomplete gets no choices, a
+        command gets technyan's apology), and commands of a user over the budget
+        (``app_commands.CommandOnCooldown``: "slow down"; autocomplete is not counted)."""
+        autocomplete = interaction.type is discord.InteractionType.autocomplete
+        if self.client.closing:
+            if autocomplete:
+                return False
+            raise ShuttingDown("the bot is shutting down")
+        if not autocomplete:
+            self.client.cooldown.check(interaction)
+        return True
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -67,8 +95,8 @@ class NewsTree(app_commands.CommandTree["NewsBot"]):
         if isinstance(error, app_commands.CheckFailure) and not is_gone(error):
             log.info("check failed (%s): %s", interaction_context(interaction), error)
             locale = reply_locale(interaction.locale.value)
-            key = "error" if isinstance(error, ShuttingDown) else "admin_only"
-            text = persona.say(key, locale, seed=str(interaction.id))
+            key, values = refusal(error)
+            text = persona.say(key, locale, seed=str(interaction.id), **values)
             try:
                 if interaction.response.is_done():
                     await interaction.followup.send(text, ephemeral=True)
@@ -89,10 +117,12 @@ class NewsBot(commands.AutoShardedBot):
 
     ``settings`` gives the shards (``bot.shard_count`` / ``bot.shard_ids`` when set; else
     Discord recommends the count), ``service`` the core, ``digest_admin`` the digest
-    subsystem behind the admin subcommands (None: they say digests are unavailable),
-    ``background`` the services started once in ``setup_hook`` and stopped in ``close``,
-    ``view_timeout`` the seconds after which reply buttons are removed. Other keyword
+    subsystem behind ``/digest`` (None: it says digests are unavailable), ``background``
+    the services started once in ``setup_hook`` and stopped in ``close``. Other keyword
     ``options`` go to ``commands.AutoShardedBot`` (tests pass ``guild_ready_timeout``).
+    ``button_actions`` (the ``ReplySender``) answers the persistent reply buttons,
+    ``cooldown`` holds each user's command budget, ``directory`` the synced command ids
+    for the help.
     Prefix commands are not used: ``command_prefix`` is the mention only so discord.py
     does not warn about the missing message-content intent, and ``on_message`` never
     processes commands (the cog answers mentions).
@@ -105,7 +135,6 @@ class NewsBot(commands.AutoShardedBot):
         *,
         digest_admin: DigestAdmin | None = None,
         background: Sequence[BackgroundService] = (),
-        view_timeout: float = DEFAULT_VIEW_TIMEOUT,
         **options: Any,
     ) -> None:
         if settings.shard_count > 0:
@@ -125,35 +154,43 @@ class NewsBot(commands.AutoShardedBot):
         self.closing = False
         self.digest_admin = digest_admin
         self.background = tuple(background)
-        self.view_timeout = view_timeout
+        self.localizations = CommandLocalizations.load("ja")
+        self.button_actions = ReplySender(
+            service, digest_admin=digest_admin, localizations=self.localizations
+        )
+        self.cooldown = UserCooldown()
+        self.directory = CommandDirectory(self.tree, self.localizations)
         self.setup_count = 0
         self._started: list[BackgroundService] = []
         self._setup_done = False
 
     async def setup_hook(self) -> None:
-        """Once per process, before the gateway connects: set the translator, add the
-        ``/news`` cog (its category choices read from the core in a worker thread) and
-        start each background service once. A second call does nothing. A background
-        service that fails to start is logged; the commands keep working."""
+        """Once per process, before the gateway connects: set the translator, register
+        the persistent reply buttons, add the ``/news`` cog (its category choices read
+        from the core in a worker thread) and the ``/digest`` cog, and start each
+        background service once. A second call does nothing. A background service that
+        fails to start is logged; the commands keep working."""
         if self._setup_done:
             return
         self._setup_done = True
         self.setup_count += 1
-        await self.tree.set_translator(TechnyanTranslator())
+        await self.tree.set_translator(TechnyanTranslator(self.localizations))
+        self.add_dynamic_items(PageButton, CounterButton, SuggestionButton)
         try:
             categories = await asyncio.to_thread(self.service.categories)
         except Exception:
             log.exception("could not read the categories; /news latest offers none")
             categories = []
-        cog = NewsCog(
+        news = NewsCog(
             self,
             self.service,
+            sender=self.button_actions,
+            directory=self.directory,
             categories=categories,
-            digest_admin=self.digest_admin,
-            view_timeout=self.view_timeout,
         )
-        await self.add_cog(cog)
+        await self.add_cog(news)
         await self.add_cog(TrendCog(self, TrendService(self.service)))
+        await self.add_cog(DigestAdminCog(self.button_actions, self.digest_admin))
         for service in self.background:
             try:
                 # The protocol names commands.Bot; an AutoShardedBot offers the same API

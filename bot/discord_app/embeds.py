@@ -8,6 +8,11 @@ https://discord.com/developers/). Exceeding one gets HTTP 400 with error code 50
 text that reaches Discord passes through :func:`shorten` first: it cuts at a sentence or
 word boundary (between two CJK characters counts as a word boundary) and ends with "…".
 
+Two more rules hold for everything sent: every URL passes through :func:`link_url` (the one
+place that checks and encodes links, so a corpus folder with a space never costs a reply),
+and every piece of user text echoed back passes through :func:`escape_user_text` (a query
+never becomes a masked link, a mention or formatting).
+
 Nothing here ranks, filters or phrases: the words come from the core's ``Reply`` and the
 persona's labels; this module only decides how they are laid out and where they are cut.
 """
@@ -15,13 +20,16 @@ persona's labels; this module only decides how they are laid out and where they 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import re
 import unicodedata
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import discord
+import yarl
 from discord import app_commands
 
 from bot.persona import Persona
@@ -49,16 +57,23 @@ __all__ = [
     "EMBED_TOTAL_LIMIT",
     "INTERACTION_RESPONSE_SECONDS",
     "INTERACTION_TOKEN_SECONDS",
+    "LIST_PER_PAGE",
     "MESSAGE_CONTENT_LIMIT",
     "OPTION_CHOICES_LIMIT",
     "ROWS_PER_MESSAGE",
     "EmbedLabels",
+    "Layout",
     "RenderedReply",
     "answer_embed",
     "autocomplete_choices",
     "button_label",
     "colour_for",
+    "discord_date",
     "embed_size",
+    "escape_echo",
+    "escape_user_text",
+    "link_url",
+    "list_embed",
     "message_content",
     "option_choices",
     "paginate",
@@ -141,6 +156,11 @@ ROWS_PER_MESSAGE = 5
 
 #: Story embeds on one page of a reply; more become pages behind Previous / Next.
 CARDS_PER_PAGE = 5
+#: Stories on one page of the compact list (one embed, two lines per story).
+LIST_PER_PAGE = 10
+#: Characters of a title and of the summary line in the compact list.
+LIST_TITLE_CHARACTERS = 100
+LIST_SUMMARY_CHARACTERS = 110
 #: The ellipsis that ends every cut text.
 ELLIPSIS = "…"
 
@@ -163,6 +183,11 @@ CATEGORY_PALETTE: tuple[int, ...] = (
     0xFFA726,
 )
 DEFAULT_COLOUR = 0xFF7EB6
+#: The colour of a weak match: grey, never an impact or category colour.
+WEAK_COLOUR = 0x99AAB5
+#: A date is shown as a Discord timestamp at 12:00 UTC of that day, which is the same
+#: calendar day from UTC-12 to UTC+11 (Japan included) in the reader's own time zone.
+DATE_HOUR_UTC = 12
 
 _SENTENCE_END = "。．！？!?.…"
 _CJK_PUNCTUATION = "、。，．！？」』）】"
@@ -249,6 +274,66 @@ def button_label(text: str) -> str:
     return shorten(_one_line(text), BUTTON_LABEL_LIMIT)
 
 
+#: Characters that start Discord markdown, a mention, a masked link or a bare URL
+#: (``https://`` needs its colon): each is escaped with a backslash, which Discord shows as
+#: the character itself.
+_USER_TEXT_SPECIAL = re.compile(r"([\\*_~|`>#\-\[\]()<@:])")
+
+
+def escape_user_text(text: str) -> str:
+    """``text`` a user typed, safe to echo in a message: every character that could start
+    markdown (``* _ ~ | ` > # -``), a masked link (``[ ] ( )``), a mention (``@``, ``<``)
+    or a link (``:``) is escaped with a backslash, so ``[click](https://example.org)``
+    shows as typed and is neither a link nor a preview, and ``@everyone`` or ``<@123>``
+    is plain text. ``discord.utils.escape_markdown`` is not enough on its own: it leaves
+    bare URLs live and mentions untouched. The source: Discord's markdown treats a
+    backslash before any ASCII punctuation as an escape (docs/reference#message-formatting
+    and support article "Markdown Text 101")."""
+    return _USER_TEXT_SPECIAL.sub(r"\\\1", text)
+
+
+def escape_echo(text: str, user_text: str) -> str:
+    """``text`` (technyan's line) with each occurrence of ``user_text`` (the query it
+    echoes) escaped by :func:`escape_user_text`. Escapes render invisibly, so a line that
+    happens to contain the same characters elsewhere looks the same."""
+    if not user_text or user_text not in text:
+        return text
+    return text.replace(user_text, escape_user_text(user_text))
+
+
+#: Characters a URL may keep as they are when it goes into an embed or a markdown link;
+#: everything else (spaces, quotes, parentheses that would end ``[title](url)``) is
+#: percent-encoded (RFC 3986 section 2.2 reserved characters, and ``%`` of escapes
+#: already made).
+_URL_SAFE = ":/?#[]@!$&'*+,;=%~"
+
+
+def link_url(url: str | None) -> str | None:
+    """The one place a URL is checked before it goes to Discord: ``url`` parsed by yarl,
+    normalized and percent-encoded (an internationalized host as punycode; ``(``, ``)``
+    and spaces encoded, so it also works inside a markdown link), or None when it is not
+    an absolute ``http``/``https`` URL with a host. Discord rejects a malformed link with
+    50035 "Not a well formed URL" and the whole message is lost."""
+    if not url:
+        return None
+    try:
+        parsed = yarl.URL(url.strip())
+    except (ValueError, TypeError):
+        return None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        return None
+    return quote(str(parsed), safe=_URL_SAFE)
+
+
+def discord_date(date: dt.date, style: str = "D") -> str:
+    """``date`` as a Discord timestamp (``<t:UNIX:D>``), which every reader's client shows
+    in their own language (``2025年1月27日``, ``January 27, 2025``); ``style`` is Discord's
+    (``d`` short, ``D`` long; docs/reference#message-formatting-timestamp-styles). The
+    instant is ``DATE_HOUR_UTC`` o'clock UTC of that day."""
+    moment = dt.datetime(date.year, date.month, date.day, DATE_HOUR_UTC, tzinfo=dt.UTC)
+    return discord.utils.format_dt(moment, style)  # type: ignore[arg-type]
+
+
 def embed_size(embed: discord.Embed) -> int:
     """Characters of ``embed`` that count toward ``EMBED_TOTAL_LIMIT`` (title, description,
     field names and values, footer text, author name), as Discord counts them."""
@@ -256,8 +341,11 @@ def embed_size(embed: discord.Embed) -> int:
 
 
 def colour_for(card: StoryCard) -> int:
-    """The embed colour of a story: by impact level when it has one, else a stable colour
-    per category (the same category always gets the same colour, in every process)."""
+    """The embed colour of a story: grey for a weak match, else by impact level when it
+    has one, else a stable colour per category (the same category always gets the same
+    colour, in every process)."""
+    if card.weak:
+        return WEAK_COLOUR
     if card.impact_level and card.impact_level in IMPACT_COLOURS:
         return IMPACT_COLOURS[card.impact_level]
     if not card.category:
@@ -269,7 +357,10 @@ def colour_for(card: StoryCard) -> int:
 @dataclass(frozen=True)
 class EmbedLabels:
     """The persona's words for the parts of a story embed, in one locale: field names,
-    the names of impact levels, and the labels of an answer's source."""
+    the names of impact levels, the marks of a timeline entry (``timeline``), of a weak
+    match (``weak``) and of a story shown in the other language (``other_language``), the
+    labels of an answer's source, and ``categories``: the corpus's category names in this
+    locale (a category missing there is shown as the corpus names it)."""
 
     comment: str
     date: str
@@ -278,11 +369,18 @@ class EmbedLabels:
     tags: str
     section: str
     impact_levels: Mapping[str, str] = field(default_factory=dict)
+    timeline: str = ""
+    weak: str = ""
+    other_language: str = ""
+    categories: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_persona(cls, persona: Persona, locale: str) -> EmbedLabels:
-        """The labels of ``persona`` in ``locale`` (``ja`` or anything else → ``en``).
-        Raises ``KeyError`` when the persona lacks one of the ``label_*`` keys."""
+    def from_persona(
+        cls, persona: Persona, locale: str, categories: Mapping[str, str] | None = None
+    ) -> EmbedLabels:
+        """The labels of ``persona`` in ``locale`` (``ja`` or anything else → ``en``), with
+        ``categories`` (corpus name → name in ``locale``). Raises ``KeyError`` when the
+        persona lacks one of the ``label_*`` keys."""
         levels = ("critical", "high", "medium", "low")
         return cls(
             comment=persona.say("label_comment", locale),
@@ -292,7 +390,15 @@ class EmbedLabels:
             tags=persona.say("label_tags", locale),
             section=persona.say("label_section", locale),
             impact_levels={level: persona.say(f"impact_{level}", locale) for level in levels},
+            timeline=persona.say("label_timeline", locale),
+            weak=persona.say("label_weak", locale),
+            other_language=persona.say("label_other_language", locale),
+            categories=dict(categories or {}),
         )
+
+    def category_name(self, category: str) -> str:
+        """``category`` as this locale names it."""
+        return self.categories.get(category, category)
 
 
 def _field(embed: discord.Embed, name: str, value: str, *, inline: bool) -> None:
@@ -336,35 +442,51 @@ def _fit_description(embed: discord.Embed, description: str) -> None:
 
 
 def _meta_fields(embed: discord.Embed, card: StoryCard, labels: EmbedLabels) -> None:
-    _field(embed, labels.date, _date(card.date), inline=True)
-    _field(embed, labels.category, card.category, inline=True)
+    _field(embed, labels.date, discord_date(card.date), inline=True)
+    _field(embed, labels.category, labels.category_name(card.category), inline=True)
     if card.impact_level:
         level = labels.impact_levels.get(card.impact_level, card.impact_level)
         _field(embed, labels.impact, level, inline=True)
 
 
-def _date(date: dt.date) -> str:
-    return date.isoformat()
+def _marks(card: StoryCard, labels: EmbedLabels) -> str:
+    """What a card is, above its title: a timeline entry, a weak match (both may hold)."""
+    marks = []
+    if card.collection == "aiTimeline" and labels.timeline:
+        marks.append(labels.timeline)
+    if card.weak and labels.weak:
+        marks.append(labels.weak)
+    return " · ".join(marks)
 
 
-def _titled_embed(card: StoryCard) -> discord.Embed:
+def _titled_embed(card: StoryCard, labels: EmbedLabels, *, linked: bool = True) -> discord.Embed:
     """An embed titled with the story (after the weak-match label, if any), linking to
-    its page, coloured by impact or category."""
+    its page unless ``linked`` is false, coloured by weakness, impact or category, with
+    the card's marks (timeline entry, weak match) as the author line above the title."""
     title = card.title.strip() or card.story
     if card.label:
         title = f"{card.label} {title}"
-    return discord.Embed(
-        title=shorten(title, EMBED_TITLE_LIMIT), url=card.url or None, colour=colour_for(card)
+    embed = discord.Embed(
+        title=shorten(title, EMBED_TITLE_LIMIT),
+        url=link_url(card.url) if linked else None,
+        colour=colour_for(card),
     )
+    marks = _marks(card, labels)
+    if marks:
+        embed.set_author(name=shorten(marks, EMBED_AUTHOR_NAME_LIMIT))
+    return embed
 
 
-def story_embed(card: StoryCard, labels: EmbedLabels) -> discord.Embed:
-    """One story as an embed: the title linking to the story's page in the shown locale,
-    the description, technyan's comment quoted as technyan's own, date, category and impact
-    as fields (impact, else category, as the colour), tags, and the card's note (weak
-    match, other language only) as the footer. Within every embed limit and within
-    ``EMBED_TOTAL_LIMIT`` on its own; the description is cut last, to what is left."""
-    embed = _titled_embed(card)
+def story_embed(card: StoryCard, labels: EmbedLabels, *, linked: bool = True) -> discord.Embed:
+    """One story as an embed: the title linking to the story's page in the shown locale
+    (no link when ``linked`` is false: another card of the reply already has it), the
+    description (a timeline entry's summary), technyan's comment quoted as technyan's own,
+    date (a Discord timestamp), category (in the labels' locale) and impact as fields
+    (weakness, else impact, else category, as the colour), tags, the marks of a timeline
+    entry or a weak match as the author line, and the card's note (other language only)
+    as the footer. Within every embed limit and within ``EMBED_TOTAL_LIMIT`` on its own;
+    the description is cut last, to what is left."""
+    embed = _titled_embed(card, labels, linked=linked)
     if card.technyan_comment:
         comment = _quote(card.technyan_comment, EMBED_FIELD_VALUE_LIMIT)
         _field(embed, labels.comment, comment, inline=False)
@@ -381,7 +503,7 @@ def answer_embed(answer: Answer, labels: EmbedLabels) -> discord.Embed:
     the story it comes from (linked), with the passage's heading, date and category as
     fields and the card's note as the footer. Within every embed limit."""
     card = answer.card
-    embed = _titled_embed(card)
+    embed = _titled_embed(card, labels)
     if answer.heading:
         _field(embed, labels.section, answer.heading, inline=False)
     _meta_fields(embed, card, labels)
@@ -414,15 +536,60 @@ def paginate(
     return pages
 
 
+class Layout(enum.StrEnum):
+    """How story cards are laid out: one embed per story (``CARDS``), or a compact list of
+    linked titles with one line each (``LIST``). The values go into button ids."""
+
+    CARDS = "c"
+    LIST = "l"
+
+
+def _list_entry(card: StoryCard, labels: EmbedLabels, *, linked: bool) -> str:
+    """One story of the compact list: marks, the linked title and the date on one line,
+    the summary cut to one line below it."""
+    title = escape_user_text(shorten(_one_line(card.title) or card.story, LIST_TITLE_CHARACTERS))
+    url = link_url(card.url) if linked else None
+    head = f"[{title}]({url})" if url else f"**{title}**"
+    marks = _marks(card, labels)
+    if card.label:
+        marks = f"{marks} {card.label}".strip()
+    if card.note and labels.other_language:
+        head += f" ({labels.other_language})"
+    line = f"{marks} {head}".strip() + f" · {discord_date(card.date, 'd')}"
+    summary = shorten(_one_line(card.description), LIST_SUMMARY_CHARACTERS)
+    return f"{line}\n{summary}" if summary else line
+
+
+def list_embed(
+    cards: Sequence[StoryCard], labels: EmbedLabels, linked: Sequence[bool] | None = None
+) -> discord.Embed:
+    """The compact list: one embed whose description holds each story as a linked title
+    with its date (a Discord timestamp) and one line of summary, in order; ``linked``
+    says per card whether its title carries its link. Stories that do not fit
+    ``EMBED_DESCRIPTION_LIMIT`` are left out (pages of ``LIST_PER_PAGE`` always fit)."""
+    flags = list(linked) if linked is not None else [True] * len(cards)
+    entries: list[str] = []
+    size = 0
+    for card, link in zip(cards, flags, strict=True):
+        entry = _list_entry(card, labels, linked=link)
+        if size + len(entry) + 2 > EMBED_DESCRIPTION_LIMIT:
+            break
+        entries.append(entry)
+        size += len(entry) + 2
+    return discord.Embed(description="\n\n".join(entries) or None, colour=DEFAULT_COLOUR)
+
+
 @dataclass(frozen=True)
 class RenderedReply:
-    """A ``Reply`` laid out for Discord: ``content`` (technyan's lines), ``pages`` of embeds
-    (at least one page, possibly without embeds), and ``suggestions`` ("did you mean"
-    queries, each to become a button)."""
+    """A ``Reply`` laid out for Discord: ``content`` (technyan's lines, the echoed query
+    escaped), ``pages`` of embeds (at least one page, possibly without embeds),
+    ``suggestions`` ("did you mean" queries, each to become a button) and the ``layout``
+    the pages are in."""
 
     content: str
     pages: tuple[tuple[discord.Embed, ...], ...]
     suggestions: tuple[str, ...] = ()
+    layout: Layout = Layout.CARDS
 
     @property
     def first_page(self) -> list[discord.Embed]:
@@ -430,19 +597,50 @@ class RenderedReply:
         return list(self.pages[0]) if self.pages else []
 
 
+def _first_links(cards: Sequence[StoryCard]) -> list[bool]:
+    """Per card, whether it carries its link: only the first card with a given URL does,
+    so one reply never shows the same link twice (every timeline entry points at the same
+    history page) and Discord never merges embeds that share a URL."""
+    seen: set[str] = set()
+    flags = []
+    for card in cards:
+        url = link_url(card.url) or ""
+        flags.append(bool(url) and url not in seen)
+        seen.add(url)
+    return flags
+
+
 def render_reply(
-    reply: Reply, labels: EmbedLabels, *, per_page: int = CARDS_PER_PAGE
+    reply: Reply,
+    labels: EmbedLabels,
+    *,
+    layout: Layout = Layout.CARDS,
+    per_page: int | None = None,
 ) -> RenderedReply:
     """Lay out ``reply``: header and footer as the content (a weak result's footer says
     the cards may not match, so it belongs above them, and Discord always shows content
-    above embeds), the answer or one embed per card, paged."""
+    above embeds), with the query the user typed escaped wherever it is echoed; then the
+    answer, or the cards: one embed per card (``Layout.CARDS``, ``per_page`` default
+    ``CARDS_PER_PAGE``) or the compact list (``Layout.LIST``, ``per_page`` default
+    ``LIST_PER_PAGE`` stories per page), paged. Each link appears once per reply."""
     text = "\n\n".join(part.strip() for part in (reply.header, reply.footer) if part.strip())
+    text = escape_echo(text, reply.query)
+    links = _first_links(reply.cards)
     if reply.answer is not None:
-        embeds = [answer_embed(reply.answer, labels)]
+        pages = tuple(tuple(page) for page in paginate([answer_embed(reply.answer, labels)]))
+    elif layout is Layout.LIST and reply.cards:
+        size = max(1, per_page or LIST_PER_PAGE)
+        pages = tuple(
+            (list_embed(reply.cards[i : i + size], labels, links[i : i + size]),)
+            for i in range(0, len(reply.cards), size)
+        )
     else:
-        embeds = [story_embed(card, labels) for card in reply.cards]
-    pages = tuple(tuple(page) for page in paginate(embeds, per_page))
-    return RenderedReply(message_content(text), pages, tuple(reply.suggestions))
+        embeds = [
+            story_embed(card, labels, linked=link)
+            for card, link in zip(reply.cards, links, strict=True)
+        ]
+        pages = tuple(tuple(page) for page in paginate(embeds, per_page or CARDS_PER_PAGE))
+    return RenderedReply(message_content(text), pages, tuple(reply.suggestions), layout)
 
 
 def autocomplete_choices(

@@ -8,6 +8,9 @@ missing or rejected token ends with one line on stderr and exit status 2, never 
 traceback. Commands are synced on purpose, never on start: ``sync --guild ID`` for a
 development guild (instant), ``sync`` globally for production; never both for one guild,
 or every command shows twice there (``sync --guild ID --clear`` removes a guild's copy).
+After a sync, ``sync`` looks at the other scope (the global commands after a guild sync;
+the guilds' own copies, in up to ``SYNC_CHECK_GUILDS`` guilds, after a global sync) and
+warns about each guild that now shows a command twice, naming the ``--clear`` fix.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_FAILURE",
     "EXIT_OK",
+    "SYNC_CHECK_GUILDS",
     "JsonFormatter",
     "RedactingFilter",
     "configure_logging",
@@ -54,6 +58,9 @@ log = logging.getLogger("bot.discord_app")
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
+#: Guilds whose own command copies a global sync checks (one page of ``GET
+#: /users/@me/guilds``, docs/resources/user#get-current-user-guilds: at most 200).
+SYNC_CHECK_GUILDS = 200
 
 _MISSING_TOKEN = (
     "technyan-bot: DISCORD_TOKEN is not set; put the bot token from the Developer Portal "
@@ -187,6 +194,43 @@ def _describe(tree: app_commands.CommandTree[Any], guild: discord.Object | None)
     return sorted(lines)
 
 
+async def _twice_shown(
+    bot: NewsBot, guild_id: int | None, names: set[str]
+) -> tuple[list[str], list[str]]:
+    """After a sync of ``names`` to ``guild_id`` (None: globally), the warnings about
+    guilds where a command is now registered in both scopes, and notes about what could
+    not be checked."""
+    warnings: list[str] = []
+    notes: list[str] = []
+    if guild_id is not None:
+        both = sorted(names & {c.name for c in await bot.tree.fetch_commands()})
+        if both:
+            shown = ", ".join(f"/{name}" for name in both)
+            warnings.append(
+                f"{shown} also registered globally: guild {guild_id} shows each twice; "
+                f"keep one: `technyan-bot sync --guild {guild_id} --clear` removes this "
+                "guild's copy"
+            )
+        return warnings, notes
+    guilds = [guild async for guild in bot.fetch_guilds(limit=SYNC_CHECK_GUILDS)]
+    if len(guilds) >= SYNC_CHECK_GUILDS:
+        notes.append(f"checked the first {SYNC_CHECK_GUILDS} guilds for their own copies")
+    for guild in guilds:
+        try:
+            own = {c.name for c in await bot.tree.fetch_commands(guild=guild)}
+        except discord.HTTPException as error:
+            notes.append(f"could not read the commands of guild {guild.id} ({error.status})")
+            continue
+        both = sorted(names & own)
+        if both:
+            shown = ", ".join(f"/{name}" for name in both)
+            warnings.append(
+                f"guild {guild.id} ({guild.name}) also has its own {shown}: it shows each "
+                f"twice; remove its copy with `technyan-bot sync --guild {guild.id} --clear`"
+            )
+    return warnings, notes
+
+
 async def sync_commands_async(
     settings: Settings,
     guild_id: int | None,
@@ -197,9 +241,11 @@ async def sync_commands_async(
 ) -> int:
     """Log in (REST only, no gateway), then sync the ``/news`` commands: to one guild
     (the global commands copied there; ``clear`` removes that guild's copy instead) or
-    globally, and print what was synced on ``out``. Returns the exit status: 2 for a
-    missing or rejected token, 1 when Discord refuses the sync (e.g. 403 50001: the bot
-    is not in that guild, or was invited without ``applications.commands``)."""
+    globally, and print what was synced on ``out``; then warn on ``err`` about every guild
+    that shows a command twice (registered in that guild and globally), with the fix.
+    Returns the exit status: 2 for a missing or rejected token, 1 when Discord refuses
+    the sync (e.g. 403 50001: the bot is not in that guild, or was invited without
+    ``applications.commands``)."""
     out = out or sys.stdout
     err = err or sys.stderr
     prepared = _prepare(settings, err)
@@ -217,6 +263,13 @@ async def sync_commands_async(
                     bot.tree.copy_global_to(guild=guild)
             synced = await bot.tree.sync(guild=guild)
             lines = _describe(bot.tree, guild) if synced else []
+            warnings: list[str] = []
+            notes: list[str] = []
+            if synced:
+                try:
+                    warnings, notes = await _twice_shown(bot, guild_id, {c.name for c in synced})
+                except discord.HTTPException as error:
+                    notes.append(f"could not check the other scope ({error.status} {error.code})")
     except discord.LoginFailure:
         print(_REJECTED_TOKEN, file=err)
         return EXIT_BAD_INPUT
@@ -242,6 +295,10 @@ async def sync_commands_async(
         print(f"synced {len(synced)} command(s) {where}:", file=out)
         for line in lines:
             print(f"  {line}", file=out)
+        for warning in warnings:
+            print(f"technyan-bot: warning: {warning}", file=err)
+        for note in notes:
+            print(f"technyan-bot: note: {note}", file=err)
     return EXIT_OK
 
 

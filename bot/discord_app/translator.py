@@ -1,18 +1,19 @@
-"""Japanese names and descriptions for every ``/news`` command, group and option.
+"""Japanese names and descriptions for every command, group, option and fixed choice.
 
 discord.py asks an ``app_commands.Translator`` for each locale when it builds the command
 payload for a sync; the answers become ``name_localizations`` / ``description_
 localizations``, so a Japanese client shows ``/ニュース 検索`` while interactions still
 carry the default names. The Japanese text lives in ``bot/data/commands.toml`` (keyed by
-the command path, e.g. ``"news latest count"``); it is checked against Discord's naming
-rules when loaded (constants in ``bot.discord_app.embeds``).
+the command path, e.g. ``"news latest count"``; choices and the corpus's category names by
+value); it is checked against Discord's naming rules when loaded (constants in
+``bot.discord_app.embeds``). The category names also name categories in Japanese cards.
 """
 
 from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -31,12 +32,14 @@ __all__ = ["CommandLocalizations", "TechnyanTranslator", "command_key"]
 
 @dataclass(frozen=True)
 class CommandLocalizations:
-    """Localized ``names``, ``descriptions`` (both keyed by command path) and fixed
-    ``choices`` (keyed by the choice's value) of one locale."""
+    """Localized ``names``, ``descriptions`` (both keyed by command path), fixed
+    ``choices`` (keyed by the choice's value) and ``categories`` (the corpus's category
+    names, keyed by the name the corpus uses) of one locale."""
 
     names: Mapping[str, str]
     descriptions: Mapping[str, str]
     choices: Mapping[str, str]
+    categories: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, locale: str = "ja") -> CommandLocalizations:
@@ -49,6 +52,7 @@ class CommandLocalizations:
         names = {str(k): str(v) for k, v in data.get("names", {}).items()}
         descriptions = {str(k): str(v) for k, v in data.get("descriptions", {}).items()}
         choices = {str(k): str(v) for k, v in data.get("choices", {}).items()}
+        categories = {str(k): str(v) for k, v in data.get("categories", {}).items()}
         for key, name in names.items():
             if not COMMAND_NAME_PATTERN.match(name) or name != name.lower():
                 raise ValueError(f"commands.toml [{locale}.names] {key!r}: invalid name {name!r}")
@@ -58,10 +62,14 @@ class CommandLocalizations:
                     f"commands.toml [{locale}.descriptions] {key!r}: "
                     f"needs 1–{COMMAND_DESCRIPTION_LIMIT} characters, has {len(text)}"
                 )
-        for key, text in choices.items():
-            if not 1 <= len(text) <= CHOICE_NAME_LIMIT:
-                raise ValueError(f"commands.toml [{locale}.choices] {key!r}: bad length")
-        return cls(names, descriptions, choices)
+        for table, entries in (("choices", choices), ("categories", categories)):
+            for key, text in entries.items():
+                if not 1 <= len(text) <= CHOICE_NAME_LIMIT:
+                    raise ValueError(
+                        f"commands.toml [{locale}.{table}] {key!r}: "
+                        f"needs 1–{CHOICE_NAME_LIMIT} characters, has {len(text)}"
+                    )
+        return cls(names, descriptions, choices, categories)
 
 
 def command_key(context: app_commands.TranslationContextTypes) -> str | None:
@@ -90,8 +98,9 @@ def command_key(context: app_commands.TranslationContextTypes) -> str | None:
 
 class TechnyanTranslator(app_commands.Translator):
     """Gives the Japanese (``discord.Locale.japanese``) names and descriptions of the
-    ``/news`` commands from ``bot/data/commands.toml``; every other locale keeps the
-    default English strings (``None``)."""
+    commands, and the Japanese names of fixed choices (languages, categories), from
+    ``bot/data/commands.toml``; every other locale keeps the default English strings
+    (``None``)."""
 
     def __init__(self, localizations: CommandLocalizations | None = None) -> None:
         self.localizations = localizations or CommandLocalizations.load("ja")
@@ -113,5 +122,5 @@ class TechnyanTranslator(app_commands.Translator):
         if context.location is Location.parameter_name:
             return self.localizations.names.get(key)
         if context.location is Location.choice_name:
-            return self.localizations.choices.get(key)
+            return self.localizations.choices.get(key) or self.localizations.categories.get(key)
         return self.localizations.descriptions.get(key)

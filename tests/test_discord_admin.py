@@ -1,0 +1,209 @@
+"""The command tree as Discord receives it at sync (who sees what, where, in which
+language) and ``/digest``, the admins' commands, end to end against the fake Discord."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import discord
+import pytest
+
+from bot.replies import Reply
+from tests.discord_support import (
+    JSON,
+    MANAGE_GUILD,
+    Env,
+    RecordingAdmin,
+    admin_slash,
+    answered,
+    build_corpus_and_index,
+    buttons,
+    lines,
+    rejected,
+    running,
+)
+
+MEMBER = discord.Permissions(send_messages=True, use_application_commands=True).value
+ADMINISTRATOR = discord.Permissions(administrator=True).value
+
+
+@pytest.fixture(scope="module")
+def corpus_and_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return build_corpus_and_index(tmp_path_factory.mktemp("discord-admin"))
+
+
+@pytest.fixture
+async def env(corpus_and_index: tuple[Path, Path]) -> AsyncIterator[Env]:
+    async with running(corpus_and_index, digest_admin=RecordingAdmin()) as environment:
+        yield environment
+
+
+def walk(options: list[JSON], path: str) -> list[tuple[str, JSON]]:
+    found = []
+    for option in options:
+        found.append((f"{path} {option['name']}", option))
+        found.extend(walk(option.get("options") or [], f"{path} {option['name']}"))
+    return found
+
+
+# --------------------------------------------------------------------------- the synced tree
+
+
+async def test_members_see_news_everywhere_and_only_admins_see_digest(env: Env) -> None:
+    synced = await env.bot.tree.sync()
+    assert sorted(c.name for c in synced) == ["digest", "news"]
+    assert env.fake.requests[-1].status == 200  # the fake checks names and descriptions
+    by_name = {c["name"]: c for c in env.fake.global_commands}
+    news, digest = by_name["news"], by_name["digest"]
+
+    assert news["default_member_permissions"] is None  # for everyone
+    assert news["contexts"] == [0, 1, 2]  # servers, the bot's DMs, private channels
+    assert news["integration_types"] == [0, 1]  # installed to a server or to a user
+    assert {o["name"] for o in news["options"]} == {"latest", "about", "ask", "help"}
+
+    assert int(digest["default_member_permissions"]) == MANAGE_GUILD  # Manage Server
+    assert digest["contexts"] == [0] and digest["dm_permission"] is False  # servers only
+    assert digest["integration_types"] == [0]
+    assert {o["name"] for o in digest["options"]} == {
+        "subscribe",
+        "unsubscribe",
+        "subscriptions",
+        "resume",
+        "preview",
+    }
+    subscribe = dict(walk(digest["options"], "digest"))["digest subscribe"]
+    assert [(o["name"], o.get("required", False)) for o in subscribe["options"]] == [
+        ("channel", True),
+        ("time", True),
+        ("timezone", False),
+        ("locale", False),
+        ("max_items", False),
+        ("post_empty", False),
+    ]
+    assert subscribe["options"][0]["channel_types"] == [0, 5]  # text and announcement
+
+
+async def test_every_visible_word_of_the_tree_has_a_japanese_version(env: Env) -> None:
+    await env.bot.tree.sync()
+    by_name = {c["name"]: c for c in env.fake.global_commands}
+    assert by_name["news"]["name_localizations"] == {"ja": "ニュース"}
+    assert by_name["digest"]["name_localizations"] == {"ja": "まとめ配信"}
+    for top in by_name.values():
+        assert top["description_localizations"].get("ja")
+        for path, option in walk(top["options"], top["name"]):
+            assert option["name_localizations"].get("ja"), path
+            assert option["description_localizations"].get("ja"), path
+            assert len(option["description"]) <= 100, path
+            for choice in option.get("choices") or []:
+                assert choice["name_localizations"].get("ja"), (path, choice)
+    options = dict(walk(by_name["news"]["options"], "news"))
+    category = options["news latest category"]
+    assert [(c["value"], c["name_localizations"]["ja"]) for c in category["choices"]] == [
+        ("Model Release", "モデル発表"),
+        ("Business", "ビジネス"),
+        ("Hardware", "ハードウェア"),
+        ("Product", "製品"),
+    ]
+    count = options["news latest count"]
+    assert (count["min_value"], count["max_value"]) == (1, 25)
+    assert options["news about query"]["autocomplete"] is True
+    locale = dict(walk(by_name["digest"]["options"], "digest"))["digest subscribe locale"]
+    assert [c["name_localizations"]["ja"] for c in locale["choices"]] == ["日本語", "英語"]
+
+
+async def test_discord_keeps_digest_from_members_and_out_of_dms(env: Env) -> None:
+    await env.bot.tree.sync()
+    fake = env.fake
+    with pytest.raises(PermissionError):  # a member's client does not offer /digest
+        await admin_slash(fake, "digest subscriptions", permissions=MEMBER)
+    with pytest.raises(PermissionError):  # nor does a DM
+        await admin_slash(fake, "digest subscriptions", dm=True)
+    for permissions in (MANAGE_GUILD, ADMINISTRATOR):
+        it = await admin_slash(fake, "digest subscriptions", permissions=permissions)
+        await answered(it)
+        assert it.ephemeral and it.content == "subscriptions done, nya!"
+    it = await fake.slash("news latest", {"count": 1}, permissions=MEMBER, dm=True)
+    await it.wait_acknowledged()  # /news is for everyone, everywhere
+    assert it.embeds
+
+
+# --------------------------------------------------------------------------- /digest
+
+
+async def test_digest_outside_a_server_says_it_needs_a_server(env: Env) -> None:
+    it = await admin_slash(env.fake, "digest subscriptions", dm=True, locale="ja")
+    await it.wait_acknowledged()
+    assert it.ephemeral and it.content in lines("needs_server", "ja")
+    assert not any("サーバー管理" in line for line in lines("needs_server", "ja"))
+    assert env.admin is not None and env.admin.calls == []
+
+
+async def test_digest_commands_delegate_to_the_digest_admin(env: Env) -> None:
+    fake, news, admin = env.fake, env.ja_guild.channels[1], env.admin
+    assert admin is not None
+    it = await admin_slash(
+        fake,
+        "digest subscribe",
+        {"time": "08:30", "timezone": "Asia/Tokyo", "locale": "en", "max_items": 3},
+        channel=news,
+        locale="ja",
+    )
+    await answered(it)
+    assert it.ephemeral and it.content == "subscribe done, nya!"
+    name, kwargs = admin.calls[-1]
+    assert name == "subscribe" and kwargs == {
+        "guild_id": env.ja_guild.id,
+        "channel_id": news.id,
+        "time": "08:30",
+        "timezone": "Asia/Tokyo",
+        "locale": "en",
+        "max_items": 3,
+        "post_empty": None,
+        "user_locale": "ja",
+    }
+    for command, channel, expected in (
+        ("digest unsubscribe", None, {"guild_id": env.ja_guild.id, "channel_id": None}),
+        ("digest resume", news, {"guild_id": env.ja_guild.id, "channel_id": news.id}),
+        ("digest subscriptions", None, {"guild_id": env.ja_guild.id}),
+        ("digest preview", None, {"guild_id": env.ja_guild.id, "channel_id": env.channel.id}),
+    ):
+        it = await admin_slash(fake, command, channel=channel)
+        await answered(it)
+        assert it.ephemeral
+        assert admin.calls[-1][1] == expected | {"user_locale": "en"}
+
+
+async def test_the_digest_preview_pages_only_for_the_admin(env: Env) -> None:
+    fake, news, admin = env.fake, env.ja_guild.channels[1], env.admin
+    assert admin is not None
+    cards = env.service.about("Quasar", "en").cards
+    admin.reply = Reply("digest", "en", "Here's the digest, nya!", cards, footer="Bye!")
+    it = await admin_slash(fake, "digest preview", channel=news)
+    await answered(it)
+    assert it.content == "Here's the digest, nya!\n\nBye!"
+    assert len(it.embeds) == 5 and it.ephemeral
+    assert [b["label"] for b in buttons(it.original or {})] == ["◀ Previous", "1 / 2", "Next ▶"]
+    first = [e["title"] for e in it.embeds]
+    click = await fake.click(int((it.original or {})["id"]), label="Next ▶")
+    await click.wait_acknowledged()
+    assert len(it.embeds) == 5 and not {e["title"] for e in it.embeds} & set(first)
+    assert admin.calls[-1] == (
+        "preview",
+        {"guild_id": env.ja_guild.id, "channel_id": news.id, "user_locale": "en"},
+    )
+    assert rejected(fake) == []
+
+
+async def test_digest_without_a_digest_subsystem_or_when_it_fails(
+    corpus_and_index: tuple[Path, Path],
+) -> None:
+    async with running(corpus_and_index) as env:
+        it = await admin_slash(env.fake, "digest subscriptions", locale="ja")
+        await it.wait_acknowledged()
+        assert it.ephemeral and it.content in lines("digest_unavailable", "ja")
+    admin = RecordingAdmin(fail=True)
+    async with running(corpus_and_index, digest_admin=admin) as env:
+        it = await admin_slash(env.fake, "digest subscriptions")
+        await it.wait_acknowledged()
+        assert it.ephemeral and it.content in lines("error", "en")
