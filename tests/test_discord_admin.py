@@ -60,7 +60,7 @@ async def test_members_see_news_everywhere_and_only_admins_see_digest(env: Env) 
     assert news["default_member_permissions"] is None  # for everyone
     assert news["contexts"] == [0, 1, 2]  # servers, the bot's DMs, private channels
     assert news["integration_types"] == [0, 1]  # installed to a server or to a user
-    assert {o["name"] for o in news["options"]} == {"latest", "about", "ask", "help"}
+    assert {o["name"] for o in news["options"]} == {"latest", "about", "ask", "trend", "help"}
 
     assert int(digest["default_member_permissions"]) == MANAGE_GUILD  # Manage Server
     assert digest["contexts"] == [0] and digest["dm_permission"] is False  # servers only

@@ -590,7 +590,7 @@ async def test_help_names_commands_as_the_reader_sees_them(env: Env) -> None:
     await it.wait_acknowledged()
     assert it.ephemeral and said(it.content, "discord_help", "ja")
     text = it.content or ""
-    for name in ("/ニュース 最新", "/ニュース 検索", "/ニュース 質問", "/まとめ配信 登録"):
+    for name in ("/ニュース 最新", "/ニュース 検索", "/ニュース 質問", "/ニュース トレンド"):
         assert name in text
     assert "/news" not in text
     assert (
@@ -613,7 +613,7 @@ async def test_help_mentions_the_synced_commands(env: Env) -> None:
     it = await env.fake.slash("news help", locale="ja")
     await it.wait_acknowledged()
     text = it.content or ""
-    for qualified in ("news latest", "news about", "news ask", "news help"):
+    for qualified in ("news latest", "news about", "news ask", "news trend", "news help"):
         assert f"</{qualified}:{ids['news']}>" in text
     for qualified in ("digest subscribe", "digest resume", "digest preview"):
         assert f"</{qualified}:{ids['digest']}>" in text

@@ -126,7 +126,7 @@ async def test_topic_autocomplete_completes_the_last_topic(fake: FakeDiscord) ->
 async def test_the_synced_trend_command_is_localized(world: tuple[FakeDiscord, NewsBot]) -> None:
     fake, bot = world
     await bot.tree.sync()
-    [news] = fake.global_commands
+    news = next(c for c in fake.global_commands if c["name"] == "news")
     trend = next(o for o in news["options"] if o["name"] == "trend")
     assert trend["name_localizations"] == {"ja": "トレンド"}
     options = {o["name"]: o for o in trend["options"]}

@@ -37,6 +37,7 @@ HELP_COMMANDS = {
     "latest": "news latest",
     "about": "news about",
     "ask": "news ask",
+    "trend": "news trend",
     "help": "news help",
     "subscribe": "digest subscribe",
     "unsubscribe": "digest unsubscribe",

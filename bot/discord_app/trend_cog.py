@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -29,9 +28,6 @@ from bot.discord_app.errors import ANSWERED, RESULTS
 from bot.discord_app.news_cog import AUTOCOMPLETE_BUDGET_SECONDS
 from bot.persona import reply_locale
 from bot.trend import ALT_TEXT_LIMIT, PERIOD_CHOICES, TrendService, split_topics
-
-if TYPE_CHECKING:
-    from bot.discord_app.client import NewsBot
 
 __all__ = ["PERIOD_NAMES", "TrendCog", "build_trend_command", "topic_choices"]
 
@@ -52,7 +48,7 @@ class TrendCog(commands.Cog, name="trend"):
     ``trends`` answers it; the group must already be on the command tree (``NewsCog``
     loaded first), else loading raises ``RuntimeError``."""
 
-    def __init__(self, bot: NewsBot, trends: TrendService) -> None:
+    def __init__(self, bot: commands.Bot | commands.AutoShardedBot, trends: TrendService) -> None:
         self.bot = bot
         self.trends = trends
         self.command = build_trend_command(self)
