@@ -1,8 +1,8 @@
 """Interfaces between the Discord adapter and the digest subsystem.
 
-The Discord adapter declares every ``/news`` application command (names, options,
-localization, the Manage Server check) and renders replies; the digest subsystem decides
-what subscribing, listing, previewing and resuming mean. They meet here.
+The Discord adapter declares every application command (names, options, localization,
+``/digest``'s default Manage Server permission) and renders replies; the digest subsystem
+decides what subscribing, listing, previewing and resuming mean. They meet here.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ __all__ = ["BackgroundService", "DigestAdmin"]
 
 
 class DigestAdmin(Protocol):
-    """What the admin subcommands of ``/news`` do. Every method answers with a ``Reply``
+    """What the ``/digest`` subcommands do. Every method answers with a ``Reply``
     in ``user_locale`` (the admin's language) and never raises for bad input (a bad time
     or zone is answered with technyan's explanation)."""
 

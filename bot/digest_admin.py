@@ -1,4 +1,4 @@
-"""What the admin subcommands of ``/news`` mean: ``DigestAdmin`` (bot/admin.py) over the
+"""What the ``/digest`` subcommands mean: ``DigestAdmin`` (bot/admin.py) over the
 state store and the digest scheduler.
 
 Input is validated here and every answer is a ``Reply`` in technyan's voice, in the
@@ -15,8 +15,8 @@ Subscriptions declared in config.toml belong to the operator: subscribe and unsu
 refuse to change them (resume works, since pausing is a runtime state). Subscribing a
 channel again replaces its settings and makes it active. Unsubscribing keeps the ledger,
 so a channel unsubscribed and subscribed again on the same day does not get that day's
-digest twice. The Manage Server check is the Discord adapter's (a default permission and
-a check in code).
+digest twice. Who may use them is the Discord adapter's business (``/digest`` defaults to
+Manage Server, and Discord enforces it).
 """
 
 from __future__ import annotations

@@ -235,6 +235,10 @@ def test_weak_and_timeline_cards_say_what_they_are() -> None:
     assert {f.name: f.value for f in timeline.fields}["⚡ Impact"] == "High"
     both = story_embed(card(collection="aiTimeline", weak=True), LABELS)
     assert both.author.name == "📜 AI Timeline · ❔ Not sure (close match)"
+    japanese = EmbedLabels.from_persona(Persona.load(), "ja")
+    for label in ("近いかも：", "たぶん…"):  # no space after Japanese punctuation
+        embed = story_embed(card(weak=True, label=label, title="Claude"), japanese)
+        assert embed.title == f"{label}Claude"
 
 
 def test_a_link_is_shown_once_per_reply() -> None:

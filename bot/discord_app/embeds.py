@@ -449,6 +449,23 @@ def _meta_fields(embed: discord.Embed, card: StoryCard, labels: EmbedLabels) -> 
         _field(embed, labels.impact, level, inline=True)
 
 
+def _labelled(label: str, title: str) -> str:
+    """``title`` after the weak-match ``label``: a space after a Latin label (``Maybe:
+    …``), none after one ending in Japanese punctuation (``たぶん…``, ``近いかも：``)."""
+    label = label.strip()
+    if not label:
+        return title
+    wide = unicodedata.east_asian_width(label[-1]) in ("F", "W") or label[-1] == ELLIPSIS
+    return f"{label}{'' if wide else ' '}{title}"
+
+
+def _link_text(title: str) -> str:
+    """A corpus title as the text of a markdown link: its markdown escaped (discord.py's
+    ``escape_markdown``) and its square brackets too, so the link ends where it should."""
+    escaped = discord.utils.escape_markdown(title, ignore_links=False)
+    return re.sub(r"([\[\]])", r"\\\1", escaped)
+
+
 def _marks(card: StoryCard, labels: EmbedLabels) -> str:
     """What a card is, above its title: a timeline entry, a weak match (both may hold)."""
     marks = []
@@ -463,9 +480,7 @@ def _titled_embed(card: StoryCard, labels: EmbedLabels, *, linked: bool = True) 
     """An embed titled with the story (after the weak-match label, if any), linking to
     its page unless ``linked`` is false, coloured by weakness, impact or category, with
     the card's marks (timeline entry, weak match) as the author line above the title."""
-    title = card.title.strip() or card.story
-    if card.label:
-        title = f"{card.label} {title}"
+    title = _labelled(card.label, card.title.strip() or card.story)
     embed = discord.Embed(
         title=shorten(title, EMBED_TITLE_LIMIT),
         url=link_url(card.url) if linked else None,
@@ -547,12 +562,12 @@ class Layout(enum.StrEnum):
 def _list_entry(card: StoryCard, labels: EmbedLabels, *, linked: bool) -> str:
     """One story of the compact list: marks, the linked title and the date on one line,
     the summary cut to one line below it."""
-    title = escape_user_text(shorten(_one_line(card.title) or card.story, LIST_TITLE_CHARACTERS))
+    title = _link_text(shorten(_one_line(card.title) or card.story, LIST_TITLE_CHARACTERS))
     url = link_url(card.url) if linked else None
     head = f"[{title}]({url})" if url else f"**{title}**"
     marks = _marks(card, labels)
     if card.label:
-        marks = f"{marks} {card.label}".strip()
+        marks = f"{marks} {card.label.strip()}".strip()
     if card.note and labels.other_language:
         head += f" ({labels.other_language})"
     line = f"{marks} {head}".strip() + f" · {discord_date(card.date, 'd')}"
