@@ -22,7 +22,6 @@ from bot.discord_app.embeds import (
     EMBED_TITLE_LIMIT,
     MESSAGE_CONTENT_LIMIT,
 )
-from bot.discord_app.responder import DEFER_AFTER_SECONDS
 from bot.replies import Reply
 from tests.discord_corpus import OVERSIZED
 from tests.discord_support import (
@@ -264,13 +263,9 @@ async def test_latest_defers_when_the_index_is_slow(
         return real_latest(*args, **kwargs)
 
     monkeypatch.setattr(env.service, "latest", slow_latest)
-    started = time.monotonic()
     it = await env.fake.slash("news latest", {"count": 2}, locale="en-US")
     await it.wait_acknowledged()  # acknowledged while the index is still busy
     assert it.response_type == 5 and it.loading and not release.is_set()
-    callback = next(r for r in env.fake.requests if r.params.get("interaction_id") == str(it.id))
-    assert callback.at - it.dispatched_at < 3.0  # inside Discord's window
-    assert time.monotonic() - started >= DEFER_AFTER_SECONDS * 0.9
     release.set()
     await answered(it)
     assert len(it.embeds) == 2 and not it.ephemeral
@@ -495,9 +490,7 @@ async def test_autocomplete_with_60_candidate_stories(env: Env) -> None:
         it = await env.fake.autocomplete(
             "news about", {"query": typed}, focused="query", locale=locale
         )
-        await it.wait_acknowledged()
-        request = next(r for r in env.fake.requests if r.params.get("interaction_id") == str(it.id))
-        assert request.at - it.dispatched_at < 1.0  # well inside the 3-second window
+        await it.wait_acknowledged()  # within the fake's 3 seconds, or it would be 10062
         assert it.choices is not None and len(it.choices) == 25
         for choice in it.choices:
             assert 1 <= len(choice["name"]) <= CHOICE_NAME_LIMIT
@@ -692,18 +685,19 @@ async def test_mention_with_everyone_pings_nobody(env: Env) -> None:
 async def test_a_failure_after_defer_is_an_ephemeral_apology_with_a_logged_cause(
     env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    entered = threading.Event()
+    release = threading.Event()
 
     def boom(query: str, locale: str | None = None, limit: int = 10) -> Reply:
-        entered.set()
-        time.sleep(DEFER_AFTER_SECONDS * 1.5)  # slow enough to be deferred first
+        release.wait(10)  # slow: deferred first
         raise RuntimeError("secret internal detail")
 
     monkeypatch.setattr(env.service, "about", boom)
     caplog.set_level(logging.INFO, logger="bot")
     it = await env.fake.slash("news about", {"query": "DeepSeek"}, locale="ja")
+    await it.wait_until(lambda i: i.loading)  # the public "thinking…"
+    release.set()
     await it.wait_until(lambda i: bool(i.followups), timeout=10)
-    assert it.response_type == 5  # it was deferred
+    assert it.response_type == 5
     [apology] = it.followups
     assert apology["flags"] & EPHEMERAL and apology["content"] in lines("error", "ja")
     assert it.original is None  # the public "thinking…" message was removed

@@ -136,7 +136,7 @@ class CloseWhenConnected:
         self.started += 1
 
         async def close_later() -> None:
-            for _ in range(500):
+            for _ in range(3000):  # up to 30 seconds, checked every 10 ms
                 if bot.guilds:
                     break
                 await asyncio.sleep(0.01)
@@ -261,7 +261,7 @@ async def test_the_index_refresher_picks_up_new_stories(tmp_path: Path) -> None:
     refresher = IndexRefresher(service, interval=0.05)
     await refresher.start(None)
     await refresher.start(None)  # a second start does not start a second loop
-    for _ in range(200):
+    for _ in range(1500):  # up to 30 seconds (a reindex runs in a child process)
         if refresher.refreshes:
             break
         await asyncio.sleep(0.02)
