@@ -44,6 +44,19 @@ from tests.discord_support import (
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)
 
 
+def hold(monkeypatch: pytest.MonkeyPatch, service: Any, name: str) -> threading.Event:
+    """Make ``service.<name>`` wait (a slow index) until the returned event is set."""
+    release = threading.Event()
+    real = getattr(service, name)
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, name, held)
+    return release
+
+
 def timestamp(year: int, month: int, day: int, style: str = "D") -> str:
     """A date as the Discord timestamp the bot writes: 12:00 UTC of that day."""
     moment = dt.datetime(year, month, day, 12, tzinfo=dt.UTC)
@@ -255,14 +268,7 @@ async def test_latest_works_in_a_direct_message(env: Env) -> None:
 async def test_latest_defers_when_the_index_is_slow(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    release = threading.Event()
-    real_latest = env.service.latest
-
-    def slow_latest(*args: Any, **kwargs: Any) -> Reply:
-        release.wait(10)
-        return real_latest(*args, **kwargs)
-
-    monkeypatch.setattr(env.service, "latest", slow_latest)
+    release = hold(monkeypatch, env.service, "latest")
     it = await env.fake.slash("news latest", {"count": 2}, locale="en-US")
     await it.wait_acknowledged()  # acknowledged while the index is still busy
     assert it.response_type == 5 and it.loading and not release.is_set()
@@ -288,14 +294,7 @@ async def test_about_shows_the_story_for_everyone(env: Env) -> None:
 async def test_a_slow_search_that_finds_nothing_leaves_the_channel_clean(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    release = threading.Event()
-    real_about = env.service.about
-
-    def slow_about(query: str, locale: str | None = None, limit: int = 10) -> Reply:
-        release.wait(10)
-        return real_about(query, locale, limit)
-
-    monkeypatch.setattr(env.service, "about", slow_about)
+    release = hold(monkeypatch, env.service, "about")
     it = await env.fake.slash("news about", {"query": "xyzzy plugh"}, locale="en-US")
     await it.wait_until(lambda i: i.loading)  # a public "thinking…" first
     release.set()
@@ -751,14 +750,7 @@ async def test_a_reply_after_the_token_expired(
     env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="bot")
-    release = threading.Event()
-    real_about = env.service.about
-
-    def slow_about(query: str, locale: str | None = None, limit: int = 10) -> Reply:
-        release.wait(10)
-        return real_about(query, locale, limit)
-
-    monkeypatch.setattr(env.service, "about", slow_about)
+    release = hold(monkeypatch, env.service, "about")
     it = await env.fake.slash("news about", {"query": "DeepSeek"})
     await it.wait_acknowledged()
     assert it.loading
@@ -768,7 +760,6 @@ async def test_a_reply_after_the_token_expired(
     assert gone.status == 401
     await env.fake.wait_until(lambda: any("50027" in r.getMessage() for r in caplog.records))
     assert it.loading and it.followups == []  # nothing else was attempted
-    monkeypatch.setattr(env.service, "about", real_about)
     again = await env.fake.slash("news about", {"query": "DeepSeek"})
     await answered(again)
 
@@ -805,14 +796,7 @@ async def test_a_429_with_retry_after_is_waited_out(env: Env) -> None:
 
 
 async def test_a_5xx_on_the_followup_is_retried(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
-    release = threading.Event()
-    real_about = env.service.about
-
-    def slow_about(query: str, locale: str | None = None, limit: int = 10) -> Reply:
-        release.wait(10)  # deferred first, so the answer is a followup
-        return real_about(query, locale, limit)
-
-    monkeypatch.setattr(env.service, "about", slow_about)
+    release = hold(monkeypatch, env.service, "about")  # deferred: the answer is a followup
     fake = env.fake
     fake.fault("/webhooks/", "server_error", status=500, times=1)
     it = await fake.slash("news about", {"query": "DeepSeek"})
