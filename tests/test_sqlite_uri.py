@@ -55,4 +55,5 @@ def test_a_state_backup_works_with_hash_and_percent_in_both_paths(tmp_path: Path
     with sqlite3.connect(target) as copy:
         assert copy.execute("SELECT channel_id FROM subscriptions").fetchall() == [(42,)]
     copy.close()
-    assert sorted(p.name for p in state.parent.iterdir()) == ["state%20.db"]
+    # No stray file of a shorter name; the backup is remembered beside the state.
+    assert sorted(p.name for p in state.parent.iterdir()) == ["state%20.db", "state%20.db.backups"]

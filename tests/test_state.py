@@ -314,7 +314,7 @@ def test_a_version_1_database_is_migrated_with_its_data(backend: Backend) -> Non
         """,
     )
     store = backend.open()
-    assert store.schema_version() == SCHEMA_VERSION == 2
+    assert store.schema_version() == SCHEMA_VERSION == 3
     tokyo, new_york = store.list_subscriptions()
     assert (tokyo.channel_id, tokyo.time, tokyo.max_items, tokyo.locale) == (10, "09:00", 3, "ja")
     assert (tokyo.post_empty, tokyo.source, tokyo.state) == (False, "command", "active")
@@ -332,8 +332,8 @@ def test_a_version_1_database_is_migrated_with_its_data(backend: Backend) -> Non
     assert not claim(store, "new").claimed
     store.close()
     reopened = backend.open()
-    assert reopened.schema_version() == 2  # reopening changes nothing
-    assert backend.raw("SELECT count(*) FROM schema_version") == [(2,)]
+    assert reopened.schema_version() == 3  # reopening changes nothing
+    assert backend.raw("SELECT count(*) FROM schema_version") == [(3,)]
 
 
 def test_a_newer_database_is_refused_and_left_alone(backend: Backend) -> None:
@@ -342,7 +342,7 @@ def test_a_newer_database_is_refused_and_left_alone(backend: Backend) -> None:
     with pytest.raises(StateError, match="newer"):
         backend.open()
     assert backend.raw("SELECT max(version) FROM schema_version") == [(99,)]
-    assert backend.raw("SELECT count(*) FROM schema_version") == [(3,)]
+    assert backend.raw("SELECT count(*) FROM schema_version") == [(4,)]
 
 
 # --------------------------------------------------------------------------- SQLite
@@ -374,7 +374,7 @@ def test_a_version_1_file_made_by_sqlite_utils_is_migrated(tmp_path: Path) -> No
     old.commit()
     old.close()
     store = SqliteStateStore(path)
-    assert store.schema_version() == 2
+    assert store.schema_version() == SCHEMA_VERSION
     [posted] = store.entries(10)
     assert posted.message_ids == (123456789,)
     saved = store.save_subscription(Subscription(1, 10, "08:00", "UTC"), NOW)
@@ -404,7 +404,7 @@ def test_open_state_store_picks_the_backend_from_the_settings(
     assert isinstance(sqlite_store, SqliteStateStore)
     sqlite_store.close()
     postgres = open_state_store(make_settings(tmp_path, state_url=postgres_url))
-    assert isinstance(postgres, PostgresStateStore) and postgres.schema_version() == 2
+    assert isinstance(postgres, PostgresStateStore) and postgres.schema_version() == 3
     postgres.close()
     assert not (tmp_path / "state.db").exists() or sqlite_store.path == tmp_path / "state.db"
 
@@ -462,7 +462,7 @@ def test_processes_opening_a_new_database_together_migrate_once(postgres_url: st
         ]
         start.set()
         assert [p.get(timeout=30) for p in pending] == [[]] * 5
-    assert Backend("postgres", postgres_url).raw("SELECT count(*) FROM schema_version") == [(2,)]
+    assert Backend("postgres", postgres_url).raw("SELECT count(*) FROM schema_version") == [(3,)]
 
 
 def test_postgres_claims_race_across_processes_on_many_channels(postgres_url: str) -> None:
