@@ -11,6 +11,12 @@ admin's language (never an exception for bad input):
 * ``max_items``: 1–10 (default 5); ``post_empty``: default off (a day without news posts
   nothing), or the subscription's current value.
 
+Every state store call runs off the event loop (``StateCalls``, one attempt: an admin is
+waiting). When the store cannot answer — a lock held past its timeout, a lost connection,
+a damaged file — the admin is told in technyan's voice that nothing could be confirmed
+(``state_unavailable``) or that the operator must restore a backup (``state_damaged``);
+a change that did not commit is never answered as done.
+
 Subscriptions declared in config.toml belong to the operator: subscribe and unsubscribe
 refuse to change them (resume works, since pausing is a runtime state). Subscribing a
 channel again replaces its settings and makes it active. Unsubscribing keeps the ledger,
@@ -23,16 +29,24 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import re
 import unicodedata
 import zoneinfo
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar
 
 from bot.persona import reply_locale
 from bot.replies import Reply
 from bot.schedule import DigestScheduler
-from bot.state import Subscription
+from bot.state import StateDamaged, StateError, Subscription
 
 __all__ = ["MAX_ITEMS_RANGE", "DigestAdminService", "parse_time", "resolve_timezone"]
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 MAX_ITEMS_RANGE = (1, 10)
 DEFAULT_MAX_ITEMS = 5
@@ -93,8 +107,24 @@ class DigestAdminService:
     def __init__(self, scheduler: DigestScheduler) -> None:
         self.scheduler = scheduler
         self.store = scheduler.store
+        self.calls = scheduler.calls
         self.settings = scheduler.settings
         self.persona = scheduler.service.persona
+
+    async def _db(self, call: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """One store call off the event loop (raises ``StateError``)."""
+        return await self.calls.run(call, *args, **kwargs)
+
+    async def _answer(self, speak: str, work: Awaitable[Reply]) -> Reply:
+        """``work``'s reply, or technyan's explanation when the state store failed."""
+        try:
+            return await work
+        except StateDamaged as error:
+            log.error("admin command: the state store is damaged: %s", error)
+            return self._reply(speak, self._say("state_damaged", speak))
+        except StateError as error:
+            log.warning("admin command: the state store did not answer: %s", error)
+            return self._reply(speak, self._say("state_unavailable", speak))
 
     def _say(self, key: str, speak: str, seed: object = "", **values: object) -> str:
         return self.persona.say(key, speak, seed=str(seed), **values)
@@ -130,6 +160,24 @@ class DigestAdminService:
     ) -> Reply:
         """Subscribe (or re-subscribe) ``channel_id``; see the module docstring."""
         speak = reply_locale(user_locale, self.settings.default_locale)
+        return await self._answer(
+            speak,
+            self._subscribe(
+                speak, guild_id, channel_id, time, timezone, locale, max_items, post_empty
+            ),
+        )
+
+    async def _subscribe(
+        self,
+        speak: str,
+        guild_id: int,
+        channel_id: int,
+        time: str,
+        timezone: str | None,
+        locale: str | None,
+        max_items: int | None,
+        post_empty: bool | None,
+    ) -> Reply:
         channel = _channel(channel_id)
         hhmm = parse_time(time)
         if hhmm is None:
@@ -144,13 +192,14 @@ class DigestAdminService:
         items = DEFAULT_MAX_ITEMS if max_items is None else max_items
         if not MAX_ITEMS_RANGE[0] <= items <= MAX_ITEMS_RANGE[1]:
             return self._reply(speak, self._say("invalid_max_items", speak, items, max_items=items))
-        existing = self.store.get_subscription(channel_id)
+        existing = await self._db(self.store.get_subscription, channel_id)
         if existing is not None and existing.source == "config":
             return self._reply(
                 speak, self._say("config_managed", speak, channel_id, channel=channel)
             )
         now = self.scheduler.clock()
-        subscription = self.store.save_subscription(
+        subscription = await self._db(
+            self.store.save_subscription,
             Subscription(
                 guild_id=guild_id,
                 channel_id=channel_id,
@@ -182,19 +231,21 @@ class DigestAdminService:
         """Remove one subscription of the guild, or (``channel_id`` None) every one made
         with the command."""
         speak = reply_locale(user_locale, self.settings.default_locale)
+        return await self._answer(speak, self._unsubscribe(speak, guild_id, channel_id))
+
+    async def _unsubscribe(self, speak: str, guild_id: int, channel_id: int | None) -> Reply:
         if channel_id is None:
-            removable = [
-                s for s in self.store.list_subscriptions(guild_id) if s.source == "command"
-            ]
+            listed = await self._db(self.store.list_subscriptions, guild_id)
+            removable = [s for s in listed if s.source == "command"]
             if not removable:
                 return self._reply(speak, self._say("no_subscriptions", speak, guild_id))
             for removed in removable:
-                self.store.delete_subscription(removed.channel_id)
+                await self._db(self.store.delete_subscription, removed.channel_id)
                 self.scheduler.unschedule(removed.channel_id)
             count = len(removable)
             return self._reply(speak, self._say("unsubscribed_all", speak, guild_id, count=count))
         channel = _channel(channel_id)
-        subscription = self.store.get_subscription(channel_id)
+        subscription = await self._db(self.store.get_subscription, channel_id)
         if subscription is None or subscription.guild_id != guild_id:
             return self._reply(
                 speak, self._say("not_subscribed", speak, channel_id, channel=channel)
@@ -203,7 +254,7 @@ class DigestAdminService:
             return self._reply(
                 speak, self._say("config_managed", speak, channel_id, channel=channel)
             )
-        self.store.delete_subscription(channel_id)
+        await self._db(self.store.delete_subscription, channel_id)
         self.scheduler.unschedule(channel_id)
         return self._reply(speak, self._say("unsubscribed", speak, channel_id, channel=channel))
 
@@ -212,14 +263,19 @@ class DigestAdminService:
         last post and state (active, or paused with the reason); the first paused one is
         explained below the list."""
         speak = reply_locale(user_locale, self.settings.default_locale)
-        subscriptions = self.store.list_subscriptions(guild_id)
+        return await self._answer(speak, self._subscriptions(speak, guild_id))
+
+    async def _subscriptions(self, speak: str, guild_id: int) -> Reply:
+        subscriptions = await self._db(self.store.list_subscriptions, guild_id)
         if not subscriptions:
             return self._reply(speak, self._say("no_subscriptions", speak, guild_id))
         lines = [self._say("subscriptions_header", speak, guild_id, count=len(subscriptions))]
         footer = ""
         for subscription in subscriptions:
             zone = subscription.timezone
-            last = self.store.last_entry(subscription.channel_id, statuses=["posted"])
+            last = await self._db(
+                self.store.last_entry, subscription.channel_id, statuses=["posted"]
+            )
             if subscription.active:
                 state = self._say("state_active", speak)
             else:
@@ -255,8 +311,11 @@ class DigestAdminService:
         digest), or with default settings in the admin's language when the channel has
         none. Posts and records nothing."""
         speak = reply_locale(user_locale, self.settings.default_locale)
+        return await self._answer(speak, self._preview(speak, guild_id, channel_id))
+
+    async def _preview(self, speak: str, guild_id: int, channel_id: int) -> Reply:
         now = self.scheduler.clock()
-        subscription = self.store.get_subscription(channel_id)
+        subscription = await self._db(self.store.get_subscription, channel_id)
         if subscription is None or subscription.guild_id != guild_id:
             zone = resolve_timezone(self.settings.default_timezone) or "UTC"
             subscription = Subscription(
@@ -268,7 +327,7 @@ class DigestAdminService:
                 max_items=DEFAULT_MAX_ITEMS,
                 post_empty=True,
             )
-        digest = self.scheduler.preview(subscription, now)
+        digest = await self.scheduler.preview(subscription, now)
         note = self._say("digest_preview_note", digest.locale, channel_id)
         return digest.reply(footer_note=note)
 
@@ -276,8 +335,11 @@ class DigestAdminService:
         """Reactivate a paused subscription, schedule it again and (in the background)
         post today's digest if it failed and is still within the grace time."""
         speak = reply_locale(user_locale, self.settings.default_locale)
+        return await self._answer(speak, self._resume(speak, guild_id, channel_id))
+
+    async def _resume(self, speak: str, guild_id: int, channel_id: int) -> Reply:
         channel = _channel(channel_id)
-        subscription = self.store.get_subscription(channel_id)
+        subscription = await self._db(self.store.get_subscription, channel_id)
         if subscription is None or subscription.guild_id != guild_id:
             return self._reply(
                 speak, self._say("not_subscribed", speak, channel_id, channel=channel)
@@ -286,7 +348,9 @@ class DigestAdminService:
             return self._reply(
                 speak, self._say("already_active", speak, channel_id, channel=channel)
             )
-        resumed = self.store.set_state(channel_id, "active", None, self.scheduler.clock())
+        resumed = await self._db(
+            self.store.set_state, channel_id, "active", None, self.scheduler.clock()
+        )
         if resumed is not None:
             self.scheduler.schedule(resumed)
             if self.scheduler.running:

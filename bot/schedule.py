@@ -1,6 +1,6 @@
-"""Daily digests on time, exactly once: APScheduler wiring, the ledger protocol and
-recovery. (The corpus refresh is ``bot.refresh.IndexRefresher``, a separate
-``BackgroundService``.)
+"""Daily digests on time: the APScheduler wiring around the exactly-once protocol of
+``bot/digest_delivery.py``. (The corpus refresh is ``bot.refresh.IndexRefresher``, a
+separate ``BackgroundService``.)
 
 ``DigestScheduler`` is a ``BackgroundService`` (bot/admin.py) started once from the bot's
 ``setup_hook``. It owns one APScheduler 3 ``AsyncIOScheduler`` with
@@ -11,7 +11,10 @@ recovery. (The corpus refresh is ``bot.refresh.IndexRefresher``, a separate
   later than the grace time (a suspended machine, a blocked loop) is not run by
   APScheduler; the ``EVENT_JOB_MISSED`` listener logs it and records the day as
   ``skipped``/``missed`` in the ledger;
-* an interval job that resolves ledger rows abandoned by a dead process (``recover``).
+* an interval job that resolves ``intent`` rows no live run is working on (``recover``:
+  a dead process's, or this process's own left behind by a long store outage) and does
+  the store's housekeeping (old process leases; the daily snapshot of a SQLite state);
+* an interval job renewing this process's lease in the store (``heartbeat_seconds``).
 
 Clock and time zones. "Now" comes from an injectable ``clock`` (UTC). A run computes the
 occurrence it serves from the clock: the latest instant at or before now at which the
@@ -28,40 +31,12 @@ every active subscription's latest occurrence: within the grace time it is poste
 once; beyond it the day is recorded as ``skipped``/``missed`` and logged. Occurrences
 before the subscription was created are not caught up.
 
-Exactly once per channel and local date (see bot/state.py for the ledger):
-
-1. A run claims the day by inserting an ``intent`` row; the database's unique key
-   (channel, local date) lets one insert through (bot/state.py). A second run — in this
-   process, in another process on the same ``state.db``, or in a process on another
-   machine sharing the PostgreSQL state — fails to claim and posts nothing.
-2. The owner posts each part of the digest, recording each message id in the row right
-   after Discord answered, then marks the row ``posted``. Every message ends with a marker
-   naming the digest date and part (bot/digest.py), and carries a nonce derived from
-   channel, date and part, which Discord uses to drop a duplicate create within minutes
-   (``enforce_nonce``), covering discord.py's own retries.
-3. An ``intent`` row whose owner is dead — same host: the process is gone (or, in this
-   process, the scheduler has stopped); another host, where no pid can be checked: no
-   write for ``lease_seconds`` (a lease renewed by every recorded part; it assumes the
-   hosts' clocks agree to well within it, as NTP keeps them) — is
-   recovered by reading the channel's recent messages from the bot (``Poster.
-   own_messages``): parts found by their marker are recorded, so a crash between the post
-   and the ledger write neither loses nor repeats the digest; missing parts are posted if
-   the occurrence is still within the grace time (a partly posted digest is always
-   completed); a digest with nothing in the channel and past the grace time is recorded
-   as missed. Recovery runs at start-up and every ``recovery_interval_seconds``.
-4. Writes after the claim are fenced on the owner, so a poster whose row was taken over
-   stops.
-
-Failures, per channel (one task per channel; errors are caught, logged and recorded, never
-raised into other channels' runs): ``DeliveryError`` with ``permanent`` (403 Missing Access
-or Missing Permissions, 404 Unknown Channel, not a text channel) pauses the subscription
-with the reason and removes its job until an admin resumes it; a transient error (5xx after
-discord.py's own retries, a timeout, a dropped connection) is retried up to
-``len(retry_delays)`` more times with those delays (seconds), after checking the channel
-for the part in case the failed attempt reached Discord; 429 is waited out by discord.py.
-At most ``concurrency`` channels post at once; the Discord poster also spaces requests
-under Discord's global rate limit (bot/discord_app/delivery.py). Digests due at the same
-time share one story selection per ``(locale, dates, max_items, exclusions)``.
+The store is never called on the event loop: every call goes through ``StateCalls`` (a
+thread of its own), retried through a short outage within each run's grace time
+(bot/digest_delivery.py). At most ``concurrency`` channels post at once; the Discord
+poster also keeps every process of the bot together under Discord's global rate limit
+(bot/discord_app/delivery.py). Digests due at the same time share one story selection per
+``(locale, dates, max_items, exclusions)``.
 
 Sharding: with ``bot.shard_count`` and ``bot.shard_ids`` set, a process schedules,
 catches up and recovers only the guilds of its shards (``(guild_id >> 22) %
@@ -76,14 +51,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import logging
-import os
-import secrets
-import socket
+import time
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
@@ -92,16 +63,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
-from bot.digest import (
-    Digest,
-    SelectionCache,
-    compose_digest,
-    digest_dates,
-    parse_marker,
-    render_digest_messages,
-)
+from bot.digest import Digest, SelectionCache
+from bot.digest_delivery import DeliveryError, DigestDelivery, Occurrence, Poster
+from bot.process_lease import ProcessIdentity
 from bot.service import NewsService
-from bot.state import LedgerEntry, StateStore, Subscription
+from bot.state import StateError, StateStore, Subscription
+from bot.state_calls import StateCalls
 
 __all__ = [
     "Clock",
@@ -109,6 +76,7 @@ __all__ = [
     "DigestScheduler",
     "Occurrence",
     "Poster",
+    "ProcessIdentity",
     "next_fire_time",
     "scheduled_at_or_before",
     "utc_now",
@@ -117,15 +85,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
-#: Attempts at one channel's digest on one date (the first run, then failed-row retries
-#: by catch-up or resume).
-MAX_DAY_ATTEMPTS = 3
-#: Newest messages read from a channel when looking for a digest already posted.
-HISTORY_LIMIT = 100
-
-# Owners (``host/pid/token``) of the schedulers running in this process.
-_LIVE_OWNERS: set[str] = set()
-_HOST = socket.gethostname()
+#: How long start-up waits for an unavailable store, in seconds.
+START_RETRY_SECONDS = 60.0
+#: Process leases not renewed for this long are deleted (when they own no row).
+PRUNE_AFTER = dt.timedelta(days=7)
 
 
 def utc_now() -> dt.datetime:
@@ -134,15 +97,6 @@ def utc_now() -> dt.datetime:
 
 
 # --------------------------------------------------------------------------- time
-
-
-@dataclass(frozen=True)
-class Occurrence:
-    """One scheduled run: ``at`` the UTC instant, ``day`` its local date (the digest
-    date)."""
-
-    at: dt.datetime
-    day: dt.date
 
 
 def _instants(day: dt.date, hour: int, minute: int, zone: ZoneInfo) -> list[dt.datetime]:
@@ -189,49 +143,6 @@ def next_fire_time(subscription: Subscription, now: dt.datetime) -> dt.datetime 
     return fire
 
 
-def _nonce(channel_id: int, day: dt.date, part: int) -> int:
-    """A message nonce unique to (channel, date, part): a positive 63-bit integer."""
-    digest = hashlib.sha256(f"{channel_id}|{day.isoformat()}|{part}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") >> 1
-
-
-# --------------------------------------------------------------------------- delivery
-
-
-class DeliveryError(Exception):
-    """Posting to (or reading) a channel failed.
-
-    ``reason`` is a short code shown to admins (``missing_access``,
-    ``missing_permissions``, ``unknown_channel``, ``not_messageable``, ``server_error``,
-    ``timeout``, ``rejected``…). ``permanent``: the same request will fail tomorrow too
-    (403, 404 Unknown Channel): the subscription is paused. ``retryable``: a transient
-    failure worth a bounded retry (5xx, timeouts, dropped connections).
-    """
-
-    def __init__(
-        self, reason: str, detail: str = "", *, permanent: bool = False, retryable: bool = False
-    ) -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
-        self.permanent = permanent
-        self.retryable = retryable
-
-
-class Poster(Protocol):
-    """Posts to and reads from channels (the Discord adapter implements it)."""
-
-    async def send(self, channel_id: int, content: str, *, nonce: int) -> int:
-        """Post ``content`` (≤ 2000 characters, mentions disabled) and return the new
-        message id. Raises ``DeliveryError``."""
-        ...
-
-    async def own_messages(self, channel_id: int, limit: int) -> list[tuple[int, str]]:
-        """``(message id, content)`` of the bot's own messages among the channel's
-        ``limit`` newest messages. Raises ``DeliveryError``."""
-        ...
-
-
 # --------------------------------------------------------------------------- scheduler
 
 
@@ -240,11 +151,17 @@ class DigestScheduler:
 
     ``store`` holds subscriptions and the ledger; ``poster_factory(bot)`` builds the
     ``Poster`` in ``start``; ``clock`` gives "now" (aware, UTC). ``retry_delays`` are the
-    waits in seconds before each retry of a transient failure; ``concurrency`` bounds the
-    channels posting at once; ``lease_seconds`` is how long an ``intent`` row of a process
-    on another host is presumed alive without a write; ``stop_timeout`` bounds, in
-    seconds, how long ``stop`` waits for runs in flight. ``close_store`` closes the store
-    in ``stop``.
+    waits in seconds before each retry of a transient Discord failure; ``concurrency``
+    bounds the channels posting at once; ``lease_seconds`` is how long a process's
+    heartbeat (every ``heartbeat_seconds``) keeps its ledger rows alive, judged once this
+    process has renewed its own for ``watch_seconds`` (default: ``lease_seconds``);
+    ``min_retry_seconds`` the least time store writes of a started digest are retried;
+    ``recovery_interval_seconds`` how often abandoned rows are looked for;
+    ``stop_timeout`` bounds, in seconds, how long ``stop`` waits for runs in flight.
+    ``identity`` is this process (default: a new ``ProcessIdentity``); ``calls`` runs the
+    store's calls off the event loop (default: a new ``StateCalls``); ``housekeeping(now)``
+    runs on the store's thread with each recovery pass (e.g. the daily snapshot of a
+    SQLite state). ``close_store`` closes the store (and ``calls``) in ``stop``.
     """
 
     def __init__(
@@ -257,30 +174,57 @@ class DigestScheduler:
         clock: Clock = utc_now,
         retry_delays: Sequence[float] = (2.0, 8.0),
         concurrency: int = 8,
-        lease_seconds: float = 600.0,
+        lease_seconds: float = 90.0,
+        watch_seconds: float | None = None,
+        heartbeat_seconds: float = 15.0,
+        min_retry_seconds: float = 300.0,
         recovery_interval_seconds: float = 300.0,
         stop_timeout: float = 5.0,
+        identity: ProcessIdentity | None = None,
+        calls: StateCalls | None = None,
+        housekeeping: Callable[[dt.datetime], object] | None = None,
         close_store: bool = False,
     ) -> None:
         self.settings = settings
         self.service = service
         self.store = store
         self.clock = clock
-        self.retry_delays = tuple(retry_delays)
-        self.lease = dt.timedelta(seconds=lease_seconds)
+        self.calls = calls or StateCalls()
         self.grace = dt.timedelta(seconds=settings.misfire_grace_seconds)
+        self.heartbeat_seconds = heartbeat_seconds
         self.recovery_interval_seconds = recovery_interval_seconds
         self.stop_timeout = stop_timeout
+        self.housekeeping = housekeeping
         self.close_store = close_store
-        self.owner = f"{_HOST}/{os.getpid()}/{secrets.token_hex(6)}"
-        self.cache = SelectionCache()
+        self.delivery = DigestDelivery(
+            settings,
+            service,
+            store,
+            self.calls,
+            clock=clock,
+            identity=identity or ProcessIdentity.current(),
+            retry_delays=retry_delays,
+            concurrency=concurrency,
+            lease_seconds=lease_seconds,
+            watch_seconds=watch_seconds,
+            min_retry_seconds=min_retry_seconds,
+            on_pause=self.unschedule,
+        )
         self._poster_factory = poster_factory
-        self._poster: Poster | None = None
         self._scheduler: AsyncIOScheduler | None = None
-        self._slots = asyncio.Semaphore(max(1, concurrency))
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle ----------------------------------------------------------------------
+
+    @property
+    def owner(self) -> str:
+        """This process's owner string in the ledger (``ProcessIdentity.owner``)."""
+        return self.delivery.owner
+
+    @property
+    def cache(self) -> SelectionCache:
+        """The story selections shared by digests due together."""
+        return self.delivery.content.cache
 
     @property
     def running(self) -> bool:
@@ -290,20 +234,25 @@ class DigestScheduler:
     @property
     def poster(self) -> Poster:
         """The poster built in ``start``. Raises ``RuntimeError`` before that."""
-        if self._poster is None:
+        if self.delivery.posting.poster is None:
             raise RuntimeError("DigestScheduler is not started")
-        return self._poster
+        return self.delivery.posting.poster
 
     async def start(self, bot: Any) -> None:
-        """Sync config subscriptions into the store, schedule every active subscription,
-        start the scheduler, and (in the background) recover abandoned ledger rows and
-        catch up on digests missed while the bot was down. Called once, from
-        ``setup_hook``; a second call is ignored with a warning."""
+        """Take this process's lease, sync config subscriptions into the store, schedule
+        every active subscription, start the scheduler, and (in the background) recover
+        abandoned ledger rows and catch up on digests missed while the bot was down.
+        Called once, from ``setup_hook``; a second call is ignored with a warning.
+        Raises ``StateError`` when the store stays unavailable for
+        ``START_RETRY_SECONDS``."""
         if self._scheduler is not None:
             log.warning("DigestScheduler.start called twice; ignored")
             return
-        _LIVE_OWNERS.add(self.owner)
-        self.store.sync_config_subscriptions(
+        deadline = time.monotonic() + START_RETRY_SECONDS
+        await self.delivery.lease.register()
+        await self.calls.run_until(
+            deadline,
+            self.store.sync_config_subscriptions,
             [
                 Subscription(
                     guild_id=entry.guild_id,
@@ -319,7 +268,7 @@ class DigestScheduler:
             ],
             self.clock(),
         )
-        self._poster = self._poster_factory(bot)
+        self.delivery.posting.poster = self._poster_factory(bot)
         scheduler = AsyncIOScheduler(
             timezone=dt.UTC,
             job_defaults={
@@ -330,13 +279,20 @@ class DigestScheduler:
         )
         scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
         self._scheduler = scheduler
-        for subscription in self.store.list_subscriptions(state="active"):
+        active = await self.calls.run_until(deadline, self.store.list_subscriptions, state="active")
+        for subscription in active:
             self.schedule(subscription)
         scheduler.add_job(
             self._recovery_job,
             IntervalTrigger(seconds=self.recovery_interval_seconds),
             id="ledger-recovery",
             name="ledger recovery",
+        )
+        scheduler.add_job(
+            self.delivery.lease.heartbeat,
+            IntervalTrigger(seconds=self.heartbeat_seconds),
+            id="process-heartbeat",
+            name="process heartbeat",
         )
         scheduler.start()
         log.info(
@@ -352,7 +308,8 @@ class DigestScheduler:
 
     async def stop(self) -> None:
         """Stop scheduling, wait up to ``stop_timeout`` seconds for runs in flight (then
-        cancel them; their rows are recovered by the next start), release the owner."""
+        cancel them; their rows are recovered by the next start), mark this process
+        stopped in the store (so another may take its rows over at once)."""
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is None:
             return
@@ -362,9 +319,12 @@ class DigestScheduler:
             _, late = await asyncio.wait(pending, timeout=self.stop_timeout)
             for task in late:
                 task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=1.0)
         scheduler.shutdown(wait=False)
-        _LIVE_OWNERS.discard(self.owner)
+        await self.delivery.lease.retire()
         if self.close_store:
+            self.calls.close()
             self.store.close()
         log.info("digest scheduler stopped")
 
@@ -447,41 +407,35 @@ class DigestScheduler:
 
     async def _recovery_job(self) -> None:
         await self.recover()
+        now = self.clock()
+        try:
+            await self.calls.run(self.store.prune_processes, PRUNE_AFTER.total_seconds())
+            if self.housekeeping is not None:
+                await self.calls.run(self.housekeeping, now)
+        except Exception:
+            log.exception("state store housekeeping failed")
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
         """APScheduler skipped a run woken later than the grace time: log it and record
-        the day as missed."""
+        the day as missed (in a task: the store is not called on the event loop)."""
         if not event.job_id.startswith("digest:"):
             log.warning("job %s missed its run at %s", event.job_id, event.scheduled_run_time)
             return
         channel_id = int(event.job_id.split(":", 1)[1])
-        subscription = self.store.get_subscription(channel_id)
-        if subscription is None:
-            return
-        at = event.scheduled_run_time.astimezone(dt.UTC)
-        self._record_missed(subscription, Occurrence(at, at.astimezone(subscription.zone).date()))
+        self.spawn(self._record_missed(channel_id, event.scheduled_run_time.astimezone(dt.UTC)))
 
-    def _record_missed(self, subscription: Subscription, occurrence: Occurrence) -> None:
-        now = self.clock()
-        written = self.store.record_skipped(
-            channel_id=subscription.channel_id,
-            guild_id=subscription.guild_id,
-            digest_date=occurrence.day,
-            owner=self.owner,
-            window_start=None,
-            window_end=occurrence.at,
-            reason="missed",
-            now=now,
-        )
-        if written:
-            log.warning(
-                "digest for channel %s on %s skipped: due at %s, now %s is past the grace "
-                "time of %s",
-                subscription.channel_id,
-                occurrence.day,
-                occurrence.at.isoformat(),
-                now.isoformat(),
-                self.grace,
+    async def _record_missed(self, channel_id: int, at: dt.datetime) -> None:
+        try:
+            deadline = time.monotonic() + self.delivery.min_retry_seconds
+            subscription = await self.calls.run_until(
+                deadline, self.store.get_subscription, channel_id
+            )
+            if subscription is not None:
+                occurrence = Occurrence(at, at.astimezone(subscription.zone).date())
+                await self.delivery.record_missed(subscription, occurrence, deadline)
+        except StateError as error:
+            log.error(
+                "the missed digest of channel %s at %s is not recorded: %s", channel_id, at, error
             )
 
     # -- runs ---------------------------------------------------------------------------
@@ -491,15 +445,28 @@ class DigestScheduler:
         ``channel_ids``): posted if within the grace time and not yet in the ledger,
         recorded as missed past it. Returns channel id → outcome (see ``run_due``)."""
         if channel_ids is None:
-            channel_ids = [s.channel_id for s in self.store.list_subscriptions(state="active")]
+            try:
+                active = await self.calls.run_until(
+                    time.monotonic() + self.delivery.min_retry_seconds,
+                    self.store.list_subscriptions,
+                    state="active",
+                )
+            except StateError as error:
+                log.error("catch-up skipped: %s", error)
+                return {}
+            channel_ids = [s.channel_id for s in active]
         outcomes = await asyncio.gather(*(self._run_isolated(c) for c in channel_ids))
         return dict(zip(channel_ids, outcomes, strict=True))
 
     async def _run_isolated(self, channel_id: int) -> str:
-        """``run_due`` with any unexpected error (a locked or broken state.db …) logged
-        and answered ``error``, so one channel never stops the others."""
+        """``run_due`` with any unexpected error (a state store that stayed away, a
+        damaged one …) logged and answered ``error``, so one channel never stops the
+        others."""
         try:
             return await self.run_due(channel_id)
+        except StateError as error:
+            log.error("digest run for channel %s failed: %s", channel_id, error)
+            return "error"
         except Exception:
             log.exception("digest run for channel %s failed", channel_id)
             return "error"
@@ -508,11 +475,17 @@ class DigestScheduler:
         """Serve the latest occurrence at or before ``now`` (default: the clock) of the
         channel's subscription. Never raises for a delivery problem. Returns the outcome:
         ``posted``, ``empty`` (nothing new, nothing posted), ``missed`` (past the grace
-        time), ``done`` (already in the ledger), ``busy`` (another live owner is posting),
-        ``paused``, ``failed``, ``inactive`` (no active subscription of our shards),
-        ``not-due`` (the occurrence predates the subscription)."""
+        time), ``done`` (already in the ledger), ``busy`` (another live run is posting),
+        ``recovered`` (found already in the channel), ``paused``, ``failed``, ``error``
+        (the state store failed past the run's deadline: the row is left to recovery),
+        ``inactive`` (no active subscription of our shards), ``not-due`` (the occurrence
+        predates the subscription). Raises ``StateError`` when the subscription cannot be
+        read within the grace time."""
         now = now or self.clock()
-        subscription = self.store.get_subscription(channel_id)
+        deadline = time.monotonic() + max(
+            self.grace.total_seconds(), self.delivery.min_retry_seconds
+        )
+        subscription = await self.calls.run_until(deadline, self.store.get_subscription, channel_id)
         if subscription is None or not subscription.active or not self.owns(subscription.guild_id):
             return "inactive"
         occurrence = scheduled_at_or_before(
@@ -520,63 +493,7 @@ class DigestScheduler:
         )
         if subscription.created_at is not None and subscription.created_at > occurrence.at:
             return "not-due"
-        if now - occurrence.at <= self.grace:
-            return await self._claim_and_post(subscription, occurrence, now)
-        existing = self.store.entry(channel_id, occurrence.day)
-        if existing is None:
-            self._record_missed(subscription, occurrence)
-            return "missed"
-        if existing.status == "intent":  # a partly posted digest is completed even late
-            alive = self._owner_alive(existing, now)
-            return "busy" if alive else await self._recover_entry(existing, now)
-        return "done"
-
-    def _window_start(
-        self, channel_id: int, before: dt.date, window_end: dt.datetime
-    ) -> dt.datetime:
-        """Start of the window ending at ``window_end``: the previous delivered digest's
-        scheduled instant, or 24 hours before ``window_end`` for a first digest."""
-        previous = self.store.last_entry(channel_id, before=before, delivered=True)
-        if previous is not None and previous.window_end is not None:
-            return previous.window_end
-        return window_end - dt.timedelta(hours=24)
-
-    async def _claim_and_post(
-        self, subscription: Subscription, occurrence: Occurrence, now: dt.datetime
-    ) -> str:
-        window_start = self._window_start(subscription.channel_id, occurrence.day, occurrence.at)
-        claim_args: dict[str, Any] = {
-            "channel_id": subscription.channel_id,
-            "guild_id": subscription.guild_id,
-            "digest_date": occurrence.day,
-            "owner": self.owner,
-            "window_start": window_start,
-            "window_end": occurrence.at,
-            "now": now,
-        }
-        claim = self.store.claim(**claim_args)
-        entry = claim.entry
-        if not claim.claimed and entry.status == "failed" and entry.attempts < MAX_DAY_ATTEMPTS:
-            claim = self.store.claim(**claim_args, retry_failed=True)
-        if claim.claimed:
-            return await self._post(subscription, claim.entry, {})
-        if entry.status == "intent":
-            if self._owner_alive(entry, now):
-                log.info(
-                    "digest for channel %s on %s is being posted by %s",
-                    entry.channel_id,
-                    entry.digest_date,
-                    entry.owner,
-                )
-                return "busy"
-            return await self._recover_entry(entry, now)
-        log.debug(
-            "digest for channel %s on %s already %s",
-            entry.channel_id,
-            entry.digest_date,
-            entry.status,
-        )
-        return "done"
+        return await self.delivery.deliver(subscription, occurrence, now)
 
     def compose(
         self,
@@ -587,281 +504,28 @@ class DigestScheduler:
         include_today: bool = False,
     ) -> Digest:
         """The digest of ``subscription`` for a window (UTC instants), leaving out stories
-        the channel already received in it (``include_today``: counting digests dated on
-        the window's last day too, for a preview after today's digest)."""
-        since, until = digest_dates(window_start, window_end, subscription.zone)
-        before = until + dt.timedelta(days=1) if include_today else until
-        exclude = self.store.posted_stories(subscription.channel_id, since, before)
-        return compose_digest(
-            self.service,
-            channel_id=subscription.channel_id,
-            locale=subscription.locale,
-            timezone=subscription.timezone,
-            max_items=subscription.max_items,
-            post_empty=subscription.post_empty,
-            window_start=window_start,
-            window_end=window_end,
-            exclude=exclude,
-            cache=self.cache,
+        the channel already received in it (``DigestDelivery.compose``; reads the store
+        on the calling thread)."""
+        return self.delivery.content.compose(
+            subscription, window_start, window_end, include_today=include_today
         )
 
-    def preview(self, subscription: Subscription, now: dt.datetime | None = None) -> Digest:
+    async def preview(self, subscription: Subscription, now: dt.datetime | None = None) -> Digest:
         """The digest ``subscription`` would post if it ran at ``now`` (default: the
         clock): new since its last delivered digest, or the last 24 hours. Writes
-        nothing."""
-        now = now or self.clock()
-        day = now.astimezone(subscription.zone).date()
-        start = self._window_start(subscription.channel_id, day + dt.timedelta(days=1), now)
-        return self.compose(subscription, min(start, now), now, include_today=True)
+        nothing. Raises ``StateError`` when the store cannot answer."""
+        return await self.delivery.content.preview(subscription, now or self.clock())
 
-    async def _post(
-        self, subscription: Subscription, entry: LedgerEntry, found: dict[int, int]
-    ) -> str:
-        """Post the parts of ``entry``'s digest not yet in the channel (``found``: part →
-        message id already there), recording each; finish the row."""
-        channel_id, day = entry.channel_id, entry.digest_date
-        posted = dict(enumerate(entry.message_ids, start=1)) | found
-        async with self._slots:
-            try:
-                assert entry.window_end is not None
-                window_start = entry.window_start or entry.window_end - dt.timedelta(hours=24)
-                digest = self.compose(subscription, window_start, entry.window_end)
-                messages = render_digest_messages(digest)
-                if not messages:
-                    self.store.finish(
-                        channel_id,
-                        day,
-                        self.owner,
-                        "skipped",
-                        self.clock(),
-                        reason="empty",
-                        stories=(),
-                    )
-                    log.info(
-                        "digest for channel %s on %s: no new story, nothing posted", channel_id, day
-                    )
-                    return "empty"
-                for part, content in enumerate(messages, start=1):
-                    if part in posted:
-                        continue
-                    posted[part] = await self._send_part(channel_id, day, part, content)
-                    if not self.store.record_messages(
-                        channel_id,
-                        day,
-                        self.owner,
-                        [posted[p] for p in sorted(posted)],
-                        self.clock(),
-                    ):
-                        log.error(
-                            "digest for channel %s on %s was taken over by another process; stop",
-                            channel_id,
-                            day,
-                        )
-                        return "busy"
-                self.store.finish(
-                    channel_id,
-                    day,
-                    self.owner,
-                    "posted",
-                    self.clock(),
-                    stories=digest.stories,
-                    message_ids=[posted[p] for p in sorted(posted)],
-                )
-            except DeliveryError as error:
-                return self._fail(subscription, entry, error, posted)
-            except Exception as error:  # one channel's bug must not stop the others
-                log.exception("digest for channel %s on %s failed", channel_id, day)
-                return self._fail(subscription, entry, DeliveryError("error", repr(error)), posted)
-        log.info(
-            "digest posted: guild %s channel %s for %s (%s), %d stories in %d message(s)",
-            subscription.guild_id,
-            channel_id,
-            day,
-            subscription.locale,
-            len(digest.cards),
-            len(messages),
-        )
-        return "posted"
-
-    def _fail(
-        self,
-        subscription: Subscription,
-        entry: LedgerEntry,
-        error: DeliveryError,
-        posted: dict[int, int],
-    ) -> str:
-        now = self.clock()
-        self.store.finish(
-            entry.channel_id,
-            entry.digest_date,
-            self.owner,
-            "failed",
-            now,
-            reason=error.reason,
-            message_ids=[posted[p] for p in sorted(posted)],
-        )
-        if error.permanent:
-            self.pause(subscription.channel_id, error.reason)
-            log.warning(
-                "digest for channel %s (guild %s) paused: %s; it stays paused until an "
-                "admin runs /news resume",
-                entry.channel_id,
-                subscription.guild_id,
-                error,
-            )
-            return "paused"
-        log.error(
-            "digest for channel %s on %s failed: %s", entry.channel_id, entry.digest_date, error
-        )
-        return "failed"
-
-    def pause(self, channel_id: int, reason: str) -> None:
+    async def pause(self, channel_id: int, reason: str) -> None:
         """Pause a subscription with a reason code and remove its job."""
-        self.store.set_state(channel_id, "paused", reason, self.clock())
-        self.unschedule(channel_id)
-
-    async def _send_part(self, channel_id: int, day: dt.date, part: int, content: str) -> int:
-        """Send one part with the bounded retry of transient failures; before a retry, look
-        for the part in the channel in case the failed attempt reached Discord."""
-        nonce = _nonce(channel_id, day, part)
-        attempt = 0
-        while True:
-            try:
-                return await self.poster.send(channel_id, content, nonce=nonce)
-            except DeliveryError as error:
-                if attempt >= len(self.retry_delays) or not error.retryable:
-                    raise
-                delay = self.retry_delays[attempt]
-                attempt += 1
-                log.warning(
-                    "digest part %d for channel %s failed (attempt %d: %s); retrying in %.1f s",
-                    part,
-                    channel_id,
-                    attempt,
-                    error,
-                    delay,
-                )
-            await asyncio.sleep(delay)
-            try:
-                landed, _ = await self._find_parts(channel_id, day)
-            except DeliveryError as error:
-                if error.permanent:
-                    raise
-                landed = {}
-            if part in landed:
-                return landed[part]
-
-    async def _find_parts(self, channel_id: int, day: dt.date) -> tuple[dict[int, int], int]:
-        """Parts of the digest dated ``day`` already in the channel (part → message id,
-        from the markers of the bot's recent messages) and the part count they state (0
-        when none was found)."""
-        found: dict[int, int] = {}
-        total = 0
-        for message_id, content in await self.poster.own_messages(channel_id, HISTORY_LIMIT):
-            marker = parse_marker(content)
-            if marker is not None and marker.digest_date == day:
-                found.setdefault(marker.part, message_id)
-                total = max(total, marker.total)
-        return found, total
-
-    # -- recovery -----------------------------------------------------------------------
-
-    def _owner_alive(self, entry: LedgerEntry, now: dt.datetime) -> bool:
-        """Whether the process that owns an ``intent`` row may still be posting it."""
-        if entry.owner == self.owner:
-            return True
-        host, _, rest = entry.owner.partition("/")
-        pid_text, _, _ = rest.partition("/")
-        if host == _HOST and pid_text.isdigit():
-            pid = int(pid_text)
-            if pid == os.getpid():
-                return entry.owner in _LIVE_OWNERS
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return False
-            except PermissionError:
-                return True
-            return True
-        updated = entry.updated_at or entry.created_at
-        return updated is not None and now - updated < self.lease
+        await self.delivery.posting.pause(channel_id, reason)
 
     async def recover(self) -> dict[tuple[int, dt.date], str]:
-        """Resolve every ``intent`` row whose owner is dead (see the module docstring).
-        Returns (channel id, date) → outcome."""
-        now = self.clock()
-        outcomes: dict[tuple[int, dt.date], str] = {}
-        for entry in self.store.entries(status="intent"):
-            if not self.owns(entry.guild_id) or self._owner_alive(entry, now):
-                continue
-            try:
-                outcome = await self._recover_entry(entry, now)
-            except Exception:
-                log.exception(
-                    "recovering channel %s on %s failed", entry.channel_id, entry.digest_date
-                )
-                outcome = "error"
-            outcomes[entry.channel_id, entry.digest_date] = outcome
-        return outcomes
-
-    async def _recover_entry(self, entry: LedgerEntry, now: dt.datetime) -> str:
-        channel_id, day = entry.channel_id, entry.digest_date
-        subscription = self.store.get_subscription(channel_id)
+        """Resolve every ``intent`` row of our shards that no live run is working on (see
+        bot/digest_delivery.py). Returns (channel id, date) → outcome ({} when the store
+        cannot be read)."""
         try:
-            found, total = await self._find_parts(channel_id, day)
-        except DeliveryError as error:
-            if error.permanent:
-                if not self.store.take_over(channel_id, day, entry.owner, self.owner, now):
-                    return "busy"
-                if subscription is not None:
-                    return self._fail(subscription, entry, error, {})
-                self.store.finish(channel_id, day, self.owner, "failed", now, reason=error.reason)
-                return "inactive"
-            log.warning(
-                "cannot check channel %s for the digest of %s yet: %s", channel_id, day, error
-            )
-            return "busy"  # the row stays; the next recovery pass tries again
-        if not self.store.take_over(channel_id, day, entry.owner, self.owner, now):
-            return "busy"
-        entry = self.store.entry(channel_id, day) or entry
-        window_end = entry.window_end or now
-        if found and set(found) >= set(range(1, total + 1)):
-            stories: tuple[str, ...] = ()
-            if subscription is not None and entry.window_end is not None:
-                start = entry.window_start or entry.window_end - dt.timedelta(hours=24)
-                stories = self.compose(subscription, start, entry.window_end).stories
-            self.store.finish(
-                channel_id,
-                day,
-                self.owner,
-                "posted",
-                now,
-                stories=stories,
-                message_ids=[found[p] for p in sorted(found)],
-            )
-            log.info(
-                "digest for channel %s on %s was already in the channel; ledger completed",
-                channel_id,
-                day,
-            )
-            return "recovered"
-        if subscription is None or not subscription.active:
-            self.store.finish(
-                channel_id,
-                day,
-                self.owner,
-                "failed",
-                now,
-                reason="unsubscribed" if subscription is None else "paused",
-            )
-            return "inactive"
-        if not found and now - window_end > self.grace:
-            self.store.finish(channel_id, day, self.owner, "skipped", now, reason="missed")
-            log.warning(
-                "digest for channel %s on %s was never posted and is past the grace time; skipped",
-                channel_id,
-                day,
-            )
-            return "missed"
-        log.info("digest for channel %s on %s was interrupted; posting it now", channel_id, day)
-        return await self._post(subscription, entry, found)
+            return await self.delivery.recover(self.owns)
+        except StateError as error:
+            log.error("ledger recovery skipped: %s", error)
+            return {}

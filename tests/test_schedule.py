@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +16,14 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.digest import parse_marker
 from bot.digest_admin import DigestAdminService
-from bot.schedule import DeliveryError, DigestScheduler, scheduled_at_or_before
+from bot.schedule import (
+    DeliveryError,
+    DigestScheduler,
+    ProcessIdentity,
+    scheduled_at_or_before,
+)
 from bot.service import NewsService
-from bot.state import SqliteStateStore, StateStore, Subscription
+from bot.state import SqliteStateStore, SqlStateStore, StateStore, Subscription
 from tests.digest_support import (
     Clock,
     FakePoster,
@@ -129,7 +135,10 @@ async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         from bot.state_postgres import PostgresStateStore
 
         store = PostgresStateStore(request.getfixturevalue("postgres_url"))
-    scheduler = make_scheduler(settings, service, clock, store=store, poster=poster)
+    # Leases are judged at once (a process normally watches its own for a lease first).
+    scheduler = make_scheduler(
+        settings, service, clock, store=store, poster=poster, watch_seconds=0
+    )
     await scheduler.start(object())
     await scheduler.wait_idle()
     yield World(tmp_path, service, clock, poster, scheduler, store)
@@ -270,41 +279,98 @@ async def test_permanent_errors_pause_until_resumed(world: World) -> None:
     assert CHANNEL in world.scheduler.jobs()
 
 
-async def test_interrupted_digest_is_posted_by_the_next_process(world: World) -> None:
-    world.subscribe()
-    day = dt.date(2025, 11, 18)
-    at = local(TOKYO, 2025, 11, 18, 9, 0)
+def claim_for(world: World, owner: str, at: dt.datetime) -> None:
+    """An ``intent`` row of ``owner`` for today's 09:00 digest, claimed at ``at``."""
     world.store.claim(
         channel_id=CHANNEL,
         guild_id=GUILD,
-        digest_date=day,
-        owner=f"{__import__('socket').gethostname()}/999999999/dead",  # no such process
+        digest_date=at.astimezone(ZoneInfo(TOKYO)).date(),
+        owner=owner,
         window_start=at - dt.timedelta(hours=24),
         window_end=at,
         now=at,
     )
-    world.clock.set(at + dt.timedelta(minutes=5))
+
+
+def lease_for(world: World, host: str, pid: int, *, host_key: str | None) -> ProcessIdentity:
+    """Another process's identity, with a lease renewed now."""
+    other = ProcessIdentity(host, pid, host_key, secrets.token_hex(8))
+    world.store.register_process(other.owner, other.host, other.pid, other.host_key)
+    return other
+
+
+def age_lease(world: World, owner: str, seconds: float) -> None:
+    """Make ``owner``'s last heartbeat ``seconds`` old (on the database's clock)."""
+    store = world.store
+    assert isinstance(store, SqlStateStore)
+    then = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=seconds)
+    with store._transaction() as cursor:
+        store._run(
+            cursor,
+            "UPDATE processes SET heartbeat_at = ? WHERE owner = ?",
+            [store.dialect.instant(then), owner],
+        )
+
+
+async def test_interrupted_digest_is_posted_by_the_next_process(world: World) -> None:
+    world.subscribe()
+    day = dt.date(2025, 11, 18)
+    at = local(TOKYO, 2025, 11, 18, 9, 0)
+    me = world.scheduler.delivery.identity
+    # A process of this machine and pid namespace whose pid is gone: dead at once,
+    # however fresh its heartbeat.
+    dead = lease_for(world, me.host, 999_999_999, host_key=me.host_key)
+    claim_for(world, dead.owner, at)
+    world.clock.set(at + dt.timedelta(minutes=1))
     assert await world.scheduler.recover() == {(CHANNEL, day): "posted"}
     assert world.digests() == [("2025-11-18", 1, 1)]
     assert await world.scheduler.recover() == {}
 
 
-async def test_intent_of_a_live_process_elsewhere_waits_for_its_lease(world: World) -> None:
+async def test_a_process_that_stopped_cleanly_leaves_its_rows_at_once(world: World) -> None:
     world.subscribe()
     at = local(TOKYO, 2025, 11, 18, 9, 0)
-    world.store.claim(
-        channel_id=CHANNEL,
-        guild_id=GUILD,
-        digest_date=dt.date(2025, 11, 18),
-        owner="another-host/123/abc",
-        window_start=at - dt.timedelta(hours=24),
-        window_end=at,
-        now=at,
-    )
+    stopped = lease_for(world, "elsewhere", 7, host_key="another-machine")
+    claim_for(world, stopped.owner, at)
+    world.clock.set(at + dt.timedelta(seconds=5))
+    assert await world.scheduler.run_due(CHANNEL) == "busy"  # alive: its heartbeat is fresh
+    world.store.retire_process(stopped.owner)
+    assert await world.scheduler.run_due(CHANNEL) == "posted"
+    assert len(world.digests()) == 1
+
+
+async def test_same_host_name_and_pid_elsewhere_is_judged_by_its_heartbeat(
+    world: World,
+) -> None:
+    """Two containers with one host name and the bot as PID 1 in each: the other's pid
+    says nothing here; only its lease does."""
+    world.subscribe()
+    at = local(TOKYO, 2025, 11, 18, 9, 0)
+    me = world.scheduler.delivery.identity
+    twin = lease_for(world, me.host, me.pid, host_key="another-pid-namespace")
+    assert twin.owner != me.owner
+    claim_for(world, twin.owner, at)
+    world.clock.set(at + dt.timedelta(seconds=5))
+    assert await world.scheduler.run_due(CHANNEL) == "busy"
+    assert await world.scheduler.recover() == {}
+    age_lease(world, twin.owner, 80)  # within the lease of 90 s
+    assert await world.scheduler.recover() == {}
+    age_lease(world, twin.owner, 91)  # 91 s without a heartbeat: dead
+    assert list((await world.scheduler.recover()).values()) == ["posted"]
+    assert len(world.digests()) == 1
+
+
+async def test_intent_of_an_owner_without_a_lease_waits_for_its_last_write(
+    world: World,
+) -> None:
+    """Rows written before leases existed: the owner's last write counts for ten minutes."""
+    world.subscribe()
+    at = local(TOKYO, 2025, 11, 18, 9, 0)
+    claim_for(world, "another-host/123/abc", at)
     world.clock.set(at + dt.timedelta(minutes=1))
     assert await world.scheduler.run_due(CHANNEL) == "busy"
     assert await world.scheduler.recover() == {}
-    world.clock.set(at + dt.timedelta(minutes=11))  # lease of 10 minutes expired
+    world.clock.set(at + dt.timedelta(minutes=11))
     assert list((await world.scheduler.recover()).values()) == ["posted"]
     assert len(world.digests()) == 1
 
