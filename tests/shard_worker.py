@@ -2,11 +2,12 @@
 
 Run as ``python -m tests.shard_worker`` from the repository root. It builds what
 ``technyan-bot run`` builds — a ``NewsService`` over its own ``index.db`` (built from the
-corpus when missing), the state store from ``open_state_store(settings)``, a
-``DigestScheduler`` posting through ``DiscordPoster``, the ``DigestAdminService`` and a
-``NewsBot`` (an ``AutoShardedBot``) with ``bot.shard_count`` / ``bot.shard_ids`` from the
-settings — against a fake Discord that runs in the test's process. Everything comes from
-the environment:
+corpus when missing), the digest components of ``build_digest_components`` (the state
+store from the settings, the ``DigestScheduler`` posting through ``DiscordPoster`` paced
+by the bot's shared request budget, the ``DigestAdminService``) and a ``NewsBot`` (an
+``AutoShardedBot``) with ``bot.shard_count`` / ``bot.shard_ids`` from the settings —
+against a fake Discord that runs in the test's process. Everything comes from the
+environment:
 
 * ``FAKE_DISCORD_API`` and ``FAKE_DISCORD_GATEWAY``: the fake's REST base and gateway URL.
   The fake patches discord.py only in its own process, so the worker sets
@@ -16,7 +17,10 @@ the environment:
   the processes apart in the fake's request log;
 * ``SHARD_WORKER_CLOCK``: ``"REAL VIRTUAL"`` — the scheduler's clock reads the ISO instant
   ``VIRTUAL`` at the Unix time ``REAL`` and runs at real speed from there;
-* ``SHARD_WORKER_POST_RATE``: the digest poster's requests per second (default 40).
+* ``SHARD_WORKER_POST_RATE``: the request budget all processes share, per second
+  (default 45, the bot's own);
+* ``SHARD_WORKER_IDENTITY``: ``"HOST PID"`` — the process calls itself that host name and
+  pid, in a pid space of its own (as in a container), instead of its real ones.
 
 Protocol, one JSON object per line. On stdout: ``{"event": "ready", "pid": …, "shards":
 […], "jobs": [channel ids]}`` once connected and done with start-up recovery and catch-up,
@@ -37,6 +41,7 @@ import datetime as dt
 import json
 import logging
 import os
+import secrets
 import sys
 import time
 from typing import Any
@@ -47,12 +52,10 @@ import discord.http
 import yarl
 
 from bot.config import load_settings
-from bot.digest_admin import DigestAdminService
 from bot.discord_app.client import NewsBot
-from bot.discord_app.delivery import DiscordPoster
-from bot.schedule import DigestScheduler
+from bot.discord_app.digests import build_digest_components
+from bot.schedule import DigestScheduler, ProcessIdentity
 from bot.service import NewsService
-from bot.state import open_state_store
 
 log = logging.getLogger("tests.shard_worker")
 
@@ -100,25 +103,26 @@ async def serve() -> int:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(os.environ["FAKE_DISCORD_GATEWAY"])
     real, virtual = os.environ["SHARD_WORKER_CLOCK"].split()
     clock = AnchoredClock(float(real), dt.datetime.fromisoformat(virtual))
-    rate = float(os.environ.get("SHARD_WORKER_POST_RATE", "40"))
+    rate = float(os.environ.get("SHARD_WORKER_POST_RATE", "45"))
     lifetime = float(os.environ.get("SHARD_WORKER_LIFETIME", "120"))
 
     settings = load_settings(None)
     service = NewsService(settings)
     service.ensure_index()  # this process's own index.db, built from the corpus
-    scheduler = DigestScheduler(
-        settings,
-        service,
-        open_state_store(settings),
-        poster_factory=lambda bot: DiscordPoster(bot, requests_per_second=rate),
-        clock=clock,
-        close_store=True,
+    identity = None
+    if os.environ.get("SHARD_WORKER_IDENTITY"):
+        host, pid = os.environ["SHARD_WORKER_IDENTITY"].split()
+        identity = ProcessIdentity(host, int(pid), f"container-{name}", secrets.token_hex(8))
+    admin, background = build_digest_components(
+        settings, service, clock=clock, requests_per_second=rate, identity=identity
     )
+    scheduler = background[0]
+    assert isinstance(scheduler, DigestScheduler)
     bot = WorkerBot(
         settings,
         service,
-        digest_admin=DigestAdminService(scheduler),
-        background=[scheduler],
+        digest_admin=admin,
+        background=background,
         guild_ready_timeout=0.05,
     )
     bot.http.user_agent += f" technyan-shard-worker/{name}"
@@ -140,7 +144,13 @@ async def serve() -> int:
                 raise TimeoutError("not ready in time")
             await asyncio.sleep(0.02)
         await scheduler.wait_idle()  # start-up recovery and catch-up
-        emit("ready", pid=os.getpid(), shards=sorted(bot.shards), jobs=sorted(scheduler.jobs()))
+        emit(
+            "ready",
+            pid=os.getpid(),
+            owner=scheduler.owner,
+            shards=sorted(bot.shards),
+            jobs=sorted(scheduler.jobs()),
+        )
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -670,7 +670,9 @@ class FakeDiscord:
     * ``token``: the bot token REST and IDENTIFY accept (others get 401 / close 4004).
     * ``callback_deadline``: seconds to answer an interaction (Discord: 3).
     * ``token_lifetime``: seconds an interaction token works for followups (Discord: 900).
-    * ``global_rate_limit``: requests per second before a global 429 (``None`` disables).
+    * ``global_rate_limit``: requests per second per bot token, counted across every client
+      that uses the token (several bot processes share it, as on Discord), before a
+      global 429 (``None`` disables). Interaction endpoints are exempt.
     * ``privileged_intents``: privileged intent bits enabled "in the developer portal";
       IDENTIFY asking for others is closed with 4014.
     """
@@ -729,7 +731,8 @@ class FakeDiscord:
         self._messages: dict[int, JSON] = {}
         self._channel_messages: dict[int, list[int]] = {}
         self._faults: dict[int | str, list[_Fault]] = {}
-        self._window: deque[float] = deque()
+        #: Start times of the last second's requests, per bot token (Authorization header).
+        self._windows: dict[str, deque[float]] = {}
         self._sessions: list[_Session] = []
         self._command_ids: dict[str, int] = {}
         self._changed: _Changed | None = None
@@ -1599,17 +1602,20 @@ class FakeDiscord:
         # (Discord's docs; that covers the callback and the token's webhook routes.)
         return route.startswith("POST /interactions/") or " /webhooks/" in route
 
-    def _global_limited(self, route: str) -> _Reply | None:
+    def _global_limited(self, route: str, token: str) -> _Reply | None:
+        """A global 429 when the token already started ``global_rate_limit`` requests in
+        the last second, whichever clients sent them."""
         if self.global_rate_limit is None or self._exempt_from_global(route):
             return None
+        window = self._windows.setdefault(token, deque())
         now = time.monotonic()
-        while self._window and now - self._window[0] >= 1.0:
-            self._window.popleft()
-        if len(self._window) < self.global_rate_limit:
-            self._window.append(now)
+        while window and now - window[0] >= 1.0:
+            window.popleft()
+        if len(window) < self.global_rate_limit:
+            window.append(now)
             return None
         self.global_429_count += 1
-        retry_after = round(max(0.001, 1.0 - (now - self._window[0])), 3)
+        retry_after = round(max(0.001, 1.0 - (now - window[0])), 3)
         return _Reply(
             429,
             {"message": "You are being rate limited.", "retry_after": retry_after, "global": True},
@@ -1691,7 +1697,8 @@ class FakeDiscord:
         elif not self._authorized(request, route):
             reply = _discord_error(401, 0, "401: Unauthorized")
         else:
-            reply = self._global_limited(route) or self._faulted(path, params)
+            token = request.headers.get("Authorization", "")
+            reply = self._global_limited(route, token) or self._faulted(path, params)
             if reply is None:
                 reply = handler(
                     params=params, query=dict(request.query), payload=payload, files=files
