@@ -436,7 +436,7 @@ class DigestPosting:
         if error.permanent:
             log.warning(
                 "digest for channel %s (guild %s) paused: %s; it stays paused until an "
-                "admin runs /news resume",
+                "admin runs /digest resume",
                 entry.channel_id,
                 subscription.guild_id,
                 error,

@@ -70,7 +70,7 @@ class Subscription:
     ``time`` is the local wall-clock time ``HH:MM`` in ``timezone`` (an IANA name);
     ``locale`` ``ja`` or ``en``; ``max_items`` 1–10 stories; ``post_empty`` whether a day
     without news gets a short line (else nothing). ``source`` is ``command`` (made with
-    ``/news subscribe``) or ``config`` (declared in config.toml: the operator's file is
+    ``/digest subscribe``) or ``config`` (declared in config.toml: the operator's file is
     authoritative for it). ``state`` is ``active`` or ``paused`` with ``paused_reason``.
     ``created_at``/``updated_at`` are UTC instants (None before the row is stored).
     """
