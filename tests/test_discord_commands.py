@@ -21,6 +21,7 @@ from bot.discord_app.embeds import (
     EMBED_DESCRIPTION_LIMIT,
     EMBED_TITLE_LIMIT,
     MESSAGE_CONTENT_LIMIT,
+    columns,
 )
 from bot.replies import Reply
 from tests.discord_corpus import OVERSIZED
@@ -154,7 +155,7 @@ async def test_latest_by_default_is_one_compact_list_with_cards_behind_a_button(
         "The Lonelyword project launched; this story exists only in English."
     )
     assert all(len(entry.split("\n")) == 2 for entry in entries)  # title line, one line more
-    assert all(len(entry.split("\n")[1]) <= 110 for entry in entries)
+    assert all(columns(entry.split("\n")[1]) <= 72 for entry in entries)  # about one line
     [cards_button] = buttons(it.original or {})
     assert cards_button["label"] == "🗂 Cards"
 

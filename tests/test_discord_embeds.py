@@ -264,7 +264,10 @@ def test_the_compact_list_has_one_linked_title_and_one_line_per_story() -> None:
         r"[Story \[0\] \*bold\*](https://technyanai.com/articles/en/20250127/deepseek)"
         " · <t:1737979200:d>"
     )
-    assert len(summary) <= 110 and summary.endswith("…")
+    assert len(summary) <= 72 and summary.endswith("…")  # one line of an embed
+    japanese = list_embed([card(description="ディープシークが推論モデルを公開した。" * 9)], LABELS)
+    line = (japanese.description or "").split("\n")[1]
+    assert line == "ディープシークが推論モデルを公開した。…"  # 36 wide characters: 72 columns
     only_japanese = list_embed([card(note="only in Japanese", locale="ja")], LABELS)
     assert "(Japanese only)" in (only_japanese.description or "")
     pages = render_reply(

@@ -68,6 +68,7 @@ __all__ = [
     "autocomplete_choices",
     "button_label",
     "colour_for",
+    "columns",
     "discord_date",
     "embed_size",
     "escape_echo",
@@ -79,6 +80,7 @@ __all__ = [
     "paginate",
     "render_reply",
     "shorten",
+    "shorten_columns",
     "story_embed",
 ]
 
@@ -158,9 +160,11 @@ ROWS_PER_MESSAGE = 5
 CARDS_PER_PAGE = 5
 #: Stories on one page of the compact list (one embed, two lines per story).
 LIST_PER_PAGE = 10
-#: Characters of a title and of the summary line in the compact list.
+#: Characters of a title in the compact list.
 LIST_TITLE_CHARACTERS = 100
-LIST_SUMMARY_CHARACTERS = 110
+#: Columns of the summary line in the compact list, a Japanese (wide) character counting
+#: two: about one line of an embed on a desktop client, in either language.
+LIST_SUMMARY_COLUMNS = 72
 #: The ellipsis that ends every cut text.
 ELLIPSIS = "…"
 
@@ -257,6 +261,26 @@ def shorten(text: str, limit: int, *, ellipsis: str = ELLIPSIS) -> str:
         if before in _CJK_PUNCTUATION or (before and after and _is_cjk(before) and _is_cjk(after)):
             return head[:index] + ellipsis
     return head.rstrip() + ellipsis
+
+
+def columns(text: str) -> int:
+    """The width of ``text`` in columns: wide and full-width characters (East Asian
+    width ``W``/``F``: kanji, kana, full-width forms) count two, others one."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def shorten_columns(text: str, limit: int) -> str:
+    """``text`` cut like :func:`shorten` so that it takes at most ``limit`` columns (see
+    :func:`columns`)."""
+    if columns(text) <= limit:
+        return text
+    used, fit = columns(ELLIPSIS), 0  # fit: how many characters fit before the ellipsis
+    for char in text:
+        used += columns(char)
+        if used > limit:
+            break
+        fit += 1
+    return shorten(text, fit + len(ELLIPSIS))
 
 
 def message_content(text: str) -> str:
@@ -571,7 +595,7 @@ def _list_entry(card: StoryCard, labels: EmbedLabels, *, linked: bool) -> str:
     if card.note and labels.other_language:
         head += f" ({labels.other_language})"
     line = f"{marks} {head}".strip() + f" · {discord_date(card.date, 'd')}"
-    summary = shorten(_one_line(card.description), LIST_SUMMARY_CHARACTERS)
+    summary = shorten_columns(_one_line(card.description), LIST_SUMMARY_COLUMNS)
     return f"{line}\n{summary}" if summary else line
 
 
