@@ -1,22 +1,35 @@
-"""Turn what a user typed into a search plan: concepts, a date range, a recency wish.
+"""Turn what a user typed into a search plan: concepts with roles, a period, a recency wish.
 
-A *concept* is one thing the user asked about ("DeepSeek", "規制", "Claude Opus 4.6"). It
-has one or more *alternatives*: FTS5 phrases (sequences of analyzed terms) that count as
-finding it, namely the user's own spelling, a corrected spelling of a misspelled name, the
-Latin name of a katakana spelling, or a translation from the domain glossary. A story
-answers the query as far as it contains its concepts, each weighted by its rarity (idf).
+A *concept* is one thing the message mentions ("DeepSeek", "規制", "Claude Opus 4.6",
+"news"). It has one or more *alternatives*: FTS5 phrases (sequences of analyzed terms)
+that count as finding it, namely the user's own spelling, a corrected spelling of a
+misspelled name, the Latin name of a katakana or hiragana spelling or of a nickname, or a
+translation from the domain glossary. Each concept also has a *role* that decides how
+much it weighs when a story is scored (``bot.search``):
 
-The rules here are about kinds of query (names, typos, katakana, questions, dates), and
-the data (``bot/data/aliases.toml``, ``bot/data/glossary.toml``) is about the domain.
+* ``entity``: a name — of the index's vocabulary, or written like a name (capitals,
+  letters and digits, a version after a name) even when the corpus lacks it, so that a
+  question about something the corpus does not know is not answered with a neighbour;
+* ``topic``: any other word the corpus knows;
+* ``context``: chat filler, reactions and words that only ask for news (``anyone``,
+  ``update``, ``のニュース``, ``マジ``; ``bot/data/lexicon.toml``); weighed lightly and
+  never required;
+* ``unknown``: an ordinary word the corpus never uses ("vegetable", "ごめん"): it lowers
+  every story's coverage alike, lightly.
+
+Before planning, ``bot.message.clean_message`` removes Discord markup, links and emoji;
+``bot.periods.parse_period`` takes out a period (months, quarters, halves, seasons, eras,
+relative phrases) resolved against ``as_of``.
+
+The rules here are about kinds of query, and the data (``bot/data/aliases.toml``,
+``bot/data/glossary.toml``, ``bot/data/lexicon.toml``) about the language and the domain.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 import tomllib
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,59 +38,58 @@ from importlib import resources
 from rapidfuzz import fuzz, process
 
 from bot import text
+from bot.lexicon import lexicon
+from bot.message import clean_message
+from bot.periods import DateRange, parse_period
+from bot.vocabulary import (
+    FUZZY_POOL_LIMIT,
+    Entity,
+    EntityVocabulary,
+    hiragana_names,
+    known_name,
+    nickname,
+)
 
 __all__ = [
+    "FUZZY_POOL_LIMIT",
+    "ROLE_WEIGHTS",
+    "UNKNOWN_WORD_WEIGHT",
     "Alternative",
     "Concept",
     "DateRange",
+    "Entity",
     "EntityVocabulary",
     "QueryPlan",
-    "parse_dates",
+    "glossary",
     "plan_query",
 ]
 
-# Words that carry no topic in a question or a news request (English, after normalize).
-ENGLISH_STOPWORDS = frozenset(
-    """a about above after again all also am an and any are as at be been before being
-    between both but by can could did do does doing done during each few for from further
-    had has have having he her here hers him his how i if in into is it its itself just
-    me more most my no nor not now of off on once only or other our out over own same she
-    should so some such than that the their them then there these they this those through
-    to too under until up very was we were what when where which while who whom why will
-    with would you your yours tell show give find know get got happened happen please
-    many much did does any anything something thing things say said says""".split()
-)
-# Words that only say "news" or "recent": ignored when a date or recency carries the query.
-GENERIC_NEWS_WORDS = frozenset(
-    text.stem(word)
-    for word in "news announced announcement release launch update story headline ai "
-    "ニュース 発表 公開 リリース 出来事 話題 記事 情報".split()
-)
-RECENCY_WORDS = frozenset(
-    "latest newest recent recently 最新 最近 新しい 直近 最新版 最新情報".split()
-)
+# A word the corpus never uses and that is not written like a name ("vegetable", "ごめん")
+# weighs like this share of an unknown name: it lowers every story's coverage alike.
+UNKNOWN_WORD_WEIGHT = 0.3
+# How much a concept's idf counts, by role (see the module docstring).
+ROLE_WEIGHTS = {"entity": 1.5, "topic": 1.0, "context": 0.15, "unknown": UNKNOWN_WORD_WEIGHT}
+# A single-word entity counts as a name (not a common word that is also a tag, such as
+# "Coding") when its documents are at most this many times the stories that name it.
+PROPER_NAME_SPREAD = 3.0
+
 # Sudachi parts of speech that never carry a topic in a query.
 _DROPPED_QUERY_POS = frozenset(
     {"助詞", "助動詞", "補助記号", "記号", "空白", "代名詞", "接尾辞", "接頭辞", "感動詞", "接続詞"}
 )
-# Normalized forms of Japanese words that only shape a question.
-JAPANESE_STOPWORDS = frozenset(
-    """何 いつ どこ 誰 なぜ 何故 どう どの どれ どんな いくら いくつ 幾つ 為る 有る 居る 成る
-    出来る 言う 事 物 もの こと 教える 知る 件 個 人 頃 ころ 位 方 ため 様 よう 辺り 際 今
-    について 何人 何個 何件 何日 何年 いかが どれくらい どのくらい 予定 見る 思う""".split()
-)
-
-_MONTHS = {name: index for index, name in enumerate(calendar.month_name) if name}
-_MONTHS.update({name: index for index, name in enumerate(calendar.month_abbr) if name})
-_MONTHS = {name.casefold(): index for name, index in _MONTHS.items()}
-_MONTHS["sept"] = 9
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _LATIN_UNIT = r"\.?[a-z0-9]+(?:[.\-+'][a-z0-9]+)*[+#]*"  # C++, C#, .NET whole
 _QUERY_UNIT_RE = re.compile(rf"{text.JAPANESE_RUN}|{_LATIN_UNIT}")
-# Above this many entities, only names mentioned by two stories or more are matched fuzzily.
-FUZZY_POOL_LIMIT = 50_000
-_VERSION_RE = re.compile(r"^v?\d+(?:\.\d+)*$")
+_TYPED_WORD_RE = re.compile(r"[A-Za-z0-9]+(?:[.\-+'][A-Za-z0-9]+)*\+*")
+# A version after a name: 4, 3.5, 2.0, 4o, r1, v3, o3, k2 (not amounts such as 10b, 200k).
+_VERSION_RE = re.compile(r"^(?:v?\d{1,2}(?:\.\d+){0,2}o?|[a-z]\d{1,2}(?:\.\d+)?)$")
 _LETTERS_THEN_VERSION_RE = re.compile(r"^([a-z]{2,})(\d+(?:\.\d+)*)$")
+_POSSESSIVE_RE = re.compile(r"'s$")
+_JOINED_NAME_RE = re.compile(r"[a-z]{2,}\.[a-z]{2,}", re.IGNORECASE)
+_KANA_WORD_RE = re.compile(r"^[ぁ-ゖァ-ヺー]{3,}$")
+# Ordinals and amounts written with a unit are not names: 8th, 4t, 10b, 200k, 3x, 5gb.
+_AMOUNT_RE = re.compile(r"^\$?\d+(?:[.,]\d+)*(?:st|nd|rd|th|k|m|b|bn|t|x|gb|tb|ms|s|h|yr)$")
+_KANJI_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff々]")
+_HOW_MUCH_RE = re.compile(r"\bhow (?:many|much|large|big|far|long|fast|high|low|old|often)\b")
 
 
 @lru_cache(maxsize=1)
@@ -85,34 +97,17 @@ def _query_unit_pattern() -> re.Pattern[str]:
     """Query words: multi-word English phrases of the glossary first (``go public``, ``data
     center``: one concept each, translated as a whole), then Japanese runs, then Latin
     words."""
-    raw = resources.files("bot").joinpath("data", "glossary.toml").read_bytes()
-    phrases = [p for p in tomllib.loads(raw.decode("utf-8"))["terms"] if " " in p]
+    phrases = [p for p in _glossary_table() if " " in p]
     alternation = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
     return re.compile(rf"\b(?:{alternation})\b|{_QUERY_UNIT_RE.pattern}")
-
-
-@dataclass(frozen=True)
-class DateRange:
-    """Inclusive calendar range asked for by a query, with its granularity (``day``,
-    ``month`` or ``year``). Day ranges are widened by one day on each side when matched,
-    since a story's date depends on the author's time zone."""
-
-    start: dt.date
-    end: dt.date
-    granularity: str
-
-    def contains(self, day: dt.date) -> bool:
-        """True when ``day`` falls in the range (one day of slack for day ranges)."""
-        slack = dt.timedelta(days=1 if self.granularity == "day" else 0)
-        return self.start - slack <= day <= self.end + slack
 
 
 @dataclass(frozen=True)
 class Alternative:
     """An FTS5 phrase that counts as finding a concept: ``terms`` are analyzed terms (in
     order, adjacent), ``how`` says where it came from (``exact``, ``entity``, ``typo``,
-    ``katakana``, ``translation``), ``trust`` in (0, 1] scales the concept's weight when
-    only this alternative matches."""
+    ``katakana``, ``nickname``, ``translation``), ``trust`` in (0, 1] scales the concept's
+    weight when only this alternative matches."""
 
     terms: tuple[str, ...]
     how: str = "exact"
@@ -133,14 +128,17 @@ class Alternative:
 
 @dataclass
 class Concept:
-    """One thing the user asked about: ``label`` as they typed it, its alternatives, and
-    ``importance``, a factor on its idf weight (0.5 for the verb of a Japanese question:
-    入る, 始まる say little about which story is meant)."""
+    """One thing the message mentions: ``label`` as typed, its alternatives, its ``role``
+    (``entity``, ``topic`` or ``context``), and ``importance``, a factor on its weight
+    (0.5 for the verb of a Japanese question: 入る, 始まる say little about which story is
+    meant). ``version`` is set for a name with a version (``Claude Opus 4.5``)."""
 
     label: str
     alternatives: list[Alternative]
     latin: bool = True
     importance: float = 1.0
+    role: str = "topic"
+    version: str | None = None
 
     def add(self, alternative: Alternative) -> None:
         """Add an alternative unless the same terms are already there."""
@@ -153,8 +151,10 @@ class Concept:
 
 @dataclass
 class QueryPlan:
-    """The parsed query: ``concepts`` to find, an optional ``date_range``, ``recency``
-    when the user asked for the latest, and ``corrections`` ``(typed, corrected)``."""
+    """The parsed message: ``concepts`` to find, an optional ``date_range``, ``recency``
+    when the user asked for the latest, ``corrections`` ``(typed, linked name)``,
+    ``unknown`` labels the index lacks entirely, and ``missing_versions``: names with a
+    version the corpus does not have (``Sora 4`` when only Sora 2 is known)."""
 
     original: str
     normalized: str
@@ -163,143 +163,22 @@ class QueryPlan:
     recency: bool = False
     corrections: list[tuple[str, str]] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Entity:
-    """A name known to the index: display ``name``, squashed ``key``, ``kind``, the number
-    of stories that mention it, and its consonant ``skeleton`` (``""`` when the key is not
-    alphabetic or shorter than three letters)."""
-
-    name: str
-    key: str
-    kind: str
-    stories: int
-    skeleton: str = ""
-
-
-class EntityVocabulary:
-    """Names known to the index, held in memory for fuzzy lookups (rapidfuzz over squashed
-    keys, ``processor=None``), plus the katakana alias table. ``lookup(key)`` finds
-    exact names that are not held (a large index keeps only names seen twice in memory).
-
-    ``entities`` is a sequence of ``Entity``; ``document_frequency`` maps a tuple of
-    analyzed terms to the number of documents containing that phrase.
-    """
-
-    def __init__(
-        self,
-        entities: Sequence[Entity],
-        *,
-        fuzzy_pool_limit: int = FUZZY_POOL_LIMIT,
-        lookup: Callable[[str], Entity | None] | None = None,
-    ) -> None:
-        self.entities = list(entities)
-        self._lookup = lookup
-        self.by_key = {entity.key: entity for entity in self.entities}
-        # Fuzzy matching compares keys of plausible length only (fuzz.ratio ≥ 70 needs
-        # lengths within a factor of about 1.9), held as ready lists per length. In a
-        # large vocabulary only names mentioned by two stories or more take part: a typo
-        # of a name seen once is rare, and comparing every key would cost tens of ms.
-        pool = self.entities
-        if len(pool) > fuzzy_pool_limit:
-            pool = [entity for entity in pool if entity.stories >= 2]
-        by_length: dict[int, list[Entity]] = defaultdict(list)
-        self.skeletons: dict[str, list[Entity]] = {}
-        for entity in pool:
-            by_length[len(entity.key)].append(entity)
-        for entity in pool:
-            if len(entity.skeleton) >= 2:
-                self.skeletons.setdefault(entity.skeleton, []).append(entity)
-        self._by_length = {
-            length: ([entity.key for entity in group], group) for length, group in by_length.items()
-        }
-        self.skeleton_keys = list(self.skeletons)
-        self.aliases = _katakana_aliases()
-        self.alias_keys = list(self.aliases)
-
-    def exact(self, key: str) -> Entity | None:
-        """The entity whose squashed key is ``key``, if any (held in memory, or found by
-        ``lookup`` for a vocabulary held only in part)."""
-        found = self.by_key.get(key)
-        if found is None and self._lookup is not None:
-            found = self._lookup(key)
-        return found
-
-    def _extract(self, key: str, cutoff: float, limit: int) -> list[tuple[Entity, float]]:
-        # ratio = 2·matches / (len(a) + len(b)) ≤ 2·min / (len(a) + len(b)).
-        size = len(key)
-        low = max(1, int(size * cutoff / (200 - cutoff)))
-        high = int(size * (200 - cutoff) / cutoff) + 1
-        found: list[tuple[Entity, float]] = []
-        for length in range(low, high + 1):
-            bucket = self._by_length.get(length)
-            if bucket is None:
-                continue
-            keys, group = bucket
-            for _, score, index in process.extract(
-                key, keys, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff, limit=limit
-            ):
-                found.append((group[index], float(score)))
-        found.sort(key=lambda match: (-match[1], -match[0].stories))
-        return found[:limit]
-
-    def fuzzy(self, key: str, cutoff: float) -> tuple[Entity, float] | None:
-        """Best entity by ``fuzz.ratio`` on squashed keys at or above ``cutoff`` (0–100);
-        ties go to the entity mentioned by more stories."""
-        matches = self._extract(key, cutoff, limit=5)
-        return matches[0] if matches else None
-
-    def similar_scored(self, key: str, cutoff: float, limit: int) -> list[tuple[Entity, float]]:
-        """Entities close to ``key`` (``fuzz.ratio`` ≥ ``cutoff``) with their ratio, best
-        first (ties: more stories first), for "did you mean" suggestions."""
-        return self._extract(key, cutoff, limit=limit * 3)[:limit]
-
-    def katakana_name(self, word: str) -> tuple[str, str] | None:
-        """The Latin name for a katakana word: from the alias table (fuzzy, ratio ≥ 85;
-        how = ``alias``), else by transliteration when its consonant skeleton matches one
-        known name with a clear lead (ratio ≥ 85 and no runner-up within 5; how =
-        ``transliteration``). Returns ``(name, how)`` or None."""
-        if self.alias_keys:
-            match = process.extractOne(
-                word, self.alias_keys, scorer=fuzz.ratio, processor=None, score_cutoff=85
-            )
-            if match:
-                return self.aliases[match[0]], "alias"
-        skeleton = text.consonant_skeleton(text.romanize_katakana(word))
-        if len(skeleton) < 3 or not self.skeleton_keys:
-            return None
-        matches = process.extract(
-            skeleton, self.skeleton_keys, scorer=fuzz.ratio, processor=None, limit=2
-        )
-        if not matches or matches[0][1] < 85:
-            return None
-        if len(matches) > 1 and matches[0][1] - matches[1][1] < 5:
-            return None
-        candidates = self.skeletons[matches[0][0]]
-        best = max(candidates, key=lambda entity: entity.stories)
-        return best.name, "transliteration"
+    missing_versions: list[str] = field(default_factory=list)
 
 
 @lru_cache(maxsize=1)
-def _katakana_aliases() -> dict[str, str]:
-    raw = resources.files("bot").joinpath("data", "aliases.toml").read_bytes()
-    table = tomllib.loads(raw.decode("utf-8"))["names"]
-    aliases: dict[str, str] = {}
-    for name, spellings in table.items():
-        for spelling in spellings:
-            aliases[text.normalize(spelling).replace("・", "").replace(" ", "")] = name
-    return aliases
+def _glossary_table() -> dict[str, list[str]]:
+    raw = resources.files("bot").joinpath("data", "glossary.toml").read_bytes()
+    terms: dict[str, list[str]] = tomllib.loads(raw.decode("utf-8"))["terms"]
+    return terms
 
 
 @lru_cache(maxsize=1)
 def glossary() -> dict[tuple[str, ...], list[tuple[str, ...]]]:
     """The bilingual glossary as analyzed term tuples, in both directions:
     ``glossary()[("regul",)]`` → ``[("規制",)]``."""
-    raw = resources.files("bot").joinpath("data", "glossary.toml").read_bytes()
-    table = tomllib.loads(raw.decode("utf-8"))["terms"]
     mapping: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
-    for english, japanese_words in table.items():
+    for english, japanese_words in _glossary_table().items():
         source = tuple(text.analyze(english))
         for japanese in japanese_words:
             target = tuple(text.analyze(japanese))
@@ -310,239 +189,231 @@ def glossary() -> dict[tuple[str, ...], list[tuple[str, ...]]]:
     return mapping
 
 
-def _day(year: int, month: int, day: int) -> dt.date | None:
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None
-
-
-def parse_dates(normalized: str) -> tuple[DateRange | None, str]:
-    """Find a date expression in normalized query text and return it with the text that
-    remains. Understands ``2025年12月16日``, ``2025年12月``, ``2025年``, ``december 11
-    2025``, ``11 december 2025``, ``november 2025``, ``2025-12-11``, ``2025/12``, and a bare
-    year ``2025``. The first expression wins."""
-    patterns: list[tuple[str, Callable[[re.Match[str]], DateRange | None]]] = [
-        (r"(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日", lambda m: _range_day(m[1], m[2], m[3])),
-        (r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", lambda m: _range_day(m[1], m[2], m[3])),
-        (
-            rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b",
-            lambda m: _range_day(m[3], str(_MONTHS[m[1]]), m[2]),
-        ),
-        (
-            rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_RE})\.?,?\s+(\d{{4}})\b",
-            lambda m: _range_day(m[3], str(_MONTHS[m[2]]), m[1]),
-        ),
-        (r"(\d{4})年\s*(\d{1,2})月", lambda m: _range_month(m[1], m[2])),
-        (rf"\b({_MONTH_RE})\.?,?\s+(\d{{4}})\b", lambda m: _range_month(m[2], str(_MONTHS[m[1]]))),
-        (r"\b(\d{4})[-/](\d{1,2})\b", lambda m: _range_month(m[1], m[2])),
-        (r"(\d{4})年", lambda m: _range_year(m[1])),
-        (r"(?<![\w.\-])((?:19|20)\d{2})(?![\w.\-])", lambda m: _range_year(m[1])),
-    ]
-    for pattern, build in patterns:
-        match = re.search(pattern, normalized)
-        if match:
-            found = build(match)
-            if found is not None:
-                rest = (normalized[: match.start()] + " " + normalized[match.end() :]).strip()
-                return found, re.sub(r"\s+", " ", rest)
-    return None, normalized
-
-
-def _range_day(year: str, month: str, day: str) -> DateRange | None:
-    date = _day(int(year), int(month), int(day))
-    return DateRange(date, date, "day") if date else None
-
-
-def _range_month(year: str, month: str) -> DateRange | None:
-    if not 1 <= int(month) <= 12:
-        return None
-    last = calendar.monthrange(int(year), int(month))[1]
-    return DateRange(
-        dt.date(int(year), int(month), 1), dt.date(int(year), int(month), last), "month"
-    )
-
-
-def _range_year(year: str) -> DateRange:
-    return DateRange(dt.date(int(year), 1, 1), dt.date(int(year), 12, 31), "year")
-
-
 @dataclass
 class _Unit:
-    """A word of the query: its surface, analyzed terms, script, and whether it is known."""
+    """A word of the query: its surface, analyzed terms, script, part of speech (Japanese),
+    the katakana spelling it was linked from, how it was linked (``named``: ``alias``,
+    ``transliteration``, ``nickname``), whether it is a proper noun (Japanese), and
+    ``gap_before`` when Japanese particles stand between it and the word before it (a name
+    never spans them: ``SiriってGemini`` is two names)."""
 
     surface: str
     terms: tuple[str, ...]
     latin: bool
     japanese_pos: str = ""
     katakana: tuple[str, ...] = ()
+    named: str = ""
+    proper: bool = False
+    typed: str = ""
+    quantity: bool = False
+    gap_before: bool = False
+
+    def is_version(self) -> bool:
+        """Written like a version (4, 3.5, 4o, r1) and not a quantity with a counter."""
+        return not self.quantity and _VERSION_RE.match(self.surface) is not None
+
+
+DocumentFrequency = Callable[[tuple[str, ...]], int]
 
 
 def _japanese_units(
     chunk: str,
     vocabulary: EntityVocabulary,
-    document_frequency: Callable[[tuple[str, ...]], int],
+    document_frequency: DocumentFrequency,
     plan: QueryPlan,
-) -> list[_Unit]:
-    """Words of a Japanese run. Adjacent katakana morphemes are one word (モルト+ブック);
-    a katakana word that names something (alias table, or transliteration when the corpus
-    lacks the word) becomes a Latin unit. Adjacent nouns form one compound unit (天気+予報),
-    matched as a phrase or, with less trust, as nearby words."""
-    grouped: list[tuple[str, tuple[str, ...], str]] = []
-    for surface, form, pos in text.japanese_morphemes(chunk):
+) -> tuple[list[_Unit], bool]:
+    """Words of a Japanese run, and whether dropped words (particles, stopwords) end it.
+    Names written in hiragana are read as katakana first; adjacent katakana morphemes are
+    one word (モルト+ブック); a katakana word that names something (alias table, or
+    transliteration when the corpus lacks the word) becomes a Latin unit. Adjacent nouns
+    form one compound unit (天気+予報), matched as a phrase or, with less trust, as nearby
+    words. Stopwords and particles are dropped."""
+    words = lexicon()
+    grouped: list[tuple[str, tuple[str, ...], str, bool]] = []
+
+    def known_katakana(word: str) -> bool:
+        return len(word) >= 3 and document_frequency(tuple(text.analyze(word))) > 0
+
+    for morpheme in text.japanese_morphemes(hiragana_names(chunk, vocabulary, known_katakana)):
+        surface, form, pos = morpheme.surface, morpheme.normalized, morpheme.pos[0]
+        proper = len(morpheme.pos) > 1 and morpheme.pos[1] == "固有名詞"
         if grouped and text.is_katakana_word(surface) and text.is_katakana_word(grouped[-1][0]):
             previous = grouped[-1]
-            grouped[-1] = (previous[0] + surface, (*previous[1], form), "名詞")
+            grouped[-1] = (previous[0] + surface, (*previous[1], form), "名詞", previous[3])
         else:
-            grouped.append((surface, (form,), pos))
+            grouped.append((surface, (form,), pos, proper))
     units: list[_Unit] = []
     joinable = False
-    for surface, terms, pos in grouped:
+    gap = False
+    for surface, terms, pos, proper in grouped:
         if text.is_katakana_word(surface) and len(surface) >= 2:
             found = vocabulary.katakana_name(surface.replace("・", ""))
             known = document_frequency(terms) > 0
             if found is not None and (found[1] == "alias" or not known):
                 katakana = terms if known else ()
                 latin_terms = tuple(text.analyze(found[0]))
-                units.append(_Unit(found[0], latin_terms, latin=True, katakana=katakana))
+                units.append(
+                    _Unit(
+                        found[0],
+                        latin_terms,
+                        latin=True,
+                        katakana=katakana,
+                        named=found[1],
+                        gap_before=gap,
+                    )
+                )
                 plan.corrections.append((surface, found[0]))
-                joinable = False
+                joinable = gap = False
                 continue
         content = (
             pos not in _DROPPED_QUERY_POS
-            and not any(t in JAPANESE_STOPWORDS for t in terms)
+            and not any(words.is_stopword(t) for t in terms)
             and all(text.is_japanese(t) for t in terms)
         )
         if not content:
             joinable = False
+            gap = True
             continue
         if pos == "名詞" and joinable and len(units[-1].terms) < 4:
             last = units[-1]
-            units[-1] = _Unit(last.surface + surface, (*last.terms, *terms), False, "名詞")
+            units[-1] = _Unit(
+                last.surface + surface,
+                (*last.terms, *terms),
+                False,
+                "名詞",
+                proper=last.proper,
+                gap_before=last.gap_before,
+            )
         else:
-            units.append(_Unit(surface, terms, latin=False, japanese_pos=pos))
-        joinable = pos == "名詞"
-    return units
+            units.append(
+                _Unit(surface, terms, latin=False, japanese_pos=pos, proper=proper, gap_before=gap)
+            )
+        joinable = pos == "名詞" and not any(words.is_context(t) for t in terms)
+        gap = False
+    return units, gap
+
+
+def _typed_forms(cleaned: str) -> tuple[dict[str, str], set[str]]:
+    """Latin words of the cleaned message as typed, by their normalized form (the first
+    spelling wins), so capitals are still known after normalization; and the normalized
+    words typed with a capital inside a sentence (``EU AI Act``, ``Perplexity Comet``):
+    the first word of a sentence is capitalized by grammar, not because it is a name."""
+    forms: dict[str, str] = {}
+    capitalized: set[str] = set()
+    for match in _TYPED_WORD_RE.finditer(cleaned):
+        word = match.group(0)
+        normalized = text.normalize(word)
+        forms.setdefault(normalized, word)
+        before = cleaned[: match.start()].rstrip()
+        sentence_start = not before or before[-1] in ".!?。！？:：\n"
+        if word[0].isupper() and not sentence_start:
+            capitalized.add(normalized)
+    return forms, capitalized
+
+
+def _looks_like_a_name(typed: str) -> bool:
+    """A word written like a name: capitalized or in capitals (``Comet``, ``NTT``), letters
+    and digits mixed (``R2``, ``K2``), or words joined by a dot (``character.ai``)."""
+    if not typed or _AMOUNT_RE.match(typed.casefold()):
+        return False
+    has_digit = any(ch.isdigit() for ch in typed)
+    has_alpha = any(ch.isalpha() for ch in typed)
+    joined = _JOINED_NAME_RE.search(typed) is not None  # character.ai, node.js
+    return typed[0].isupper() or (has_digit and has_alpha) or joined
 
 
 def plan_query(
     query: str,
     vocabulary: EntityVocabulary,
-    document_frequency: Callable[[tuple[str, ...]], int],
+    document_frequency: DocumentFrequency,
     japanese_terms: Callable[[], Sequence[str]] | None = None,
     katakana_spellings: Callable[[str], Sequence[str]] | None = None,
+    *,
+    as_of: dt.date | None = None,
+    periods: bool = True,
+    alternative_frequency: Callable[[Alternative], int] | None = None,
 ) -> QueryPlan:
-    """Parse ``query`` into a ``QueryPlan``.
+    """Parse ``query`` (a message as typed) into a ``QueryPlan``.
 
-    Steps: normalize; take out a date expression and recency words; split into words
-    (Sudachi for Japanese, dropping particles and question words; English stopwords
-    dropped); turn katakana names into Latin names; join adjacent Latin words that form a
-    known name (exactly, or fuzzily when a word is unknown: ``claude opsu 4.6`` → ``Claude
-    Opus 4.6``); correct other unknown words against the vocabulary; add glossary
+    Steps: clean Discord markup, links and emoji; normalize; take out a period (resolved
+    against ``as_of``, default today; skipped when ``periods`` is false) and recency words;
+    split into words (Sudachi for Japanese, names in hiragana and katakana linked to Latin
+    names; English stopwords dropped; nicknames and tickers linked); join adjacent Latin
+    words that form a known name (exactly, or fuzzily when a word is unknown: ``claude
+    opsu 4.6`` → ``Claude Opus 4.6``) with the version that follows; correct other
+    unknown words against the vocabulary; give every concept its role; add glossary
     translations, and katakana words of the corpus that sound like an English word
     (``katakana_spellings``: ``california`` → ``カリフォルニア``). ``document_frequency``
-    answers how many documents hold a phrase.
+    answers how many documents hold a phrase, ``alternative_frequency`` how many match an
+    alternative (NEAR groups included; default: its phrase). Never raises on user text.
     """
-    normalized = text.normalize(query)
+    cleaned = clean_message(query)
+    typed_forms, capitalized = _typed_forms(cleaned)
+    normalized = text.normalize(cleaned)
     plan = QueryPlan(original=query, normalized=normalized)
-    date_range, rest = parse_dates(normalized)
-    plan.date_range = date_range
-    words = rest.split(" ")
+    rest = normalized
+    if periods:
+        plan.date_range, rest = parse_period(normalized, as_of)
+    words = lexicon()
     kept = []
-    for word in words:
-        if word.strip("!?.,？！。、") in RECENCY_WORDS:
+    for word in rest.split(" "):
+        if word.strip("!?.,？！。、") in words.recency:
             plan.recency = True
         else:
             kept.append(word)
-    rest = re.sub(
-        r"\bhow (?:many|much|large|big|far|long|fast|high|low|old|often)\b", " ", " ".join(kept)
-    )
+    rest = _HOW_MUCH_RE.sub(" ", " ".join(kept))
     for recency_word in ("最新", "最近"):
         if recency_word in rest:
             plan.recency = True
             rest = rest.replace(recency_word, " ")
 
     units: list[_Unit] = []
+    gap = False
     for match in _query_unit_pattern().finditer(rest):
         chunk = match.group(0)
+        # A number with a counter (1枚, 3年, 10億) or a percent sign is a quantity, never a
+        # version.
+        quantity = chunk[-1].isdigit() and (
+            _KANJI_RE.match(rest, match.end()) is not None or rest.startswith("%", match.end())
+        )
         if text.is_japanese(chunk):
-            units += _japanese_units(chunk, vocabulary, document_frequency, plan)
-        elif chunk not in ENGLISH_STOPWORDS and (terms := tuple(text.analyze(chunk))):
-            units.append(_Unit(chunk, terms, latin=True))
+            found, trailing_gap = _japanese_units(chunk, vocabulary, document_frequency, plan)
+            if found:
+                found[0].gap_before = found[0].gap_before or gap
+                gap = trailing_gap
+            else:
+                gap = gap or trailing_gap
+            units += found
+            continue
+        if words.is_stopword(chunk):
+            continue
+        elif name := nickname(_POSSESSIVE_RE.sub("", chunk), typed_forms.get(chunk, chunk)):
+            units.append(
+                _Unit(name, tuple(text.analyze(name)), latin=True, named="nickname", gap_before=gap)
+            )
+            plan.corrections.append((typed_forms.get(chunk, chunk), name))
+            gap = False
+        elif terms := tuple(text.analyze(_POSSESSIVE_RE.sub("", chunk))):
+            typed = typed_forms.get(chunk, "")
+            units.append(
+                _Unit(chunk, terms, latin=True, typed=typed, quantity=quantity, gap_before=gap)
+            )
+            gap = False
+
     if plan.date_range is not None or plan.recency:
-        units = [u for u in units if not (len(u.terms) == 1 and u.terms[0] in GENERIC_NEWS_WORDS)]
+        units = _without_news_words(units)
 
-    resolved = units
+    def phrase_frequency(alternative: Alternative) -> int:
+        return document_frequency(alternative.terms)
 
-    # Adjacent Latin words that form a known name become one concept.
-    concepts: list[Concept] = []
-    index = 0
-    while index < len(resolved):
-        unit = resolved[index]
-        if not unit.latin:
-            concept = Concept(unit.surface, [Alternative(unit.terms)], latin=False)
-            if unit.japanese_pos == "動詞":
-                concept.importance = 0.5
-            if len(unit.terms) > 1:
-                concept.add(Alternative(unit.terms, "near", 0.8, near=True))
-                for term in unit.terms:
-                    if len(term) > 1:
-                        concept.add(Alternative((term,), "part", 0.45))
-            elif document_frequency(unit.terms) == 0 and japanese_terms is not None:
-                _correct_japanese(concept, unit, japanese_terms(), document_frequency)
-            concepts.append(concept)
-            index += 1
-            continue
-        run_end = index
-        while run_end < len(resolved) and resolved[run_end].latin:
-            run_end += 1
-        best = _best_entity_window(resolved, index, run_end, vocabulary, document_frequency)
-        if best is not None:
-            length, entity, how = best
-            surface = " ".join(u.surface for u in resolved[index : index + length])
-            phrase = tuple(text.analyze(entity.name))
-            concept = Concept(surface, [])
-            own = tuple(t for u in resolved[index : index + length] for t in u.terms)
-            if how == "entity":
-                concept.add(Alternative(own))
-            concept.add(Alternative(phrase, how, 1.0 if how == "entity" else 0.9))
-            if how == "typo":
-                plan.corrections.append((surface, entity.name))
-            concepts.append(concept)
-            index += length
-            continue
-        following = resolved[index + 1] if index + 1 < run_end else None
-        if (
-            following is not None
-            and unit.surface.isalpha()
-            and _VERSION_RE.match(following.surface)
-            and document_frequency(unit.terms) > 0
-        ):
-            # "llama 5", "claude 4.6": a name and its version are one concept, found as
-            # the adjacent phrase or, with a little less trust, close together.
-            terms = (*unit.terms, *following.terms)
-            concept = Concept(f"{unit.surface} {following.surface}", [Alternative(terms)])
-            concept.add(Alternative(terms, "near", 0.9, near=True, near_distance=1))
-            concepts.append(concept)
-            index += 2
-            continue
-        concept = Concept(unit.surface, [Alternative(unit.terms)])
-        if unit.katakana and document_frequency(unit.katakana) > 0:
-            concept.add(Alternative(unit.katakana))
-        if document_frequency(unit.terms) == 0 and not unit.katakana:
-            _correct_latin(concept, unit, vocabulary, plan)
-        elif _stem_hides_a_typo(unit):
-            # The stemmer can turn a misspelled name into a common word ("openal" ->
-            # "open"): a close name is searched too, as an alternative.
-            found = vocabulary.fuzzy(text.squash(unit.surface), cutoff=83)
-            if found is not None and text.stem(found[0].key) != unit.terms[0]:
-                concept.alternatives = [
-                    Alternative(tuple(text.analyze(found[0].name)), "typo", 0.9),
-                    Alternative(unit.terms, "stem", 0.5),
-                ]
-        concepts.append(concept)
-        index += 1
-
+    concepts = _concepts(
+        units,
+        vocabulary,
+        document_frequency,
+        plan,
+        japanese_terms,
+        alternative_frequency or phrase_frequency,
+    )
     _add_translations(concepts, document_frequency)
     if katakana_spellings is not None:
         for concept in concepts:
@@ -551,12 +422,252 @@ def plan_query(
                 for spelling in katakana_spellings(word):
                     concept.add(Alternative((spelling,), "transliteration", 0.7))
     plan.concepts = [c for c in concepts if c.alternatives]
-    plan.unknown = [
-        c.label
-        for c in plan.concepts
-        if all(document_frequency(a.terms) == 0 for a in c.alternatives)
-    ]
+    for concept in plan.concepts:
+        known = any(document_frequency(a.terms) > 0 for a in concept.alternatives)
+        if not known:
+            plan.unknown.append(concept.label)
+        if concept.role != "context":
+            concept.role = _role(
+                concept, known, vocabulary, document_frequency, typed_forms, capitalized
+            )
+    if plan.concepts and all(c.role == "context" for c in plan.concepts):
+        if any(words.is_generic_news(a.terms[0]) for c in plan.concepts for a in c.alternatives):
+            plan.recency = True  # "any news?", "最新情報ある？": the newest stories
+        else:
+            for concept in plan.concepts:
+                concept.role = "topic"  # "AI", "lol": nothing else to search for
+    if plan.date_range is not None or plan.recency:
+        # "AI news from Q4 2023", "最新のニュース": the period or the wish for the newest is
+        # the request; words around it only say "news".
+        plan.concepts = [c for c in plan.concepts if c.role != "context"]
     return plan
+
+
+def _without_news_words(units: list[_Unit]) -> list[_Unit]:
+    """Units without the words that only ask for news, for a query with a period or a
+    wish for the newest; a glossary phrase holding one (``model release``) keeps its other
+    words as units of their own."""
+    words = lexicon()
+    kept: list[_Unit] = []
+    for unit in units:
+        if unit.named:
+            kept.append(unit)
+            continue
+        if all(words.is_generic_news(term) for term in unit.terms):
+            continue
+        if not unit.latin or " " not in unit.surface:
+            kept.append(unit)
+            continue
+        parts = unit.surface.split(" ")
+        if not any(words.is_generic_news(part) for part in parts):
+            kept.append(unit)
+            continue
+        for part in parts:
+            if not words.is_generic_news(part) and not words.is_stopword(part):
+                kept.append(_Unit(part, tuple(text.analyze(part)), latin=True))
+    return kept
+
+
+def _concepts(
+    units: list[_Unit],
+    vocabulary: EntityVocabulary,
+    document_frequency: DocumentFrequency,
+    plan: QueryPlan,
+    japanese_terms: Callable[[], Sequence[str]] | None,
+    alternative_frequency: Callable[[Alternative], int],
+) -> list[Concept]:
+    """Concepts of the query's words, in order: Japanese words (compounds with nearby and
+    part alternatives), names spanning several Latin words, a name with its version, and
+    single words with their corrections."""
+    words = lexicon()
+    concepts: list[Concept] = []
+    index = 0
+    while index < len(units):
+        unit = units[index]
+        if not unit.latin:
+            concept = Concept(unit.surface, [Alternative(unit.terms)], latin=False)
+            if all(words.is_context(t) for t in unit.terms):
+                concept.role = "context"
+            elif unit.proper:
+                concept.role = "entity"
+            if unit.japanese_pos == "動詞":
+                concept.importance = 0.5
+            if len(unit.terms) > 1:
+                concept.add(Alternative(unit.terms, "near", 0.8, near=True))
+                for term in unit.terms:
+                    if len(term) > 1 and not words.is_context(term):
+                        concept.add(Alternative((term,), "part", 0.45))
+            elif document_frequency(unit.terms) == 0 and japanese_terms is not None:
+                _correct_japanese(concept, unit, japanese_terms(), document_frequency)
+            concepts.append(concept)
+            index += 1
+            continue
+        run_end = index + 1
+        while run_end < len(units) and units[run_end].latin and not units[run_end].gap_before:
+            run_end += 1
+        best = _best_entity_window(units, index, run_end, vocabulary, document_frequency)
+        if best is not None:
+            length, entity, how = best
+            window = units[index : index + length]
+            surface = " ".join(u.surface for u in window)
+            phrase = tuple(text.analyze(entity.name))
+            concept = Concept(surface, [], role="entity")
+            own = tuple(t for u in window for t in u.terms)
+            if how == "entity":
+                concept.add(Alternative(own))
+            concept.add(Alternative(phrase, how, 1.0 if how == "entity" else 0.9))
+            if len(phrase) > 1 and not any(term.isdigit() for term in phrase):
+                # "Google AI" written apart ("Google's new AI glasses"); never for a name
+                # with a version, whose numbers must stay together.
+                concept.add(Alternative(phrase, "near", 0.8, near=True))
+            if how == "typo":
+                plan.corrections.append((surface, entity.name))
+            index += length
+            if (
+                index < run_end
+                and units[index].is_version()
+                and not any(ch.isdigit() for ch in entity.key)  # gpt-5.2 70.9 is no version
+            ):
+                _attach_version(
+                    concept,
+                    entity.name,
+                    units[index],
+                    vocabulary,
+                    document_frequency,
+                    alternative_frequency,
+                    plan,
+                )
+                index += 1
+            concepts.append(concept)
+            continue
+        following = units[index + 1] if index + 1 < run_end else None
+        if (
+            following is not None
+            and unit.surface.isalpha()
+            and following.is_version()
+            and vocabulary.exact(text.squash(unit.surface)) is not None
+        ):
+            # "llama 5", "claude 4.6": a name and its version are one concept, found as
+            # the adjacent phrase or, with a little less trust, close together.
+            concept = Concept(unit.surface, [Alternative(unit.terms)], role="entity")
+            known_name = vocabulary.exact(text.squash(unit.surface))
+            _attach_version(
+                concept,
+                known_name.name if known_name is not None else unit.surface,
+                following,
+                vocabulary,
+                document_frequency,
+                alternative_frequency,
+                plan,
+            )
+            concepts.append(concept)
+            index += 2
+            continue
+        concept = Concept(unit.surface, [Alternative(unit.terms, unit.named or "exact")])
+        if unit.named:
+            concept.role = "entity"
+        elif words.is_context(unit.surface):
+            concept.role = "context"
+        if unit.katakana and document_frequency(unit.katakana) > 0:
+            concept.add(Alternative(unit.katakana))
+        if document_frequency(unit.terms) == 0 and not unit.katakana and not unit.named:
+            _correct_latin(concept, unit, vocabulary, plan)
+        elif _stem_hides_a_typo(unit) and not unit.named:
+            # The stemmer can turn a misspelled name into a common word ("openal" ->
+            # "open"): a close name is searched too, as an alternative.
+            key = text.squash(unit.surface)
+            found = vocabulary.fuzzy(key, cutoff=83)
+            if (
+                found is not None
+                and text.stem(found[0].key) != unit.terms[0]
+                and not found[0].key.startswith(key)  # "image" is a word, not "Imagen"
+            ):
+                concept.alternatives = [
+                    Alternative(tuple(text.analyze(found[0].name)), "typo", 0.9),
+                    Alternative(unit.terms, "stem", 0.5),
+                ]
+        concept.label = unit.typed or unit.surface
+        concepts.append(concept)
+        index += 1
+    return concepts
+
+
+def _attach_version(
+    concept: Concept,
+    name: str,
+    version: _Unit,
+    vocabulary: EntityVocabulary,
+    document_frequency: DocumentFrequency,
+    alternative_frequency: Callable[[Alternative], int],
+    plan: QueryPlan,
+) -> None:
+    """Make ``concept`` (a name) the name with ``version``: found as the adjacent phrase or,
+    with a little less trust, as the vocabulary's names that put words between them
+    (``Claude 4.5`` → Claude Opus 4.5).
+    A version the corpus never writes with that name is recorded in
+    ``plan.missing_versions``, and the concept then finds nothing: a story about another
+    version is no answer to it."""
+    base = [a for a in concept.alternatives if not a.near]
+    concept.alternatives = []
+    for alternative in base:
+        terms = (*alternative.terms, *version.terms)
+        concept.add(Alternative(terms, alternative.how, alternative.trust))
+        if any(ch.isalpha() for ch in version.surface):
+            # A version with a letter (R1, V3, 4o) is a word of its own: near the name it
+            # counts ("DeepSeek's new R1").
+            concept.add(
+                Alternative(terms, "near", 0.9 * alternative.trust, near=True, near_distance=3)
+            )
+    # A number counts right after the name, or after the name's own words: "Claude 4.5"
+    # is found as the names the corpus writes, Claude Opus 4.5 and Claude Sonnet 4.5.
+    for entity in vocabulary.named_versions(text.squash(name), text.squash(version.surface)):
+        concept.add(Alternative(tuple(text.analyze(entity.name)), "entity", 0.9))
+    concept.label = f"{concept.label} {version.surface}"
+    concept.version = version.surface
+    if not any(alternative_frequency(a) > 0 for a in concept.alternatives):
+        name_known = any(document_frequency(a.terms) > 0 for a in base)
+        if name_known:
+            plan.missing_versions.append(f"{name} {version.typed or version.surface}")
+
+
+def _role(
+    concept: Concept,
+    known: bool,
+    vocabulary: EntityVocabulary,
+    document_frequency: DocumentFrequency,
+    typed_forms: dict[str, str],
+    capitalized: set[str],
+) -> str:
+    """The role of a concept that is not context: ``entity`` for names (already set by the
+    parser, a known name of the vocabulary, or an unknown word written like a name or
+    named in the alias table), ``unknown`` for other words the corpus lacks, else
+    ``topic``. A word the user
+    capitalized inside a sentence is a name; a capitalized word of the corpus's text counts
+    as one only when two stories or more write it so (one sentence that starts with
+    "Exposure" does not make it a name)."""
+    if concept.role == "entity":
+        return "entity"
+    if not known:
+        if not concept.latin:
+            # A kana word the corpus never uses (ぽけもん, テスラボット) is a name or a
+            # loanword it lacks, not Japanese chatter, which Sudachi knows.
+            word = concept.label
+            kana_name = _KANA_WORD_RE.match(word) and not text.is_dictionary_word(word)
+            return "entity" if kana_name else "unknown"
+        typed = typed_forms.get(concept.label.casefold(), concept.label)
+        named = _looks_like_a_name(typed) or known_name(concept.label)
+        return "entity" if named else "unknown"
+    first = concept.alternatives[0]
+    if concept.latin and concept.label.casefold() in capitalized:
+        return "entity"  # "Act" in "EU AI Act", "Comet" in "Perplexity Comet"
+    if concept.latin and len(first.terms) == 1:
+        entity = vocabulary.exact(text.squash(_POSSESSIVE_RE.sub("", concept.label)))
+        proper = entity is not None and (entity.kind != "name" or entity.stories >= 2)
+        if entity is not None and proper and entity.kind != "category":
+            spread = document_frequency(first.terms) / max(1, entity.stories)
+            if spread <= PROPER_NAME_SPREAD:
+                return "entity"
+    return "topic"
 
 
 def _best_entity_window(
@@ -564,7 +675,7 @@ def _best_entity_window(
     start: int,
     end: int,
     vocabulary: EntityVocabulary,
-    document_frequency: Callable[[tuple[str, ...]], int],
+    document_frequency: DocumentFrequency,
 ) -> tuple[int, Entity, str] | None:
     """The longest window of Latin words starting at ``start`` that names an entity:
     exactly (any window of two or more words, one word with punctuation inside such as
@@ -583,9 +694,19 @@ def _best_entity_window(
         glued = length == 1 and _LETTERS_THEN_VERSION_RE.match(window[0].surface)
         if has_unknown and len(key) >= 5 and not glued:
             found = vocabulary.fuzzy(key, cutoff=85)
-            if found is not None:
+            if (
+                found is not None
+                and _digits(found[0].key) == _digits(key)
+                and (found[0].kind != "name" or found[0].stories >= 2)
+            ):
+                # A typo of a name, never another version of it (gpt-5.4 is not GPT-5.1),
+                # nor of a capitalized phrase one story happens to hold.
                 return length, found[0], "typo"
     return None
+
+
+def _digits(key: str) -> str:
+    return "".join(ch for ch in key if ch.isdigit())
 
 
 def _stem_hides_a_typo(unit: _Unit) -> bool:
@@ -613,7 +734,7 @@ def _correct_latin(
         return
     if len(key) >= 5:
         found = vocabulary.fuzzy(key, cutoff=83)
-        if found is not None:
+        if found is not None and _digits(found[0].key) == _digits(key):
             phrase = tuple(text.analyze(found[0].name))
             concept.add(Alternative(phrase, "typo", 0.9))
             plan.corrections.append((unit.surface, found[0].name))
@@ -623,7 +744,7 @@ def _correct_japanese(
     concept: Concept,
     unit: _Unit,
     vocabulary: Sequence[str],
-    document_frequency: Callable[[tuple[str, ...]], int],
+    document_frequency: DocumentFrequency,
 ) -> None:
     """A Japanese word the corpus lacks, of three or more characters, gets the closest
     indexed word (ratio ≥ 74; ties go to the more common word) as an alternative."""

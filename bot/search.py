@@ -29,16 +29,19 @@ import sqlite3
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
 from bot import text
+from bot.confidence import CONFIDENCE_THRESHOLD, WEAK_THRESHOLD, StoryEvidence
 from bot.index import unpack_passages
+from bot.lexicon import lexicon
 from bot.query import (
-    ENGLISH_STOPWORDS,
     FUZZY_POOL_LIMIT,
+    ROLE_WEIGHTS,
+    UNKNOWN_WORD_WEIGHT,
     Alternative,
     Concept,
     DateRange,
@@ -63,10 +66,9 @@ COMMON_POSTINGS = 15000
 PHRASE_COUNT_LIMIT = 1000
 SUGGEST_FUZZY_POOL = 5000
 DID_YOU_MEAN_LOOKUPS = 6
-# A story is a confident result when it holds at least this share of the query's concept
-# weight; below WEAK_COVERAGE it is not shown at all.
-CONFIDENT_COVERAGE = 0.62
-WEAK_COVERAGE = 0.3
+# A message with this many names and topic words besides a period may mention the period
+# in passing; see ``about``.
+INCIDENTAL_PERIOD_CONCEPTS = 4
 IMPACT_RANK = {"critical": 3, "high": 2, "medium": 1, "low": 0}
 
 
@@ -97,16 +99,48 @@ class Document:
 
 @dataclass(frozen=True)
 class StoryHit:
-    """A ranked story: its documents by locale, score in [0, 1], coverage in [0, 1]."""
+    """A ranked story: its documents by locale, score in [0, 1], coverage in [0, 1] and
+    confidence in [0, 1] (1.0 for lists that are not searches)."""
 
     story: str
     documents: dict[str, Document]
     score: float
     coverage: float
+    confidence: float = 1.0
 
     def document_for(self, locale: str) -> Document:
         """The document in ``locale``, or the other one when the story lacks it."""
         return self.documents.get(locale) or next(iter(self.documents.values()))
+
+
+@dataclass
+class RankedStory:
+    """A candidate story while ranking: its ``evidence`` (what it holds of each concept),
+    its newest document date (ISO), and ``recency`` in [0, 1] when the query asks for the
+    newest (1 for the newest story about the subject)."""
+
+    story: str
+    evidence: StoryEvidence
+    newest: str
+    recency: float | None = None
+
+    @property
+    def score(self) -> float:
+        """The ranking score: the evidence's, mixed half and half with recency when the
+        query asks for the newest."""
+        base = self.evidence.score()
+        return base if self.recency is None else 0.5 * base + 0.5 * self.recency
+
+    @property
+    def confidence(self) -> float:
+        """How sure the bot is that this story answers the query (``bot.confidence``)."""
+        return self.evidence.confidence()
+
+    def hit(self, documents: dict[str, Document]) -> StoryHit:
+        """The ranked story as a result carrying its documents."""
+        return StoryHit(
+            self.story, documents, min(1.0, self.score), self.evidence.coverage(), self.confidence
+        )
 
 
 @dataclass
@@ -158,6 +192,18 @@ def _document(row: Sequence[object]) -> Document:
         related_companies=tuple(json.loads(str(companies))),
         sources=tuple(tuple(pair) for pair in json.loads(str(sources))),  # type: ignore[misc]
     )
+
+
+def _share_in_field(alternative: Alternative, needle: str, terms: list[str], field: str) -> float:
+    """How much of ``alternative`` a title or headline (analyzed, space-padded) holds: 1 for
+    the phrase (or, for a NEAR group, all its words), else the share of its words when at
+    least half of them are there ("GPT-5.2" in a title for "gpt-5.2 thinking"), else 0."""
+    if (all(t in field for t in terms)) if alternative.near else needle in field:
+        return 1.0
+    if len(terms) < 2:
+        return 0.0
+    share = sum(1 for t in terms if t in field) / len(terms)
+    return share if share >= 0.5 else 0.0
 
 
 class SearchEngine:
@@ -369,14 +415,18 @@ class SearchEngine:
 
     # -- about --------------------------------------------------------------------------
 
-    def plan(self, query: str) -> QueryPlan:
-        """Parse ``query`` against this index's vocabulary (see ``bot.query``)."""
+    def plan(self, query: str, *, as_of: dt.date | None = None, periods: bool = True) -> QueryPlan:
+        """Parse ``query`` against this index's vocabulary (see ``bot.query``); periods
+        are resolved against ``as_of`` (default today)."""
         return plan_query(
             query,
             self.vocabulary,
             self.document_frequency,
             self.japanese_vocabulary,
             self.katakana_spellings,
+            as_of=as_of,
+            periods=periods,
+            alternative_frequency=self.alternative_frequency,
         )
 
     def katakana_spellings(self, word: str) -> list[str]:
@@ -395,7 +445,12 @@ class SearchEngine:
         return [term for (term,) in rows]
 
     def about(
-        self, query: str, limit: int = 10, *, candidates: int = CANDIDATE_LIMIT
+        self,
+        query: str,
+        limit: int = 10,
+        *,
+        candidates: int = CANDIDATE_LIMIT,
+        as_of: dt.date | None = None,
     ) -> SearchOutcome:
         """Stories about ``query``, best first, one per story (both languages fused).
 
@@ -405,7 +460,7 @@ class SearchEngine:
         ``candidates`` bounds the documents retrieved for ranking (CANDIDATE_LIMIT for a
         page of results; more when every story about a topic is wanted, as for a trend).
         """
-        plan = self.plan(query)
+        plan = self.plan(query, as_of=as_of)
         outcome = SearchOutcome(plan=plan)
         if not plan.concepts:
             if plan.date_range is not None:
@@ -414,19 +469,24 @@ class SearchEngine:
                 outcome.hits = self.latest(limit)
             return outcome
         ranked = self._rank(plan, candidates)
-        confident = [r for r in ranked if r[1] >= CONFIDENT_COVERAGE][:limit]
-        weak = [r for r in ranked if WEAK_COVERAGE <= r[1] < CONFIDENT_COVERAGE][:3]
-        documents = self.documents_of([story for _, _, story in confident + weak])
-        outcome.hits = [
-            StoryHit(st, documents[st], min(1.0, sc), cov)
-            for sc, cov, st in confident
-            if documents.get(st)
-        ]
-        outcome.weak = [
-            StoryHit(st, documents[st], min(1.0, sc), cov)
-            for sc, cov, st in weak
-            if documents.get(st)
-        ]
+        if (
+            plan.date_range is not None
+            and len([c for c in plan.concepts if c.role in ("entity", "topic")])
+            >= INCIDENTAL_PERIOD_CONCEPTS
+            and not any(r.confidence >= CONFIDENCE_THRESHOLD for r in ranked)
+        ):
+            # In a long message a period is often chatter ("at today's meeting…"): when
+            # nothing in it answers, the message is searched without it.
+            ranked = self._rank(replace(plan, date_range=None), candidates)
+        confident = [r for r in ranked if r.confidence >= CONFIDENCE_THRESHOLD][:limit]
+        weak = [r for r in ranked if WEAK_THRESHOLD <= r.confidence < CONFIDENCE_THRESHOLD][:3]
+        if plan.missing_versions:
+            # A version the corpus does not have: stories about its neighbours are shown,
+            # but as weak matches only.
+            weak, confident = (confident + weak)[:3], []
+        documents = self.documents_of([r.story for r in confident + weak])
+        outcome.hits = [r.hit(documents[r.story]) for r in confident if documents.get(r.story)]
+        outcome.weak = [r.hit(documents[r.story]) for r in weak if documents.get(r.story)]
         if not outcome.hits:
             outcome.suggestions = self._did_you_mean(plan)
         return outcome
@@ -562,16 +622,20 @@ class SearchEngine:
 
     def concept_weight(self, concept: Concept) -> float:
         """The weight of ``concept`` in coverage: the idf of its most common alternative
-        found (an unknown word weighs most), times its importance."""
+        found, times its importance and the weight of its role (``ROLE_WEIGHTS``). A
+        concept the corpus lacks weighs the idf of an unseen word: fully for a name (a
+        story cannot answer about a name it never mentions), UNKNOWN_WORD_WEIGHT of it for
+        an ordinary word."""
         frequencies = [self.alternative_frequency(a) for a in concept.alternatives]
         known = [f for f in frequencies if f > 0]
-        return self.idf(max(known) if known else 0) * concept.importance
+        weight = self.idf(max(known) if known else 0) * concept.importance
+        if not known and concept.role != "entity":
+            return weight * UNKNOWN_WORD_WEIGHT
+        return weight * ROLE_WEIGHTS[concept.role]
 
-    def _rank(
-        self, plan: QueryPlan, limit: int = CANDIDATE_LIMIT
-    ) -> list[tuple[float, float, str]]:
-        """``(score, coverage, story)`` of at most ``limit`` candidate documents' stories,
-        best first."""
+    def _rank(self, plan: QueryPlan, limit: int = CANDIDATE_LIMIT) -> list[RankedStory]:
+        """The candidate stories of at most ``limit`` documents with their evidence, best
+        first."""
         candidates = self._retrieve(plan, limit)
         if not candidates:
             return []
@@ -587,7 +651,6 @@ class SearchEngine:
         dates = {int(r[0]): str(r[2]) for r in rows}
         padded = {int(r[0]): (f" {r[3]} ", f" {r[4]} ") for r in rows}
         weights = [self.concept_weight(c) for c in plan.concepts]
-        total = sum(weights) or 1.0
         # found[story][field][concept] = best trust; fields: 0 anywhere, 1 title, 2 headline
         found: dict[str, list[list[float]]] = defaultdict(
             lambda: [[0.0] * len(weights) for _ in range(3)]
@@ -602,16 +665,19 @@ class SearchEngine:
                     title, headline = padded[document_id]
                     fields = found[stories[document_id]]
                     for field_index, field_text in ((1, title), (2, headline)):
-                        hit = (
-                            all(t in field_text for t in terms)
-                            if alternative.near
-                            else needle in field_text
-                        )
-                        if hit and fields[field_index][position] < alternative.trust:
-                            fields[field_index][position] = alternative.trust
+                        share = _share_in_field(alternative, needle, terms, field_text)
+                        value = alternative.trust * share
+                        if value > fields[field_index][position]:
+                            fields[field_index][position] = value
                 for document_id in self._holding(alternative, ids):
                     fields = found[stories[document_id]]
                     fields[0][position] = max(fields[0][position], alternative.trust)
+        # A word no candidate holds (a long message's "train", "podcast") is most likely
+        # chatter: it weighs like an ordinary word the corpus lacks. Names keep their
+        # weight: a story that never mentions a name the user asked about is no answer.
+        for position, concept in enumerate(plan.concepts):
+            if concept.role != "entity" and not any(f[0][position] for f in found.values()):
+                weights[position] *= UNKNOWN_WORD_WEIGHT
         strength: dict[str, float] = defaultdict(float)
         newest: dict[str, str] = {}
         for document_id in ids:
@@ -619,27 +685,35 @@ class SearchEngine:
             strength[story] = max(strength[story], candidates[document_id])
             newest[story] = max(newest.get(story, ""), dates[document_id])
         best_strength = max(strength.values(), default=0.0) or 1.0
-
-        def share(values: list[float]) -> float:
-            return sum(w * v for w, v in zip(weights, values, strict=True)) / total
-
-        scored: list[tuple[float, float, float, str]] = []
-        for story in strength:
-            fields = found[story]
-            coverage = share(fields[0])
-            focus = 0.6 * share(fields[1]) + 0.4 * share(fields[2])
-            score = 0.45 * coverage + 0.3 * focus + 0.25 * (strength[story] / best_strength)
-            scored.append((score, coverage, focus, story))
+        roles = [c.role for c in plan.concepts]
+        ranked = [
+            RankedStory(
+                story=story,
+                evidence=StoryEvidence(
+                    weights=weights,
+                    roles=roles,
+                    anywhere=found[story][0],
+                    title=found[story][1],
+                    headline=found[story][2],
+                    strength=strength[story] / best_strength,
+                ),
+                newest=newest[story],
+            )
+            for story in strength
+        ]
+        held = sorted((r.evidence.held() for r in ranked), reverse=True)
+        best_name_focus = max(r.evidence.name_focus() for r in ranked)
+        for item in ranked:
+            own = item.evidence.held()
+            item.evidence.runner_up = held[1] if own == held[0] and len(held) > 1 else held[0]
+            item.evidence.best_name_focus = best_name_focus
         if plan.recency:
-            about_subject = [s for s in scored if s[1] >= CONFIDENT_COVERAGE and s[2] >= 0.4]
-            ordered = sorted(about_subject, key=lambda s: newest[s[3]], reverse=True)
-            recency = {s[3]: 1.0 - i / max(1, len(ordered)) for i, s in enumerate(ordered)}
-            scored = [
-                (0.5 * sc + 0.5 * recency[st] if st in recency else sc, cov, foc, st)
-                for sc, cov, foc, st in scored
-            ]
-        scored.sort(key=lambda s: (s[0], newest[s[3]], s[3]), reverse=True)
-        return [(score, coverage, story) for score, coverage, _, story in scored]
+            about_subject = [r for r in ranked if r.evidence.about_subject()]
+            ordered = sorted(about_subject, key=lambda r: r.newest, reverse=True)
+            for position, item in enumerate(ordered):
+                item.recency = 1.0 - position / max(1, len(ordered))
+        ranked.sort(key=lambda r: (r.score, r.newest, r.story), reverse=True)
+        return ranked
 
     def _did_you_mean(self, plan: QueryPlan) -> list[str]:
         """Names close to what the user typed: corrections made while parsing, then
@@ -652,7 +726,7 @@ class SearchEngine:
         words = [
             word
             for word in plan.normalized.split(" ")
-            if word and not text.is_japanese(word) and word not in ENGLISH_STOPWORDS
+            if word and not text.is_japanese(word) and not lexicon().is_stopword(word)
         ]
         typed = {text.squash(word) for word in words}
         unknown = {text.squash(word) for label in plan.unknown for word in label.split()}

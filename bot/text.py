@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import NamedTuple
 
 import jaconv
 import Stemmer
@@ -241,16 +242,34 @@ def consonant_skeleton(text: str) -> str:
     return re.sub(r"(.)\1+", r"\1", skeleton)
 
 
-def japanese_morphemes(run: str) -> list[tuple[str, str, str]]:
-    """Sudachi morphemes of a Japanese run as ``(surface, normalized form, part of
-    speech)``; the normalized form is casefolded. Used by the query parser, which needs the
-    part of speech to drop question words."""
+class Morpheme(NamedTuple):
+    """One Sudachi morpheme: ``surface`` as written, ``normalized`` form (casefolded),
+    ``pos`` the part-of-speech tuple (``("名詞", "固有名詞", "人名", "姓", "*", "*")``) and
+    ``oov`` when the dictionary does not know the word."""
+
+    surface: str
+    normalized: str
+    pos: tuple[str, ...]
+    oov: bool
+
+
+def japanese_morphemes(run: str) -> list[Morpheme]:
+    """Sudachi morphemes of a Japanese run (split mode C). Used by the query parser, which
+    needs the part of speech to drop question words and to find names, and by answer
+    extraction, which looks for people, places and organizations."""
     tokenizer = _sudachi()
     return [
-        (m.surface(), m.normalized_form().casefold(), m.part_of_speech()[0])
+        Morpheme(m.surface(), m.normalized_form().casefold(), tuple(m.part_of_speech()), m.is_oov())
         for chunk in _sudachi_chunks(run)
         for m in tokenizer.tokenize(chunk)  # type: ignore[attr-defined]
     ]
+
+
+def is_dictionary_word(word: str) -> bool:
+    """True when Sudachi reads ``word`` as one word its dictionary knows (``ほんと``,
+    ``すごい``), so it is Japanese and not a name spelled in kana."""
+    morphemes = japanese_morphemes(word)
+    return len(morphemes) == 1 and not morphemes[0].oov
 
 
 def stem(word: str) -> str:

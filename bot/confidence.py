@@ -1,0 +1,151 @@
+"""How well one story answers a query, and how sure the bot is of it.
+
+``StoryEvidence`` holds, for one candidate story (both language versions together), what
+it holds of each concept of the query (``bot.query``): the best trust of an alternative
+found anywhere, in a title, and in a description or tags, with each concept's weight
+(idf × role) and role. From it:
+
+* ``coverage``: the weighted share of the query's concepts the story holds;
+* ``focus``: the same share in titles (0.6) and descriptions/tags (0.4), so a story
+  *about* a name ranks above one that mentions it in passing;
+* ``score`` (ranking): 0.45·coverage + 0.3·focus + 0.25·bm25 relative to the best
+  candidate;
+* ``confidence`` (the cut between results, weak matches and "nothing found"), the larger
+  of two readings of the same evidence:
+
+  - *share*: how much of what the query names the story holds, counting only names and
+    topic words (``key`` concepts; chat filler and words that only say "news" are left
+    out), mixed with how much of it the story is about: ``(0.7·key coverage + 0.3·key
+    focus)``, scaled by the share of the query's names the story holds (``0.5 + 0.5·name
+    coverage``) or, for a query without names, by its focus (``min(1, 0.3 + focus)``: a
+    story that only mentions "capital" and "Australia" in passing answers no question
+    about them);
+  - *evidence*: for a long message, whose many words no story holds all of, the key
+    weight the story holds (``min(1, held / EVIDENCE_WEIGHT)``, in idf units) times its
+    lead over the runner-up candidate (``(held / runner-up − 1) / (LEAD − 1)``, clipped
+    to [0, 1]): the story clearly best at what the message is about. It counts fully
+    from six names and topic words on, not at all below four, and a story missing the
+    message's names keeps half of it at worst (``0.5 + 0.5·name coverage``).
+
+The constants were chosen on the development sets (``../shared/eval``: the older sets and
+the realistic ones) by ``bench/relevance.py --calibrate``, which prints, for a range of
+thresholds, MRR@10 of confident results and the share of no-answer queries answered
+"nothing"; docs/ARCHITECTURE.md records the curve. One threshold decides for ``about``
+and ``ask`` alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["CONFIDENCE_THRESHOLD", "WEAK_THRESHOLD", "StoryEvidence"]
+
+# At or above: a result. Between WEAK_THRESHOLD and it: a weak match, shown labelled as such.
+CONFIDENCE_THRESHOLD = 0.45
+WEAK_THRESHOLD = 0.15
+# Key weight (idf units) a story must hold to be sure of a long message, and the lead over
+# the runner-up (held key weight, as a ratio) at which that certainty is full.
+EVIDENCE_WEIGHT = 15.0
+LEAD = 1.5
+# What a story that only mentions the query's names in passing keeps of its share.
+NAME_MENTION = 0.6
+_KEY_ROLES = frozenset({"entity", "topic"})
+_NAME_ROLES = frozenset({"entity"})
+
+
+@dataclass
+class StoryEvidence:
+    """What one story holds of a query's concepts. Sequences are aligned with the
+    query's concepts: ``weights`` (≥ 0), ``roles`` (``entity``/``topic``/``context``),
+    and the best trust in [0, 1] of an alternative found ``anywhere``, in a ``title``, and
+    in a ``headline`` (description or tags). ``strength`` is the story's bm25 relative to
+    the best candidate, in [0, 1]. ``runner_up`` is the key weight held by the best other
+    candidate and ``best_name_focus`` the best ``name_focus`` among the candidates; the
+    ranking sets both once every candidate is known."""
+
+    weights: Sequence[float]
+    roles: Sequence[str]
+    anywhere: Sequence[float]
+    title: Sequence[float]
+    headline: Sequence[float]
+    strength: float
+    runner_up: float = 0.0
+    best_name_focus: float = 0.0
+
+    def _share(self, values: Sequence[float], roles: frozenset[str] | None = None) -> float | None:
+        """Weighted share of ``values`` over the concepts of ``roles`` (all by default);
+        None when those concepts weigh nothing."""
+        pairs = [
+            (w, v)
+            for w, v, role in zip(self.weights, values, self.roles, strict=True)
+            if roles is None or role in roles
+        ]
+        total = sum(w for w, _ in pairs)
+        return sum(w * v for w, v in pairs) / total if total > 0 else None
+
+    def _focus_values(self) -> list[float]:
+        return [max(t, 0.67 * h) for t, h in zip(self.title, self.headline, strict=True)]
+
+    def name_focus(self) -> float:
+        """The weighted share of the query's names held in titles, descriptions or tags."""
+        return self._share(self._focus_values(), _NAME_ROLES) or 0.0
+
+    def _about_names(self) -> float:
+        """1 for a story as much about the query's names as the best candidate is (title,
+        description or tags), down to NAME_MENTION for one that only mentions them while
+        other candidates are about them. When no candidate is about them ("Fidji Simo",
+        quoted in stories about something else), a mention is all there is and counts."""
+        if self.best_name_focus <= 0:
+            return 1.0
+        return NAME_MENTION + (1 - NAME_MENTION) * min(
+            1.0, self.name_focus() / self.best_name_focus
+        )
+
+    def held(self) -> float:
+        """The key weight the story holds: the sum over names and topic words of weight ×
+        trust found anywhere (idf units)."""
+        return sum(
+            w * v
+            for w, v, role in zip(self.weights, self.anywhere, self.roles, strict=True)
+            if role in _KEY_ROLES
+        )
+
+    def coverage(self) -> float:
+        """The weighted share of the query's concepts the story holds, in [0, 1]."""
+        return self._share(self.anywhere) or 0.0
+
+    def focus(self) -> float:
+        """The weighted share held in titles (0.6) and descriptions or tags (0.4)."""
+        return 0.6 * (self._share(self.title) or 0.0) + 0.4 * (self._share(self.headline) or 0.0)
+
+    def score(self) -> float:
+        """The ranking score in [0, 1]."""
+        return 0.45 * self.coverage() + 0.3 * self.focus() + 0.25 * self.strength
+
+    def about_subject(self) -> bool:
+        """The story is about what the query names (for "the latest X": among these, the
+        newest ranks first)."""
+        return self.confidence() >= CONFIDENCE_THRESHOLD and self.focus() >= 0.4
+
+    def confidence(self) -> float:
+        """How sure the bot is that the story answers the query, in [0, 1]: the larger of
+        the share and evidence readings (see the module docstring)."""
+        key_coverage = self._share(self.anywhere, _KEY_ROLES) or 0.0
+        key_focus = self._share(self._focus_values(), _KEY_ROLES) or 0.0
+        name_coverage = self._share(self.anywhere, _NAME_ROLES)
+        share = 0.7 * key_coverage + 0.3 * key_focus
+        if name_coverage is None:
+            share *= min(1.0, 0.3 + key_focus)
+        else:
+            share *= (0.5 + 0.5 * name_coverage) * self._about_names()
+        held = self.held()
+        lead = held / self.runner_up if self.runner_up > 0 else (2 * LEAD if held > 0 else 0.0)
+        evidence = min(1.0, held / EVIDENCE_WEIGHT) * min(1.0, max(0.0, (lead - 1) / (LEAD - 1)))
+        if name_coverage is not None:
+            evidence *= 0.5 + 0.5 * name_coverage
+        # Evidence speaks for long messages only: a short query names what it asks about,
+        # and the share reading says whether a story holds it.
+        key_concepts = sum(1 for role in self.roles if role in _KEY_ROLES)
+        evidence *= min(1.0, max(0.0, (key_concepts - 3) / 3))
+        return min(1.0, max(share, evidence))

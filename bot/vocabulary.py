@@ -1,0 +1,358 @@
+"""The names the bot knows: the index's entities, and how people write them.
+
+``EntityVocabulary`` holds the index's names (tags, companies, capitalized names of the
+text) for exact and fuzzy lookups, and links what users type to them:
+
+* katakana spellings (``ディープシーク``) through the alias table of
+  ``bot/data/aliases.toml`` or, for names the table lacks, by transliteration (romaji
+  consonant skeletons);
+* hiragana spellings (``くろーど``, ``さむあるとまん``): a hiragana run is read as katakana
+  and linked the same way when it stands between particles (``めたのらま`` → Meta, Llama);
+* nicknames and stock tickers (``oai``, ``NVDA``, ``MS``) through the ``[nicknames]`` table
+  of the same file; two-letter ones only as typed in capitals.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import tomllib
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+
+import jaconv
+from rapidfuzz import fuzz, process
+
+from bot import text
+
+__all__ = [
+    "FUZZY_POOL_LIMIT",
+    "Entity",
+    "EntityVocabulary",
+    "hiragana_names",
+    "known_name",
+    "nickname",
+]
+
+# Above this many entities, only names mentioned by two stories or more are matched fuzzily.
+FUZZY_POOL_LIMIT = 50_000
+# Particles and honorifics that may end a word written in hiragana (めた の らま, じぇみに さん).
+_PARTICLES = ("って", "から", "より", "とか", "さん", "くん", "ちゃん", "の", "と", "が", "は",
+              "も", "や", "を", "に", "で", "へ")  # fmt: skip
+_HIRAGANA_RUN_RE = re.compile(r"[ぁ-ゖー・]+")
+_LOANWORD_MARK_RE = re.compile("[ーぁぃぅぇぉゎゔ]")
+_KANJI_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff々]")
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A name known to the index: display ``name``, squashed ``key``, ``kind``, the number
+    of stories that mention it, and its consonant ``skeleton`` (``""`` when the key is not
+    alphabetic or shorter than three letters)."""
+
+    name: str
+    key: str
+    kind: str
+    stories: int
+    skeleton: str = ""
+
+
+class EntityVocabulary:
+    """Names known to the index, held in memory for fuzzy lookups (rapidfuzz over squashed
+    keys, ``processor=None``), plus the katakana alias table. ``lookup(key)`` finds
+    exact names that are not held (a large index keeps only names seen twice in memory).
+
+    ``entities`` is a sequence of ``Entity``.
+    """
+
+    def __init__(
+        self,
+        entities: Sequence[Entity],
+        *,
+        fuzzy_pool_limit: int = FUZZY_POOL_LIMIT,
+        lookup: Callable[[str], Entity | None] | None = None,
+    ) -> None:
+        self.entities = list(entities)
+        self._lookup = lookup
+        self.by_key = {entity.key: entity for entity in self.entities}
+        self._sorted_keys = sorted(self.by_key)
+        # Fuzzy matching compares keys of plausible length only (fuzz.ratio ≥ 70 needs
+        # lengths within a factor of about 1.9), held as ready lists per length. In a
+        # large vocabulary only names mentioned by two stories or more take part: a typo
+        # of a name seen once is rare, and comparing every key would cost tens of ms.
+        pool = self.entities
+        if len(pool) > fuzzy_pool_limit:
+            pool = [entity for entity in pool if entity.stories >= 2]
+        by_length: dict[int, list[Entity]] = defaultdict(list)
+        self.skeletons: dict[str, list[Entity]] = {}
+        for entity in pool:
+            by_length[len(entity.key)].append(entity)
+        for entity in pool:
+            if len(entity.skeleton) >= 2:
+                self.skeletons.setdefault(entity.skeleton, []).append(entity)
+        self._by_length = {
+            length: ([entity.key for entity in group], group) for length, group in by_length.items()
+        }
+        self.skeleton_keys = list(self.skeletons)
+        self.aliases = _katakana_aliases()
+        self.alias_keys = list(self.aliases)
+
+    def exact(self, key: str) -> Entity | None:
+        """The entity whose squashed key is ``key``, if any (held in memory, or found by
+        ``lookup`` for a vocabulary held only in part)."""
+        found = self.by_key.get(key)
+        if found is None and self._lookup is not None:
+            found = self._lookup(key)
+        return found
+
+    def named_versions(self, name_key: str, version_key: str, limit: int = 8) -> list[Entity]:
+        """Names that hold a name and its version with words between them, found in the
+        vocabulary held in memory: ``claude``, ``45`` → Claude Opus 4.5, Claude Sonnet 4.5
+        (squashed keys; the words between are letters only, at most twelve of them, so
+        ``claude``, ``4`` never finds Claude 3.4)."""
+        start = bisect.bisect_left(self._sorted_keys, name_key)
+        found: list[Entity] = []
+        for key in self._sorted_keys[start:]:
+            if not key.startswith(name_key):
+                break
+            middle = key[len(name_key) : len(key) - len(version_key)]
+            if key.endswith(version_key) and middle.isalpha() and len(middle) <= 12:
+                found.append(self.by_key[key])
+                if len(found) >= limit:
+                    break
+        return found
+
+    def _extract(self, key: str, cutoff: float, limit: int) -> list[tuple[Entity, float]]:
+        # ratio = 2·matches / (len(a) + len(b)) ≤ 2·min / (len(a) + len(b)).
+        size = len(key)
+        low = max(1, int(size * cutoff / (200 - cutoff)))
+        high = int(size * (200 - cutoff) / cutoff) + 1
+        found: list[tuple[Entity, float]] = []
+        for length in range(low, high + 1):
+            bucket = self._by_length.get(length)
+            if bucket is None:
+                continue
+            keys, group = bucket
+            for _, score, index in process.extract(
+                key, keys, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff, limit=limit
+            ):
+                found.append((group[index], float(score)))
+        found.sort(key=lambda match: (-match[1], -match[0].stories))
+        return found[:limit]
+
+    def fuzzy(self, key: str, cutoff: float) -> tuple[Entity, float] | None:
+        """Best entity by ``fuzz.ratio`` on squashed keys at or above ``cutoff`` (0–100);
+        ties go to the entity mentioned by more stories."""
+        matches = self._extract(key, cutoff, limit=5)
+        return matches[0] if matches else None
+
+    def similar_scored(self, key: str, cutoff: float, limit: int) -> list[tuple[Entity, float]]:
+        """Entities close to ``key`` (``fuzz.ratio`` ≥ ``cutoff``) with their ratio, best
+        first (ties: more stories first), for "did you mean" suggestions."""
+        return self._extract(key, cutoff, limit=limit * 3)[:limit]
+
+    def katakana_name(self, word: str, *, aliases: bool = True) -> tuple[str, str] | None:
+        """The Latin name for a katakana word: from the alias table (fuzzy, ratio ≥ 85;
+        how = ``alias``; skipped when ``aliases`` is false), else by transliteration when
+        its consonant skeleton (four consonants or more: three match too many short names)
+        matches one known name with a
+        clear lead (ratio ≥ 90 and no runner-up within 5; how = ``transliteration``).
+        Returns ``(name, how)`` or None."""
+        if aliases and self.alias_keys:
+            match = process.extractOne(
+                word, self.alias_keys, scorer=fuzz.ratio, processor=None, score_cutoff=85
+            )
+            if match:
+                return self.aliases[match[0]], "alias"
+        skeleton = text.consonant_skeleton(text.romanize_katakana(word))
+        if len(skeleton) < 4 or not self.skeleton_keys:
+            return None
+        matches = process.extract(
+            skeleton, self.skeleton_keys, scorer=fuzz.ratio, processor=None, limit=2
+        )
+        if not matches or matches[0][1] < 90:
+            return None
+        if len(matches) > 1 and matches[0][1] - matches[1][1] < 5:
+            return None
+        candidates = self.skeletons[matches[0][0]]
+        best = max(candidates, key=lambda entity: entity.stories)
+        return best.name, "transliteration"
+
+    def hiragana_name(
+        self,
+        word: str,
+        *,
+        after_name: bool = False,
+        known_term: Callable[[str], bool] | None = None,
+    ) -> tuple[str, float] | None:
+        """The Latin name for a word written in hiragana (``くろーど`` → ``Claude``), read
+        as katakana, with how sure the reading is: 1.0 for a spelling of the alias table,
+        0.8 for a close one (ratio ≥ 90; words of three kana or more), 0.6 for a
+        transliteration, which needs a mark that only loanwords carry in hiragana (``ー``
+        or a small vowel such as ``ぇ`` that Sudachi cannot place in any word: ``すげー``
+        and ``さー`` are Japanese). Ordinary Japanese words (Sudachi knows them as one word)
+        are names only as an exact alias right after another name and a particle
+        (``そら`` alone is Japanese, ``おーぷんえーあいのそら`` is OpenAI's Sora:
+        ``after_name``). A loanword of the corpus spelled in hiragana (``ぶらうざ``: the
+        corpus writes ブラウザ; ``known_term`` answers for a katakana word) comes back as
+        itself in katakana with sureness 0.7. Returns ``(name, sureness)`` or None."""
+        if len(word) < 2:
+            return None
+        katakana = str(jaconv.hira2kata(word)).replace("・", "")
+        if text.is_dictionary_word(word):
+            name = self.aliases.get(katakana) if after_name else None
+            return (name, 1.0) if name is not None else None
+        name = self.aliases.get(katakana)
+        if name is not None:
+            return name, 1.0
+        if len(word) < 3:
+            return None
+        match = process.extractOne(
+            katakana, self.alias_keys, scorer=fuzz.ratio, processor=None, score_cutoff=90
+        )
+        if match:
+            return self.aliases[match[0]], 0.8
+        if known_term is not None and known_term(katakana):
+            return katakana, 0.7
+        if _has_loose_loanword_mark(word):
+            found = self.katakana_name(katakana, aliases=False)
+            if found is not None:
+                return found[0], 0.6
+        return None
+
+
+def _has_loose_loanword_mark(word: str) -> bool:
+    """True when Sudachi leaves a long-vowel mark or small vowel of ``word`` on its own
+    (``くろーど`` → くろ / ー / ど), as it does for loanwords spelled in hiragana."""
+    return any(
+        morpheme.pos[0] == "補助記号" and _LOANWORD_MARK_RE.fullmatch(morpheme.surface)
+        for morpheme in text.japanese_morphemes(word)
+    )
+
+
+def hiragana_names(
+    run: str, vocabulary: EntityVocabulary, known_term: Callable[[str], bool] | None = None
+) -> str:
+    """``run`` (Japanese text) with the names written in hiragana turned into katakana, so
+    that the katakana rules link them: ``めたのらま`` → ``メタのラマ``,
+    ``くろーどのはいく`` → ``クロードのハイク``. A name must fill a hiragana stretch between
+    the run's edges, non-hiragana text and particles (``の``, ``と``, ``って``…); hiragana
+    right after a kanji is its inflection and never a name."""
+    pieces: list[str] = []
+    position = 0
+    for match in _HIRAGANA_RUN_RE.finditer(run):
+        start, end = match.span()
+        if start > 0 and _KANJI_RE.match(run[start - 1]):
+            continue  # okurigana: 始めた, 使える
+        converted = _convert_stretch(match.group(0), vocabulary, known_term)
+        if converted != match.group(0):
+            pieces.append(run[position:start])
+            pieces.append(converted)
+            position = end
+    pieces.append(run[position:])
+    return "".join(pieces)
+
+
+def _convert_stretch(
+    stretch: str, vocabulary: EntityVocabulary, known_term: Callable[[str], bool] | None
+) -> str:
+    """Names in one hiragana stretch: the best split into names and particles, names
+    covering as many kana as possible. The first name starts the stretch or follows a
+    particle; text after the last name (``ってどうなった``) stays as it is."""
+    size = len(stretch)
+    if size < 2 or size > 24:
+        return stretch
+
+    @cache
+    def best(start: int, after_name: bool) -> tuple[float, tuple[tuple[int, int], ...]]:
+        """(score, name spans) for stretch[start:] with a name starting here: kana covered
+        by names, each weighted by how sure its reading is."""
+        options: list[tuple[float, tuple[tuple[int, int], ...]]] = [(0.0, ())]
+        for end in range(size, start + 1, -1):
+            found = vocabulary.hiragana_name(
+                stretch[start:end], after_name=after_name, known_term=known_term
+            )
+            if found is None:
+                continue
+            score = (end - start) * found[1]
+            rest: tuple[tuple[int, int], ...] = ()
+            if end < size:
+                follow = [p for p in _PARTICLES if stretch.startswith(p, end)]
+                if not follow:
+                    continue  # a name must end at a particle or the stretch's end
+                continuation = max(
+                    (best(end + len(p), True) for p in follow if end + len(p) < size),
+                    default=(0.0, ()),
+                )
+                score += continuation[0]
+                rest = continuation[1]
+            options.append((score, ((start, end), *rest)))
+        return max(options, key=lambda option: option[0])
+
+    starts = [0] + [
+        position
+        for position in range(1, size - 1)
+        if any(stretch.endswith(p, 0, position) for p in _PARTICLES)
+    ]
+    _score, names = max((best(start, False) for start in starts), key=lambda option: option[0])
+    if not names:
+        return stretch
+    out, position = [], 0
+    for start, end in names:
+        out.append(stretch[position:start])
+        out.append(str(jaconv.hira2kata(stretch[start:end])))
+        position = end
+    out.append(stretch[position:])
+    return "".join(out)
+
+
+def nickname(word: str, typed: str) -> str | None:
+    """The name a nickname or stock ticker stands for (``oai`` → OpenAI, ``NVDA`` →
+    Nvidia), from the ``[nicknames]`` table of ``bot/data/aliases.toml``; ``word`` is the
+    normalized word, ``typed`` the word as the user wrote it (two-letter nicknames count
+    only in capitals: ``MS`` but not ``ms``)."""
+    name = _nicknames().get(word)
+    if name is None or (len(word) <= 2 and not typed.isupper()):
+        return None
+    return name
+
+
+def known_name(word: str) -> bool:
+    """True when ``word`` is a name of the field the alias table knows (``devin``,
+    ``windsurf``), even when the corpus never mentions it: a question about it is a
+    question about a name."""
+    return text.squash(word) in _alias_names()
+
+
+@lru_cache(maxsize=1)
+def _alias_names() -> frozenset[str]:
+    table = _alias_table()
+    names = [*table["names"], *table.get("nicknames", {})]
+    return frozenset(text.squash(name) for name in names)
+
+
+@lru_cache(maxsize=1)
+def _alias_table() -> dict[str, dict[str, list[str]]]:
+    raw = resources.files("bot").joinpath("data", "aliases.toml").read_bytes()
+    return tomllib.loads(raw.decode("utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _katakana_aliases() -> dict[str, str]:
+    aliases: dict[str, str] = {}
+    for name, spellings in _alias_table()["names"].items():
+        for spelling in spellings:
+            aliases[text.normalize(spelling).replace("・", "").replace(" ", "")] = name
+    return aliases
+
+
+@lru_cache(maxsize=1)
+def _nicknames() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for name, spellings in _alias_table().get("nicknames", {}).items():
+        for spelling in spellings:
+            table[text.normalize(spelling)] = name
+    return table
