@@ -10,42 +10,30 @@ story matched. The best one above the confidence threshold is quoted verbatim.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot import text
-from bot.query import Concept
-from bot.search import SearchEngine, StoryHit
+from bot.answer_types import asked_type, type_strength
+from bot.query import Alternative, Concept
+from bot.search import Document, SearchEngine, StoryHit
 
 __all__ = ["ExtractedAnswer", "answer_question"]
 
 CONFIDENT_ANSWER = 0.45
 STORIES_CONSIDERED = 3
+# The user's language is quoted when its best sentence scores at least this share of the
+# best sentence in the other language (the fact usually stands in both).
+OWN_LANGUAGE_SHARE = 0.85
+# A weak match (below the search's threshold) may still answer a question that names
+# what it asks about, down to this confidence.
+WEAK_ANSWER_CONFIDENCE = 0.3
+W_OWN, W_CONTEXT, W_TYPE, W_PRIOR, W_MISSING = 0.3, 0.2, 0.3, 0.2, 0.6
 
 _BULLET_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _SENTENCE_END_RE = re.compile(r"(?<=[。！？!?])|(?<=[.])(?=\s+[A-Z\"“(])")
-_NUMBER_RE = re.compile(r"\d")
-_PERCENT_RE = re.compile(r"\d\s*%|パーセント|percent", re.IGNORECASE)
-_DATE_RE = re.compile(
-    r"\d{4}年|\d{1,2}月\d{1,2}日|\d+日後|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
-    r"[a-z]*\.? \d{1,2}\b|\b\d{4}\b|\d+ days?\b",
-    re.IGNORECASE,
-)
-_ASKS_NUMBER = re.compile(
-    r"how (?:many|much|large|big|far|long|fast|high|low)|what (?:share|percentage|score|"
-    r"price|amount|number)|\bscore\b|いくつ|いくら|何人|何個|何件|何枚|何%|何パーセント|"
-    r"どのくらい|どれくらい|約何|何倍|何日|スコア|何億|何万|総額|数は",
-    re.IGNORECASE,
-)
-_ASKS_PERCENT = re.compile(r"\bscore\b|\bshare\b|percentage|スコア|割合|率|何%", re.IGNORECASE)
-_ASKS_DATE = re.compile(r"\bwhen\b|\bwhat date\b|いつ|何日後|何月|何年", re.IGNORECASE)
 _MARKUP_RE = re.compile(r"\*\*|__|`")
-_FULL_DATE_RE = re.compile(
-    r"\d{4}年\d{1,2}月\d{1,2}日|\d{1,2}月\d{1,2}日|\d+日後|"
-    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?\b|"
-    r"\b\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\d+ days?\b",
-    re.IGNORECASE,
-)
 
 
 def _clean(unit: str) -> str:
@@ -81,89 +69,212 @@ def _units(passage: str) -> list[str]:
     return units
 
 
-def _concept_share(concepts: list[Concept], weights: list[float], terms: set[str]) -> float:
-    """Weighted share of ``concepts`` whose alternative terms all occur in ``terms``."""
+def _matches(term: str, terms: set[str]) -> bool:
+    """``term`` (a question's analyzed term) is in a sentence's ``terms``, exactly or, for
+    English stems of four letters or more, as a shared stem (``creat`` for "created" and
+    ``creator``)."""
+    if term in terms:
+        return True
+    if len(term) < 4 or not term.isascii():
+        return False
+    return any(
+        len(other) >= 4 and (other.startswith(term) or term.startswith(other))
+        for other in terms
+        if other[:1] == term[:1]
+    )
+
+
+def _holds(alternative: Alternative, terms: set[str], sequence: str) -> bool:
+    """A unit holds ``alternative``: its words in a row for a phrase (``sequence`` is the
+    unit's analyzed text, space-padded), anywhere for a NEAR group or a single word."""
+    if not alternative.terms or not all(_matches(term, terms) for term in alternative.terms):
+        return False
+    if alternative.near or len(alternative.terms) == 1:
+        return True
+    return f" {' '.join(alternative.terms)} " in sequence
+
+
+def _concept_share(
+    concepts: list[Concept], weights: list[float], terms: set[str], sequence: str = ""
+) -> float:
+    """Weighted share of ``concepts`` a unit holds (its ``terms``; phrases are checked in a
+    row against ``sequence`` when given, else only word by word)."""
     total = sum(weights) or 1.0
     found = 0.0
     for concept, weight in zip(concepts, weights, strict=True):
         trust = max(
-            (a.trust for a in concept.alternatives if a.terms and set(a.terms) <= terms),
+            (
+                a.trust
+                for a in concept.alternatives
+                if (
+                    _holds(a, terms, sequence)
+                    if sequence
+                    else all(_matches(t, terms) for t in a.terms) and a.terms
+                )
+            ),
             default=0.0,
         )
         found += weight * trust
     return found / total
 
 
-def answer_question(engine: SearchEngine, question: str, locale: str) -> ExtractedAnswer | None:
-    """The best-supported sentence or bullet answering ``question``, preferring documents
-    in ``locale`` (``ja``/``en``), or None when no passage answers it confidently."""
-    outcome = engine.about(question, limit=STORIES_CONSIDERED)
-    candidates = (outcome.hits + outcome.weak)[:STORIES_CONSIDERED]
+def answer_question(
+    engine: SearchEngine, question: str, locale: str, *, as_of: dt.date | None = None
+) -> ExtractedAnswer | None:
+    """The best-supported sentence or bullet answering ``question`` in the stories the
+    search is confident about (the threshold ``about`` uses), or None when none is, or
+    when no sentence answers confidently. The sentence must hold what is asked for
+    (``bot.answer_types``: a person for "who", an amount for "how much"…) where the
+    question asks for a kind of thing; both language versions of a story are read, and
+    the one in ``locale`` (``ja``/``en``) is quoted when its best sentence is nearly as
+    good. Periods in the question are resolved against ``as_of`` (default today)."""
+    outcome = engine.about(question, limit=STORIES_CONSIDERED, as_of=as_of)
+    if outcome.plan.missing_versions:
+        return None  # nothing is known about that version; its neighbours are no answer
+    if not outcome.hits and outcome.plan.date_range is not None:
+        # A date in a question is more often part of the fact asked about ("how much did
+        # it grow from August to November") than the period of the story.
+        outcome = engine.about(question, limit=STORIES_CONSIDERED, periods=False)
+    # A question says more than a search: a weak match can still answer it when it holds
+    # every name the question gives and most of the rest. Without names (general knowledge,
+    # off-topic questions) only confident stories count.
+    candidates = [*outcome.hits, *(hit for hit in outcome.weak if _holds_the_names(hit))]
+    candidates = candidates[:STORIES_CONSIDERED]
     if not candidates:
         return None
     concepts = outcome.plan.concepts
     weights = [engine.concept_weight(c) for c in concepts]
-    asks_number = bool(_ASKS_NUMBER.search(question))
-    asks_percent = bool(_ASKS_PERCENT.search(question))
-    asks_date = bool(_ASKS_DATE.search(question))
+    kind = asked_type(question)
+    known = [c.label for c in concepts if c.role == "entity"]
+    known += re.findall(r"(?<![\d.])\d+(?:\.\d+)?(?=\s*[%％])", text.normalize(question))
     best: ExtractedAnswer | None = None
     for rank, hit in enumerate(candidates):
         story_prior = (0.5 * hit.score + 0.5 * hit.coverage) * (1.0 - 0.15 * rank)
-        for document_locale, document in hit.documents.items():
-            # The user's language first; the other one only where it answers clearly better.
-            in_language = document_locale == locale or locale not in hit.documents
-            language_factor = 1.0 if in_language else 0.75
-            title_terms = set(text.analyze(document.title))
-            # What the title already says counts less in the sentence: it must hold the rest.
-            residual = [
-                weight * (1.0 if _concept_share([concept], [1.0], title_terms) < 1.0 else 0.4)
-                for concept, weight in zip(concepts, weights, strict=True)
-            ]
-            for heading, passage in engine.passages(document.id):
-                heading_terms = set(text.analyze(heading)) | title_terms
-                lead_in: set[str] = set()
-                units = _units(passage)
-                for position, unit in enumerate(units):
-                    terms = set(text.analyze(unit))
-                    own = _concept_share(concepts, residual, terms)
-                    context = _concept_share(concepts, weights, terms | heading_terms | lead_in)
-                    is_lead_in = _clean(unit).endswith((":", "："))
-                    if is_lead_in:
-                        lead_in = terms
-                    number = 0.0
-                    if asks_number and _NUMBER_RE.search(unit):
-                        number = 0.4 if asks_percent and not _PERCENT_RE.search(unit) else 1.0
-                    if asks_date:  # a date (or a count of days) over any number
-                        date = 1.0 if _FULL_DATE_RE.search(unit) else 0.0
-                        date = date or (0.5 if _DATE_RE.search(unit) else 0.0)
-                        kind = max(date, 0.5 * number)
-                    else:
-                        kind = number
-                    wants_kind = asks_number or asks_date
-                    score = (
-                        0.35 * own
-                        + 0.25 * context
-                        + (0.2 * kind if wants_kind else 0.2 * own)
-                        + 0.2 * story_prior
-                    ) * language_factor
-                    if len(unit) < 6:
-                        score *= 0.5  # a fragment is not an answer
-                    elif is_lead_in:
-                        # A lead-in ("Main results:") answers only with what follows it.
-                        score *= 0.6 if position + 1 < len(units) else 0.3
-                    if best is None or score > best.score:
-                        quoted = [unit]
-                        if is_lead_in:
-                            # "Main results:" answers nothing alone: quote what it leads to.
-                            quoted += units[position + 1 : position + 4]
-                        best = ExtractedAnswer(
-                            hit=hit,
-                            locale=document_locale,
-                            text="\n".join(_clean(u) for u in quoted),
-                            passage=passage,
-                            heading=heading,
-                            score=min(1.0, score),
-                        )
+        by_locale = {
+            document_locale: _best_in_document(
+                engine, document, concepts, weights, kind, known, story_prior, hit
+            )
+            for document_locale, document in hit.documents.items()
+        }
+        found = [answer for answer in by_locale.values() if answer is not None]
+        if not found:
+            continue
+        choice = max(found, key=lambda answer: answer.score)
+        own = by_locale.get(locale)
+        if own is not None and own.score >= OWN_LANGUAGE_SHARE * choice.score:
+            choice = own
+        elif choice.locale != locale and locale in hit.documents:
+            # The fact stands only in the other language: it is quoted, a little less sure.
+            choice = replace(choice, score=choice.score * 0.9)
+        if best is None or choice.score > best.score:
+            best = choice
     if best is None or best.score < CONFIDENT_ANSWER:
         return None
+    return replace(best, score=min(1.0, best.score))
+
+
+def _holds_the_names(hit: StoryHit) -> bool:
+    """The story holds every name of the question, half its key weight or more, and its
+    confidence is at least WEAK_ANSWER_CONFIDENCE."""
+    evidence = hit.evidence
+    if evidence is None:
+        return False
+    names = evidence.name_coverage()
+    return (
+        names is not None
+        and names >= 0.99
+        and evidence.key_coverage() >= 0.5
+        and hit.confidence >= WEAK_ANSWER_CONFIDENCE
+    )
+
+
+def _label_answers(unit: str, concepts: list[Concept], kind: str, known: list[str]) -> bool:
+    """A "label: value" line whose label holds a word of the question and whose value holds
+    what is asked for ("**Co-founder**: Vik Bajaj" for "who is the co-founder")."""
+    label, colon, value = _clean(unit).partition(":")
+    if not colon:
+        label, colon, value = _clean(unit).partition("：")
+    if not colon or len(label) > 40 or not value.strip():
+        return False
+    label_terms = set(text.analyze(label))
+    holds = any(
+        all(_matches(term, label_terms) for term in alternative.terms)
+        for concept in concepts
+        if concept.role != "entity"
+        for alternative in concept.alternatives
+        if alternative.terms
+    )
+    return holds and type_strength(value, kind, known) >= 0.6
+
+
+def _best_in_document(
+    engine: SearchEngine,
+    document: Document,
+    concepts: list[Concept],
+    weights: list[float],
+    kind: str | None,
+    known: list[str],
+    story_prior: float,
+    hit: StoryHit,
+) -> ExtractedAnswer | None:
+    """The best unit of one document for the question, scored by the concepts it holds
+    that the title does not already say (0.35), the concepts with its heading and lead-in
+    as context (0.25), what is asked for (0.2; else the concepts again) and the story's
+    match (0.2)."""
+    title_terms = set(text.analyze(document.title))
+    # What the title already says counts less in the sentence: it must hold the rest.
+    residual = [
+        weight * (1.0 if _concept_share([concept], [1.0], title_terms) < 1.0 else 0.4)
+        for concept, weight in zip(concepts, weights, strict=True)
+    ]
+    best: ExtractedAnswer | None = None
+    for heading, passage in engine.passages(document.id):
+        heading_terms = set(text.analyze(heading)) | title_terms
+        lead_in: set[str] = set()
+        # A heading can state the fact itself ("Grok 4.1 Thinking (code name: quasarflux)").
+        last = heading.split(" › ")[-1].strip() if heading else ""
+        headed = bool(last) and last != document.title
+        units = ([last] if headed else []) + _units(passage)
+        for position, unit in enumerate(units):
+            analyzed = text.analyze(unit)
+            terms = set(analyzed)
+            sequence = f" {' '.join(analyzed)} "
+            own = _concept_share(concepts, residual, terms, sequence)
+            context = _concept_share(concepts, weights, terms | heading_terms | lead_in)
+            is_lead_in = _clean(unit).endswith((":", "："))
+            if is_lead_in:
+                lead_in = terms
+            if kind is None:
+                score = 0.35 * own + 0.25 * context + 0.2 * own + 0.2 * story_prior
+            else:
+                # A lead-in's answer is in what follows it ("Main results:").
+                following = " ".join(units[position + 1 : position + 4]) if is_lead_in else ""
+                strength = type_strength(_clean(f"{unit} {following}"), kind, known)
+                score = (
+                    W_OWN * own + W_CONTEXT * context + W_TYPE * strength + W_PRIOR * story_prior
+                )
+                if strength == 0:
+                    score *= W_MISSING  # it does not hold what is asked for
+                elif _label_answers(unit, concepts, kind, known):
+                    score += 0.15
+            if position == 0 and headed:
+                score *= 0.9  # the same fact in a sentence reads better than in a heading
+            if len(unit) < 6:
+                score *= 0.5  # a fragment is not an answer
+            elif is_lead_in:
+                # A lead-in ("Main results:") answers only with what follows it.
+                score *= 0.6 if position + 1 < len(units) else 0.3
+            if best is None or score > best.score:
+                quoted = [unit]
+                if is_lead_in:
+                    # "Main results:" answers nothing alone: quote what it leads to.
+                    quoted += units[position + 1 : position + 4]
+                best = ExtractedAnswer(
+                    hit=hit,
+                    locale=document.locale,
+                    text="\n".join(_clean(u) for u in quoted),
+                    passage=passage,
+                    heading=heading,
+                    score=score,
+                )
     return best

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 __all__ = ["CONFIDENCE_THRESHOLD", "WEAK_THRESHOLD", "StoryEvidence"]
 
 # At or above: a result. Between WEAK_THRESHOLD and it: a weak match, shown labelled as such.
-CONFIDENCE_THRESHOLD = 0.45
+CONFIDENCE_THRESHOLD = 0.40
 WEAK_THRESHOLD = 0.15
 # Key weight (idf units) a story must hold to be sure of a long message, and the lead over
 # the runner-up (held key weight, as a ratio) at which that certainty is full.
@@ -87,6 +87,14 @@ class StoryEvidence:
     def _focus_values(self) -> list[float]:
         return [max(t, 0.67 * h) for t, h in zip(self.title, self.headline, strict=True)]
 
+    def name_coverage(self) -> float | None:
+        """The weighted share of the query's names the story holds; None without names."""
+        return self._share(self.anywhere, _NAME_ROLES)
+
+    def key_coverage(self) -> float:
+        """The weighted share of the query's names and topic words the story holds."""
+        return self._share(self.anywhere, _KEY_ROLES) or 0.0
+
     def name_focus(self) -> float:
         """The weighted share of the query's names held in titles, descriptions or tags."""
         return self._share(self._focus_values(), _NAME_ROLES) or 0.0
@@ -123,17 +131,18 @@ class StoryEvidence:
         """The ranking score in [0, 1]."""
         return 0.45 * self.coverage() + 0.3 * self.focus() + 0.25 * self.strength
 
-    def about_subject(self) -> bool:
-        """The story is about what the query names (for "the latest X": among these, the
-        newest ranks first)."""
-        return self.confidence() >= CONFIDENCE_THRESHOLD and self.focus() >= 0.4
+    def about_subject(self, threshold: float = CONFIDENCE_THRESHOLD) -> bool:
+        """The story is about what the query names: a result (``threshold``) that holds it
+        in titles, descriptions or tags (for "the latest X": among these, the newest ranks
+        first)."""
+        return self.confidence() >= threshold and self.focus() >= 0.4
 
     def confidence(self) -> float:
         """How sure the bot is that the story answers the query, in [0, 1]: the larger of
         the share and evidence readings (see the module docstring)."""
-        key_coverage = self._share(self.anywhere, _KEY_ROLES) or 0.0
+        key_coverage = self.key_coverage()
         key_focus = self._share(self._focus_values(), _KEY_ROLES) or 0.0
-        name_coverage = self._share(self.anywhere, _NAME_ROLES)
+        name_coverage = self.name_coverage()
         share = 0.7 * key_coverage + 0.3 * key_focus
         if name_coverage is None:
             share *= min(1.0, 0.3 + key_focus)

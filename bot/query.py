@@ -131,7 +131,9 @@ class Concept:
     """One thing the message mentions: ``label`` as typed, its alternatives, its ``role``
     (``entity``, ``topic`` or ``context``), and ``importance``, a factor on its weight
     (0.5 for the verb of a Japanese question: 入る, 始まる say little about which story is
-    meant). ``version`` is set for a name with a version (``Claude Opus 4.5``)."""
+    meant). ``version`` is set for a name with a version (``Claude Opus 4.5``), and
+    ``unversioned`` then holds the name's own alternatives, which find its other
+    versions."""
 
     label: str
     alternatives: list[Alternative]
@@ -139,6 +141,7 @@ class Concept:
     importance: float = 1.0
     role: str = "topic"
     version: str | None = None
+    unversioned: list[Alternative] = field(default_factory=list)
 
     def add(self, alternative: Alternative) -> None:
         """Add an alternative unless the same terms are already there."""
@@ -306,7 +309,9 @@ def _typed_forms(cleaned: str) -> tuple[dict[str, str], set[str]]:
         forms.setdefault(normalized, word)
         before = cleaned[: match.start()].rstrip()
         sentence_start = not before or before[-1] in ".!?。！？:：\n"
-        if word[0].isupper() and not sentence_start:
+        # In Japanese text no word is capitalized by grammar: "Manusは" is a name.
+        in_japanese = text.is_japanese(cleaned[match.end() : match.end() + 1])
+        if word[0].isupper() and (in_japanese or not sentence_start):
             capitalized.add(normalized)
     return forms, capitalized
 
@@ -624,6 +629,7 @@ def _attach_version(
         concept.add(Alternative(tuple(text.analyze(entity.name)), "entity", 0.9))
     concept.label = f"{concept.label} {version.surface}"
     concept.version = version.surface
+    concept.unversioned = base
     if not any(alternative_frequency(a) > 0 for a in concept.alternatives):
         name_known = any(document_frequency(a.terms) > 0 for a in base)
         if name_known:

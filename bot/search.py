@@ -100,13 +100,15 @@ class Document:
 @dataclass(frozen=True)
 class StoryHit:
     """A ranked story: its documents by locale, score in [0, 1], coverage in [0, 1] and
-    confidence in [0, 1] (1.0 for lists that are not searches)."""
+    confidence in [0, 1] (1.0 for lists that are not searches), and for a search the
+    ``evidence`` behind them."""
 
     story: str
     documents: dict[str, Document]
     score: float
     coverage: float
     confidence: float = 1.0
+    evidence: StoryEvidence | None = None
 
     def document_for(self, locale: str) -> Document:
         """The document in ``locale``, or the other one when the story lacks it."""
@@ -139,7 +141,12 @@ class RankedStory:
     def hit(self, documents: dict[str, Document]) -> StoryHit:
         """The ranked story as a result carrying its documents."""
         return StoryHit(
-            self.story, documents, min(1.0, self.score), self.evidence.coverage(), self.confidence
+            self.story,
+            documents,
+            min(1.0, self.score),
+            self.evidence.coverage(),
+            self.confidence,
+            self.evidence,
         )
 
 
@@ -265,6 +272,9 @@ class SearchEngine:
         self._fuzzy_pool = [name for _, name in suggestable[:SUGGEST_FUZZY_POOL]]
         self._fuzzy_keys = [normalized for normalized, _ in suggestable[:SUGGEST_FUZZY_POOL]]
         self.common_postings = COMMON_POSTINGS
+        # The cut between results and weak matches (bot.confidence); one value for about
+        # and ask alike, an attribute so that a calibration can sweep it.
+        self.confidence_threshold = CONFIDENCE_THRESHOLD
         self._df_cache: dict[tuple[str, ...], int] = {}
         self._japanese_vocabulary: list[str] | None = None
         self._categories: list[tuple[str, int]] | None = None
@@ -451,6 +461,7 @@ class SearchEngine:
         *,
         candidates: int = CANDIDATE_LIMIT,
         as_of: dt.date | None = None,
+        periods: bool = True,
     ) -> SearchOutcome:
         """Stories about ``query``, best first, one per story (both languages fused).
 
@@ -459,8 +470,10 @@ class SearchEngine:
         matches (at most 3), and "did you mean" suggestions when nothing is confident.
         ``candidates`` bounds the documents retrieved for ranking (CANDIDATE_LIMIT for a
         page of results; more when every story about a topic is wanted, as for a trend).
+        Periods are resolved against ``as_of`` (default today), or not read at all when
+        ``periods`` is false (their words are then searched as words).
         """
-        plan = self.plan(query, as_of=as_of)
+        plan = self.plan(query, as_of=as_of, periods=periods)
         outcome = SearchOutcome(plan=plan)
         if not plan.concepts:
             if plan.date_range is not None:
@@ -473,17 +486,24 @@ class SearchEngine:
             plan.date_range is not None
             and len([c for c in plan.concepts if c.role in ("entity", "topic")])
             >= INCIDENTAL_PERIOD_CONCEPTS
-            and not any(r.confidence >= CONFIDENCE_THRESHOLD for r in ranked)
+            and not any(r.confidence >= self.confidence_threshold for r in ranked)
         ):
             # In a long message a period is often chatter ("at today's meeting…"): when
             # nothing in it answers, the message is searched without it.
             ranked = self._rank(replace(plan, date_range=None), candidates)
-        confident = [r for r in ranked if r.confidence >= CONFIDENCE_THRESHOLD][:limit]
-        weak = [r for r in ranked if WEAK_THRESHOLD <= r.confidence < CONFIDENCE_THRESHOLD][:3]
+        threshold = self.confidence_threshold
+        confident = [r for r in ranked if r.confidence >= threshold][:limit]
+        weak = [r for r in ranked if WEAK_THRESHOLD <= r.confidence < threshold][:3]
         if plan.missing_versions:
-            # A version the corpus does not have: stories about its neighbours are shown,
-            # but as weak matches only.
-            weak, confident = (confident + weak)[:3], []
+            # A version the corpus does not have: stories about its other versions are
+            # shown, but as weak matches only.
+            neighbours = [
+                replace(c, alternatives=c.unversioned) if c.unversioned else c
+                for c in plan.concepts
+            ]
+            ranked = self._rank(replace(plan, concepts=neighbours), candidates)
+            weak = [r for r in ranked if r.confidence >= WEAK_THRESHOLD][:3]
+            confident = []
         documents = self.documents_of([r.story for r in confident + weak])
         outcome.hits = [r.hit(documents[r.story]) for r in confident if documents.get(r.story)]
         outcome.weak = [r.hit(documents[r.story]) for r in weak if documents.get(r.story)]
@@ -708,7 +728,8 @@ class SearchEngine:
             item.evidence.runner_up = held[1] if own == held[0] and len(held) > 1 else held[0]
             item.evidence.best_name_focus = best_name_focus
         if plan.recency:
-            about_subject = [r for r in ranked if r.evidence.about_subject()]
+            threshold = self.confidence_threshold
+            about_subject = [r for r in ranked if r.evidence.about_subject(threshold)]
             ordered = sorted(about_subject, key=lambda r: r.newest, reverse=True)
             for position, item in enumerate(ordered):
                 item.recency = 1.0 - position / max(1, len(ordered))

@@ -173,20 +173,33 @@ class NewsService:
         header = self.persona.say("latest_header", locale, seed=str(count), count=len(cards))
         return Reply("latest", locale, header, cards)
 
-    def about(self, query: str, locale: str | None = None, limit: int = 10) -> Reply:
+    def about(
+        self,
+        query: str,
+        locale: str | None = None,
+        limit: int = 10,
+        *,
+        as_of: dt.date | None = None,
+    ) -> Reply:
         """Stories about ``query`` (confident ones), or technyan saying nothing was found,
-        with "did you mean" suggestions and weak matches labelled as weak."""
+        with "did you mean" suggestions and weak matches labelled as weak; for a version
+        the corpus does not have ("Sora 4"), technyan says so and offers the neighbouring
+        versions as weak matches. Periods in the query are resolved against ``as_of``
+        (default today)."""
         locale = reply_locale(locale, self.settings.default_locale)
         query = (query or "")[:MAX_QUERY_CHARACTERS]
         shown = " ".join(query.split())
         if not shown:
             return Reply("about", locale, self.persona.say("empty_query", locale), query=query)
-        outcome = self.engine.about(query, limit=limit)
+        outcome = self.engine.about(query, limit=limit, as_of=as_of)
         if outcome.hits:
             cards = tuple(self.card(hit, locale) for hit in outcome.hits)
             header = self.persona.say("about_header", locale, seed=shown, query=shown)
             return Reply("about", locale, header, cards, query=shown)
         header = self.persona.say("not_found", locale, seed=shown, query=shown)
+        if outcome.plan.missing_versions:
+            versions = self._join_suggestions(tuple(outcome.plan.missing_versions), locale)
+            header = self.persona.say("version_unknown", locale, seed=shown, versions=versions)
         suggestions = tuple(outcome.suggestions)
         if suggestions:
             joined = self._join_suggestions(suggestions, locale)
@@ -215,15 +228,17 @@ class NewsService:
             return "、".join(f"「{s}」" for s in suggestions[:3])
         return ", ".join(f'"{s}"' for s in suggestions[:3])
 
-    def ask(self, question: str, locale: str | None = None) -> Reply:
+    def ask(
+        self, question: str, locale: str | None = None, *, as_of: dt.date | None = None
+    ) -> Reply:
         """The sentence of a story that answers ``question``, quoted with its story, or
-        technyan saying no article answers it."""
+        technyan saying no article answers it. Periods are resolved against ``as_of``."""
         locale = reply_locale(locale, self.settings.default_locale)
         question = (question or "")[:MAX_QUERY_CHARACTERS]
         shown = " ".join(question.split())
         if not shown:
             return Reply("ask", locale, self.persona.say("empty_query", locale), query=question)
-        extracted = answer_question(self.engine, question, locale)
+        extracted = answer_question(self.engine, question, locale, as_of=as_of)
         if extracted is None:
             header = self.persona.say("ask_not_found", locale, seed=shown, question=shown)
             return Reply("ask", locale, header, query=shown)

@@ -1,0 +1,275 @@
+"""What a question asks for, and whether a sentence holds that kind of thing.
+
+``asked_type(question)`` reads, in English and Japanese, what kind of answer a question
+wants: a ``person`` (who, 誰), an ``organization`` (which company, どこの会社, 所属), a
+``place`` (where, どこで), a ``date`` (when, いつ), a ``deadline`` (until when, いつまで), an
+amount of ``money`` (how much, いくら), a ``count`` (how many, 何件), a ``percent`` (what
+share, 何%), a ``name`` or codename (what is it called, コードネーム), or a ``duration``
+(how long, 何年間), or a benchmark ``score`` (what did X score, スコア); None for other
+questions.
+
+``type_strength(sentence, kind, known)`` says how clearly a sentence holds such a thing,
+in [0, 1]: patterns for numbers with their units, currencies, percentages, dates and
+durations; for people, places and organizations Sudachi's parts of speech in Japanese
+(固有名詞 with 人名, 地名, 組織名) and capitalized spans in English, leaving out what the
+question itself names (``known``): the answer to "who works with Mike Krieger" is not
+Mike Krieger.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+
+from bot import text
+
+_JAPANESE_CHARS = text.JAPANESE_RUN[1:-2]
+
+__all__ = ["ANSWER_TYPES", "asked_type", "type_strength"]
+
+ANSWER_TYPES = (
+    "score",
+    "person",
+    "organization",
+    "place",
+    "date",
+    "deadline",
+    "money",
+    "count",
+    "percent",
+    "name",
+    "duration",
+)
+
+# Question patterns, most specific first: "until when" before "when", "how long" before
+# "how many", "何年間" before "何年".
+_QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, re.IGNORECASE))
+    for kind, pattern in (
+        ("deadline", r"\b(?:until|till|by) when\b|\bdeadline\b|いつまで|期限|締め切り|締切"),
+        (
+            "duration",
+            r"\bhow long\b|\bhow often\b|\bhow many (?:years|months|weeks|days|hours)\b|"
+            r"\bfor how long\b|何年間|何ヶ月|何か月|何カ月|何週間|何日間|何時間|何分|何秒|"
+            r"どのくらいの長さ|どれくらいの長さ|最長|"
+            r"どのくらいの期間|どれくらいの期間|どのくらいで|どれくらいで|何年(?:在籍|勤|務|働|かけ|かか)|"
+            r"期間は|頻度",
+        ),
+        (
+            "percent",
+            r"\bwhat (?:share|percent(?:age)?|portion|fraction|proportion)\b|\bpercent(?:age)?\b|"
+            r"\bshare of\b|何%|何パーセント|何割|割合|比率|シェア",
+        ),
+        (
+            "money",
+            r"\bhow much\b(?! (?:time|longer|faster|more time))|\bwhat (?:price|amount)\b|"
+            r"\bcost\b|\bprice\b|\bvaluation\b|\bworth\b|いくら|金額|額は|費用|価格|料金|何円|"
+            r"何ドル|何億|評価額|時価総額",
+        ),
+        (
+            "count",
+            r"\bhow many\b|\bnumber of\b|何件|何人|何個|何社|何台|何枚|何本|何回|いくつ|何種類|"
+            r"何カ国|何か国|何ヶ国|数は",
+        ),
+        (
+            "name",
+            r"\bcode ?name\b|\bwhat(?:'s| is| was) (?:it |the \w+ )?(?:called|named)\b|"
+            r"\bwhat(?:'s| is| was) the name\b|\bname of\b|\bcalled\b|コードネーム|"
+            r"名前|名称|何という|なんという|何て名前|呼ばれ",
+        ),
+        (
+            "organization",
+            r"\bwhich (?:company|companies|firm|organi[sz]ation|lab|startup|group|bank|"
+            r"agency|research firm|publisher)\b|\bwhat (?:company|firm|organi[sz]ation)\b|"
+            r"\bwho (?:owns|acquired|bought|backs|funds)\b|\bparent company\b|"
+            r"どの企業|どこの企業|どの会社|どこの会社|どの組織|どこの組織|どこの所属|所属|"
+            r"どこが|どこと|どの団体|傘下",
+        ),
+        (
+            "place",
+            r"\bwhere\b|\bwhich (?:country|city|region|state|venue|location)\b|"
+            r"どこで|どこに|どの国|どこの国|どの都市|どの地域|どのリージョン|場所|どこ",
+        ),
+        ("person", r"\bwho\b|\bwhom\b|\bwhich person\b|誰|だれ|何者|どなた|どの人"),
+        ("score", r"\bscore[ds]?\b|\bbenchmark results?\b|スコア|何点|点数|成績"),
+        (
+            "date",
+            r"\bwhen\b|\bwhat (?:date|day|month|year)\b|\bwhich (?:date|day|month|year)\b|"
+            r"いつ|何月|何日|何年",
+        ),
+    )
+)
+
+_NUMBER = r"\d[\d,]*(?:\.\d+)?"
+_MONEY_RE = re.compile(
+    rf"[$¥€£]\s?{_NUMBER}|{_NUMBER}\s*(?:[万億兆]\s*)?(?:円|ドル|ユーロ|ポンド|元)|"
+    rf"{_NUMBER}\s*(?:million|billion|trillion|[mbk]n?)?\s*(?:dollars|usd|yen|euros?)\b|"
+    rf"(?:us\$|\$){_NUMBER}",
+    re.IGNORECASE,
+)
+_PERCENT_RE = re.compile(rf"{_NUMBER}\s*(?:%|％|パーセント|percent\b)", re.IGNORECASE)
+_DURATION_RE = re.compile(
+    rf"(?:{_NUMBER}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a few|several)"
+    r"[\s-]*(?:and a half\s+)?(?:years?|months?|weeks?|days?|hours?|minutes?)\b|"
+    r"(?<![\d,.])\d{1,2}(?:\.\d+)?\s*(?:年間|年半|年(?!\d|度))|"
+    rf"{_NUMBER}\s*(?:ヶ月|か月|カ月|ヵ月|週間|日間|時間|分間)|週間半|"
+    r"\b(?:a|one) (?:week|month|year) and a half\b|\bevery \w+ (?:hours?|days?|weeks?)\b",
+    re.IGNORECASE,
+)
+_FULL_DATE_RE = re.compile(
+    r"\d{4}年\s*\d{1,2}月(?:\s*\d{1,2}日)?|\d{1,2}月\s*\d{1,2}日|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|"
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?"
+    r"(?:,? \d{4})?\b|\b\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|"
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{4}\b",
+    re.IGNORECASE,
+)
+_YEAR_RE = re.compile(r"\b(?:19|20)\d{2}\b|\d{4}年|年末|年度|end of \d{4}", re.IGNORECASE)
+# A part of a year or a quarter is as good an answer to "when" as a day: "early 2026",
+# "Q1 2026", "2026年初頭", "2026年第1四半期".
+_PART_OF_YEAR_RE = re.compile(
+    r"\b(?:early|mid|late|end of|beginning of|first half of|second half of)[\s-]*\d{4}\b|"
+    r"\bq[1-4]\s*\d{4}\b|\b(?:spring|summer|fall|autumn|winter)\s+\d{4}\b|"
+    r"\d{4}年\s*(?:初頭|初め|前半|後半|末|中|第[1-4一二三四]四半期|春|夏|秋|冬)",
+    re.IGNORECASE,
+)
+_DEADLINE_RE = re.compile(
+    r"\b(?:until|till|through|by|before|no later than|deadline|expires?|ends?|guaranteed)\b|"
+    r"まで|までに|期限|以降|終了",
+    re.IGNORECASE,
+)
+_COUNT_RE = re.compile(rf"{_NUMBER}\s*(?:[万億]\s*)?[^\s\d.,%％]|\b(?:{_NUMBER})\b")
+_QUOTED_RE = re.compile(
+    r"「[^」]{1,40}」|『[^』]{1,40}』|\"[^\"]{1,40}\"|“[^”]{1,40}”|'[^'\s][^']{0,38}'"
+)
+_NAMING_RE = re.compile(
+    r"\bcode ?named?\b|\bcalled\b|\bnamed\b|\bdubbed\b|\bknown as\b|コードネーム|名称|"
+    r"という名前|と呼ばれ|と名付け|と命名",
+    re.IGNORECASE,
+)
+# Two or more capitalized words (a person's name, an organization), or one with inner
+# capitals (OpenAI, DeepMind) or in capitals (NVIDIA, NTT).
+_CAPITALIZED_SPAN_RE = re.compile(
+    r"(?<![A-Za-z])[A-Z][a-zA-Z'’.\-]*(?:\s+(?:of\s+|de\s+|van\s+)?[A-Z][a-zA-Z'’.\-]*)+|"
+    r"(?<![A-Za-z])[A-Z][a-z]+[A-Z][A-Za-z]*(?![A-Za-z])|(?<![A-Za-z])[A-Z]{2,}[a-z]?(?![A-Za-z])"
+)
+# A Latin word inside Japanese text is capitalized on purpose: a name (OmdiaのアナリストX氏).
+_LATIN_IN_JAPANESE_RE = re.compile(
+    rf"(?<=[{_JAPANESE_CHARS}])[A-Z][A-Za-z0-9&.\-]+(?:\s[A-Z][A-Za-z0-9&.\-]+)*|"
+    rf"[A-Z][A-Za-z0-9&.\-]+(?:\s[A-Z][A-Za-z0-9&.\-]+)*(?=[{_JAPANESE_CHARS}])"
+)
+# Words of job titles and roles: a capitalized span made of them is no person's name.
+_TITLE_WORDS = frozenset(
+    """ceo cto cpo coo cfo chief officer president vice director head founder co-founder
+    cofounder chairman chair executive product technology operating financial senior
+    principal lead manager engineer scientist researcher analyst professor expert partner
+    general counsel secretary minister commissioner the a an of and ai""".split()
+)
+_PERSON_TITLE_RE = re.compile(
+    r"\b(?:CEO|CTO|CPO|COO|CFO|founder|co-founder|cofounder|creator|president|chief|director|"
+    r"head|researcher|analyst|professor|engineer|scientist|executive|expert|VP|Mr|Ms|Dr|"
+    r"led by|alongside)\b|氏|さん|教授|創業者|社長|代表|専門家|研究者|責任者|CEO",
+)
+_PLACE_WORD_RE = re.compile(
+    r"\b(?:in|at|near|from|across|throughout)\s+(?:the\s+)?[A-Z][A-Za-z]+|"
+    r"\b(?:region|city|state|country|headquarters|hotel|campus)\b|リージョン|州|市|県|国",
+)
+
+
+def asked_type(question: str) -> str | None:
+    """The kind of answer ``question`` asks for (one of ``ANSWER_TYPES``), or None."""
+    folded = text.normalize(question)
+    for kind, pattern in _QUESTION_PATTERNS:
+        if pattern.search(folded):
+            return kind
+    return None
+
+
+def _without(sentence: str, known: Collection[str]) -> str:
+    """``sentence`` with what the question itself gives removed (case-insensitive): its
+    names, and its numbers with their decimals and units ("72%" takes "72.4%" out: the
+    question already says it)."""
+    kept = sentence
+    for name in sorted(known, key=len, reverse=True):
+        if re.fullmatch(r"\d+(?:\.\d+)?", name):
+            kept = re.sub(rf"(?<![\d.,]){re.escape(name)}(?:\.\d+)?\s*[%％]?", " ", kept)
+        elif len(name) >= 2:
+            kept = re.sub(re.escape(name), " ", kept, flags=re.IGNORECASE)
+    return kept
+
+
+def _japanese_proper_nouns(sentence: str, detail: str) -> int:
+    """How many Sudachi proper nouns of ``detail`` (人名, 地名, 組織名) the sentence holds."""
+    count = 0
+    for run in re.findall(text.JAPANESE_RUN, sentence):
+        for morpheme in text.japanese_morphemes(run):
+            pos = morpheme.pos
+            if len(pos) > 2 and pos[1] == "固有名詞" and pos[2] == detail:
+                count += 1
+    return count
+
+
+def type_strength(sentence: str, kind: str | None, known: Collection[str] = ()) -> float:
+    """How clearly ``sentence`` (plain text) holds an answer of ``kind``, in [0, 1]: 1 for a
+    clear one (a percentage for ``percent``, a full date for ``date``), less for a weaker
+    sign (a bare year for ``date``, a number for ``money``), 0 for none. ``known`` are the
+    names the question gives, which are never the answer. Returns 0 for ``kind`` None."""
+    if kind is None:
+        return 0.0
+    rest = _without(sentence, known)
+    if kind == "percent":
+        return 1.0 if _PERCENT_RE.search(rest) else 0.0
+    if kind == "score":
+        if _PERCENT_RE.search(rest):
+            return 1.0
+        return 0.7 if re.search(rf"{_NUMBER}\s*(?:elo|points?|点)?", rest, re.IGNORECASE) else 0.0
+    if kind == "money":
+        if _MONEY_RE.search(rest):
+            return 1.0
+        return 0.4 if re.search(rf"{_NUMBER}\s*(?:million|billion|億|万)", rest) else 0.0
+    if kind == "duration":
+        return 1.0 if _DURATION_RE.search(rest) else 0.0
+    if kind == "date":
+        if _FULL_DATE_RE.search(rest) or _PART_OF_YEAR_RE.search(rest):
+            return 1.0
+        return 0.5 if _YEAR_RE.search(rest) else 0.0
+    if kind == "deadline":
+        full = _FULL_DATE_RE.search(rest) or _PART_OF_YEAR_RE.search(rest)
+        dated = 1.0 if full else (0.6 if _YEAR_RE.search(rest) else 0.0)
+        return dated if _DEADLINE_RE.search(rest) else 0.5 * dated
+    if kind == "count":
+        if _PERCENT_RE.search(rest) and not re.sub(_PERCENT_RE, "", rest).strip():
+            return 0.0
+        plain = _PERCENT_RE.sub(" ", _MONEY_RE.sub(" ", rest))
+        return 1.0 if re.search(r"\d", plain) else 0.0
+    if kind == "name":
+        if _NAMING_RE.search(rest):
+            return 1.0
+        if _QUOTED_RE.search(rest):
+            return 0.5
+        # A Latin word in Japanese text names something ("gVisorベース").
+        return (
+            0.4 if re.search(rf"[a-zA-Z][a-zA-Z0-9\-]{{2,}}(?=[{_JAPANESE_CHARS}])", rest) else 0.0
+        )
+    spans = [s for s in _CAPITALIZED_SPAN_RE.findall(rest) if s.strip()]
+    spans += _LATIN_IN_JAPANESE_RE.findall(rest)
+    if kind == "person":
+        if _japanese_proper_nouns(rest, "人名"):
+            return 1.0
+        names = [
+            span
+            for span in spans
+            if " " in span.strip()
+            and not any(word.casefold().strip(".,'’") in _TITLE_WORDS for word in span.split())
+        ]
+        if names and _PERSON_TITLE_RE.search(rest):
+            return 1.0
+        return 0.6 if names else (0.3 if _PERSON_TITLE_RE.search(rest) else 0.0)
+    if kind == "organization":
+        if _japanese_proper_nouns(rest, "組織名") or spans:
+            return 1.0
+        return 0.3 if re.search(r"[ァ-ヺー]{3,}(?:社|グループ)", rest) else 0.0
+    if kind == "place":
+        if _japanese_proper_nouns(rest, "地名"):
+            return 1.0
+        return 1.0 if _PLACE_WORD_RE.search(rest) else (0.3 if spans else 0.0)
+    return 0.0
