@@ -94,6 +94,16 @@ def _holds(alternative: Alternative, terms: set[str], sequence: str) -> bool:
     return f" {' '.join(alternative.terms)} " in sequence
 
 
+def _holds_concept(concept: Concept, terms: set[str], sequence: str) -> bool:
+    """Any alternative of ``concept`` is held (see ``_holds``; phrases word by word when
+    ``sequence`` is empty)."""
+    if not sequence:
+        return any(
+            a.terms and all(_matches(t, terms) for t in a.terms) for a in concept.alternatives
+        )
+    return any(_holds(alternative, terms, sequence) for alternative in concept.alternatives)
+
+
 def _concept_share(
     concepts: list[Concept], weights: list[float], terms: set[str], sequence: str = ""
 ) -> float:
@@ -143,6 +153,11 @@ def answer_question(
     if not candidates:
         return None
     concepts = outcome.plan.concepts
+    asked = [c for c in concepts if c.role in ("topic", "unknown")]
+    if asked and all(c.role == "unknown" for c in asked):
+        # Everything the question asks about besides its names is a word the corpus never
+        # uses ("the capital of France", "富士山の高さ"): no story can answer it.
+        return None
     weights = [engine.concept_weight(c) for c in concepts]
     kind = asked_type(question)
     known = [c.label for c in concepts if c.role == "entity"]
@@ -227,6 +242,8 @@ def _best_in_document(
         weight * (1.0 if _concept_share([concept], [1.0], title_terms) < 1.0 else 0.4)
         for concept, weight in zip(concepts, weights, strict=True)
     ]
+    # The words asked about besides the names ("capital" in "the capital of France").
+    topics = [i for i, c in enumerate(concepts) if c.role == "topic" and weights[i] > 0]
     best: ExtractedAnswer | None = None
     for heading, passage in engine.passages(document.id):
         heading_terms = set(text.analyze(heading)) | title_terms
@@ -259,6 +276,12 @@ def _best_in_document(
                     score += 0.15
             if position == 0 and headed:
                 score *= 0.9  # the same fact in a sentence reads better than in a heading
+            if kind is None and topics:
+                surroundings = terms | heading_terms | lead_in
+                if not any(_holds_concept(concepts[i], surroundings, "") for i in topics):
+                    # "What is the capital of France?": a sentence about France that says
+                    # nothing of a capital answers nothing.
+                    score *= 0.5
             if len(unit) < 6:
                 score *= 0.5  # a fragment is not an answer
             elif is_lead_in:

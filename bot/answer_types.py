@@ -157,6 +157,11 @@ _LATIN_IN_JAPANESE_RE = re.compile(
     rf"(?<=[{_JAPANESE_CHARS}])[A-Z][A-Za-z0-9&.\-]+(?:\s[A-Z][A-Za-z0-9&.\-]+)*|"
     rf"[A-Z][A-Za-z0-9&.\-]+(?:\s[A-Z][A-Za-z0-9&.\-]+)*(?=[{_JAPANESE_CHARS}])"
 )
+# The last word of an organization's name: "SoftBank Group" is no person.
+_ORGANIZATION_END_RE = re.compile(
+    r"\b(?:Group|Inc|Corp|Corporation|Co|Ltd|LLC|Labs?|AI|Technologies|Technology|Systems|"
+    r"Foundation|University|Institute|Agency|Company|Partners|Capital|Ventures|Bank|Fund)\.?$"
+)
 # Words of job titles and roles: a capitalized span made of them is no person's name.
 _TITLE_WORDS = frozenset(
     """ceo cto cpo coo cfo chief officer president vice director head founder co-founder
@@ -260,6 +265,7 @@ def type_strength(sentence: str, kind: str | None, known: Collection[str] = ()) 
             for span in spans
             if " " in span.strip()
             and not any(word.casefold().strip(".,'’") in _TITLE_WORDS for word in span.split())
+            and not _ORGANIZATION_END_RE.search(span)
         ]
         if names and _PERSON_TITLE_RE.search(rest):
             return 1.0

@@ -128,8 +128,11 @@ class StoryEvidence:
         return 0.6 * (self._share(self.title) or 0.0) + 0.4 * (self._share(self.headline) or 0.0)
 
     def score(self) -> float:
-        """The ranking score in [0, 1]."""
+        """The ranking score in [0, 1]: 0.45·coverage + 0.3·focus + 0.25·bm25."""
         return 0.45 * self.coverage() + 0.3 * self.focus() + 0.25 * self.strength
+
+    def _key_concepts(self) -> int:
+        return sum(1 for role in self.roles if role in _KEY_ROLES)
 
     def about_subject(self, threshold: float = CONFIDENCE_THRESHOLD) -> bool:
         """The story is about what the query names: a result (``threshold``) that holds it
@@ -155,6 +158,5 @@ class StoryEvidence:
             evidence *= 0.5 + 0.5 * name_coverage
         # Evidence speaks for long messages only: a short query names what it asks about,
         # and the share reading says whether a story holds it.
-        key_concepts = sum(1 for role in self.roles if role in _KEY_ROLES)
-        evidence *= min(1.0, max(0.0, (key_concepts - 3) / 3))
+        evidence *= min(1.0, max(0.0, (self._key_concepts() - 3) / 3))
         return min(1.0, max(share, evidence))

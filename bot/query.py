@@ -89,6 +89,10 @@ _KANA_WORD_RE = re.compile(r"^[ぁ-ゖァ-ヺー]{3,}$")
 # Ordinals and amounts written with a unit are not names: 8th, 4t, 10b, 200k, 3x, 5gb.
 _AMOUNT_RE = re.compile(r"^\$?\d+(?:[.,]\d+)*(?:st|nd|rd|th|k|m|b|bn|t|x|gb|tb|ms|s|h|yr)$")
 _KANJI_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff々]")
+# Where a sentence of a message ends: its words are weighed by whether it names something.
+_SENTENCE_END_RE = re.compile(r"[.!?。！？]+(?=\s|$)|[。！？]")
+# A message of this many names and topic words is a long one (see _focus_long_message).
+LONG_MESSAGE_CONCEPTS = 6
 _HOW_MUCH_RE = re.compile(r"\bhow (?:many|much|large|big|far|long|fast|high|low|old|often)\b")
 
 
@@ -142,6 +146,7 @@ class Concept:
     role: str = "topic"
     version: str | None = None
     unversioned: list[Alternative] = field(default_factory=list)
+    sentence: int = 0
 
     def add(self, alternative: Alternative) -> None:
         """Add an alternative unless the same terms are already there."""
@@ -198,7 +203,8 @@ class _Unit:
     the katakana spelling it was linked from, how it was linked (``named``: ``alias``,
     ``transliteration``, ``nickname``), whether it is a proper noun (Japanese), and
     ``gap_before`` when Japanese particles stand between it and the word before it (a name
-    never spans them: ``SiriってGemini`` is two names)."""
+    never spans them: ``SiriってGemini`` is two names), and the ``sentence`` it stands in
+    (0 for the first)."""
 
     surface: str
     terms: tuple[str, ...]
@@ -210,6 +216,7 @@ class _Unit:
     typed: str = ""
     quantity: bool = False
     gap_before: bool = False
+    sentence: int = 0
 
     def is_version(self) -> bool:
         """Written like a version (4, 3.5, 4o, r1) and not a quantity with a counter."""
@@ -376,6 +383,7 @@ def plan_query(
     gap = False
     for match in _query_unit_pattern().finditer(rest):
         chunk = match.group(0)
+        sentence = len(_SENTENCE_END_RE.findall(rest, 0, match.start()))
         # A number with a counter (1枚, 3年, 10億) or a percent sign is a quantity, never a
         # version.
         quantity = chunk[-1].isdigit() and (
@@ -388,20 +396,37 @@ def plan_query(
                 gap = trailing_gap
             else:
                 gap = gap or trailing_gap
+            for unit in found:
+                unit.sentence = sentence
             units += found
             continue
         if words.is_stopword(chunk):
             continue
         elif name := nickname(_POSSESSIVE_RE.sub("", chunk), typed_forms.get(chunk, chunk)):
             units.append(
-                _Unit(name, tuple(text.analyze(name)), latin=True, named="nickname", gap_before=gap)
+                _Unit(
+                    name,
+                    tuple(text.analyze(name)),
+                    latin=True,
+                    named="nickname",
+                    gap_before=gap,
+                    sentence=sentence,
+                )
             )
             plan.corrections.append((typed_forms.get(chunk, chunk), name))
             gap = False
         elif terms := tuple(text.analyze(_POSSESSIVE_RE.sub("", chunk))):
             typed = typed_forms.get(chunk, "")
             units.append(
-                _Unit(chunk, terms, latin=True, typed=typed, quantity=quantity, gap_before=gap)
+                _Unit(
+                    chunk,
+                    terms,
+                    latin=True,
+                    typed=typed,
+                    quantity=quantity,
+                    gap_before=gap,
+                    sentence=sentence,
+                )
             )
             gap = False
 
@@ -435,6 +460,7 @@ def plan_query(
             concept.role = _role(
                 concept, known, vocabulary, document_frequency, typed_forms, capitalized
             )
+    _focus_long_message(plan.concepts)
     if plan.concepts and all(c.role == "context" for c in plan.concepts):
         if any(words.is_generic_news(a.terms[0]) for c in plan.concepts for a in c.alternatives):
             plan.recency = True  # "any news?", "最新情報ある？": the newest stories
@@ -446,6 +472,19 @@ def plan_query(
         # the request; words around it only say "news".
         plan.concepts = [c for c in plan.concepts if c.role != "context"]
     return plan
+
+
+def _focus_long_message(concepts: list[Concept]) -> None:
+    """In a long message (LONG_MESSAGE_CONCEPTS names and topic words or more) that names
+    something, the words of sentences that name nothing weigh half: "I don't follow this
+    stuff closely" says nothing about the story asked for."""
+    key = [c for c in concepts if c.role in ("entity", "topic")]
+    named = {c.sentence for c in concepts if c.role == "entity"}
+    if len(key) < LONG_MESSAGE_CONCEPTS or not named:
+        return
+    for concept in key:
+        if concept.sentence not in named:
+            concept.importance *= 0.5
 
 
 def _without_news_words(units: list[_Unit]) -> list[_Unit]:
@@ -504,6 +543,7 @@ def _concepts(
                         concept.add(Alternative((term,), "part", 0.45))
             elif document_frequency(unit.terms) == 0 and japanese_terms is not None:
                 _correct_japanese(concept, unit, japanese_terms(), document_frequency)
+            concept.sentence = unit.sentence
             concepts.append(concept)
             index += 1
             continue
@@ -543,6 +583,7 @@ def _concepts(
                     plan,
                 )
                 index += 1
+            concept.sentence = unit.sentence
             concepts.append(concept)
             continue
         following = units[index + 1] if index + 1 < run_end else None
@@ -565,6 +606,7 @@ def _concepts(
                 alternative_frequency,
                 plan,
             )
+            concept.sentence = unit.sentence
             concepts.append(concept)
             index += 2
             continue
@@ -592,6 +634,7 @@ def _concepts(
                     Alternative(unit.terms, "stem", 0.5),
                 ]
         concept.label = unit.typed or unit.surface
+        concept.sentence = unit.sentence
         concepts.append(concept)
         index += 1
     return concepts

@@ -695,8 +695,16 @@ class SearchEngine:
         # A word no candidate holds (a long message's "train", "podcast") is most likely
         # chatter: it weighs like an ordinary word the corpus lacks. Names keep their
         # weight: a story that never mentions a name the user asked about is no answer.
+        long_message = sum(1 for c in plan.concepts if c.role in ("entity", "topic")) >= 6
         for position, concept in enumerate(plan.concepts):
-            if concept.role != "entity" and not any(f[0][position] for f in found.values()):
+            if concept.role == "entity":
+                continue
+            holders = any(f[0][position] for f in found.values())
+            # In a long message, a word no candidate is about (in a title, description or
+            # tags) is the message's chatter ("dinner", "friend", "closely"), whatever
+            # stories hold it in passing.
+            about = any(f[1][position] or f[2][position] for f in found.values())
+            if not holders or (long_message and not about):
                 weights[position] *= UNKNOWN_WORD_WEIGHT
         strength: dict[str, float] = defaultdict(float)
         newest: dict[str, str] = {}
@@ -721,11 +729,12 @@ class SearchEngine:
             )
             for story in strength
         ]
-        held = sorted((r.evidence.held() for r in ranked), reverse=True)
+        holdings = sorted((r.evidence.held() for r in ranked), reverse=True)
         best_name_focus = max(r.evidence.name_focus() for r in ranked)
         for item in ranked:
             own = item.evidence.held()
-            item.evidence.runner_up = held[1] if own == held[0] and len(held) > 1 else held[0]
+            first = holdings[0]
+            item.evidence.runner_up = holdings[1] if own == first and len(holdings) > 1 else first
             item.evidence.best_name_focus = best_name_focus
         if plan.recency:
             threshold = self.confidence_threshold

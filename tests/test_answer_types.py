@@ -1,0 +1,67 @@
+"""What a question asks for, and which sentences hold it (bot/answer_types.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer_types import asked_type, type_strength
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who created Moltbook?", "person"),
+        ("Project Prometheusの共同創業者は誰？", "person"),
+        ("Which company did Anthropic sign its first deal with?", "organization"),
+        ("Torsten Volk氏はどこの所属？", "organization"),
+        ("Where will Jensen Huang give his keynote?", "place"),
+        ("AI安全サミットはどこの国で開催された？", "place"),
+        ("When did Claude Code become generally available?", "date"),
+        ("Anthropicが日本法人を立ち上げたのはいつ？", "date"),
+        ("Until when is support guaranteed?", "deadline"),
+        ("1xの倍率が適用されるのはいつまで？", "deadline"),
+        ("How much does the rental plan cost?", "money"),
+        ("投資した額は？", "money"),
+        ("How many users were affected?", "count"),
+        ("何件のプルリクエストに使われた？", "count"),
+        ("What share of users choose GPT-4o?", "percent"),
+        ("有料ユーザーは何%くらい？", "percent"),
+        ("What internal codename was it developed under?", "name"),
+        ("そのサービスの名前は？", "name"),
+        ("How long did it take to build Cowork?", "duration"),
+        ("Snowflakeに何年在籍していた？", "duration"),
+        ("最長何秒の動画まで作れた？", "duration"),
+        ("What did Claude 3.5 Sonnet score on SWE-bench?", "score"),
+        ("Tell me about DeepSeek", None),
+    ],
+)
+def test_questions_say_what_they_ask_for(question: str, kind: str | None) -> None:
+    assert asked_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind", "known", "holds"),
+    [
+        ("Labs will be led by Krieger alongside Ben Mann.", "person", ["Mike Krieger"], True),
+        ("AI専門家のAndrej Karpathyは問題を発見しました。", "person", [], True),
+        ("The company grew quickly in Europe.", "person", [], False),
+        ("OmdiaのアナリストTorsten Volk氏は評価した。", "organization", ["Torsten Volk"], True),
+        ("ルイジアナ州に建設する", "place", [], True),
+        ("Support lasts until October 15, 2026.", "deadline", [], True),
+        ("It shipped on December 28.", "date", [], True),
+        ("Grok 5 is expected in Q1 2026.", "date", [], True),
+        ("A one-month plan costs ¥150,000.", "money", [], True),
+        ("4億ドルを投資した", "money", [], True),
+        ("Affected users: 8 million", "count", [], True),
+        ("Only 0.1% still choose it.", "percent", [], True),
+        ("人間: 72.4%", "percent", ["72"], False),  # the question already says 72 %
+        ("Grok 4.1 Thinking (Code name: quasarflux)", "name", [], True),
+        ("built in a week and a half", "duration", [], True),
+        ("約3ヶ月間利用可能です", "duration", [], True),
+        ("2025年11月12日にリリースしました。", "duration", [], False),  # a year is no duration
+    ],
+)
+def test_sentences_hold_what_is_asked_for(
+    sentence: str, kind: str, known: list[str], holds: bool
+) -> None:
+    assert (type_strength(sentence, kind, known) >= 0.6) is holds

@@ -1,0 +1,68 @@
+"""How sure the bot is that a story answers a query (bot/confidence.py)."""
+
+from __future__ import annotations
+
+from bot.confidence import CONFIDENCE_THRESHOLD, StoryEvidence
+
+
+def evidence(
+    roles: list[str],
+    anywhere: list[float],
+    title: list[float] | None = None,
+    *,
+    weights: list[float] | None = None,
+    runner_up: float = 0.0,
+    best_name_focus: float = 0.0,
+) -> StoryEvidence:
+    size = len(roles)
+    return StoryEvidence(
+        weights=weights or [3.0] * size,
+        roles=roles,
+        anywhere=anywhere,
+        title=title or [0.0] * size,
+        headline=[0.0] * size,
+        strength=1.0,
+        runner_up=runner_up,
+        best_name_focus=best_name_focus,
+    )
+
+
+def test_a_story_about_every_name_and_topic_is_a_result() -> None:
+    story = evidence(["entity", "topic"], [1.0, 1.0], [1.0, 1.0])
+    assert story.confidence() >= CONFIDENCE_THRESHOLD
+
+
+def test_chat_filler_the_story_lacks_does_not_matter() -> None:
+    with_filler = evidence(["entity", "context", "context"], [1.0, 0.0, 0.0], [1.0, 0, 0])
+    assert with_filler.confidence() == evidence(["entity"], [1.0], [1.0]).confidence()
+
+
+def test_a_story_missing_the_name_asked_about_is_no_result() -> None:
+    story = evidence(["entity", "topic"], [0.0, 1.0], [0.0, 1.0])
+    assert story.confidence() < CONFIDENCE_THRESHOLD
+
+
+def test_without_names_a_story_must_be_about_the_words() -> None:
+    # "capital of australia": a story holding both words only in passing answers nothing
+    passing = evidence(["topic", "topic"], [1.0, 1.0])
+    about = evidence(["topic", "topic"], [1.0, 1.0], [1.0, 1.0])
+    assert passing.confidence() < CONFIDENCE_THRESHOLD <= about.confidence()
+
+
+def test_a_mention_in_passing_counts_less_when_other_stories_are_about_the_name() -> None:
+    mention = evidence(["entity"], [1.0], [0.0], best_name_focus=1.0)
+    alone = evidence(["entity"], [1.0], [0.0], best_name_focus=0.0)
+    assert mention.confidence() < alone.confidence()
+
+
+def test_a_long_message_is_answered_by_the_story_clearly_best_at_it() -> None:
+    roles = ["entity"] + ["topic"] * 9
+    held = [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]  # 4 of 10 concepts
+    leader = evidence(roles, held, runner_up=4.0)  # holds 12 idf units, runner-up 4
+    tied = evidence(roles, held, runner_up=12.0)
+    assert leader.confidence() >= CONFIDENCE_THRESHOLD > tied.confidence()
+
+
+def test_the_long_message_reading_does_not_apply_to_short_queries() -> None:
+    short = evidence(["entity", "topic", "topic"], [1.0, 1.0, 0.0], weights=[6, 6, 12], runner_up=1)
+    assert short.confidence() < CONFIDENCE_THRESHOLD

@@ -1,0 +1,101 @@
+"""Periods in what people type, resolved against the day they ask (bot/periods.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.periods import parse_period
+from bot.text import normalize
+
+# The evaluation sets are judged as asked in February 2026.
+AS_OF = dt.date(2026, 2, 15)
+
+
+def period(query: str, as_of: dt.date = AS_OF) -> tuple[str, str, str] | None:
+    found, _rest = parse_period(normalize(query), as_of)
+    if found is None:
+        return None
+    return found.start.isoformat(), found.end.isoformat(), found.granularity
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # days and months, with and without a year
+        ("2025年12月16日に発表", ("2025-12-16", "2025-12-16", "day")),
+        ("december 11 2025", ("2025-12-11", "2025-12-11", "day")),
+        ("12月5日のニュース", ("2025-12-05", "2025-12-05", "day")),
+        ("2026年1月にAnthropicが", ("2026-01-01", "2026-01-31", "month")),
+        ("model releases last december", ("2025-12-01", "2025-12-31", "month")),
+        ("why did it tank in late nov", ("2025-11-01", "2025-11-30", "month")),
+        ("先月出てたMetaの新しいモデル", ("2026-01-01", "2026-01-31", "month")),
+        ("last month", ("2026-01-01", "2026-01-31", "month")),
+        # weeks start on Monday
+        ("先週のニュース", ("2026-02-02", "2026-02-08", "week")),
+        ("this week", ("2026-02-09", "2026-02-15", "week")),
+        # quarters
+        ("AI news from Q4 2023", ("2023-10-01", "2023-12-31", "quarter")),
+        ("2025 q1", ("2025-01-01", "2025-03-31", "quarter")),
+        ("fourth quarter of 2024", ("2024-10-01", "2024-12-31", "quarter")),
+        ("2025年第1四半期", ("2025-01-01", "2025-03-31", "quarter")),
+        ("2023年10-12月期", ("2023-10-01", "2023-12-31", "quarter")),
+        ("q4 releases", ("2025-10-01", "2025-12-31", "quarter")),
+        # halves
+        ("H2 2025", ("2025-07-01", "2025-12-31", "half")),
+        ("second half of 2025", ("2025-07-01", "2025-12-31", "half")),
+        ("2025年下半期に出たClaude", ("2025-07-01", "2025-12-31", "half")),
+        ("去年の前半", ("2025-01-01", "2025-06-30", "half")),
+        # seasons (meteorological, northern hemisphere)
+        ("what happened back in spring 2024?", ("2024-03-01", "2024-05-31", "season")),
+        ("autumn 2025", ("2025-09-01", "2025-11-30", "season")),
+        ("last summer", ("2025-06-01", "2025-08-31", "season")),
+        ("去年の冬", ("2025-12-01", "2026-02-28", "season")),
+        # Japanese eras, relative years, parts of a year, fiscal years
+        ("令和6年の夏に出たAIモデル", ("2024-06-01", "2024-08-31", "season")),
+        ("令和7年", ("2025-01-01", "2025-12-31", "year")),
+        ("平成31年4月", ("2019-04-01", "2019-04-30", "month")),
+        ("令和元年", ("2019-01-01", "2019-12-31", "year")),
+        ("this year", ("2026-01-01", "2026-12-31", "year")),
+        ("去年", ("2025-01-01", "2025-12-31", "year")),
+        ("2025年末", ("2025-12-01", "2025-12-31", "month")),
+        ("年末のニュース", ("2025-12-01", "2025-12-31", "month")),
+        ("early 2026", ("2026-01-01", "2026-04-30", "month")),
+        ("2025年度", ("2025-04-01", "2026-03-31", "year")),
+        # relative spans
+        ("past 3 months", ("2025-11-16", "2026-02-15", "month")),
+        ("3 days ago", ("2026-02-12", "2026-02-12", "day")),
+    ],
+)
+def test_periods_resolve_against_the_day_asked(query: str, expected: tuple[str, str, str]) -> None:
+    assert period(query) == expected
+
+
+def test_relative_periods_follow_the_day_asked() -> None:
+    assert period("last december", dt.date(2026, 11, 29))[:2] == ("2025-12-01", "2025-12-31")
+    assert period("last december", dt.date(2027, 1, 10))[:2] == ("2026-12-01", "2026-12-31")
+    assert period("先週", dt.date(2026, 11, 29))[:2] == ("2026-11-16", "2026-11-22")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "gpt-4o",
+        "sora 2",
+        "claude 3.5 sonnet",
+        "Nano Banana Proって1枚いくら",
+        "3ヶ月間使える",
+        "1月5〜6日の分析で",
+        # a deadline is a fact the user repeats, not the period asked about
+        "a free plan that runs until 2027",
+        "2027年まで無料",
+    ],
+)
+def test_numbers_that_are_not_periods_stay_words(query: str) -> None:
+    assert period(query) is None
+
+
+def test_the_period_is_taken_out_of_the_words() -> None:
+    _found, rest = parse_period(normalize("model releases last december"), AS_OF)
+    assert rest == "model releases"

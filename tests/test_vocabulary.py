@@ -1,0 +1,92 @@
+"""Names as people write them: hiragana, nicknames, tickers, versions (bot/vocabulary.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import text
+from bot.vocabulary import Entity, EntityVocabulary, hiragana_names, known_name, nickname
+
+
+def entity(name: str, stories: int = 3, kind: str = "tag") -> Entity:
+    key = text.squash(name)
+    skeleton = text.consonant_skeleton(name) if key.isalpha() and len(key) >= 3 else ""
+    return Entity(name, key, kind, stories, skeleton)
+
+
+@pytest.fixture(scope="module")
+def vocabulary() -> EntityVocabulary:
+    names = ["Claude", "Claude Opus 4.5", "Claude Sonnet 4.5", "Claude 3.4", "Gemini", "Meta",
+             "Llama", "Sam Altman", "Geoffrey Hinton", "DeepSeek", "Moltbook"]  # fmt: skip
+    return EntityVocabulary([entity(name) for name in names])
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("くろーどのはいく", "クロードのハイク"),
+        ("じぇみに", "ジェミニ"),
+        ("めたのらま", "メタのラマ"),
+        ("さむあるとまん解任騒動", "サムアルトマン解任騒動"),
+        ("ひんとんのノーベル賞", "ヒントンのノーベル賞"),
+        ("じーぴーてぃー", "ジーピーティー"),
+        ("でぃーぷしーく", "ディープシーク"),
+        ("おーぷんえーあいのそら、無料だと", "オープンエーアイのソラ、無料だと"),
+        ("ちゃっぴーの新機能", "チャッピーの新機能"),
+        ("じぇみにってどうなった", "ジェミニってどうなった"),
+    ],
+)
+def test_names_written_in_hiragana_are_read_as_katakana(
+    vocabulary: EntityVocabulary, typed: str, read: str
+) -> None:
+    assert hiragana_names(typed, vocabulary) == read
+
+
+@pytest.mark.parametrize(
+    "japanese",
+    [
+        "はじめたばかりのサービス",  # めた after a kanji is its inflection, not Meta
+        "ほんとにすごいね",
+        "まじでやばい",
+        "あれってどうなった",
+        "そらってどうなった",  # そら alone is Japanese; only after a name is it Sora
+        "記事があった気がするんだけど、どれだっけ？",
+        "あのさーちょっといい？",
+        "すげーな",
+        "やべーじゃん",
+    ],
+)
+def test_japanese_written_in_hiragana_stays_japanese(
+    vocabulary: EntityVocabulary, japanese: str
+) -> None:
+    assert hiragana_names(japanese, vocabulary) == japanese
+
+
+def test_loanwords_the_corpus_writes_in_katakana_are_read_as_katakana(
+    vocabulary: EntityVocabulary,
+) -> None:
+    corpus_words = {"ブラウザ", "スマホ"}
+    read = hiragana_names("ぶらうざとかすまほから", vocabulary, corpus_words.__contains__)
+    assert read == "ブラウザとかスマホから"
+
+
+def test_nicknames_and_tickers_name_companies() -> None:
+    assert nickname("oai", "oai") == "OpenAI"
+    assert nickname("nvda", "NVDA") == "Nvidia"
+    assert nickname("nvda", "nvda") == "Nvidia"
+    assert nickname("ms", "MS") == "Microsoft"
+    assert nickname("ms", "ms") is None  # "200 ms" is no company
+    assert nickname("deepseek", "deepseek") is None
+
+
+def test_names_of_the_alias_table_are_names_even_unseen() -> None:
+    assert known_name("windsurf") and known_name("Devin")
+    assert not known_name("vegetable")
+
+
+def test_a_version_is_found_with_the_words_a_name_puts_before_it(
+    vocabulary: EntityVocabulary,
+) -> None:
+    found = {e.name for e in vocabulary.named_versions("claude", "45")}
+    assert found == {"Claude Opus 4.5", "Claude Sonnet 4.5"}
+    assert vocabulary.named_versions("claude", "4") == []  # never Claude 3.4
