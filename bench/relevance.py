@@ -210,7 +210,6 @@ def report(
     engine: SearchEngine, systems: dict[str, Searcher], sets: list[EvalSet], as_of: dt.date
 ) -> None:
     """Print the tables of every set."""
-    names = list(systems)
     for eval_set in sets:
         if eval_set.role == "search":
             timings: list[float] = []
@@ -265,7 +264,6 @@ def report(
                     "  " + ", ".join(f"{g} {sum(v)}/{len(v)}" for g, v in sorted(per_group.items()))
                 )
             print(f"latency (technyan-bot ask): {latency(timings)}")
-    del names
 
 
 def calibrate(engine: SearchEngine, sets: list[EvalSet], as_of: dt.date) -> None:
@@ -322,9 +320,8 @@ def main() -> int:
             "site substring": site_search(articles),
             "FTS5 trigram": fts5_trigram(articles, Path(folder)),
         }
-        print(
-            f"corpus {args.corpus} ({len(articles)} documents), eval {args.eval}, as of {args.as_of}"
-        )
+        documents = len(articles)
+        print(f"corpus {args.corpus} ({documents} documents), eval {args.eval}, as of {args.as_of}")
         report(engine, systems, sets, args.as_of)
         if args.calibrate:
             calibrate(engine, sets, args.as_of)

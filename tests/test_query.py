@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from bot.search import SearchEngine
-from tests.test_search import engine  # noqa: F401  (the small two-language corpus)
+from tests.test_search import make_engine
 
 AS_OF = dt.date(2026, 2, 15)
 
 
-def roles(engine: SearchEngine, query: str) -> dict[str, str]:  # noqa: F811 (the fixture)
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
+    """The small two-language corpus of the search tests."""
+    return make_engine(tmp_path_factory.mktemp("query") / "corpus")
+
+
+def roles(engine: SearchEngine, query: str) -> dict[str, str]:
     return {c.label.casefold(): c.role for c in engine.plan(query, as_of=AS_OF).concepts}
 
 
-def test_chat_filler_and_news_words_are_context_not_topics(engine: SearchEngine) -> None:  # noqa: F811
+def test_chat_filler_and_news_words_are_context_not_topics(engine: SearchEngine) -> None:
     found = roles(engine, "honestly anyone heard any update on deepseek lol")
     assert found["deepseek"] == "entity"
     assert {found[w] for w in ("honestly", "update", "lol") if w in found} == {"context"}
@@ -25,7 +33,7 @@ def test_chat_filler_and_news_words_are_context_not_topics(engine: SearchEngine)
 
 def test_words_the_corpus_lacks_are_names_only_when_written_like_names(
     engine: SearchEngine,
-) -> None:  # noqa: F811
+) -> None:
     found = roles(engine, "did Perplexity Comet hit the vegetable market in 8th place")
     assert found["comet"] == "entity"  # capitalized: a name the corpus never mentions
     assert found["vegetable"] == "unknown"  # an ordinary word: it only lowers coverage
@@ -33,35 +41,35 @@ def test_words_the_corpus_lacks_are_names_only_when_written_like_names(
     assert roles(engine, "deepseek r7 benchmark")  # digits and letters: a version or model
 
 
-def test_a_version_the_corpus_lacks_is_recorded(engine: SearchEngine) -> None:  # noqa: F811
+def test_a_version_the_corpus_lacks_is_recorded(engine: SearchEngine) -> None:
     assert engine.plan("gemini 7").missing_versions == ["Gemini 7"]
     assert engine.plan("gemini 3").missing_versions == []
     assert engine.plan("GPT-5.2 70.9% on GDPval").missing_versions == []  # a score, not a version
 
 
-def test_a_number_with_a_counter_is_a_quantity_not_a_version(engine: SearchEngine) -> None:  # noqa: F811
+def test_a_number_with_a_counter_is_a_quantity_not_a_version(engine: SearchEngine) -> None:
     plan = engine.plan("Gemini 3って1枚いくら？")
     assert plan.missing_versions == []
-    assert [c.label for c in plan.concepts][0] == "gemini 3"
+    assert plan.concepts[0].label == "gemini 3"
 
 
-def test_names_apart_in_japanese_are_not_one_name(engine: SearchEngine) -> None:  # noqa: F811
+def test_names_apart_in_japanese_are_not_one_name(engine: SearchEngine) -> None:
     labels = [c.label for c in engine.plan("ClaudeってGeminiより速い？").concepts]
     assert "Claude" in labels and "Gemini" in labels
 
 
-def test_markup_never_becomes_a_concept(engine: SearchEngine) -> None:  # noqa: F811
+def test_markup_never_becomes_a_concept(engine: SearchEngine) -> None:
     plan = engine.plan("<@111111111111> **Sora** 🎉 https://openai.com/sora any news??")
     assert {c.label: c.role for c in plan.concepts} == {"Sora": "entity", "news": "context"}
 
 
-def test_a_period_is_read_against_the_day_asked(engine: SearchEngine) -> None:  # noqa: F811
+def test_a_period_is_read_against_the_day_asked(engine: SearchEngine) -> None:
     plan = engine.plan("DeepSeek last december", as_of=AS_OF)
     assert plan.date_range is not None and plan.date_range.start == dt.date(2025, 12, 1)
     plan = engine.plan("DeepSeek last december", as_of=dt.date(2027, 3, 1))
     assert plan.date_range is not None and plan.date_range.start == dt.date(2026, 12, 1)
 
 
-def test_nicknames_and_hiragana_link_to_names(engine: SearchEngine) -> None:  # noqa: F811
+def test_nicknames_and_hiragana_link_to_names(engine: SearchEngine) -> None:
     assert ("oai", "OpenAI") in engine.plan("oai sora").corrections
     assert ("ジェミニ", "Gemini") in engine.plan("じぇみに3").corrections

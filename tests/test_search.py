@@ -144,9 +144,8 @@ STORIES: dict[str, dict[str, dict[str, object]]] = {
 }
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
-    root = tmp_path_factory.mktemp("search") / "corpus"
+def make_engine(root: Path) -> SearchEngine:
+    """The stories above as a corpus under ``root`` and its index."""
     for story, versions in STORIES.items():
         for locale, fields in versions.items():
             fields = dict(fields)
@@ -159,6 +158,11 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
     db = root.parent / "index.db"
     build_index(root, db)
     return SearchEngine(db)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
+    return make_engine(tmp_path_factory.mktemp("search") / "corpus")
 
 
 def top(engine: SearchEngine, query: str) -> str | None:
