@@ -49,7 +49,7 @@ WEAK_THRESHOLD = 0.15
 EVIDENCE_WEIGHT = 15.0
 LEAD = 1.5
 # What a story that only mentions the query's names in passing keeps of its share.
-NAME_MENTION = 0.6
+NAME_MENTION = 0.5
 _KEY_ROLES = frozenset({"entity", "topic"})
 _NAME_ROLES = frozenset({"entity"})
 

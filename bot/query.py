@@ -79,7 +79,7 @@ _DROPPED_QUERY_POS = frozenset(
 )
 _LATIN_UNIT = r"\.?[a-z0-9]+(?:[.\-+'][a-z0-9]+)*[+#]*"  # C++, C#, .NET whole
 _QUERY_UNIT_RE = re.compile(rf"{text.JAPANESE_RUN}|{_LATIN_UNIT}")
-_TYPED_WORD_RE = re.compile(r"[A-Za-z0-9]+(?:[.\-+'][A-Za-z0-9]+)*\+*")
+_TYPED_WORD_RE = re.compile(r"\.?[A-Za-z0-9]+(?:[.\-+'][A-Za-z0-9]+)*[+#]*")
 # A version after a name: 4, 3.5, 2.0, 4o, r1, v3, o3, k2 (not amounts such as 10b, 200k).
 _VERSION_RE = re.compile(r"^(?:v?\d{1,2}(?:\.\d+){0,2}o?|[a-z]\d{1,2}(?:\.\d+)?)$")
 _LETTERS_THEN_VERSION_RE = re.compile(r"^([a-z]{2,})(\d+(?:\.\d+)*)$")
@@ -306,10 +306,13 @@ def _japanese_units(
 def _typed_forms(cleaned: str) -> tuple[dict[str, str], set[str]]:
     """Latin words of the cleaned message as typed, by their normalized form (the first
     spelling wins), so capitals are still known after normalization; and the normalized
-    words typed with a capital inside a sentence (``EU AI Act``, ``Perplexity Comet``):
-    the first word of a sentence is capitalized by grammar, not because it is a name."""
+    words typed with a capital inside a sentence (``EU AI Act``, ``Perplexity Comet``), or
+    anywhere in a search of a few words: the first word of a sentence is capitalized by
+    grammar, not because it is a name."""
     forms: dict[str, str] = {}
     capitalized: set[str] = set()
+    # A few words are a search, not a sentence: a capital there is no grammar either.
+    search_like = len(_TYPED_WORD_RE.findall(cleaned)) <= 4
     for match in _TYPED_WORD_RE.finditer(cleaned):
         word = match.group(0)
         normalized = text.normalize(word)
@@ -318,7 +321,8 @@ def _typed_forms(cleaned: str) -> tuple[dict[str, str], set[str]]:
         sentence_start = not before or before[-1] in ".!?。！？:：\n"
         # In Japanese text no word is capitalized by grammar: "Manusは" is a name.
         in_japanese = text.is_japanese(cleaned[match.end() : match.end() + 1])
-        if word[0].isupper() and (in_japanese or not sentence_start):
+        grammar = sentence_start and not in_japanese and not search_like
+        if word.lstrip(".")[:1].isupper() and not grammar:
             capitalized.add(normalized)
     return forms, capitalized
 
@@ -331,7 +335,7 @@ def _looks_like_a_name(typed: str) -> bool:
     has_digit = any(ch.isdigit() for ch in typed)
     has_alpha = any(ch.isalpha() for ch in typed)
     joined = _JOINED_NAME_RE.search(typed) is not None  # character.ai, node.js
-    return typed[0].isupper() or (has_digit and has_alpha) or joined
+    return typed.lstrip(".")[:1].isupper() or (has_digit and has_alpha) or joined
 
 
 def plan_query(
