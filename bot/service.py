@@ -196,17 +196,21 @@ class NewsService:
             cards = tuple(self.card(hit, locale) for hit in outcome.hits)
             header = self.persona.say("about_header", locale, seed=shown, query=shown)
             return Reply("about", locale, header, cards, query=shown)
-        header = self.persona.say("not_found", locale, seed=shown, query=shown)
+        weak_cards = tuple(self.card(hit, locale, weak=True) for hit in outcome.weak)
         if outcome.plan.missing_versions:
             versions = self._join_suggestions(tuple(outcome.plan.missing_versions), locale)
             header = self.persona.say("version_unknown", locale, seed=shown, versions=versions)
+        elif weak_cards:
+            # The weak header says both: nothing exactly about it, and these are guesses.
+            header = self.persona.say("about_weak_header", locale, seed=shown, query=shown)
+        else:
+            header = self.persona.say("not_found", locale, seed=shown, query=shown)
         suggestions = tuple(outcome.suggestions)
         if suggestions:
             joined = self._join_suggestions(suggestions, locale)
             header += "\n" + self.persona.say(
                 "did_you_mean", locale, seed=shown, suggestions=joined
             )
-        weak_cards = tuple(self.card(hit, locale, weak=True) for hit in outcome.weak)
         return Reply(
             "about",
             locale,
@@ -215,11 +219,6 @@ class NewsService:
             suggestions=suggestions,
             query=shown,
             weak=bool(weak_cards),
-            footer=(
-                self.persona.say("about_weak_header", locale, seed=shown, query=shown)
-                if weak_cards
-                else ""
-            ),
         )
 
     @staticmethod

@@ -368,10 +368,9 @@ async def test_weak_matches_never_look_confident(env: Env) -> None:
     it = await env.fake.slash("news about", {"query": "Claud Sonet"}, locale="en-US")
     await answered(it)
     content = it.content or ""
-    assert said(content, "not_found", "en", query="Claud Sonet")
     assert not said(content, "about_header", "en", query="Claud Sonet")
     weak_header = [v.format(query="Claud Sonet") for v in lines("about_weak_header", "en")]
-    assert any(header in content for header in weak_header)
+    assert any(header in content for header in weak_header)  # one line says: only guesses
     assert it.embeds
     for card in it.embeds:  # every weak card carries the mark, the label and grey
         assert card["author"]["name"] == "❔ Not sure (close match)"
