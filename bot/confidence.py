@@ -37,7 +37,7 @@ and ``ask`` alike.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["CONFIDENCE_THRESHOLD", "WEAK_THRESHOLD", "StoryEvidence"]
 
@@ -72,6 +72,7 @@ class StoryEvidence:
     strength: float
     runner_up: float = 0.0
     best_name_focus: float = 0.0
+    _confidence: float | None = field(default=None, init=False, repr=False, compare=False)
 
     def _share(self, values: Sequence[float], roles: frozenset[str] | None = None) -> float | None:
         """Weighted share of ``values`` over the concepts of ``roles`` (all by default);
@@ -142,7 +143,13 @@ class StoryEvidence:
 
     def confidence(self) -> float:
         """How sure the bot is that the story answers the query, in [0, 1]: the larger of
-        the share and evidence readings (see the module docstring)."""
+        the share and evidence readings (see the module docstring). Computed once, so
+        ``runner_up`` and ``best_name_focus`` are to be set before it is first read."""
+        if self._confidence is None:
+            self._confidence = self._compute_confidence()
+        return self._confidence
+
+    def _compute_confidence(self) -> float:
         key_coverage = self.key_coverage()
         key_focus = self._share(self._focus_values(), _KEY_ROLES) or 0.0
         name_coverage = self.name_coverage()
