@@ -52,6 +52,7 @@ LEAD = 1.5
 NAME_MENTION = 0.5
 _KEY_ROLES = frozenset({"entity", "topic"})
 _NAME_ROLES = frozenset({"entity"})
+_TOPIC_ROLES = frozenset({"topic"})
 
 
 @dataclass
@@ -62,7 +63,8 @@ class StoryEvidence:
     in a ``headline`` (description or tags). ``strength`` is the story's bm25 relative to
     the best candidate, in [0, 1]. ``runner_up`` is the key weight held by the best other
     candidate and ``best_name_focus`` the best ``name_focus`` among the candidates; the
-    ranking sets both once every candidate is known."""
+    ranking sets both once every candidate is known. ``people`` marks the concepts that
+    are people's names (aligned with the concepts; empty: none)."""
 
     weights: Sequence[float]
     roles: Sequence[str]
@@ -72,6 +74,7 @@ class StoryEvidence:
     strength: float
     runner_up: float = 0.0
     best_name_focus: float = 0.0
+    people: Sequence[bool] = ()
     _confidence: float | None = field(default=None, init=False, repr=False, compare=False)
 
     def _share(self, values: Sequence[float], roles: frozenset[str] | None = None) -> float | None:
@@ -102,14 +105,23 @@ class StoryEvidence:
 
     def _about_names(self) -> float:
         """1 for a story as much about the query's names as the best candidate is (title,
-        description or tags), down to NAME_MENTION for one that only mentions them while
-        other candidates are about them. When no candidate is about them ("Fidji Simo",
-        quoted in stories about something else), a mention is all there is and counts."""
+        description or tags), down to NAME_MENTION for one that only mentions them. When no
+        candidate is about them, a mention counts fully only for people (``people``, a
+        person quoted in stories about something else: "Fidji Simo"); a company, product
+        or topic mentioned in passing ("Mistral", "quantum computing") keeps NAME_MENTION,
+        raised by the share of the query's topic words the story also holds."""
         if self.best_name_focus <= 0:
-            return 1.0
-        return NAME_MENTION + (1 - NAME_MENTION) * min(
-            1.0, self.name_focus() / self.best_name_focus
-        )
+            names = [
+                p for p, role in zip(self.people, self.roles, strict=False) if role == "entity"
+            ]
+            if names and all(names):
+                return 1.0
+            # A mention in passing that also holds the rest of the question ("California SB
+            # 243 chatbot safety deal") is an answer; a bare name mentioned once is a guess.
+            topics = self._share(self.anywhere, _TOPIC_ROLES) or 0.0
+            return NAME_MENTION + (1 - NAME_MENTION) * topics
+        share = min(1.0, self.name_focus() / self.best_name_focus)
+        return NAME_MENTION + (1 - NAME_MENTION) * share
 
     def held(self) -> float:
         """The key weight the story holds: the sum over names and topic words of weight ×

@@ -137,7 +137,9 @@ class Concept:
     (0.5 for the verb of a Japanese question: 入る, 始まる say little about which story is
     meant). ``version`` is set for a name with a version (``Claude Opus 4.5``), and
     ``unversioned`` then holds the name's own alternatives, which find its other
-    versions."""
+    versions. ``person`` marks a name of several words each typed with a capital, as people
+    write a person's name ("Fidji Simo"): quoted in stories about something else, a person
+    is still found by their mentions."""
 
     label: str
     alternatives: list[Alternative]
@@ -147,6 +149,7 @@ class Concept:
     version: str | None = None
     unversioned: list[Alternative] = field(default_factory=list)
     sentence: int = 0
+    person: bool = False
 
     def add(self, alternative: Alternative) -> None:
         """Add an alternative unless the same terms are already there."""
@@ -561,6 +564,7 @@ def _concepts(
             surface = " ".join(u.surface for u in window)
             phrase = tuple(text.analyze(entity.name))
             concept = Concept(surface, [], role="entity")
+            concept.person = length > 1 and all(u.typed[:1].isupper() for u in window)
             own = tuple(t for u in window for t in u.terms)
             if how == "entity":
                 concept.add(Alternative(own))

@@ -714,6 +714,7 @@ class SearchEngine:
             newest[story] = max(newest.get(story, ""), dates[document_id])
         best_strength = max(strength.values(), default=0.0) or 1.0
         roles = [c.role for c in plan.concepts]
+        people = [c.person for c in plan.concepts]
         ranked = [
             RankedStory(
                 story=story,
@@ -724,6 +725,7 @@ class SearchEngine:
                     title=found[story][1],
                     headline=found[story][2],
                     strength=strength[story] / best_strength,
+                    people=people,
                 ),
                 newest=newest[story],
             )

@@ -13,6 +13,7 @@ def evidence(
     weights: list[float] | None = None,
     runner_up: float = 0.0,
     best_name_focus: float = 0.0,
+    people: list[bool] | None = None,
 ) -> StoryEvidence:
     size = len(roles)
     return StoryEvidence(
@@ -24,6 +25,7 @@ def evidence(
         strength=1.0,
         runner_up=runner_up,
         best_name_focus=best_name_focus,
+        people=people or [],
     )
 
 
@@ -51,8 +53,17 @@ def test_without_names_a_story_must_be_about_the_words() -> None:
 
 def test_a_mention_in_passing_counts_less_when_other_stories_are_about_the_name() -> None:
     mention = evidence(["entity"], [1.0], [0.0], best_name_focus=1.0)
-    alone = evidence(["entity"], [1.0], [0.0], best_name_focus=0.0)
-    assert mention.confidence() < alone.confidence()
+    about = evidence(["entity"], [1.0], [1.0], best_name_focus=1.0)
+    assert mention.confidence() < CONFIDENCE_THRESHOLD <= about.confidence()
+
+
+def test_a_person_quoted_in_passing_is_found_but_a_company_mentioned_once_is_a_guess() -> None:
+    person = evidence(["entity"], [1.0], [0.0], people=[True])
+    company = evidence(["entity"], [1.0], [0.0], people=[False])
+    assert company.confidence() < CONFIDENCE_THRESHOLD <= person.confidence()
+    # the rest of the question held makes a mention in passing an answer
+    with_topics = evidence(["entity", "topic", "topic"], [1.0, 1.0, 1.0], people=[False] * 3)
+    assert with_topics.confidence() >= CONFIDENCE_THRESHOLD
 
 
 def test_a_long_message_is_answered_by_the_story_clearly_best_at_it() -> None:

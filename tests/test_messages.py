@@ -119,3 +119,15 @@ def test_general_knowledge_and_unknown_versions_get_no_answer(
     engine: SearchEngine, question: str
 ) -> None:
     assert answer_question(engine, question, "en", as_of=AS_OF) is None
+
+
+def test_a_name_mentioned_only_in_passing_is_a_weak_match(engine: SearchEngine) -> None:
+    # No story is about these; some mention them once among other things.
+    for query in ("Mistral", "quantum computing", "C++"):
+        outcome = engine.about(query, as_of=AS_OF)
+        assert outcome.hits == [] and outcome.weak, query
+
+
+def test_a_person_quoted_in_stories_about_other_things_is_found(engine: SearchEngine) -> None:
+    stories = [hit.story for hit in engine.about("Fidji Simo", as_of=AS_OF).hits]
+    assert "articles/20260117/chatgpt-ads-testing" in stories
