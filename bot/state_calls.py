@@ -21,6 +21,7 @@ everything resumes as soon as it answers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import random
@@ -55,6 +56,7 @@ class StateCalls:
         self._answering = asyncio.Event()
         self._answering.set()
         self._probe = asyncio.Lock()
+        self._down = False  # written on the store's thread, read anywhere
         self._failing_since: float | None = None
         self._last_error: StateUnavailable | None = None
         self._closed = False
@@ -62,37 +64,49 @@ class StateCalls:
     @property
     def failing(self) -> bool:
         """True while the store's last answer was ``StateUnavailable``."""
-        return not self._answering.is_set()
+        return self._down
 
-    def _answered(self) -> None:
+    def _attempt(self, through: bool, work: Callable[[], T]) -> T:
+        """On the store's thread: ``work()``, unless the store is failing and this call is
+        not a probe (then it fails at once, without touching the store)."""
+        if self._down and not through:
+            raise StateUnavailable(f"the state store is unavailable ({self._last_error})")
+        try:
+            result = work()
+        except StateUnavailable as error:
+            self._last_error = error
+            self._down = True
+            raise
+        self._down = False
+        return result
+
+    async def _submit(self, through: bool, work: Callable[[], T]) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(self._executor, self._attempt, through, work)
+        except StateUnavailable as error:
+            if self._failing_since is None:
+                self._failing_since = time.monotonic()
+                log.warning("the state store is unavailable: %s", error)
+            self._answering.clear()
+            raise
         if self._failing_since is not None:
             log.info(
-                "the state store answers again after %.1f s", time.monotonic() - self._failing_since
+                "the state store answers again after %.1f s",
+                time.monotonic() - self._failing_since,
             )
             self._failing_since = None
         self._answering.set()
-
-    def _failed(self, error: StateUnavailable) -> None:
-        self._last_error = error
-        if self._failing_since is None:
-            self._failing_since = time.monotonic()
-            log.warning("the state store is unavailable: %s", error)
-        self._answering.clear()
+        return result
 
     async def run(self, call: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        """``call(*args, **kwargs)`` on the store's thread, awaited: one attempt. Its
-        errors propagate (``StateUnavailable``, ``StateDamaged`` …). If the awaiting task
-        is cancelled the call still finishes on its thread."""
-        loop = asyncio.get_running_loop()
-        try:
-            result = await loop.run_in_executor(
-                self._executor, functools.partial(call, *args, **kwargs)
-            )
-        except StateUnavailable as error:
-            self._failed(error)
-            raise
-        self._answered()
-        return result
+        """``call(*args, **kwargs)`` on the store's thread, awaited: one attempt (none
+        while another call is probing a failing store: it fails at once). Its errors
+        propagate (``StateUnavailable``, ``StateDamaged`` …). If the awaiting task is
+        cancelled the call still finishes on its thread."""
+        return await self._submit(
+            not self._probe.locked(), functools.partial(call, *args, **kwargs)
+        )
 
     def _backoff(self, failures: int) -> float:
         delay = min(self.max_delay, self.first_delay * float(2 ** max(0, failures - 1)))
@@ -101,35 +115,37 @@ class StateCalls:
     async def run_until(
         self, deadline: float, call: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """``run``, retried after ``StateUnavailable`` while ``time.monotonic()`` is
-        before ``deadline``; then the last ``StateUnavailable`` propagates. Other errors
-        propagate at once. While the store fails, this call waits for another call's
-        probe to succeed, or probes itself (see the module docstring)."""
+        """``call(*args, **kwargs)`` on the store's thread, retried after
+        ``StateUnavailable`` while ``time.monotonic()`` is before ``deadline``; then the last
+        ``StateUnavailable`` propagates. Other errors propagate at once. While the store
+        fails, this call waits for another call's probe to succeed, or probes itself (see
+        the module docstring)."""
+        work = functools.partial(call, *args, **kwargs)
         failures = 0
         while True:
-            if self.failing and self._probe.locked():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise self._last_error or StateUnavailable("the state store is unavailable")
-                try:
-                    async with asyncio.timeout(remaining):
-                        await self._answering.wait()
-                except TimeoutError:
-                    raise self._last_error or StateUnavailable(
-                        "the state store is unavailable"
-                    ) from None
-                continue
             if not self.failing:
                 try:
-                    return await self.run(call, *args, **kwargs)
+                    return await self._submit(False, work)
                 except StateUnavailable:
-                    failures += 1
                     if time.monotonic() >= deadline:
                         raise
                     continue  # probe, or wait for another call's probe
+            if self._probe.locked():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise StateUnavailable(f"the state store is unavailable ({self._last_error})")
+                # The store's thread may have found it failing before the loop heard of
+                # it: wait for the next answer, not for one from before. Looks again now
+                # and then, in case the probing call gave up and none probes any more.
+                if self.failing:
+                    self._answering.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(min(remaining, self.max_delay)):
+                        await self._answering.wait()
+                continue
             async with self._probe:
                 try:
-                    return await self.run(call, *args, **kwargs)
+                    return await self._submit(True, work)
                 except StateUnavailable:
                     failures += 1
                     remaining = deadline - time.monotonic()
