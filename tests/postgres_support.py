@@ -77,10 +77,15 @@ def _free_port() -> int:
 
 class ThrowawayServer:
     """A PostgreSQL cluster in a temporary folder, started by ``start`` and removed by
-    ``stop``. ``url`` is its superuser's URL (database ``postgres``)."""
+    ``stop``; ``kill`` stops it at once as a crash would and ``restart`` brings it back on
+    the same port. ``url`` is its superuser's URL (database ``postgres``). ``durable``
+    keeps ``synchronous_commit`` on, so a commit the server acknowledged survives
+    ``kill`` (off, the last fraction of a second of commits may be lost, as documented
+    for that setting)."""
 
-    def __init__(self, bindir: Path | None = None) -> None:
+    def __init__(self, bindir: Path | None = None, *, durable: bool = False) -> None:
         self.bindir = bindir or find_bindir()
+        self.durable = durable
         self.root = Path(tempfile.mkdtemp(prefix="technyan-pg-"))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
@@ -131,8 +136,8 @@ class ThrowawayServer:
                 "listen_addresses = '127.0.0.1'",
                 f"port = {self.port}",
                 "unix_socket_directories = ''",
-                "fsync = off",
-                "synchronous_commit = off",
+                "fsync = off",  # the machine does not crash in a test, only the server
+                "synchronous_commit = on" if self.durable else "synchronous_commit = off",
                 "full_page_writes = off",
                 "max_connections = 100",
             )
@@ -153,6 +158,32 @@ class ThrowawayServer:
                 return self
         log = self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
         raise RuntimeError(f"PostgreSQL did not start: {started.stderr.strip()}\n{log[-2000:]}")
+
+    def kill(self) -> None:
+        """Stop the server at once (``pg_ctl stop -m immediate``: connections are cut as
+        in a crash); its data stays for ``restart``. Raises ``RuntimeError`` when it does
+        not stop."""
+        done = self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        if done.returncode != 0:
+            raise RuntimeError(f"PostgreSQL did not stop: {done.stderr.strip()}")
+
+    def restart(self) -> None:
+        """Start a killed server again, on the same port. Raises ``RuntimeError`` with the
+        server's log when it does not start."""
+        started = self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-w",
+            "-t",
+            str(START_TIMEOUT_SECONDS),
+            "start",
+        )
+        if started.returncode != 0:
+            log = self.log.read_text(encoding="utf-8", errors="replace")[-2000:]
+            raise RuntimeError(f"PostgreSQL did not restart: {started.stderr.strip()}\n{log}")
 
     def stop(self) -> None:
         """Stop the server (immediately: nothing in it is kept) and remove its folder."""
