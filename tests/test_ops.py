@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -170,6 +171,32 @@ def test_health_fails_when_state_is_locked(deployed: dict[str, str]) -> None:
         holder.execute("ROLLBACK")
         holder.close()
     assert any(p.startswith("state:") for p in problems)
+
+
+def test_a_truncated_state_db_fails_health_and_start_naming_the_last_good_backup(
+    deployed: dict[str, str],
+) -> None:
+    from bot.state import SqliteStateStore, Subscription
+
+    state = Path(deployed["TECHNYAN_STATE_PATH"])
+    store = SqliteStateStore(state)
+    store.save_subscription(
+        Subscription(1, 10, "09:00", "Asia/Tokyo"), dt.datetime(2025, 11, 18, tzinfo=dt.UTC)
+    )
+    store.close()
+    backup = state.parent / "state-backup.db"
+    assert cli("backup", str(backup), env=deployed).returncode == 0
+    assert cli("health", env=deployed).returncode == 0
+    os.truncate(state, 0)  # what a full disk or a bad copy leaves behind
+    health = cli("health", env=deployed)
+    assert health.returncode == 1
+    assert f"state: {state} is not a usable state database (the file is empty" in health.stdout
+    assert f"the last good backup is {backup}" in health.stdout
+    started = cli("run", env={**deployed, "DISCORD_TOKEN": TOKEN})
+    assert started.returncode == 2  # refused before connecting: no empty state is served
+    assert f"the last good backup is {backup}" in started.stderr
+    assert "Traceback" not in started.stderr and TOKEN not in started.stderr
+    assert state.stat().st_size == 0  # left as found, for the operator
 
 
 def test_backup_copies_state_while_it_is_written(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ import re
 import sys
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -117,8 +118,11 @@ class Cluster:
     """The fake Discord with 40 subscribed guilds, the shared PostgreSQL database, and
     the bot processes started on them."""
 
-    def __init__(self, fake: FakeDiscord, url: str, corpus: Path, root: Path) -> None:
+    def __init__(
+        self, fake: FakeDiscord, url: str, corpus: Path, root: Path, guilds: int = GUILDS
+    ) -> None:
         self.fake = fake
+        self.guilds = guilds
         self.url = url
         self.corpus = corpus
         self.root = root
@@ -127,7 +131,7 @@ class Cluster:
         base = 400_000_000_000  # milliseconds since Discord's epoch, in a guild id
         self.channel_of: dict[int, int] = {}  # guild → its subscribed channel
         self.shard_of: dict[int, int] = {}  # channel → the shard of its guild
-        for i in range(GUILDS):
+        for i in range(guilds):
             guild = fake.add_guild(f"Guild {i}", guild_id=((base + i) << 22) | i, channels=["news"])
             channel = guild.channels[0].id
             self.channel_of[guild.id] = channel
@@ -136,7 +140,7 @@ class Cluster:
                 Subscription(guild.id, channel, "09:00", "Asia/Tokyo", ("ja", "en")[i % 2]),
                 SUBSCRIBED,
             )
-        assert sorted(self.shard_of.values()).count(0) == GUILDS // 2  # spread over both
+        assert sorted(self.shard_of.values()).count(0) == guilds // 2  # spread over both
 
     def channels(self, shard: int | None = None) -> set[int]:
         return {c for c, s in self.shard_of.items() if shard is None or s == shard}
@@ -146,12 +150,15 @@ class Cluster:
         name: str,
         shard_ids: list[int],
         *,
-        post_rate: float = 40.0,
+        post_rate: float = 45.0,
         due_at: float | None = None,
+        identity: str | None = None,
     ) -> Worker:
-        """Start a bot process holding ``shard_ids``. Its clock reads 09:00 in Tokyo at the
-        Unix time ``due_at`` (default: an hour from now, so it starts at 08:00 and waits
-        for ``fire``)."""
+        """Start a bot process holding ``shard_ids``, all processes together posting at
+        most ``post_rate`` requests a second (the bot's shared budget). Its clock reads
+        09:00 in Tokyo at the Unix time ``due_at`` (default: an hour from now, so it
+        starts at 08:00 and waits for ``fire``). ``identity`` (``"HOST PID"``) makes it
+        call itself that, in a pid space of its own, as in a container."""
         anchor = time.time() + 3600 if due_at is None else due_at
         folder = self.root / name
         folder.mkdir(parents=True, exist_ok=True)
@@ -173,6 +180,8 @@ class Cluster:
             "TECHNYAN_BOT_SHARD_COUNT": str(SHARDS),
             "TECHNYAN_BOT_SHARD_IDS": ",".join(map(str, shard_ids)),
         }
+        if identity is not None:
+            env["SHARD_WORKER_IDENTITY"] = identity
         log_path = folder / f"{name}-{len(self.workers)}.log"
         log_file = log_path.open("w", encoding="utf-8")
         process = await asyncio.create_subprocess_exec(
@@ -213,10 +222,10 @@ class Cluster:
         def done() -> dict[int, LedgerEntry] | None:
             ledger = self.ledger()
             finished = all(e.status == "posted" for e in ledger.values())
-            return ledger if len(ledger) == GUILDS and finished else None
+            return ledger if len(ledger) == self.guilds and finished else None
 
         try:
-            return await self.fake.wait_until(done, timeout=POSTED_SECONDS)
+            return await self.fake.wait_until(done, timeout=POSTED_SECONDS * self.guilds / GUILDS)
         except TimeoutError:
             logs = "\n".join(f"--- {w.name}\n{w.log()}" for w in self.workers)
             raise AssertionError(f"not every digest was posted: {self.ledger()}\n{logs}") from None
@@ -236,22 +245,40 @@ class Cluster:
             [message] = self.fake.channel_messages(channel)
             assert ledger[channel].message_ids == (int(message["id"]),)
 
+    def assert_each_channel_holds_one_digest(self) -> None:
+        """Every channel holds its digest once and the ledger names that message (however
+        many attempts Discord refused with a 429 on the way)."""
+        ledger = self.ledger()
+        for channel in self.channels():
+            messages = self.fake.channel_messages(channel)
+            assert digest_posts(messages) == [(DAY.isoformat(), 1, 1)]
+            assert ledger[channel].message_ids == (int(messages[0]["id"]),)
+
     def poster_of(self, channel: int) -> str:
         [request] = [r for r in self.posts() if r.params["channel_id"] == str(channel)]
         return request.user_agent
 
 
-@pytest.fixture
-async def world(postgres_url: str, corpus: Path, tmp_path: Path) -> AsyncIterator[Cluster]:
-    """The world of one test; its bot processes are stopped (or killed) after it."""
+@asynccontextmanager
+async def cluster(
+    postgres_url: str, corpus: Path, root: Path, guilds: int
+) -> AsyncIterator[Cluster]:
+    """A world of ``guilds`` guilds; its bot processes are stopped (or killed) after it."""
     async with FakeDiscord(guilds=0, shards=SHARDS) as fake:
-        made = Cluster(fake, postgres_url, corpus, tmp_path)
+        made = Cluster(fake, postgres_url, corpus, root, guilds)
         try:
             yield made
         finally:
             for worker in made.workers:
                 await worker.stop()
             made.store.close()
+
+
+@pytest.fixture
+async def world(postgres_url: str, corpus: Path, tmp_path: Path) -> AsyncIterator[Cluster]:
+    """The world of one test (40 guilds)."""
+    async with cluster(postgres_url, corpus, tmp_path, GUILDS) as made:
+        yield made
 
 
 def owner_pid(entry: LedgerEntry) -> int:
@@ -375,5 +402,52 @@ async def test_two_processes_owning_the_same_shards_post_each_digest_once(
     assert {owner_pid(e) for e in ledger.values()} <= {first.pid, second.pid}
     for channel, entry in ledger.items():  # the claimant is the poster
         poster = first if owner_pid(entry) == first.pid else second
+        assert world.poster_of(channel).endswith(poster.user_agent)
+    assert [await first.stop(), await second.stop()] == [0, 0]
+
+
+async def test_two_posting_processes_together_stay_under_discords_global_limit(
+    postgres_url: str, corpus: Path, tmp_path: Path
+) -> None:
+    """200 guilds on two processes, every digest due at once, against a fake Discord that
+    allows 50 requests a second per bot token across all its clients: the processes share
+    one budget of 45 a second in PostgreSQL, and whatever 429 still comes is sent again.
+    Nothing is lost, nothing posted twice."""
+    async with cluster(postgres_url, corpus, tmp_path, 200) as world:
+        zero, one = await asyncio.gather(world.start("zero", [0]), world.start("one", [1]))
+        await asyncio.gather(zero.event("ready", READY_SECONDS), one.event("ready", READY_SECONDS))
+        await world.fire(zero, one)
+        ledger = await world.wait_all_posted()
+        world.assert_each_channel_holds_one_digest()
+        assert {e.status for e in ledger.values()} == {"posted"}
+        posters = {r.user_agent.rsplit("/", 1)[-1] for r in world.posts()}
+        assert posters == {"zero", "one"}  # both processes posted, under one budget
+        [budget] = world.store._select("SELECT name FROM request_budget")
+        assert budget["name"].startswith("discord-global:")
+        print(f"global 429s: {world.fake.global_429_count}")
+        assert [await zero.stop(), await one.stop()] == [0, 0]
+
+
+async def test_two_processes_with_one_host_name_and_pid_post_each_digest_once(
+    world: Cluster,
+) -> None:
+    """Two containers sharing one host name, each bot PID 1, both holding every shard (an
+    overlap during a rollout): neither takes the other's rows for a dead process's."""
+    first, second = await asyncio.gather(
+        world.start("first", [0, 1], identity="bot 1", post_rate=10),
+        world.start("second", [0, 1], identity="bot 1", post_rate=10),
+    )
+    ready = await asyncio.gather(
+        first.event("ready", READY_SECONDS), second.event("ready", READY_SECONDS)
+    )
+    owners = {event["owner"] for event in ready}
+    assert len(owners) == 2 and all(owner.startswith("bot/1/") for owner in owners)
+    await world.fire(first, second)
+    ledger = await world.wait_all_posted()
+    world.assert_each_channel_holds_one_digest()
+    assert {e.owner for e in ledger.values()} <= owners
+    assert {e.attempts for e in ledger.values()} == {1}  # nothing taken over
+    for channel, entry in ledger.items():  # the claimant is the poster
+        poster = first if entry.owner == ready[0]["owner"] else second
         assert world.poster_of(channel).endswith(poster.user_agent)
     assert [await first.stop(), await second.stop()] == [0, 0]

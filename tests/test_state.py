@@ -10,7 +10,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import multiprocessing
+import os
 import random
+import re
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +28,7 @@ from bot.state import (
     Dialect,
     SqliteStateStore,
     SqlStateStore,
+    StateDamaged,
     StateError,
     Subscription,
     open_state_store,
@@ -599,3 +602,168 @@ def test_copy_state_from_the_command_line(tmp_path: Path, postgres_url: str) -> 
     assert "Traceback" not in second.stderr
     if password and "//" not in password:
         assert password not in second.stderr
+
+
+# --------------------------------------------------------------------------- damage
+
+
+def _state_with_a_backup(tmp_path: Path) -> tuple[Path, Path]:
+    """A state.db with two subscriptions and a backup of it made with the backup command's
+    function; returns (state.db, backup)."""
+    from bot.ops import backup_state
+
+    path = tmp_path / "data" / "state.db"
+    store = SqliteStateStore(path)
+    for channel in (10, 20):
+        store.save_subscription(Subscription(1, channel, "09:00", "Asia/Tokyo"), NOW)
+    store.close()
+    (tmp_path / "backups").mkdir()
+    backup = tmp_path / "backups" / "before.db"
+    backup_state(path, backup)
+    return path, backup
+
+
+@pytest.mark.parametrize("cut", ["empty", "half", "one page", "overwritten"])
+def test_a_truncated_or_overwritten_state_db_is_refused_naming_the_last_good_backup(
+    tmp_path: Path, cut: str
+) -> None:
+    from bot.state import check_sqlite_state
+
+    path, backup = _state_with_a_backup(tmp_path)
+    size = path.stat().st_size
+    if cut == "overwritten":
+        path.write_bytes(random.Random(7).randbytes(size))
+    else:
+        os.truncate(path, {"empty": 0, "half": size // 2, "one page": 4096}[cut])
+    with pytest.raises(StateDamaged) as refused:
+        SqliteStateStore(path)
+    message = str(refused.value)
+    assert message.startswith(f"{path} is not a usable state database (")
+    assert f"the last good backup is {backup}" in message
+    assert f"copy the backup to {path}" in message
+    problem = check_sqlite_state(path)  # what `technyan-bot health` says
+    assert problem is not None and problem.startswith(f"state: {path} is not a usable")
+    assert f"the last good backup is {backup}" in problem
+    restored = SqliteStateStore(backup)  # the backup named is sound and complete
+    assert [s.channel_id for s in restored.list_subscriptions()] == [10, 20]
+    restored.close()
+
+
+def test_the_damage_error_names_the_newest_good_backup_or_says_there_is_none(
+    tmp_path: Path,
+) -> None:
+    from bot.state_backup import daily_snapshot, last_good_backup
+
+    path = tmp_path / "state.db"
+    SqliteStateStore(path).close()
+    assert last_good_backup(path) is None
+    os.truncate(path, 0)
+    with pytest.raises(StateDamaged, match="no good backup of it was found"):
+        SqliteStateStore(path)
+    path.unlink()
+    store = SqliteStateStore(path)
+    store.save_subscription(Subscription(1, 10, "09:00", "UTC"), NOW)
+    snapshot = daily_snapshot(path, NOW)
+    assert snapshot == tmp_path / "backups" / "state-2025-11-18.db"
+    assert daily_snapshot(path, NOW) is None  # one a day
+    store.close()
+    garbage = tmp_path / "backups" / "state-2025-11-19.db"
+    garbage.write_bytes(b"not a database at all" * 300)  # newer, but not good
+    os.utime(garbage, (snapshot.stat().st_mtime + 60,) * 2)
+    found = last_good_backup(path)
+    assert found is not None and found[0] == snapshot
+
+
+@pytest.mark.parametrize("damage", ["overwritten", "emptied", "replaced", "removed"])
+def test_a_write_into_a_state_db_damaged_while_open_is_never_reported_done(
+    tmp_path: Path, damage: str
+) -> None:
+    """SQLite would take the write into its WAL and say done; the store checks the file
+    first and refuses, and the change is not kept."""
+    path, backup = _state_with_a_backup(tmp_path)
+    store = SqliteStateStore(path)
+    size = path.stat().st_size
+    if damage == "overwritten":
+        with path.open("r+b") as file:
+            file.write(random.Random(3).randbytes(size))
+    elif damage == "emptied":
+        os.truncate(path, 0)
+    elif damage == "replaced":
+        other = tmp_path / "other.db"
+        other.write_bytes(random.Random(5).randbytes(size))
+        os.replace(other, path)
+    else:
+        path.unlink()
+    with pytest.raises(StateDamaged, match=f"the last good backup is {re.escape(str(backup))}"):
+        store.save_subscription(Subscription(1, 30, "09:00", "UTC"), NOW)
+    with pytest.raises(StateDamaged):
+        claim(store, "a", channel_id=30)
+    store.close()
+
+
+def test_a_schema_missing_a_column_table_or_unique_key_is_damaged(backend: Backend) -> None:
+    backend.open().close()
+    backend.raw("ALTER TABLE digest_ledger DROP COLUMN stories")
+    with pytest.raises(StateDamaged, match="table digest_ledger lacks stories"):
+        backend.open()
+    backend.raw("ALTER TABLE subscriptions RENAME TO subscriptions_old")
+    with pytest.raises(StateDamaged, match="table subscriptions is missing"):
+        backend.open()
+
+
+def test_a_ledger_without_its_unique_key_is_damaged(postgres_url: str) -> None:
+    """The exactly-once promise rests on UNIQUE(channel_id, digest_date)."""
+    backend = Backend("postgres", postgres_url)
+    backend.open().close()
+    [(name,)] = backend.raw(
+        "SELECT conname FROM pg_constraint WHERE conrelid = 'digest_ledger'::regclass "
+        "AND contype = 'u'"
+    )
+    backend.raw(f'ALTER TABLE digest_ledger DROP CONSTRAINT "{name}"')
+    with pytest.raises(StateDamaged, match=r"lacks its unique key \(channel_id, digest_date\)"):
+        backend.open()
+    from bot.state_postgres import check_postgres
+
+    problem = check_postgres(postgres_url)
+    assert problem is not None and "lacks its unique key" in problem
+
+
+def test_the_request_budget_spaces_request_starts_across_processes(backend: Backend) -> None:
+    """Two stores on one database (two processes) reserve from one budget: each start is
+    one interval after the previous one, whoever reserved it. (An interval of 10 s keeps
+    every reservation queued however slow the machine is.)"""
+    first, second = backend.open(), backend.open()
+    waits = [
+        store.reserve_request_slot("discord-global:1", 10.0)
+        for _ in range(4)
+        for store in (first, second)
+    ]
+    for index, wait in enumerate(waits):
+        assert index * 10.0 - 5.0 < wait <= index * 10.0
+    assert second.reserve_request_slot("another-bot", 10.0) == 0.0  # budgets are apart
+    [(name, count)] = backend.raw(
+        "SELECT name, count(*) FROM request_budget WHERE name = 'discord-global:1' GROUP BY name"
+    )
+    assert (name, count) == ("discord-global:1", 1)
+    first.close()
+    second.close()
+
+
+def test_process_leases_age_on_the_database_clock(backend: Backend) -> None:
+    store = backend.open()
+    store.register_process("host/1/abc", "host", 1, "boot/pid:[1]")
+    lease = store.process("host/1/abc")
+    assert lease is not None and lease.stopped_at is None
+    assert (lease.host, lease.pid, lease.host_key) == ("host", 1, "boot/pid:[1]")
+    assert 0.0 <= lease.heartbeat_age < 60.0
+    assert store.heartbeat("host/1/abc")
+    store.retire_process("host/1/abc")
+    retired = store.process("host/1/abc")
+    assert retired is not None and retired.stopped_at is not None
+    assert not store.heartbeat("host/1/abc")  # stopped: register again to come back
+    assert store.process("someone-else") is None
+    claim(store, "host/1/abc")  # a lease that still owns an intent row is kept
+    assert store.prune_processes(older_than=-1.0) == 0
+    store.finish(10, DAY, "host/1/abc", "posted", NOW)
+    assert store.prune_processes(older_than=-1.0) == 1
+    store.close()
