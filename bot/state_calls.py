@@ -60,6 +60,9 @@ class StateCalls:
         self._failing_since: float | None = None
         self._last_error: StateUnavailable | None = None
         self._closed = False
+        #: Attempts that reached the store and met ``StateUnavailable`` (calls failed at
+        #: once while another probed are not counted).
+        self.unavailable_attempts = 0
 
     @property
     def failing(self) -> bool:
@@ -76,6 +79,7 @@ class StateCalls:
         except StateUnavailable as error:
             self._last_error = error
             self._down = True
+            self.unavailable_attempts += 1
             raise
         self._down = False
         return result

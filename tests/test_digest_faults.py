@@ -19,6 +19,7 @@ import datetime as dt
 import shutil
 import sqlite3
 import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -138,10 +139,18 @@ async def test_postgresql_killed_and_restarted_mid_fan_out_posts_every_digest_on
             fan_out = asyncio.ensure_future(scheduler.catch_up())
             await fake.wait_until(lambda: reached(fake, channels) >= 20, timeout=60)
             await asyncio.to_thread(durable_server.kill)
-            await fake.wait_until(lambda: scheduler.calls.failing, timeout=60)
+            killed = time.monotonic()
+            # Down while the bot probes it five times (backoff 0.25 s, doubling, at most 1 s).
+            probes = scheduler.calls.unavailable_attempts + 5
+            await fake.wait_until(lambda: scheduler.calls.unavailable_attempts >= probes, 60)
             during = reached(fake, channels)
             await asyncio.to_thread(durable_server.restart)
+            back = time.monotonic()
             outcomes = await asyncio.wait_for(fan_out, FAN_OUT_SECONDS)
+            print(
+                f"PostgreSQL down {back - killed:.1f} s with {during}/{len(channels)} channels "
+                f"posted; all posted {time.monotonic() - back:.1f} s after it came back"
+            )
         assert 20 <= during < len(channels), "the server was down mid fan-out"
         assert outcomes == {channel: "posted" for channel in channels}
         ledger = PostgresStateStore(url)
@@ -204,10 +213,17 @@ async def test_a_full_disk_under_state_db_mid_fan_out_posts_every_digest_once(
                 fan_out = asyncio.ensure_future(scheduler.catch_up())
                 await fake.wait_until(lambda: reached(fake, channels) >= 10, timeout=60)
                 filler = await asyncio.to_thread(fill, folder)
-                await fake.wait_until(lambda: scheduler.calls.failing, timeout=60)
+                full = time.monotonic()
+                probes = scheduler.calls.unavailable_attempts + 5
+                await fake.wait_until(lambda: scheduler.calls.unavailable_attempts >= probes, 60)
                 during = reached(fake, channels)
                 filler.unlink()  # space again
+                freed = time.monotonic()
                 outcomes = await asyncio.wait_for(fan_out, FAN_OUT_SECONDS)
+                print(
+                    f"disk full {freed - full:.1f} s with {during}/{len(channels)} channels "
+                    f"posted; all posted {time.monotonic() - freed:.1f} s after it was freed"
+                )
             assert 10 <= during < len(channels), "the disk was full mid fan-out"
             assert outcomes == {channel: "posted" for channel in channels}
             assert_each_digest_posted_once(fake, setup, channels)

@@ -9,6 +9,7 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,7 +24,7 @@ from bot.schedule import (
     scheduled_at_or_before,
 )
 from bot.service import NewsService
-from bot.state import SqliteStateStore, SqlStateStore, StateStore, Subscription
+from bot.state import SqliteStateStore, SqlStateStore, StateStore, StateUnavailable, Subscription
 from tests.digest_support import (
     Clock,
     FakePoster,
@@ -417,3 +418,59 @@ async def test_only_the_shards_guilds_are_scheduled(tmp_path: Path) -> None:
     scheduler.store.save_subscription(Subscription(2 << 22, 5, "09:00", TOKYO), clock())
     assert await scheduler.run_due(5) == "inactive"
     scheduler.store.close()
+
+
+async def test_a_claim_whose_answer_was_lost_is_posted_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection drops during COMMIT: the claim is in the ledger but the run never
+    heard so. Its retry finds the row its own and posts it, once."""
+    world.subscribe()
+    real_claim = world.store.claim
+    lost: list[bool] = []
+
+    def claim_then_lose_the_answer(**kwargs: Any) -> Any:
+        claimed = real_claim(**kwargs)
+        if not lost:
+            lost.append(True)
+            raise StateUnavailable("server closed the connection unexpectedly")
+        return claimed
+
+    monkeypatch.setattr(world.store, "claim", claim_then_lose_the_answer)
+    world.clock.set(local(TOKYO, 2025, 11, 18, 9, 0))
+    assert await world.scheduler.run_due(CHANNEL) == "posted"
+    assert lost and world.digests() == [("2025-11-18", 1, 1)]
+    entry = world.store.entry(CHANNEL, dt.date(2025, 11, 18))
+    assert entry is not None and entry.status == "posted" and entry.owner == world.scheduler.owner
+
+
+async def test_a_digest_whose_record_outlasted_the_store_is_finished_by_recovery(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The part went out but the store stayed away past the run's deadline: the row stays
+    this process's ``intent``; recovery (this process's own rows included) records the
+    part it finds in the channel and posts nothing again."""
+    world.subscribe()
+    day = dt.date(2025, 11, 18)
+    grace = dt.timedelta(seconds=world.scheduler.settings.misfire_grace_seconds)
+    world.clock.set(local(TOKYO, 2025, 11, 18, 9, 0) + grace - dt.timedelta(seconds=1))
+    delivery = world.scheduler.delivery
+    delivery.min_retry_seconds = delivery.posting.min_retry_seconds = 0.5
+    world.scheduler.calls.first_delay, world.scheduler.calls.max_delay = 0.05, 0.1
+    real_record = world.store.record_messages
+
+    def disk_full(*args: Any, **kwargs: Any) -> bool:
+        raise StateUnavailable("database or disk is full")
+
+    monkeypatch.setattr(world.store, "record_messages", disk_full)
+    assert await world.scheduler.run_due(CHANNEL) == "error"
+    stuck = world.store.entry(CHANNEL, day)
+    assert stuck is not None and stuck.status == "intent" and stuck.message_ids == ()
+    assert stuck.owner == world.scheduler.owner
+    assert world.digests() == [("2025-11-18", 1, 1)]  # in the channel, not in the ledger
+    monkeypatch.setattr(world.store, "record_messages", real_record)
+    assert await world.scheduler.recover() == {(CHANNEL, day): "recovered"}
+    assert world.digests() == [("2025-11-18", 1, 1)]  # not posted again
+    entry = world.store.entry(CHANNEL, day)
+    [(message_id, _)] = world.poster.messages[CHANNEL]
+    assert entry is not None and entry.status == "posted" and entry.message_ids == (message_id,)
