@@ -767,3 +767,37 @@ def test_process_leases_age_on_the_database_clock(backend: Backend) -> None:
     store.finish(10, DAY, "host/1/abc", "posted", NOW)
     assert store.prune_processes(older_than=-1.0) == 1
     store.close()
+
+
+def test_postgres_sessions_wait_for_locks_and_statements_a_bounded_time(
+    postgres_url: str,
+) -> None:
+    """A held table lock fails the call in seconds (StateUnavailable), not never; the
+    URL's own choices win."""
+    import psycopg
+
+    from bot.state import StateUnavailable
+    from bot.state_postgres import PostgresStateStore
+
+    store = PostgresStateStore(postgres_url, lock_timeout="200ms")
+    settings = {
+        name: store._select(f"SHOW {name}")[0][name]
+        for name in ("lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout")
+    }
+    assert settings == {
+        "lock_timeout": "200ms",
+        "statement_timeout": "15s",
+        "idle_in_transaction_session_timeout": "1min",
+    }
+    parameters = store._connection.info.get_parameters()  # libpq's, for this connection
+    assert (parameters["keepalives_idle"], parameters["tcp_user_timeout"]) == ("10", "30000")
+    with psycopg.connect(postgres_url) as holder:
+        holder.execute("LOCK TABLE subscriptions IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(StateUnavailable, match="lock timeout"):
+            store.save_subscription(Subscription(1, 10, "09:00", "UTC"), NOW)
+        holder.rollback()
+    assert store.save_subscription(Subscription(1, 10, "09:00", "UTC"), NOW).channel_id == 10
+    store.close()
+    chosen = PostgresStateStore(postgres_url + "?options=-c%20statement_timeout%3D3s")
+    assert chosen._select("SHOW statement_timeout")[0]["statement_timeout"] == "3s"
+    chosen.close()
