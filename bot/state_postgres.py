@@ -288,6 +288,14 @@ class PostgresStateStore(SqlStateStore):
                 yield cursor
 
     @contextmanager
+    def _unsynced_transaction(self) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
+        """``_transaction`` whose commit does not wait for the WAL flush
+        (``SET LOCAL synchronous_commit = off``)."""
+        with self._transaction() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+            yield cursor
+
+    @contextmanager
     def _reading(self) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
         with self._lock, self._errors(), self._ready().cursor() as cursor:
             yield cursor
