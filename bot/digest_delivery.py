@@ -718,6 +718,8 @@ class DigestDelivery:
             try:
                 if entry.owner != self.owner and await self.lease.alive(entry, now, deadline):
                     continue
+                if key in self._in_flight:  # a run took it up meanwhile
+                    continue
                 self._in_flight.add(key)
                 try:
                     outcome = await self._recover_entry(entry, now, deadline)
