@@ -344,9 +344,18 @@ def check_postgres(url: str, *, timeout: int = 5) -> str | None:
                     problems = schema_problems(POSTGRES, fetch)
                 if problems:
                     return f"state: PostgreSQL {name} is damaged: {'; '.join(problems)}"
+            tables = {"digest_ledger": "INSERT, UPDATE", "subscriptions": "INSERT, UPDATE, DELETE"}
+            if version and version[0] and int(version[0]) >= 3:
+                tables |= {
+                    "processes": "INSERT, UPDATE, DELETE",
+                    "request_budget": "INSERT, UPDATE",
+                }
             writable = conn.execute(
-                "SELECT has_table_privilege('digest_ledger', 'INSERT, UPDATE') "
-                "AND has_table_privilege('subscriptions', 'INSERT, UPDATE, DELETE')"
+                "SELECT "
+                + " AND ".join(
+                    f"has_table_privilege('{table}', '{rights}')"
+                    for table, rights in tables.items()
+                )
             ).fetchone()
             if not (writable and writable[0]):
                 return f"state: PostgreSQL {name}: this user may not write the state tables"
