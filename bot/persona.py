@@ -3,6 +3,8 @@
 A persona file has one table per locale (``[ja]``, ``[en]``); each key maps to a list of
 variants with ``str.format`` placeholders. The variant is chosen deterministically from a
 seed (for example the date and the channel), so the same digest renders the same way twice.
+A line about a number of things has a singular form beside it, named after CLDR's plural
+category: ``latest_header_one`` is said instead of ``latest_header`` when ``count`` is 1.
 """
 
 from __future__ import annotations
@@ -72,7 +74,10 @@ class Persona:
     def say(self, key: str, locale: str, seed: str = "", **values: object) -> str:
         """One variant of ``key`` in ``locale``, filled with ``values``. The variant is
         ``sha256(seed)`` modulo the number of variants, so equal seeds give equal lines.
+        When ``count`` is 1 and the persona has ``<key>_one``, that singular line is said.
         Placeholders the caller did not give are left as they are."""
+        if values.get("count") == 1 and f"{key}_one" in self.lines[reply_locale(locale)]:
+            key = f"{key}_one"
         variants = self.variants(key, locale)
         digest = hashlib.sha256(f"{key}|{seed}".encode()).digest()
         template = variants[int.from_bytes(digest[:4], "big") % len(variants)]

@@ -89,7 +89,9 @@ class Reply:
     ``error``); ``locale`` the reply's language; ``header`` technyan's line above the cards
     and ``footer`` the line below (both already in the persona's voice); ``cards`` the
     stories (confident ones, or weak ones when ``weak`` is true); ``suggestions`` "did you
-    mean" queries; ``answer`` the extractive answer of ``ask``; ``query`` the user's text.
+    mean" queries; ``answer`` the extractive answer of ``ask``; ``query`` the user's text;
+    ``invalid`` the option the command refused (``count``, ``category``, ``date``; the
+    header says why), empty when the command was answered.
     """
 
     kind: str
@@ -102,6 +104,7 @@ class Reply:
     query: str = ""
     weak: bool = False
     notes: tuple[str, ...] = field(default=())
+    invalid: str = ""
 
     @property
     def found(self) -> bool:

@@ -17,13 +17,13 @@ from bot.index import IndexReport, build_index
 from bot.persona import Persona, reply_locale
 from bot.replies import Answer, Reply, StoryCard
 from bot.search import Document, SearchEngine, StoryHit, Suggestion
+from bot.user_input import MAX_LATEST, InvalidOption, clean_text, parse_story_count
 
-__all__ = ["NewsService"]
+__all__ = ["MAX_LATEST", "NewsService"]
 
 log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARACTERS = 500
-MAX_LATEST = 25
 
 
 class NewsService:
@@ -32,7 +32,9 @@ class NewsService:
     ``settings`` gives the index and corpus paths and the site's URL templates. The search
     engine is opened on first use, building the index from the corpus if it is missing;
     ``reload()`` picks up an index swapped in by a rebuild. Methods never raise on user
-    text; they raise ``FileNotFoundError`` only when there is neither an index nor a corpus.
+    text: every query, question, category and count is cleaned and validated here
+    (``bot.user_input``), so each adapter gets the same answer to the same input. They raise
+    ``FileNotFoundError`` only when there is neither an index nor a corpus.
     """
 
     def __init__(self, settings: Settings, persona: Persona | None = None) -> None:
@@ -148,13 +150,29 @@ class NewsService:
     # -- commands -------------------------------------------------------------------------
 
     def latest(
-        self, count: int = 5, category: str | None = None, locale: str | None = None
+        self,
+        count: int | str | None = None,
+        category: str | None = None,
+        locale: str | None = None,
     ) -> Reply:
-        """The newest stories, newest first (``count`` clamped to 1–25), optionally of one
-        category (matched without regard to case or width); an unknown category is answered
-        with the categories there are."""
+        """The newest stories, newest first, optionally of one category (matched without
+        regard to case or width). ``count`` is 1–25 (``parse_story_count``; None: 5). A bad
+        count or an unknown category is answered with technyan's line saying what is
+        accepted (the categories there are), with ``Reply.invalid`` naming the option."""
         locale = reply_locale(locale, self.settings.default_locale)
-        count = max(1, min(int(count), MAX_LATEST))
+        try:
+            count = parse_story_count(count)
+        except InvalidOption as error:
+            header = self.persona.say(
+                error.persona_key,
+                locale,
+                seed=error.value,
+                value=error.value,
+                low=1,
+                high=MAX_LATEST,
+            )
+            return Reply("latest", locale, header, query=error.value, invalid=error.option)
+        category = clean_text(category) if category else None
         if category:
             known = self.categories()
             wanted = text.normalize(category)
@@ -164,7 +182,7 @@ class NewsService:
                 header = self.persona.say(
                     "unknown_category", locale, seed=category, category=category, categories=listed
                 )
-                return Reply("latest", locale, header, query=category)
+                return Reply("latest", locale, header, query=category, invalid="category")
             category = matching[0]
         hits = self.engine.latest(count, category=category or None)
         cards = tuple(self.card(hit, locale) for hit in hits)
@@ -187,7 +205,7 @@ class NewsService:
         versions as weak matches. Periods in the query are resolved against ``as_of``
         (default today)."""
         locale = reply_locale(locale, self.settings.default_locale)
-        query = (query or "")[:MAX_QUERY_CHARACTERS]
+        query = clean_text((query or "")[:MAX_QUERY_CHARACTERS])
         shown = " ".join(query.split())
         if not shown:
             return Reply("about", locale, self.persona.say("empty_query", locale), query=query)
@@ -233,7 +251,7 @@ class NewsService:
         """The sentence of a story that answers ``question``, quoted with its story, or
         technyan saying no article answers it. Periods are resolved against ``as_of``."""
         locale = reply_locale(locale, self.settings.default_locale)
-        question = (question or "")[:MAX_QUERY_CHARACTERS]
+        question = clean_text((question or "")[:MAX_QUERY_CHARACTERS])
         shown = " ".join(question.split())
         if not shown:
             return Reply("ask", locale, self.persona.say("empty_query", locale), query=question)
@@ -270,7 +288,7 @@ class NewsService:
         at most ``limit`` (see ``SearchEngine.suggest``)."""
         locale = reply_locale(locale, self.settings.default_locale)
         return self.engine.suggest(
-            (prefix or "")[:MAX_QUERY_CHARACTERS], limit=limit, locale=locale
+            clean_text((prefix or "")[:MAX_QUERY_CHARACTERS]), limit=limit, locale=locale
         )
 
     def categories(self) -> list[str]:
