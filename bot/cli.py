@@ -16,18 +16,21 @@ import logging
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from bot import text
-from bot.config import ConfigError, Settings, check_paths, load_settings
-from bot.console import render_reply, run_console
+from bot.config import ConfigError, Settings, check_paths, check_settings, load_settings
+from bot.console import run_console, styled_reply
 from bot.index import IndexReport, build_index
 from bot.index_progress import index_progress
 from bot.persona import reply_locale
+from bot.replies import Reply
 from bot.search import IndexMissingError
 from bot.service import NewsService
+from bot.terminal import Terminal
+from bot.user_input import InvalidOption, clean_text, parse_digest_date, parse_story_count
 
 __all__ = ["build_parser", "main"]
 
@@ -56,14 +59,20 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
 
 
 def _story_count(value: str) -> int:
-    """``--count``: a whole number of stories from 1 to 25."""
+    """``--count``: a whole number of stories from 1 to 25 (``parse_story_count``, as the
+    console and Discord check it)."""
     try:
-        count = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number from 1 to 25, got {value!r}") from None
-    if not 1 <= count <= 25:
-        raise argparse.ArgumentTypeError(f"expected a number from 1 to 25, got {count}")
-    return count
+        return parse_story_count(value if value.strip() else "-")
+    except InvalidOption as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _digest_date(value: str) -> dt.date:
+    """``--date``: ``YYYY-MM-DD`` (``parse_digest_date``, as the console reads it)."""
+    try:
+        return parse_digest_date(value)
+    except InvalidOption as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _add_locale(parser: argparse.ArgumentParser) -> None:
@@ -88,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     news = commands.add_parser("news", help="answer one /news command and exit")
     news_commands = news.add_subparsers(dest="news_command", required=True)
     latest = news_commands.add_parser("latest", help="newest stories")
-    latest.add_argument("--count", type=_story_count, default=5, help="1-25 (default 5)")
+    latest.add_argument("--count", type=_story_count, default=None, help="1-25 (default 5)")
     latest.add_argument("--category")
     about = news_commands.add_parser("about", help="stories about a topic")
     about.add_argument("query", nargs="+")
@@ -157,18 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(preview)
     _add_locale(preview)
     preview.add_argument(
-        "--date", type=_iso_date, help="digest date YYYY-MM-DD (default: the last 24 hours)"
+        "--date", type=_digest_date, help="digest date YYYY-MM-DD (default: the last 24 hours)"
     )
     preview.add_argument("--max-items", type=int, default=5, help="stories, 1-10 (default 5)")
     preview.add_argument("--timezone", help="IANA zone (default: digest.default_timezone)")
     return parser
-
-
-def _iso_date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {value!r}") from None
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -176,7 +178,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     if config is None and DEFAULT_CONFIG.is_file():
         config = DEFAULT_CONFIG
     settings = load_settings(config)
-    return settings.with_paths(index=args.db) if args.db else settings
+    return settings.with_paths(index=args.db, source="--db") if args.db else settings
 
 
 def _print_report(report: IndexReport, stream: TextIO) -> None:
@@ -209,6 +211,11 @@ def _print_report(report: IndexReport, stream: TextIO) -> None:
 def _command_index(args: argparse.Namespace) -> int:
     settings = _settings(args)
     corpus = (args.corpus or settings.corpus_path).resolve()
+    if corpus.exists() and not corpus.is_dir():
+        raise UsageError(
+            f"not a folder: {corpus} (give the corpus folder, which holds articles/ and "
+            "aiTimeline/)"
+        )
     if not corpus.is_dir():
         raise UsageError(f"corpus folder not found: {corpus}")
     with index_progress(sys.stderr) as progress:
@@ -245,10 +252,7 @@ def _service(args: argparse.Namespace) -> NewsService:
     return service
 
 
-def _reply_json(reply_kind: str, query: str, reply: object) -> dict[str, object]:
-    from bot.replies import Reply
-
-    assert isinstance(reply, Reply)
+def _reply_json(reply_kind: str, query: str, reply: Reply) -> dict[str, object]:
     if reply_kind == "ask":
         return {
             "question": query,
@@ -274,13 +278,68 @@ def _query_locale(args: argparse.Namespace, service: NewsService, query: str) ->
     return "ja" if text.is_japanese(query) else service.settings.default_locale
 
 
-def _command_trend(args: argparse.Namespace, service: NewsService) -> int:
+def _print_reply(reply: Reply) -> None:
+    """``reply`` on standard output, laid out for the terminal (or 80 columns)."""
+    terminal = Terminal()
+    terminal.print(styled_reply(reply, terminal.width))
+
+
+def _command_news(args: argparse.Namespace) -> int:
+    """``news latest · about · ask``: one command, answered on standard output."""
+    service = _service(args)
+    commands: dict[str, Callable[[argparse.Namespace, NewsService], int]] = {
+        "latest": _news_latest,
+        "about": _news_about,
+        "ask": _news_ask,
+        "trend": _news_trend,
+    }
+    return commands[args.news_command](args, service)
+
+
+def _news_latest(args: argparse.Namespace, service: NewsService) -> int:
+    """``news latest``: exit 2 with the categories there are for an unknown category."""
+    locale = reply_locale(args.locale, service.settings.default_locale)
+    reply = service.latest(args.count, args.category, locale)
+    if reply.invalid == "category":
+        raise UsageError(
+            f"unknown category {clean_text(args.category)!r}; the categories are: "
+            + ", ".join(service.categories())
+        )
+    if args.json:
+        payload = {"query": None, "results": [card.to_json() for card in reply.cards]}
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        _print_reply(reply)
+    return 0
+
+
+def _news_about(args: argparse.Namespace, service: NewsService) -> int:
+    query = clean_text(" ".join(args.query))
+    reply = service.about(query, _query_locale(args, service, query))
+    if args.json:
+        print(json.dumps(_reply_json("about", query, reply), ensure_ascii=False))
+    else:
+        _print_reply(reply)
+    return 0
+
+
+def _news_ask(args: argparse.Namespace, service: NewsService) -> int:
+    question = clean_text(" ".join(args.question))
+    reply = service.ask(question, _query_locale(args, service, question))
+    if args.json:
+        print(json.dumps(_reply_json("ask", question, reply), ensure_ascii=False))
+    else:
+        _print_reply(reply)
+    return 0
+
+
+def _news_trend(args: argparse.Namespace, service: NewsService) -> int:
     """``news trend``: write the chart and print technyan's line, the counts as sparklines
     and the PNG's path (last line). Exit 1 with nothing written when there is no chart."""
     from bot.chart import answer_trend
     from bot.trend import TrendService
 
-    query = " ".join(args.topic)
+    query = clean_text(" ".join(args.topic))
     answer = answer_trend(
         TrendService(service), query, args.period, _query_locale(args, service, query)
     )
@@ -293,34 +352,23 @@ def _command_trend(args: argparse.Namespace, service: NewsService) -> int:
     return 0
 
 
-def _command_news(args: argparse.Namespace) -> int:
-    service = _service(args)
-    if args.news_command == "trend":
-        return _command_trend(args, service)
-    if args.news_command == "latest":
-        query = ""
-        locale = reply_locale(args.locale, service.settings.default_locale)
-        reply = service.latest(args.count, args.category, locale)
-    elif args.news_command == "about":
-        query = " ".join(args.query)
-        reply = service.about(query, _query_locale(args, service, query))
-    else:
-        query = " ".join(args.question)
-        reply = service.ask(query, _query_locale(args, service, query))
-    if args.json:
-        payload = _reply_json(args.news_command, query, reply)
-        if args.news_command == "latest":
-            payload = {"query": None, "results": [c.to_json() for c in reply.cards]}
-        print(json.dumps(payload, ensure_ascii=False))
-    else:
-        print(render_reply(reply))
-    return 0
+def _stdin_lines() -> Iterator[str]:
+    """Lines of standard input without their line ends, as clean text: bytes that are not
+    UTF-8 become U+FFFD instead of stopping the batch."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # replaced by a text stream (tests, embedding)
+        for line in sys.stdin:
+            yield clean_text(line.rstrip("\n").rstrip("\r"))
+        return
+    for raw in stream:
+        yield clean_text(raw.rstrip(b"\n").rstrip(b"\r"))
 
 
 def _command_batch(args: argparse.Namespace) -> int:
+    """``search --stdin --json`` and ``ask --stdin --json``: one JSON object per input
+    line, in order, each on one line."""
     service = _service(args)
-    for line in sys.stdin:
-        query = line.rstrip("\n").rstrip("\r")
+    for query in _stdin_lines():
         locale = _query_locale(args, service, query)
         try:
             if args.command == "search":
@@ -355,8 +403,18 @@ def _command_digest(args: argparse.Namespace) -> int:
         max_items=args.max_items,
         day=args.date,
     )
-    print(preview_text(render_digest_messages(digest)))
+    _print_digest(preview_text(render_digest_messages(digest)))
     return 0
+
+
+def _print_digest(text: str) -> None:
+    """The digest's messages: wrapped for reading on a terminal, verbatim (as they are
+    posted) when standard output is a file or a pipe."""
+    terminal = Terminal()
+    if terminal.is_terminal:
+        terminal.print_wrapped(text)
+    else:
+        print(text)
 
 
 def _command_console(args: argparse.Namespace) -> int:
@@ -374,13 +432,14 @@ def _command_console(args: argparse.Namespace) -> int:
     )
 
 
-def _console_digest_preview(service: NewsService) -> Callable[[str], str]:
-    """``/news digest preview`` at the console: the last 24 hours' digest in a locale."""
+def _console_digest_preview(service: NewsService) -> Callable[[str, dt.date | None], str]:
+    """``/news digest preview [DATE]`` at the console: the digest of ``DATE`` (default:
+    the last 24 hours) in a locale, as ``technyan-bot digest preview`` prints it."""
     from bot.digest import preview_text, render_digest_messages, standalone_digest
 
-    def preview(locale: str) -> str:
+    def preview(locale: str, day: dt.date | None) -> str:
         digest = standalone_digest(
-            service, locale=locale, timezone=service.settings.default_timezone
+            service, locale=locale, timezone=service.settings.default_timezone, day=day
         )
         return preview_text(render_digest_messages(digest))
 
@@ -424,18 +483,10 @@ def _command_run(args: argparse.Namespace) -> int:
 
 
 def _command_check_config(args: argparse.Namespace) -> int:
-    """``check-config [PATH]``: every problem as ``file:line key: problem``; exit 2 on
-    any, 0 when clean."""
+    """``check-config [PATH]``: every problem of the file, the environment and the paths
+    in one run, each as ``SOURCE:LINE key: problem``; exit 2 on any, 0 when clean."""
     path = args.path or args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
-    if path is not None and not Path(path).is_file():
-        raise UsageError(f"config file not found: {path}")
-    try:
-        settings = load_settings(path)
-    except ConfigError as error:
-        for problem in error.problems:
-            print(problem)
-        return 2
-    problems = check_paths(settings)
+    problems = check_settings(path)
     for problem in problems:
         print(problem)
     if problems:

@@ -1,138 +1,328 @@
 """The terminal adapter: type the slash commands as a Discord user would, see the reply.
 
-``render_reply`` turns a ``Reply`` into plain text (used by ``technyan-bot news …`` too);
-``run_console`` is the interactive prompt. Nothing here ranks, filters or phrases: the
-words come from the core and the persona.
+``render_reply`` turns a ``Reply`` into text laid out for a terminal (used by
+``technyan-bot news …`` too); ``run_console`` is the interactive prompt. Nothing here ranks,
+filters or phrases: the words come from the core and the persona. Text is wrapped by
+display width with the Unicode line-breaking rules (``bot.terminal``), so Japanese and
+English lines both fit the terminal.
+
+Commands that exist only on Discord (``/news subscribe``, ``unsubscribe``,
+``subscriptions``, ``resume`` and questions by mention) are answered with technyan saying
+so; the console's own help lists what works here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import logging
 import shlex
 import sqlite3
 import sys
-import textwrap
+import unicodedata
 from collections.abc import Callable, Iterable
-from typing import TextIO
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TextIO
 
+from bot import text as text_analysis
 from bot.replies import Reply, StoryCard
 from bot.service import NewsService
+from bot.terminal import DEFAULT_WIDTH, Terminal, styled_lines, wrap
+from bot.user_input import MAX_LATEST, InvalidOption, clean_text, parse_digest_date
 
-__all__ = ["ConsoleCommandError", "parse_slash_command", "render_reply", "run_console"]
+if TYPE_CHECKING:
+    from rich.text import Text
+
+__all__ = [
+    "DISCORD_ONLY_COMMANDS",
+    "ConsoleCommand",
+    "DigestPreview",
+    "parse_slash_command",
+    "render_reply",
+    "run_console",
+    "styled_reply",
+]
 
 log = logging.getLogger(__name__)
 
-WIDTH = 88
+#: ``/news`` subcommands that need a Discord server (a channel, Manage Server).
+DISCORD_ONLY_COMMANDS = frozenset({"subscribe", "unsubscribe", "subscriptions", "resume"})
+#: What ``/quit`` may be typed as.
+QUIT_COMMANDS = frozenset({"/quit", "/exit", "quit", "exit"})
+
+#: ``(locale, date or None for the last day)`` → the digest's messages as text.
+DigestPreview = Callable[[str, dt.date | None], str]
+#: ``(topics, period or None, locale)`` → the trend's text (the chart written to a file).
+TrendAnswer = Callable[[str, str | None, str], str]
+
+Lines = list[tuple[str, str]]  # (line, rich style)
 
 
-class ConsoleCommandError(ValueError):
-    """A line typed at the console that is not a known command."""
+@dataclass(frozen=True)
+class ConsoleCommand:
+    """One line typed at the console, parsed: ``name`` is ``latest``, ``about``, ``ask``,
+    ``digest``, ``help``, ``discord_only`` (a command that needs Discord) or ``unknown``;
+    ``options`` its options as typed (``count``, ``category``, ``query``, ``question``,
+    ``date``, or ``command`` for the last two)."""
+
+    name: str
+    options: dict[str, str] = field(default_factory=dict)
 
 
-def _wrap(text: str, indent: str = "   ") -> str:
-    return "\n".join(
-        textwrap.fill(line, WIDTH, initial_indent=indent, subsequent_indent=indent) or indent
-        for line in text.splitlines()
-    )
+# -- rendering -----------------------------------------------------------------------------
 
 
-def render_card(card: StoryCard, position: int) -> str:
-    """One story as text: number, title, date · category, description, technyan's comment,
-    tags, link, and the card's note (weak match, other language only)."""
+def _card_lines(card: StoryCard, position: int, width: int) -> Lines:
     meta = [card.date.isoformat(), card.category]
     if card.impact_level:
         meta.append(f"impact: {card.impact_level}")
     label = f"{card.label} " if card.label else ""
-    lines = [
-        f"{position}. {label}{card.title}",
-        f"   {' · '.join(meta)}",
-        _wrap(card.description),
-    ]
+    lines: Lines = [(line, "bold") for line in wrap(f"{label}{card.title}", width, f"{position}. ")]
+    indent = " " * len(f"{position}. ")
+    lines += [(line, "dim") for line in wrap(" · ".join(meta), width, indent)]
+    lines += [(line, "") for line in wrap(card.description, width, indent)]
     if card.technyan_comment:
-        lines.append(_wrap(f"🐾 「{card.technyan_comment}」"))
+        lines += [(line, "") for line in wrap(f"🐾 「{card.technyan_comment}」", width, indent)]
     if card.tags:
-        lines.append(f"   #{' #'.join(card.tags)}")
-    lines.append(f"   {card.url}")
+        lines += [(line, "dim") for line in wrap(f"#{' #'.join(card.tags)}", width, indent)]
+    lines.append((f"{indent}{card.url}", f"link {card.url}"))
     if card.note:
-        lines.append(f"   ({card.note})")
-    return "\n".join(lines)
+        lines += [(line, "italic") for line in wrap(f"({card.note})", width, indent)]
+    return lines
 
 
-def render_reply(reply: Reply) -> str:
-    """A ``Reply`` as terminal text: header, the answer or the cards, footer."""
-    parts = [reply.header]
+def _breadcrumb(title: str, heading: str) -> str:
+    """``title › heading path``, leaving out leading heading parts that repeat the title
+    (an article's first heading is often its title)."""
+    parts = [part.strip() for part in heading.split("›")] if heading else []
+    same = text_analysis.normalize(title)
+    while parts and text_analysis.normalize(parts[0]) == same:
+        parts.pop(0)
+    return " › ".join([title, *parts])
+
+
+def _reply_lines(reply: Reply, width: int) -> list[Lines]:
+    """The reply as blocks of styled lines, blocks separated by a blank line."""
+    blocks: list[Lines] = [[(line, "") for line in wrap(reply.header, width)]]
     if reply.answer is not None:
         answer = reply.answer
-        parts.append(_wrap(f"“{answer.text}”", "  > "))
-        heading = f" › {answer.heading}" if answer.heading else ""
-        parts.append(f"  — {answer.card.title}{heading}\n    {answer.card.url}")
-    else:
-        if reply.weak and reply.footer:
-            parts.append(reply.footer)
-        for position, card in enumerate(reply.cards, start=1):
-            parts.append(render_card(card, position))
-        if not reply.weak and reply.footer:
-            parts.append(reply.footer)
-    return "\n\n".join(part for part in parts if part)
+        blocks.append([(line, "") for line in wrap(f"“{answer.text}”", width, "  > ", "  > ")])
+        blocks.append(
+            [
+                (line, "bold")
+                for line in wrap(
+                    _breadcrumb(answer.card.title, answer.heading), width, "  — ", "    "
+                )
+            ]
+            + [(f"    {answer.card.url}", f"link {answer.card.url}")]
+        )
+        return blocks
+    footer = [(line, "") for line in wrap(reply.footer, width)] if reply.footer else []
+    if reply.weak and footer:
+        blocks.append(footer)
+    blocks += [_card_lines(card, position, width) for position, card in enumerate(reply.cards, 1)]
+    if not reply.weak and footer:
+        blocks.append(footer)
+    return [block for block in blocks if any(line for line, _ in block)]
 
 
-def parse_slash_command(line: str) -> tuple[str, dict[str, str]]:
-    """Parse ``/news about DeepSeek``, ``/news latest count:3 category:Claude`` or
-    ``/news trend DeepSeek, Gemini period:6m`` into ``("about", {"query": "DeepSeek"})``.
-    Raises ``ConsoleCommandError`` otherwise."""
-    text = line.strip()
-    if not text.startswith("/news"):
-        raise ConsoleCommandError(text)
-    rest = text[len("/news") :].strip()
-    if not rest:
-        return "help", {}
-    name, _, argument = rest.partition(" ")
-    argument = argument.strip()
+def styled_reply(reply: Reply, width: int = DEFAULT_WIDTH) -> Text:
+    """A ``Reply`` as terminal text with styles (titles bold, links as hyperlinks), every
+    line at most ``width`` cells (a URL or a word longer than a line excepted)."""
+    lines: Lines = []
+    for number, block in enumerate(_reply_lines(reply, width)):
+        if number:
+            lines.append(("", ""))
+        lines += block
+    return styled_lines(lines)
+
+
+def render_reply(reply: Reply, width: int = DEFAULT_WIDTH) -> str:
+    """A ``Reply`` as plain terminal text: header, the answer or the cards, footer, each
+    line at most ``width`` cells (see ``styled_reply``)."""
+    return styled_reply(reply, width).plain
+
+
+# -- parsing -------------------------------------------------------------------------------
+
+
+def _words(argument: str) -> list[str]:
+    try:
+        return shlex.split(argument)
+    except ValueError:
+        return argument.split()
+
+
+def _looks_like_number(word: str) -> bool:
+    digits = unicodedata.normalize("NFKC", word).lstrip("+-")
+    return digits.isdigit()
+
+
+def _parse_latest(argument: str) -> dict[str, str]:
     options: dict[str, str] = {}
+    free: list[str] = []
+    pending = ""
+    for word in _words(argument):
+        key, sep, value = word.partition(":")
+        if pending:
+            options[pending], pending = word, ""
+        elif word in ("--count", "--category"):
+            pending = word[2:]
+        elif sep and key in ("count", "category"):
+            options[key] = value
+        elif _looks_like_number(word) and "count" not in options:
+            options["count"] = word
+        else:
+            free.append(word)
+    if free and "category" not in options:
+        options["category"] = " ".join(free)
+    return options
+
+
+def _parse_digest(argument: str) -> ConsoleCommand:
+    """``preview [DATE | date:DATE]`` (``preview`` may be left out)."""
+    words = _words(argument)
+    if words and words[0] == "preview":
+        words = words[1:]
+    if not words:
+        return ConsoleCommand("digest")
+    if len(words) == 1:
+        word = words[0]
+        value = word.split(":", 1)[1] if word.startswith(("date:", "--date=")) else word
+        return ConsoleCommand("digest", {"date": value})
+    if len(words) == 2 and words[0] == "--date":
+        return ConsoleCommand("digest", {"date": words[1]})
+    return ConsoleCommand("digest", {"date": " ".join(words)})
+
+
+def _parse_trend(argument: str) -> ConsoleCommand:
+    """``TOPIC[, TOPIC…] [period:P | --period P]``."""
+    options: dict[str, str] = {}
+    parts = iter(argument.split())
+    topics: list[str] = []
+    for word in parts:
+        if word.startswith("period:"):
+            options["period"] = word[len("period:") :]
+        elif word == "--period":
+            options["period"] = next(parts, "")
+        else:
+            topics.append(word)
+    options["query"] = " ".join(topics).removeprefix("topic:").strip()
+    return ConsoleCommand("trend", options)
+
+
+def parse_slash_command(line: str) -> ConsoleCommand:
+    """Parse a console line: ``/news about DeepSeek``, ``/news latest count:3
+    category:Claude``, ``/news digest preview 2026-02-08`` and so on. Never raises: a
+    Discord-only command or a mention becomes ``discord_only``, anything else not known
+    ``unknown``, each with the ``command`` as typed."""
+    typed = line.strip()
+    if typed.startswith("@"):
+        return ConsoleCommand("discord_only", {"command": typed.split()[0]})
+    if typed in ("/help", "help"):
+        return ConsoleCommand("help")
+    head, _, rest = typed.partition(" ")
+    if head != "/news":
+        return ConsoleCommand("unknown", {"command": head})
+    name, _, argument = rest.strip().partition(" ")
+    argument = argument.strip()
+    if not name or name == "help":
+        return ConsoleCommand("help")
     if name == "latest":
-        try:
-            words = shlex.split(argument)
-        except ValueError:
-            words = argument.split()
-        free: list[str] = []
-        pending = ""
-        for word in words:
-            key, sep, value = word.partition(":")
-            if pending:
-                options[pending], pending = word, ""
-            elif word in ("--count", "--category"):
-                pending = word[2:]
-            elif sep and key in ("count", "category"):
-                options[key] = value
-            elif word.isdigit() and "count" not in options:
-                options["count"] = word
-            else:
-                free.append(word)
-        if free and "category" not in options:
-            options["category"] = " ".join(free)
-        return "latest", options
-    if name == "trend":
-        parts = iter(argument.split())
-        topics: list[str] = []
-        for word in parts:
-            if word.startswith("period:"):
-                options["period"] = word[len("period:") :]
-            elif word == "--period":
-                options["period"] = next(parts, "")
-            else:
-                topics.append(word)
-        options["query"] = " ".join(topics).removeprefix("topic:").strip()
-        return "trend", options
+        return ConsoleCommand("latest", _parse_latest(argument))
     if name in ("about", "ask"):
         key = "query" if name == "about" else "question"
         prefix = f"{key}:"
-        options[key] = argument[len(prefix) :].strip() if argument.startswith(prefix) else argument
-        return name, options
-    if name == "help":
-        return "help", {}
+        value = argument[len(prefix) :].strip() if argument.startswith(prefix) else argument
+        return ConsoleCommand(name, {key: value})
     if name == "digest":
-        return "digest", {"what": argument or "preview"}
-    raise ConsoleCommandError(text)
+        return _parse_digest(argument)
+    if name == "trend":
+        return _parse_trend(argument)
+    if name in DISCORD_ONLY_COMMANDS:
+        return ConsoleCommand("discord_only", {"command": f"/news {name}"})
+    return ConsoleCommand("unknown", {"command": f"/news {name}"})
+
+
+# -- the prompt ----------------------------------------------------------------------------
+
+
+class _Session:
+    """One console session: the service, the reply locale and where replies go."""
+
+    def __init__(
+        self,
+        service: NewsService,
+        locale: str,
+        terminal: Terminal,
+        preview: DigestPreview | None,
+        trend: TrendAnswer | None,
+    ) -> None:
+        self.service = service
+        self.persona = service.persona
+        self.locale = locale
+        self.terminal = terminal
+        self.preview = preview
+        self.trend = trend
+
+    def say(self, line: str, seed: str = "", **values: object) -> Reply:
+        return Reply("help", self.locale, self.persona.say(line, self.locale, seed, **values))
+
+    def answer(self, command: ConsoleCommand) -> Reply | str:
+        """The reply to ``command``, or the text of a digest preview or a trend."""
+        options = command.options
+        if command.name == "latest":
+            return self.service.latest(options.get("count"), options.get("category"), self.locale)
+        if command.name == "about":
+            return self.service.about(options["query"], self.locale)
+        if command.name == "ask":
+            return self.service.ask(options["question"], self.locale)
+        if command.name == "digest":
+            return self.digest(options.get("date"))
+        if command.name == "trend" and self.trend is not None:
+            return self.trend(options["query"], options.get("period"), self.locale)
+        if command.name == "trend":
+            return self.say("unknown_command", "/news trend", command="/news trend")
+        if command.name == "discord_only":
+            return self.say("discord_only", options["command"], command=options["command"])
+        if command.name == "unknown":
+            return self.say("unknown_command", options["command"], command=options["command"])
+        return self.say("console_help", low=1, high=MAX_LATEST)
+
+    def digest(self, date: str | None) -> Reply | str:
+        if self.preview is None:
+            return self.say("digest_unavailable")
+        try:
+            day = parse_digest_date(date) if date is not None else None
+        except InvalidOption as error:
+            return self.say(error.persona_key, error.value, value=error.value)
+        return self.preview(self.locale, day)
+
+    def run(self, line: str) -> None:
+        try:
+            reply = self.answer(parse_slash_command(line))
+        except sqlite3.DatabaseError as error:
+            log.error(
+                "the index is damaged (%s); rebuild it with `technyan-bot index --full`", error
+            )
+            reply = self.service.error(self.locale)
+        except Exception:  # the console, like Discord, never shows a traceback
+            log.exception("console command failed: %s", line)
+            reply = self.service.error(self.locale)
+        if isinstance(reply, str):
+            self.terminal.print_wrapped(reply)
+        else:
+            self.terminal.print(styled_reply(reply, self.terminal.width))
+        self.terminal.print()
+
+
+def _read_line(stdin: TextIO) -> str | None:
+    """The next line of ``stdin`` as clean text, or None at the end (or on Ctrl-C)."""
+    try:
+        line = stdin.readline()
+    except KeyboardInterrupt:
+        return None
+    return clean_text(line) if line else None
 
 
 def run_console(
@@ -141,81 +331,51 @@ def run_console(
     *,
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
-    digest_preview: Callable[[str], str] | None = None,
-    trend: Callable[[str, str | None, str], str] | None = None,
+    digest_preview: DigestPreview | None = None,
+    trend: TrendAnswer | None = None,
     banner: Iterable[str] = (),
+    width: int | None = None,
 ) -> int:
     """Read slash commands line by line and print technyan's replies until EOF or
-    ``/quit``. ``/locale ja`` switches the reply language. ``trend(query, period, locale)``
-    answers ``/news trend`` (the chart written to a file, its path in the text). Returns
-    the exit status (0)."""
+    ``/quit``. ``/locale ja`` switches the reply language. Replies are wrapped to
+    ``width`` cells (default: the terminal's, or 80 when the output is not a terminal).
+    ``trend(topics, period, locale)`` answers ``/news trend`` (the chart written to a file,
+    its path in the text). Input that is not valid UTF-8 is read with the bad bytes
+    replaced (U+FFFD). Returns the exit status (0)."""
     stdin = stdin or sys.stdin
-    stdout = stdout or sys.stdout
+    if isinstance(stdin, io.TextIOWrapper):
+        stdin.reconfigure(errors="replace")
+    terminal = Terminal(stdout, width)
     interactive = stdin.isatty()
+    session = _Session(service, locale, terminal, digest_preview, trend)
     persona = service.persona
 
-    def say(text: str) -> None:
-        stdout.write(text + "\n")
-        stdout.flush()
-
-    say(persona.say("greeting", locale))
-    for line in banner:
-        say(line)
-    say(persona.say("console_hint", locale))
+    terminal.print_wrapped(persona.say("greeting", locale))
+    for banner_line in banner:
+        terminal.print(banner_line)
+    terminal.print_wrapped(persona.say("console_hint", locale))
     while True:
         if interactive:
-            stdout.write("> ")
-            stdout.flush()
-        try:
-            line = stdin.readline()
-        except KeyboardInterrupt:
-            line = ""
-        if not line:
+            terminal.write("> ")
+        typed = _read_line(stdin)
+        if typed is None:
             if interactive:
-                stdout.write("\n")
+                terminal.write("\n")
             break
-        line = line.strip()
+        line = typed.strip()
         if not line:
             continue
-        if line in ("/quit", "/exit", "quit", "exit"):
+        if line in QUIT_COMMANDS:
             break
         if line.startswith("/locale"):
             wanted = line.split()[-1].casefold()
             if wanted in ("ja", "en"):
-                locale = wanted
-                say(f"locale: {locale}")
+                session.locale = wanted
+                terminal.print(f"locale: {wanted}")
             else:
-                say(f"locale: {locale} (ja or en, not {wanted!r})")
+                terminal.print(f"locale: {session.locale} (ja or en, not {wanted!r})")
             continue
         if not interactive:
-            say(f"> {line}")
-        try:
-            command, options = parse_slash_command(line)
-            if command == "latest":
-                count = int(options["count"]) if options.get("count", "").isdigit() else 5
-                reply = service.latest(count, options.get("category"), locale)
-            elif command == "about":
-                reply = service.about(options["query"], locale)
-            elif command == "ask":
-                reply = service.ask(options["question"], locale)
-            elif command == "digest" and digest_preview is not None:
-                say(digest_preview(locale))
-                continue
-            elif command == "trend" and trend is not None:
-                say(trend(options["query"], options.get("period"), locale) + "\n")
-                continue
-            else:
-                reply = service.help(locale)
-        except ConsoleCommandError:
-            reply = service.help(locale)
-        except sqlite3.DatabaseError as error:
-            log.error(
-                "the index is damaged (%s); rebuild it with `technyan-bot index --full`", error
-            )
-            reply = service.error(locale)
-        except Exception:  # the console, like Discord, never shows a traceback
-            log.exception("console command failed: %s", line)
-            reply = service.error(locale)
-        say(render_reply(reply))
-        say("")
+            terminal.print(f"> {line}")
+        session.run(line)
     return 0
