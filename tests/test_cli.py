@@ -142,11 +142,16 @@ def test_a_count_outside_1_to_25_is_refused(real_db: str, count: str) -> None:
     assert "expected a number from 1 to 25" in done.stderr
 
 
-def test_an_unknown_category_lists_the_ones_there_are(real_db: str) -> None:
-    done = run("news", "latest", "--category", "Nonexistent", "--db", real_db)
-    assert done.returncode == 0
-    assert "Nonexistent" in done.stdout
-    assert "ChatGPT" in done.stdout and "Claude" in done.stdout
+@pytest.mark.parametrize("json_flag", [(), ("--json",)])
+def test_an_unknown_category_exits_2_listing_the_ones_there_are(
+    real_db: str, json_flag: tuple[str, ...]
+) -> None:
+    done = run("news", "latest", "--category", "Nonexistent", "--db", real_db, *json_flag)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "unknown category 'Nonexistent'" in done.stderr
+    assert "ChatGPT" in done.stderr and "Claude" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_weak_matches_are_labelled_before_their_title(real_db: str) -> None:
