@@ -1,68 +1,83 @@
 """Text laid out for a terminal: wrapped by display width, printed through rich.
 
-Lines are broken where the Unicode line-breaking algorithm (UAX #14, as implemented by
-uniseg) allows it, and measured in terminal cells (East Asian Width: a kanji or kana takes
-two cells, a Latin letter one). So a Latin word, a number such as ``GPT-4`` or a URL is
+Lines are broken only where the Unicode line-breaking algorithm (UAX #14) allows it, and
+measured in terminal cells (East Asian Width: a kanji or kana takes two cells, a Latin
+letter one), both from unicode-segmentation-rs (Rust's unicode-linebreak and unicode-width
+crates). So a Latin word, a hyphenated name such as ``GPT-4`` or ``o1-mini``, or a URL is
 never split, no line starts with closing punctuation (``。、）」``) or a small kana, and a
 Japanese line fits the terminal as an English one does. rich detects the terminal (its
 width, colours, hyperlinks) and writes plain text when the output is not a terminal.
 
-Both libraries are imported on first use, so a command that prints nothing pays nothing.
+rich is imported on first use, so a command that prints nothing pays nothing for it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from typing import TYPE_CHECKING, TextIO
+
+from unicode_segmentation_rs import line_break_units, text_width
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-__all__ = ["DEFAULT_WIDTH", "Terminal", "display_width", "wrap"]
+__all__ = ["DEFAULT_WIDTH", "MIN_WIDTH", "Terminal", "display_width", "styled_lines", "wrap"]
 
 #: Width in cells when the output is not a terminal and ``COLUMNS`` is not set (rich's).
 DEFAULT_WIDTH = 80
 #: No line is laid out narrower than this many cells, however narrow the terminal.
 MIN_WIDTH = 20
 
+#: Places UAX #14 allows a break where this layout keeps text together: inside a URL,
+#: between a markdown link's ``]`` and ``(``, after a hyphen inside a word.
 _URL_RE = re.compile(r"https?://[^\s<>\"')\]]+")
 _MARKDOWN_LINK_RE = re.compile(r"\]\(")
+_INNER_HYPHEN_RE = re.compile(r"(?<=\w)-(?=\w)")
 
 
 def display_width(text: str) -> int:
     """Cells ``text`` takes on a terminal (``"テクにゃん"`` is 10, ``"AI"`` is 2)."""
-    from rich.cells import cell_len
-
-    return cell_len(text)
+    return int(text_width(text))
 
 
-@lru_cache(maxsize=1)
-def _line_breaking() -> tuple[object, object]:
-    from uniseg.linebreak import line_break_breakables
-    from uniseg.wrap import tt_wrap
-
-    return line_break_breakables, tt_wrap
-
-
-def _breakables_outside_urls(text: str) -> list[int]:
-    """UAX #14 break opportunities of ``text`` (1 before a code point where a line may
-    start), with none inside a URL or between a markdown link's ``]`` and ``(``, so links
-    stay whole and clickable."""
-    line_break_breakables, _ = _line_breaking()
-    breakables = list(line_break_breakables(text))  # type: ignore[operator]
+def _kept_together(text: str) -> set[int]:
+    """Character offsets of ``text`` where no line may start although UAX #14 allows it."""
+    offsets: set[int] = set()
     for url in _URL_RE.finditer(text):
-        breakables[url.start() + 1 : url.end()] = [0] * (url.end() - url.start() - 1)
-    for link in _MARKDOWN_LINK_RE.finditer(text):
-        breakables[link.start() + 1] = 0
-    return breakables
+        offsets.update(range(url.start() + 1, url.end()))
+    offsets.update(match.start() + 1 for match in _MARKDOWN_LINK_RE.finditer(text))
+    offsets.update(match.end() for match in _INNER_HYPHEN_RE.finditer(text))
+    return offsets
+
+
+def _break_units(text: str) -> Iterator[str]:
+    """``text`` cut where a line may break: each piece ends at a UAX #14 break
+    opportunity that is not kept together."""
+    kept = _kept_together(text)
+    pending, offset = "", 0
+    for unit in line_break_units(text):
+        pending += unit
+        offset += len(unit)
+        if offset not in kept:
+            yield pending
+            pending = ""
+    if pending:
+        yield pending
 
 
 def _wrap_paragraph(text: str, width: int) -> Iterator[str]:
-    _, tt_wrap = _line_breaking()
-    for line in tt_wrap(text, width, iter_breakables=_breakables_outside_urls):  # type: ignore[operator]
+    """One line of ``text`` as lines of at most ``width`` cells, filled greedily; a piece
+    wider than ``width`` gets a line of its own. Trailing spaces are dropped."""
+    line, used = "", 0
+    for unit in _break_units(text):
+        if line and used + display_width(unit.rstrip()) > width:
+            yield line.rstrip()
+            line, used = "", 0
+        line += unit
+        used += display_width(unit)
+    if line.strip():
         yield line.rstrip()
 
 
@@ -73,7 +88,8 @@ def wrap(
     line stays whole, on a line of its own). Each line of ``text`` is wrapped on its own;
     the first output line of each starts with ``indent``, the others with
     ``subsequent_indent`` (default: as many spaces as ``indent`` is wide). Trailing spaces
-    are dropped; an empty line of ``text`` stays an empty line (its indent stripped)."""
+    are dropped; an empty line of ``text`` stays an empty line (its indent stripped).
+    Lines are never laid out narrower than ``MIN_WIDTH`` cells."""
     if subsequent_indent is None:
         subsequent_indent = " " * display_width(indent)
     room = max(width - max(display_width(indent), display_width(subsequent_indent)), MIN_WIDTH)

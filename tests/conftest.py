@@ -81,6 +81,16 @@ def real_index(real_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 
 
 @pytest.fixture(scope="session")
+def bundled_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the project's own corpus/ (54 documents), built once per test session."""
+    from bot.index import build_index
+
+    path = tmp_path_factory.mktemp("bundled-index") / "index.db"
+    build_index(Path(__file__).resolve().parents[1] / "corpus", path)
+    return path
+
+
+@pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """The URL of a PostgreSQL server whose user may create databases:
     ``TECHNYAN_TEST_POSTGRES_URL`` when set, else a throwaway server started from Debian's
