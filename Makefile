@@ -12,7 +12,7 @@ test: $(VENV)/.installed
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/ruff format --check bot tests bench
 	$(BIN)/mypy bot
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -rs
 
 bench-relevance: $(VENV)/.installed
 	$(BIN)/python bench/relevance.py
@@ -23,8 +23,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
+# Only what installing and checking made. Never data/: state.db holds every subscription
+# and the digest ledger (technyan-bot backup copies it); index.db is derived and rebuilt by
+# `technyan-bot index --full`.
 clean:
-	rm -rf $(VENV) data *.egg-info
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	find bot tests bench -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # Scale benchmarks (bench/RESULTS.md); corpora and indexes go to bench/out/ (git-ignored).
 BENCH_N ?= 10000
