@@ -423,27 +423,7 @@ def _command_console(args: argparse.Namespace) -> int:
         args.locale or os.environ.get("TECHNYAN_LOCALE"), service.settings.default_locale
     )
     banner = [f"corpus: {service.settings.corpus_path}", f"index:  {service.settings.index_path}"]
-    return run_console(
-        service,
-        locale,
-        banner=banner,
-        digest_preview=_console_digest_preview(service),
-        trend=_console_trend(service),
-    )
-
-
-def _console_digest_preview(service: NewsService) -> Callable[[str, dt.date | None], str]:
-    """``/news digest preview [DATE]`` at the console: the digest of ``DATE`` (default:
-    the last 24 hours) in a locale, as ``technyan-bot digest preview`` prints it."""
-    from bot.digest import preview_text, render_digest_messages, standalone_digest
-
-    def preview(locale: str, day: dt.date | None) -> str:
-        digest = standalone_digest(
-            service, locale=locale, timezone=service.settings.default_timezone, day=day
-        )
-        return preview_text(render_digest_messages(digest))
-
-    return preview
+    return run_console(service, locale, banner=banner, trend=_console_trend(service))
 
 
 def _console_trend(service: NewsService) -> Callable[[str, str | None, str], str]:

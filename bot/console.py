@@ -37,6 +37,7 @@ __all__ = [
     "DISCORD_ONLY_COMMANDS",
     "ConsoleCommand",
     "DigestPreview",
+    "digest_previewer",
     "parse_slash_command",
     "render_reply",
     "run_console",
@@ -247,6 +248,21 @@ def parse_slash_command(line: str) -> ConsoleCommand:
 # -- the prompt ----------------------------------------------------------------------------
 
 
+def digest_previewer(service: NewsService) -> DigestPreview:
+    """``/news digest preview [DATE]`` at the console: the digest of ``DATE`` (default: the
+    last 24 hours) in a locale, in the zone ``digest.default_timezone``, as the messages a
+    new subscription would get (``technyan-bot digest preview`` prints the same)."""
+    from bot.digest import preview_text, render_digest_messages, standalone_digest
+
+    def preview(locale: str, day: dt.date | None) -> str:
+        digest = standalone_digest(
+            service, locale=locale, timezone=service.settings.default_timezone, day=day
+        )
+        return preview_text(render_digest_messages(digest))
+
+    return preview
+
+
 class _Session:
     """One console session: the service, the reply locale and where replies go."""
 
@@ -255,7 +271,7 @@ class _Session:
         service: NewsService,
         locale: str,
         terminal: Terminal,
-        preview: DigestPreview | None,
+        preview: DigestPreview,
         trend: TrendAnswer | None,
     ) -> None:
         self.service = service
@@ -290,8 +306,6 @@ class _Session:
         return self.say("console_help", low=1, high=MAX_LATEST)
 
     def digest(self, date: str | None) -> Reply | str:
-        if self.preview is None:
-            return self.say("digest_unavailable")
         try:
             day = parse_digest_date(date) if date is not None else None
         except InvalidOption as error:
@@ -339,6 +353,7 @@ def run_console(
     """Read slash commands line by line and print technyan's replies until EOF or
     ``/quit``. ``/locale ja`` switches the reply language. Replies are wrapped to
     ``width`` cells (default: the terminal's, or 80 when the output is not a terminal).
+    ``digest_preview`` answers ``/news digest preview`` (default: ``digest_previewer``);
     ``trend(topics, period, locale)`` answers ``/news trend`` (the chart written to a file,
     its path in the text). Input that is not valid UTF-8 is read with the bad bytes
     replaced (U+FFFD). Returns the exit status (0)."""
@@ -347,7 +362,9 @@ def run_console(
         stdin.reconfigure(errors="replace")
     terminal = Terminal(stdout, width)
     interactive = stdin.isatty()
-    session = _Session(service, locale, terminal, digest_preview, trend)
+    session = _Session(
+        service, locale, terminal, digest_preview or digest_previewer(service), trend
+    )
     persona = service.persona
 
     terminal.print_wrapped(persona.say("greeting", locale))

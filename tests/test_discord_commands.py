@@ -263,7 +263,7 @@ async def test_an_unknown_category_is_told_only_to_the_asker(env: Env) -> None:
 async def test_latest_works_in_a_direct_message(env: Env) -> None:
     it = await env.fake.slash("news latest", {"count": 1}, dm=True, locale="ja")
     await it.wait_acknowledged()
-    assert len(it.embeds) == 1 and said(it.content, "latest_header", "ja", count="1")
+    assert len(it.embeds) == 1 and said(it.content, "latest_header_one", "ja")
 
 
 async def test_latest_defers_when_the_index_is_slow(
