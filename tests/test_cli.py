@@ -203,3 +203,74 @@ def test_ask_fixed_failures_on_the_real_corpus(
     payload = json.loads(run("news", "ask", question, "--db", real_db, "--json").stdout)
     assert payload["answer"]["story"] == story
     assert expected in payload["answer"]["text"]
+
+
+def test_one_story_is_not_announced_as_stories(real_db: str) -> None:
+    done = run("news", "latest", "--count", "1", "--db", real_db)
+    assert done.returncode == 0, done.stderr
+    header = done.stdout.splitlines()[0]
+    assert "1 new stories" not in header and "stories" not in header
+    japanese = run("news", "latest", "--count", "1", "--locale", "ja", "--db", real_db)
+    assert "1件" not in japanese.stdout.splitlines()[0]
+
+
+def test_ask_names_the_story_once_in_its_breadcrumb(real_db: str) -> None:
+    done = run("news", "ask", "How many total parameters does DeepSeek-V3 have?", "--db", real_db)
+    assert done.returncode == 0, done.stderr
+    crumb = " ".join(line.strip() for line in done.stdout.split("— ", 1)[1].splitlines()[:3])
+    assert crumb.startswith("DeepSeek-V3: China's Open Source AI Shock › DeepSeek-V3 Features")
+    assert crumb.count("China's Open Source AI Shock") == 1
+
+
+def test_index_of_a_file_says_it_is_not_a_folder(tmp_path: Path) -> None:
+    article = tmp_path / "en.md"
+    article.write_text("---\ntitle: x\n---\n", encoding="utf-8")
+    done = run("index", str(article), "--db", str(tmp_path / "index.db"))
+    assert done.returncode == 2
+    assert f"not a folder: {article}" in done.stderr
+    assert "not found" not in done.stderr
+    assert not (tmp_path / "index.db").exists()
+
+
+@pytest.mark.parametrize("command", ["search", "ask"])
+def test_batch_lines_that_are_not_utf8_are_answered_as_json(real_db: str, command: str) -> None:
+    """Invalid UTF-8 and encoded lone surrogates on stdin: one valid JSON line each, in
+    order, the bad bytes shown as U+FFFD, no error and no traceback."""
+    lines = [b"DeepSeek", b"Deep\xffSeek", b"\xed\xa0\x80\xed\xb0\x80", b"\xc3", b"\xff" * 600]
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", command, "--stdin", "--json", "--db", real_db],
+        input=b"\n".join(lines) + b"\n",
+        capture_output=True,
+        timeout=180,
+        check=False,
+        cwd=REPO,
+    )
+    assert done.returncode == 0
+    assert b"Traceback" not in done.stderr
+    answers = [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]
+    key = "query" if command == "search" else "question"
+    assert [answer[key] for answer in answers[:4]] == [
+        "DeepSeek",
+        "Deep\ufffdSeek",
+        "\ufffd" * 6,
+        "\ufffd",
+    ]
+    assert all("error" not in answer for answer in answers)
+    assert len(answers) == len(lines)
+    if command == "search":
+        assert answers[0]["results"]
+
+
+def test_arguments_that_are_not_utf8_are_cleaned(real_db: str) -> None:
+    arguments = [b"news", b"about", b"Deep\xffSeek", b"--db", real_db.encode(), b"--json"]
+    done = subprocess.run(
+        [sys.executable.encode(), b"-m", b"bot", *arguments],
+        capture_output=True,
+        timeout=180,
+        check=False,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout.decode("utf-8"))
+    assert payload["query"] == "Deep\ufffdSeek"
+    assert b"Traceback" not in done.stderr
