@@ -1,0 +1,187 @@
+"""Configuration problems: every one in a single run, each as ``SOURCE:LINE key: problem``
+with SOURCE the file or the environment variable the value came from."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, check_settings, load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+PROBLEM_LINE = re.compile(r"^(?P<source>\S+):(?P<line>\d+) (?P<key>[\w.\[\]]+): (?P<problem>.+)$")
+
+
+def problems(config: Path | None, **environ: str) -> list[str]:
+    return [str(problem) for problem in check_settings(config, environ)]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(text, encoding="utf-8")
+    (tmp_path / "corpus").mkdir(exist_ok=True)
+    return config
+
+
+def test_an_environment_variable_is_blamed_not_the_file(tmp_path: Path) -> None:
+    config = write(tmp_path, '[index]\npath = "index.db"\n\n[corpus]\npath = "corpus"\n')
+    found = problems(config, TECHNYAN_CORPUS_PATH="/nonexistent")
+    assert found == ["TECHNYAN_CORPUS_PATH:0 corpus.path: not a folder: /nonexistent"]
+
+
+def test_every_problem_is_reported_in_one_run(tmp_path: Path) -> None:
+    config = write(
+        tmp_path,
+        "[corpus]\n"
+        'path = "missing-corpus"\n'  # 2: a path problem
+        'refresh_minutes = "often"\n'  # 3: a type problem
+        "[bot]\n"
+        "shard_ids = [0]\n",  # 5: needs shard_count
+    )
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    found = problems(
+        config,
+        TECHNYAN_DIGEST_MISFIRE_GRACE_SECONDS="soon",
+        TECHNYAN_BOT_LOG_FORMAT="xml",
+        TECHNYAN_INDEX_PATH=str(tmp_path / "a-file" / "index.db"),
+    )
+    assert found == [
+        f"{config}:3 corpus.refresh_minutes: expected int, got str 'often'",
+        "TECHNYAN_BOT_LOG_FORMAT:0 bot.log_format: expected text or json, got 'xml'",
+        "TECHNYAN_DIGEST_MISFIRE_GRACE_SECONDS:0 digest.misfire_grace_seconds: "
+        "expected int, got str 'soon'",
+        f"{config}:5 bot.shard_ids: needs bot.shard_count as well",
+        f"{config}:2 corpus.path: not a folder: {tmp_path / 'missing-corpus'}",
+        f"TECHNYAN_INDEX_PATH:0 index.path: not in a folder: {tmp_path / 'a-file'} is a file",
+    ]
+
+
+def test_each_subscription_problem_points_at_its_own_line(tmp_path: Path) -> None:
+    config = write(
+        tmp_path,
+        "[[digest.subscriptions]]\n"  # 1
+        "guild_id = 1\n"
+        "channel_id = 2\n"
+        'time = "09:00"\n'
+        "\n"
+        "[[digest.subscriptions]]\n"  # 6: the second entry, without a guild_id
+        "channel_id = 3\n"
+        'time = "25:00"\n'  # 8
+        'locale = "fr"\n'  # 9
+        "colour = 1\n",  # 10
+    )
+    assert problems(config) == [
+        f"{config}:6 digest.subscriptions[1].guild_id: missing",
+        f"{config}:8 digest.subscriptions[1].time: expected HH:MM, got '25:00'",
+        f"{config}:9 digest.subscriptions[1].locale: expected ja or en, got 'fr'",
+        f"{config}:10 digest.subscriptions[1].colour: unknown key",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("postgresql://bot:pw@db:notaport/technyan", "port 'notaport' is not a number"),
+        ("postgresql://bot:pw@db:70000/technyan", "port '70000' is not a number"),
+        ("postgresql://bot:pw@db/technyan?sslmode=bogus", "sslmode 'bogus' is not one of"),
+        ("postgresql://bot:pw@db/technyan?connect_timeout=soon", "connect_timeout 'soon'"),
+        ("postgresql://bot:pw@db/technyan?colour=pink", 'invalid URI query parameter: "colour"'),
+        ("postgresql://bot:pw@[::1/technyan", "not a valid PostgreSQL URL"),
+        ("mysql://bot:pw@db/technyan", "expected a postgresql://"),
+    ],
+)
+def test_a_state_url_run_would_refuse_is_reported(tmp_path: Path, url: str, problem: str) -> None:
+    config = write(tmp_path, f'[state]\nurl = "{url}"\n')
+    from_file = problems(config)
+    assert len(from_file) == 1 and from_file[0].startswith(f"{config}:2 state.url: ")
+    assert problem in from_file[0]
+    from_environment = problems(None, TECHNYAN_STATE_URL=url, TECHNYAN_CORPUS_PATH=str(tmp_path))
+    assert len(from_environment) == 1
+    assert from_environment[0].startswith("TECHNYAN_STATE_URL:0 state.url: ")
+    assert "pw" not in from_file[0] + from_environment[0]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://bot:pw@db:5432/technyan?sslmode=verify-full&connect_timeout=5",
+        "postgres://db1:5432,db2:5433/technyan?target_session_attrs=read-write",
+        "postgresql:///technyan?host=/run/postgresql",
+    ],
+)
+def test_a_good_state_url_passes(tmp_path: Path, url: str) -> None:
+    assert problems(None, TECHNYAN_STATE_URL=url, TECHNYAN_CORPUS_PATH=str(tmp_path)) == []
+
+
+def test_a_missing_file_is_one_problem_in_the_same_format(tmp_path: Path) -> None:
+    found = problems(tmp_path / "nope.toml")
+    assert found == [f"{tmp_path / 'nope.toml'}:0 file: not found (No such file or directory)"]
+
+
+def test_a_default_path_says_how_to_set_it(tmp_path: Path) -> None:
+    config = write(tmp_path, '[bot]\ndefault_locale = "ja"\n')
+    (tmp_path / "corpus").rmdir()
+    assert problems(config) == [
+        f"{config}:0 corpus.path: not a folder: {tmp_path / 'corpus'} "
+        "(the default; set corpus.path or TECHNYAN_CORPUS_PATH)"
+    ]
+
+
+def test_subscriptions_cannot_come_from_the_environment(tmp_path: Path) -> None:
+    found = problems(None, TECHNYAN_DIGEST_SUBSCRIPTIONS="[]", TECHNYAN_CORPUS_PATH=str(tmp_path))
+    assert found == [
+        "TECHNYAN_DIGEST_SUBSCRIPTIONS:0 digest.subscriptions: not read from the environment; "
+        "use the config file"
+    ]
+
+
+def test_load_settings_raises_every_problem_but_not_paths(tmp_path: Path) -> None:
+    config = write(tmp_path, '[corpus]\npath = "nowhere"\nrefresh_minutes = -1\n')
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config, {"TECHNYAN_BOT_SHARD_COUNT": "x"})
+    assert [str(p) for p in raised.value.problems] == [
+        f"{config}:3 corpus.refresh_minutes: must not be negative, got -1",
+        "TECHNYAN_BOT_SHARD_COUNT:0 bot.shard_count: expected int, got str 'x'",
+    ]
+
+
+def test_check_config_prints_one_format_for_everything(tmp_path: Path) -> None:
+    config = write(
+        tmp_path,
+        '[corpus]\npath = "corpus"\nrefresh_minutes = "often"\n[colours]\nmain = "pink"\n'
+        '[[digest.subscriptions]]\nguild_id = 1\nchannel_id = 2\ntime = "7pm"\n',
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TECHNYAN_")}
+    environment.pop("DISCORD_TOKEN", None)
+    environment.update(
+        TECHNYAN_CORPUS_GIT_PULL="perhaps",
+        TECHNYAN_STATE_URL="postgresql://u:secret@h:port/db",
+        TECHNYAN_CORPUS_PATH="/nonexistent",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "check-config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=REPO,
+        env=environment,
+    )
+    assert done.returncode == 2
+    lines = done.stdout.splitlines()
+    assert len(lines) == 6, lines
+    assert all(PROBLEM_LINE.match(line) for line in lines), lines
+    sources = [PROBLEM_LINE.match(line)["source"] for line in lines]  # type: ignore[index]
+    assert sources.count(str(config)) == 3
+    assert set(sources) - {str(config)} == {
+        "TECHNYAN_CORPUS_GIT_PULL",
+        "TECHNYAN_STATE_URL",
+        "TECHNYAN_CORPUS_PATH",
+    }
+    assert "secret" not in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
