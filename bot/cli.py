@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import text
-from bot.config import ConfigError, Settings, check_paths, check_settings, load_settings
+from bot.config import ConfigError, Settings, check_settings, load_settings
 from bot.console import run_console, styled_reply
 from bot.index import IndexReport, build_index
 from bot.index_progress import index_progress
@@ -173,11 +173,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _config_path(args: argparse.Namespace) -> Path | None:
+    """``--config``, else ``./config.toml`` when there is one, else None (defaults)."""
+    if args.config is None and DEFAULT_CONFIG.is_file():
+        return DEFAULT_CONFIG
+    return Path(args.config) if args.config is not None else None
+
+
 def _settings(args: argparse.Namespace) -> Settings:
-    config = args.config
-    if config is None and DEFAULT_CONFIG.is_file():
-        config = DEFAULT_CONFIG
-    settings = load_settings(config)
+    """The settings of the file, the environment and ``--db``; raises ``ConfigError``."""
+    settings = load_settings(_config_path(args))
     return settings.with_paths(index=args.db, source="--db") if args.db else settings
 
 
@@ -455,18 +460,17 @@ def _command_run(args: argparse.Namespace) -> int:
     until SIGINT/SIGTERM (exit 2: bad configuration, missing or rejected token)."""
     from bot.discord_app.runner import run_bot
 
-    settings = _settings(args)
-    problems = check_paths(settings)
+    problems = check_settings(_config_path(args), index=args.db)
     if problems:
         raise ConfigError(problems)
-    return run_bot(settings)
+    return run_bot(_settings(args))
 
 
 def _command_check_config(args: argparse.Namespace) -> int:
     """``check-config [PATH]``: every problem of the file, the environment and the paths
     in one run, each as ``SOURCE:LINE key: problem``; exit 2 on any, 0 when clean."""
-    path = args.path or args.config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
-    problems = check_settings(path)
+    path = args.path or _config_path(args)
+    problems = check_settings(path, index=args.db)
     for problem in problems:
         print(problem)
     if problems:

@@ -684,13 +684,19 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
 
 
 def check_settings(
-    path: Path | None = None, environ: Mapping[str, str] | None = None
+    path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    index: Path | None = None,
 ) -> list[ConfigProblem]:
     """Every problem of the configuration in one list, as ``technyan-bot check-config``
     prints it: those ``load_settings`` raises and, unless the file could not be read,
-    those of the paths (``check_paths``), each against the file line or the environment
-    variable its value came from. Empty when the configuration is usable."""
+    those of the paths (``check_paths``; ``index`` replaces ``index.path``, as ``--db``
+    does), each against the file line or the environment variable its value came from.
+    Empty when the configuration is usable."""
     settings, problems = _load(path, os.environ if environ is None else environ)
     if settings is not None:
+        if index is not None:
+            settings = settings.with_paths(index=index, source="--db")
         problems += check_paths(settings)
     return problems

@@ -185,3 +185,25 @@ def test_check_config_prints_one_format_for_everything(tmp_path: Path) -> None:
     }
     assert "secret" not in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_run_reports_every_problem_before_it_connects(tmp_path: Path) -> None:
+    config = write(tmp_path, '[corpus]\npath = "nowhere"\nrefresh_minutes = "often"\n')
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TECHNYAN_")}
+    environment.update(
+        DISCORD_TOKEN="MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB",
+        TECHNYAN_STATE_URL="postgresql://bot@db/technyan?sslmode=bogus",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=REPO,
+        env=environment,
+    )
+    assert done.returncode == 2
+    assert f"{config}:3 corpus.refresh_minutes: expected int, got str 'often'" in done.stderr
+    assert f"{config}:2 corpus.path: not a folder: {tmp_path / 'nowhere'}" in done.stderr
+    assert "TECHNYAN_STATE_URL:0 state.url: sslmode 'bogus' is not one of" in done.stderr
