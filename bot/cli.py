@@ -294,8 +294,8 @@ def _command_news(args: argparse.Namespace) -> int:
     service = _service(args)
     commands: dict[str, Callable[[argparse.Namespace, NewsService], int]] = {
         "latest": _news_latest,
-        "about": _news_about,
-        "ask": _news_ask,
+        "about": _news_search,
+        "ask": _news_search,
         "trend": _news_trend,
     }
     return commands[args.news_command](args, service)
@@ -318,21 +318,16 @@ def _news_latest(args: argparse.Namespace, service: NewsService) -> int:
     return 0
 
 
-def _news_about(args: argparse.Namespace, service: NewsService) -> int:
-    query = clean_text(" ".join(args.query))
-    reply = service.about(query, _query_locale(args, service, query))
+def _news_search(args: argparse.Namespace, service: NewsService) -> int:
+    """``news about QUERY`` and ``news ask QUESTION``, in the query's language unless
+    ``--locale`` says otherwise."""
+    words = args.query if args.news_command == "about" else args.question
+    query = clean_text(" ".join(words))
+    locale = _query_locale(args, service, query)
+    search = service.about if args.news_command == "about" else service.ask
+    reply = search(query, locale)
     if args.json:
-        print(json.dumps(_reply_json("about", query, reply), ensure_ascii=False))
-    else:
-        _print_reply(reply)
-    return 0
-
-
-def _news_ask(args: argparse.Namespace, service: NewsService) -> int:
-    question = clean_text(" ".join(args.question))
-    reply = service.ask(question, _query_locale(args, service, question))
-    if args.json:
-        print(json.dumps(_reply_json("ask", question, reply), ensure_ascii=False))
+        print(json.dumps(_reply_json(args.news_command, query, reply), ensure_ascii=False))
     else:
         _print_reply(reply)
     return 0

@@ -21,6 +21,22 @@ def problems(config: Path | None, **environ: str) -> list[str]:
     return [str(problem) for problem in check_settings(config, environ)]
 
 
+def cli(*arguments: str, **environ: str) -> subprocess.CompletedProcess[str]:
+    """``technyan-bot ARGUMENTS`` with ``environ`` instead of this process's TECHNYAN_*
+    variables and token."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TECHNYAN_")}
+    environment.pop("DISCORD_TOKEN", None)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=REPO,
+        env={**environment, **environ},
+    )
+
+
 def write(tmp_path: Path, text: str) -> Path:
     config = tmp_path / "config.toml"
     config.write_text(text, encoding="utf-8")
@@ -156,21 +172,12 @@ def test_check_config_prints_one_format_for_everything(tmp_path: Path) -> None:
         '[corpus]\npath = "corpus"\nrefresh_minutes = "often"\n[colours]\nmain = "pink"\n'
         '[[digest.subscriptions]]\nguild_id = 1\nchannel_id = 2\ntime = "7pm"\n',
     )
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("TECHNYAN_")}
-    environment.pop("DISCORD_TOKEN", None)
-    environment.update(
+    done = cli(
+        "check-config",
+        str(config),
         TECHNYAN_CORPUS_GIT_PULL="perhaps",
         TECHNYAN_STATE_URL="postgresql://u:secret@h:port/db",
         TECHNYAN_CORPUS_PATH="/nonexistent",
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "check-config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=REPO,
-        env=environment,
     )
     assert done.returncode == 2
     lines = done.stdout.splitlines()
@@ -189,19 +196,12 @@ def test_check_config_prints_one_format_for_everything(tmp_path: Path) -> None:
 
 def test_run_reports_every_problem_before_it_connects(tmp_path: Path) -> None:
     config = write(tmp_path, '[corpus]\npath = "nowhere"\nrefresh_minutes = "often"\n')
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("TECHNYAN_")}
-    environment.update(
+    done = cli(
+        "run",
+        "--config",
+        str(config),
         DISCORD_TOKEN="MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB",
         TECHNYAN_STATE_URL="postgresql://bot@db/technyan?sslmode=bogus",
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "run", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=REPO,
-        env=environment,
     )
     assert done.returncode == 2
     assert f"{config}:3 corpus.refresh_minutes: expected int, got str 'often'" in done.stderr
