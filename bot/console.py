@@ -6,7 +6,7 @@ filters or phrases: the words come from the core and the persona. Text is wrappe
 display width with the Unicode line-breaking rules (``bot.terminal``), so Japanese and
 English lines both fit the terminal.
 
-Commands that exist only on Discord (``/news subscribe``, ``unsubscribe``,
+Commands that exist only on Discord (``/digest subscribe``, ``unsubscribe``,
 ``subscriptions``, ``resume`` and questions by mention) are answered with technyan saying
 so; the console's own help lists what works here.
 """
@@ -46,7 +46,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: ``/news`` subcommands that need a Discord server (a channel, Manage Server).
+#: ``/digest`` subcommands that need a Discord server (a channel, Manage Server); typed
+#: under ``/news`` too, as they once were.
 DISCORD_ONLY_COMMANDS = frozenset({"subscribe", "unsubscribe", "subscriptions", "resume"})
 #: What ``/quit`` may be typed as.
 QUIT_COMMANDS = frozenset({"/quit", "/exit", "quit", "exit"})
@@ -214,19 +215,26 @@ def _parse_trend(argument: str) -> ConsoleCommand:
 
 def parse_slash_command(line: str) -> ConsoleCommand:
     """Parse a console line: ``/news about DeepSeek``, ``/news latest count:3
-    category:Claude``, ``/news digest preview 2026-02-08`` and so on. Never raises: a
-    Discord-only command or a mention becomes ``discord_only``, anything else not known
-    ``unknown``, each with the ``command`` as typed."""
+    category:Claude``, ``/digest preview 2026-02-08`` (or ``/news digest preview …``) and so
+    on. Never raises: a Discord-only command (named as Discord knows it, ``/digest
+    subscribe``) or a mention becomes ``discord_only``, anything else not known
+    ``unknown``, each with its ``command``."""
     typed = line.strip()
     if typed.startswith("@"):
         return ConsoleCommand("discord_only", {"command": typed.split()[0]})
     if typed in ("/help", "help"):
         return ConsoleCommand("help")
     head, _, rest = typed.partition(" ")
-    if head != "/news":
+    if head not in ("/news", "/digest"):
         return ConsoleCommand("unknown", {"command": head})
     name, _, argument = rest.strip().partition(" ")
     argument = argument.strip()
+    if head == "/digest":
+        if name in DISCORD_ONLY_COMMANDS:
+            return ConsoleCommand("discord_only", {"command": f"/digest {name}"})
+        if name in ("preview", ""):
+            return _parse_digest(argument)
+        return ConsoleCommand("unknown", {"command": f"/digest {name}"})
     if not name or name == "help":
         return ConsoleCommand("help")
     if name == "latest":
@@ -241,7 +249,7 @@ def parse_slash_command(line: str) -> ConsoleCommand:
     if name == "trend":
         return _parse_trend(argument)
     if name in DISCORD_ONLY_COMMANDS:
-        return ConsoleCommand("discord_only", {"command": f"/news {name}"})
+        return ConsoleCommand("discord_only", {"command": f"/digest {name}"})
     return ConsoleCommand("unknown", {"command": f"/news {name}"})
 
 

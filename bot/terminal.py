@@ -3,9 +3,9 @@
 Lines are broken only where the Unicode line-breaking algorithm (UAX #14) allows it, and
 measured in terminal cells (East Asian Width: a kanji or kana takes two cells, a Latin
 letter one), both from unicode-segmentation-rs (Rust's unicode-linebreak and unicode-width
-crates). So a Latin word, a hyphenated name such as ``GPT-4`` or ``o1-mini``, or a URL is
-never split, no line starts with closing punctuation (``。、）」``) or a small kana, and a
-Japanese line fits the terminal as an English one does. rich detects the terminal (its
+crates). So a Latin word, a hyphenated name such as ``GPT-4`` or ``o1-mini``, a URL or a
+file path is never split, no line starts with closing punctuation (``。、）」``) or a small
+kana, and a Japanese line fits the terminal as an English one does. rich detects the terminal (its
 width, colours, hyperlinks) and writes plain text when the output is not a terminal.
 
 rich is imported on first use, so a command that prints nothing pays nothing for it.
@@ -30,9 +30,9 @@ DEFAULT_WIDTH = 80
 #: No line is laid out narrower than this many cells, however narrow the terminal.
 MIN_WIDTH = 20
 
-#: Places UAX #14 allows a break where this layout keeps text together: inside a URL,
-#: between a markdown link's ``]`` and ``(``, after a hyphen inside a word.
-_URL_RE = re.compile(r"https?://[^\s<>\"')\]]+")
+#: Places UAX #14 allows a break where this layout keeps text together: inside a URL or a
+#: file path, between a markdown link's ``]`` and ``(``, after a hyphen inside a word.
+_LINK_RE = re.compile(r"https?://[^\s<>\"')\]]+|[A-Za-z0-9._~-]*(?:/[A-Za-z0-9._~%+@:#?=&,-]+)+/?")
 _MARKDOWN_LINK_RE = re.compile(r"\]\(")
 _INNER_HYPHEN_RE = re.compile(r"(?<=\w)-(?=\w)")
 
@@ -45,7 +45,7 @@ def display_width(text: str) -> int:
 def _kept_together(text: str) -> set[int]:
     """Character offsets of ``text`` where no line may start although UAX #14 allows it."""
     offsets: set[int] = set()
-    for url in _URL_RE.finditer(text):
+    for url in _LINK_RE.finditer(text):
         offsets.update(range(url.start() + 1, url.end()))
     offsets.update(match.start() + 1 for match in _MARKDOWN_LINK_RE.finditer(text))
     offsets.update(match.end() for match in _INNER_HYPHEN_RE.finditer(text))

@@ -56,8 +56,10 @@ def test_help_offers_only_what_works_in_the_terminal(service: NewsService, local
     (help_text,) = console(service, "/news help", locale=locale)
     assert is_line(help_text, "console_help", locale, low=1, high=25)
     usable = [line for line in help_text.splitlines() if line.startswith("/")]
-    assert any(line.startswith("/news digest preview [YYYY-MM-DD]") for line in usable)
+    assert any(line.startswith("/digest preview [YYYY-MM-DD]") for line in usable)
+    assert any(line.startswith("/news trend") for line in usable)
     for command in ("subscribe", "unsubscribe", "subscriptions", "resume"):
+        assert not any(line.startswith(f"/digest {command}") for line in usable)
         assert not any(line.startswith(f"/news {command}") for line in usable)
     discord_only = help_text.split("\n\n")[-1]
     assert "Discord" in discord_only
@@ -68,10 +70,12 @@ def test_help_offers_only_what_works_in_the_terminal(service: NewsService, local
 @pytest.mark.parametrize(
     ("typed", "named"),
     [
-        ("/news subscribe", "/news subscribe"),
-        ("/news unsubscribe", "/news unsubscribe"),
-        ("/news subscriptions", "/news subscriptions"),
-        ("/news resume #general", "/news resume"),
+        ("/digest subscribe", "/digest subscribe"),
+        ("/digest unsubscribe", "/digest unsubscribe"),
+        ("/digest subscriptions", "/digest subscriptions"),
+        ("/digest resume #general", "/digest resume"),
+        ("/news subscribe channel:#news", "/digest subscribe"),
+        ("/news resume", "/digest resume"),
         ("@テクにゃん DeepSeekって何？", "@テクにゃん"),
     ],
 )
@@ -84,9 +88,10 @@ def test_a_discord_only_command_says_so_instead_of_the_help(
 
 
 def test_an_unknown_command_is_named_not_answered_with_the_help(service: NewsService) -> None:
-    replies = console(service, "/news trending", "hello")
+    replies = console(service, "/news trending", "hello", "/digest later")
     assert is_line(replies[0], "unknown_command", "en", command="/news trending")
     assert is_line(replies[1], "unknown_command", "en", command="hello")
+    assert is_line(replies[2], "unknown_command", "en", command="/digest later")
 
 
 # -- digest dates ------------------------------------------------------------------------
@@ -95,10 +100,11 @@ def test_an_unknown_command_is_named_not_answered_with_the_help(service: NewsSer
 @pytest.mark.parametrize(
     "typed",
     [
+        f"/digest preview {STORY_DAY}",
+        f"/digest preview date:{STORY_DAY}",
+        "/digest preview ２０２５－０１－２７",
         f"/news digest preview {STORY_DAY}",
         f"/news digest preview date:{STORY_DAY}",
-        f"/news digest {STORY_DAY}",
-        "/news digest preview ２０２５－０１－２７",
     ],
 )
 def test_digest_preview_shows_the_day_asked_for(service: NewsService, typed: str) -> None:
@@ -113,13 +119,13 @@ def test_digest_preview_shows_the_day_asked_for(service: NewsService, typed: str
 def test_digest_preview_refuses_another_date_form_in_one_line(
     service: NewsService, date: str
 ) -> None:
-    (reply,) = console(service, f"/news digest preview {date}", locale="ja")
+    (reply,) = console(service, f"/digest preview {date}", locale="ja")
     assert is_line(reply, "invalid_date", "ja", value=date)
     assert "digest" not in reply
 
 
 def test_digest_preview_without_a_date_is_the_last_day(service: NewsService) -> None:
-    (digest,) = console(service, "/news digest preview")
+    (digest,) = console(service, "/digest preview")
     assert digest.splitlines()[-1].startswith("-# 🐾 テクにゃん. digest ")
 
 

@@ -78,6 +78,12 @@ def test_a_url_longer_than_the_line_stays_whole() -> None:
     assert url in lines
 
 
+def test_a_file_path_stays_whole() -> None:
+    path = "/tmp/pytest-of-root/pytest-12/test_trend0/technyan-bot/trend-deepseek-gemini.png"
+    lines = wrap(f"📈 グラフを保存したにゃ：{path}", 40)
+    assert lines[-1].endswith(path) and len(lines) == 2
+
+
 def test_indents_start_every_line() -> None:
     lines = wrap(ISSUE_SENTENCE, 30, "1. ")
     assert lines[0].startswith("1. ") and all(line.startswith("   ") for line in lines[1:])
