@@ -186,16 +186,21 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings.with_paths(index=args.db, source="--db") if args.db else settings
 
 
+def _counted(count: int, singular: str, plural: str) -> str:
+    """``1 story``, ``2 stories``: a count with its noun in the right number."""
+    return f"{count} {singular if count == 1 else plural}"
+
+
 def _print_report(report: IndexReport, stream: TextIO) -> None:
     stream.write(f"corpus    {report.corpus}\nindex     {report.db_path}\n")
     stream.write(
         f"documents {report.documents}\nstories   {report.stories}\n"
         + "".join(
-            f"  {name:<12} {count} stories\n"
+            f"  {name:<12} {_counted(count, 'story', 'stories')}\n"
             for name, count in report.stories_by_collection.items()
         )
         + "".join(
-            f"  {name:<15} {count} documents\n"
+            f"  {name:<15} {_counted(count, 'document', 'documents')}\n"
             for name, count in report.documents_by_locale.items()
         )
     )
@@ -246,7 +251,8 @@ def _service(args: argparse.Namespace) -> NewsService:
         if report.refused:
             raise UsageError(report.refused)
         print(
-            f"indexed {report.documents} documents ({report.stories} stories) from "
+            f"indexed {_counted(report.documents, 'document', 'documents')} "
+            f"({_counted(report.stories, 'story', 'stories')}) from "
             f"{report.corpus}" + (f", {len(report.skipped)} skipped" if report.skipped else ""),
             file=sys.stderr,
         )
@@ -505,7 +511,10 @@ def _command_copy_state(args: argparse.Namespace) -> int:
         )
     except StateError as error:
         raise UsageError(str(error)) from None
-    print(f"copied {subscriptions} subscriptions and {entries} ledger rows to PostgreSQL")
+    print(
+        f"copied {_counted(subscriptions, 'subscription', 'subscriptions')} and "
+        f"{_counted(entries, 'ledger row', 'ledger rows')} to PostgreSQL"
+    )
     return 0
 
 

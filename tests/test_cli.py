@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -274,3 +275,14 @@ def test_arguments_that_are_not_utf8_are_cleaned(real_db: str) -> None:
     payload = json.loads(done.stdout.decode("utf-8"))
     assert payload["query"] == "Deep\ufffdSeek"
     assert b"Traceback" not in done.stderr
+
+
+def test_the_index_report_counts_one_story_in_the_singular(
+    write_article: Callable[..., Path], tmp_path: Path
+) -> None:
+    write_article("articles/20251118/only-one/en.md")
+    done = run("index", str(tmp_path / "corpus"), "--db", str(tmp_path / "index.db"))
+    assert done.returncode == 0, done.stderr
+    lines = [" ".join(line.split()) for line in done.stdout.splitlines()]
+    assert "articles 1 story" in lines and "articles/en 1 document" in lines
+    assert not any(line.endswith(("1 stories", "1 documents")) for line in lines)

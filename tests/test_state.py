@@ -594,7 +594,7 @@ def test_copy_state_from_the_command_line(tmp_path: Path, postgres_url: str) -> 
 
     first = copy()
     assert first.returncode == 0, first.stderr
-    assert "copied 1 subscriptions and 0 ledger rows" in first.stdout
+    assert "copied 1 subscription and 0 ledger rows" in first.stdout
     second = copy()
     assert second.returncode == 2
     assert "already holds" in second.stderr
