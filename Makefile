@@ -27,7 +27,7 @@ $(VENV)/.installed: pyproject.toml
 # and the digest ledger (technyan-bot backup copies it); index.db is derived and rebuilt by
 # `technyan-bot index --full`.
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find bot tests bench -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # Scale benchmarks (bench/RESULTS.md); corpora and indexes go to bench/out/ (git-ignored).

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+#: What installing and checking leave behind, all of which ``make clean`` removes.
+MADE = (".venv/bin", "build/lib", "technyan_bot.egg-info", ".pytest_cache", ".hypothesis")
 
 
 def make(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -26,7 +28,7 @@ def checkout(tmp_path: Path) -> Path:
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     shutil.copy(REPO / "Makefile", tmp_path / "Makefile")
-    for folder in (".venv/bin", "build/lib", "technyan_bot.egg-info", ".pytest_cache"):
+    for folder in MADE:
         (tmp_path / folder).mkdir(parents=True)
     for folder in ("bot/__pycache__", "tests/__pycache__", "bench", "corpus/articles"):
         (tmp_path / folder).mkdir(parents=True)
@@ -42,7 +44,7 @@ def test_make_clean_never_deletes_state_or_anything_precious(checkout: Path) -> 
     assert done.returncode == 0, done.stderr
     for precious in ("data/state.db", "data/index.db", "config.toml", "corpus/articles/a.md"):
         assert (checkout / precious).read_text(encoding="utf-8") == precious
-    for made in (".venv", "build", "technyan_bot.egg-info", ".pytest_cache", "bot/__pycache__"):
+    for made in [folder.split("/")[0] for folder in MADE] + ["bot/__pycache__"]:
         assert not (checkout / made).exists(), made
 
 
