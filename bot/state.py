@@ -32,14 +32,17 @@ placeholder   SQLite                     PostgreSQL
 Modules import one way: ``state`` → ``state_postgres`` → ``state_sql`` → ``state_schema``
 → ``state_records``.
 
-Tables (schema version 3):
+Tables (schema version 4):
 
 * ``subscriptions`` — one row per subscribed channel: ``channel_id`` (primary key),
   ``guild_id``, ``time`` (local ``HH:MM``), ``timezone`` (IANA), ``locale`` (``ja``/``en``),
   ``max_items`` (1–10), ``post_empty`` (post a short line on a day without news),
   ``source`` (``command`` or ``config``), ``state`` (``active`` or ``paused``),
   ``paused_reason`` (a reason code such as ``missing_permissions``), ``created_at``,
-  ``updated_at``.
+  ``updated_at``; the filters ``categories``, ``include_keywords`` and
+  ``exclude_keywords`` (JSON lists), ``role_id`` (the one role a digest mentions),
+  ``publish`` (publish to following channels), ``subscribed_by`` (the admin's user id)
+  and ``pause_notified_at`` (when the guild was told of the current pause).
 * ``digest_ledger`` — one row per channel and *local* digest date, ``UNIQUE(channel_id,
   digest_date)``: ``guild_id``, ``status`` (see below), ``message_ids`` (JSON list, one id
   per posted part, in order), ``window_start``/``window_end`` (UTC instants the digest
@@ -90,8 +93,9 @@ under an advisory lock, so processes starting together migrate once). Version 1 
 first shape (a ledger with a single ``message_id``); version 2 adds delivery bookkeeping
 (several message ids, window, owner, attempts, reason, stories) and the subscription's
 ``post_empty``, ``source``, ``paused_reason`` and ``updated_at``; version 3 adds
-``processes`` and ``request_budget``. A database newer than the code is refused, never
-altered.
+``processes`` and ``request_budget``; version 4 the subscription's filters, role,
+``publish``, ``subscribed_by`` and ``pause_notified_at``. A database newer than the code
+is refused, never altered.
 """
 
 from __future__ import annotations
@@ -121,7 +125,13 @@ from bot.state_records import (
     utc_instant,
 )
 from bot.state_schema import MIGRATIONS, SCHEMA_VERSION, SQLITE, Dialect, Migration
-from bot.state_sql import LEDGER_COLUMNS, SqlStateStore, schema_problems
+from bot.state_sql import (
+    LEDGER_COLUMNS,
+    SUBSCRIPTION_COLUMNS,
+    SqlStateStore,
+    schema_problems,
+    subscription_values,
+)
 
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
@@ -197,6 +207,11 @@ class StateStore(Protocol):
         self, channel_id: int, state: str, reason: str | None, now: dt.datetime
     ) -> Subscription | None:
         """Pause (with a reason code) or reactivate a subscription; None if unknown."""
+        ...
+
+    def claim_pause_notice(self, channel_id: int, now: dt.datetime) -> Subscription | None:
+        """The paused subscription of ``channel_id`` for the one caller that takes the duty
+        of telling its guild (marks it told); None for everyone else."""
         ...
 
     def sync_config_subscriptions(
@@ -614,23 +629,9 @@ def copy_state(source: StateStore, target: SqlStateStore) -> tuple[int, int]:
         for sub in subscriptions:
             target._run(
                 cursor,
-                "INSERT INTO subscriptions (guild_id, channel_id, time, timezone, locale, "
-                "max_items, post_empty, source, state, paused_reason, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    sub.guild_id,
-                    sub.channel_id,
-                    sub.time,
-                    sub.timezone,
-                    sub.locale,
-                    sub.max_items,
-                    bool(sub.post_empty),
-                    sub.source,
-                    sub.state,
-                    sub.paused_reason,
-                    instant(sub.created_at),
-                    instant(sub.updated_at),
-                ],
+                f"INSERT INTO subscriptions ({', '.join(SUBSCRIPTION_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(SUBSCRIPTION_COLUMNS))})",
+                subscription_values(d, sub),
             )
         for entry in entries:
             target._run(

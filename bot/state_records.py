@@ -69,10 +69,17 @@ class Subscription:
 
     ``time`` is the local wall-clock time ``HH:MM`` in ``timezone`` (an IANA name);
     ``locale`` ``ja`` or ``en``; ``max_items`` 1–10 stories; ``post_empty`` whether a day
-    without news gets a short line (else nothing). ``source`` is ``command`` (made with
-    ``/digest subscribe``) or ``config`` (declared in config.toml: the operator's file is
-    authoritative for it). ``state`` is ``active`` or ``paused`` with ``paused_reason``.
-    ``created_at``/``updated_at`` are UTC instants (None before the row is stored).
+    without news gets a short line (else nothing). Filters: ``categories`` (empty: every
+    category), ``include_keywords`` (empty: every story; else a story must name one) and
+    ``exclude_keywords`` (a story naming one is left out). ``role_id`` is the one role the
+    digest mentions (None: it pings nobody); ``publish`` publishes each digest of an
+    announcement channel to the channels that follow it. ``subscribed_by`` is the user id
+    of the admin who subscribed (told by DM when delivery pauses; None for ``config``).
+    ``source`` is ``command`` (made with ``/digest subscribe``) or ``config`` (declared in
+    config.toml: the operator's file is authoritative for it). ``state`` is ``active`` or
+    ``paused`` with ``paused_reason``; ``pause_notified_at`` is when the guild was told of
+    the current pause (None: not yet). ``created_at``/``updated_at`` are UTC instants (None
+    before the row is stored).
     """
 
     guild_id: int
@@ -87,6 +94,13 @@ class Subscription:
     paused_reason: str | None = None
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
+    categories: tuple[str, ...] = ()
+    include_keywords: tuple[str, ...] = ()
+    exclude_keywords: tuple[str, ...] = ()
+    role_id: int | None = None
+    publish: bool = False
+    subscribed_by: int | None = None
+    pause_notified_at: dt.datetime | None = None
 
     @property
     def hour(self) -> int:

@@ -201,6 +201,21 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        4,
+        "subscriptions managed like a feed: category and keyword filters, the one role a "
+        "digest mentions, publishing in announcement channels, the admin who subscribed and "
+        "when the guild was told of a pause",
+        (
+            "ALTER TABLE subscriptions ADD COLUMN categories {json} NOT NULL DEFAULT '[]'",
+            "ALTER TABLE subscriptions ADD COLUMN include_keywords {json} NOT NULL DEFAULT '[]'",
+            "ALTER TABLE subscriptions ADD COLUMN exclude_keywords {json} NOT NULL DEFAULT '[]'",
+            "ALTER TABLE subscriptions ADD COLUMN role_id {id}",
+            "ALTER TABLE subscriptions ADD COLUMN publish {bool} NOT NULL DEFAULT {false}",
+            "ALTER TABLE subscriptions ADD COLUMN subscribed_by {id}",
+            "ALTER TABLE subscriptions ADD COLUMN pause_notified_at {ts}",
+        ),
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 SCHEMA_TABLE = (
@@ -224,6 +239,13 @@ REQUIRED_COLUMNS: Mapping[str, frozenset[str]] = {
             "source",
             "paused_reason",
             "updated_at",
+            "categories",
+            "include_keywords",
+            "exclude_keywords",
+            "role_id",
+            "publish",
+            "subscribed_by",
+            "pause_notified_at",
         }
     ),
     "digest_ledger": frozenset(

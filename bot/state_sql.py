@@ -40,7 +40,13 @@ from bot.state_schema import (
     Dialect,
 )
 
-__all__ = ["LEDGER_COLUMNS", "SqlStateStore", "schema_problems"]
+__all__ = [
+    "LEDGER_COLUMNS",
+    "SUBSCRIPTION_COLUMNS",
+    "SqlStateStore",
+    "schema_problems",
+    "subscription_values",
+]
 
 
 # --------------------------------------------------------------------------- values
@@ -89,6 +95,10 @@ def _marks(count: int) -> str:
     return ", ".join("?" * count)
 
 
+def _optional_id(value: object) -> int | None:
+    return None if value is None else int(str(value))
+
+
 def _subscription(row: Any) -> Subscription:
     return Subscription(
         guild_id=int(row["guild_id"]),
@@ -103,7 +113,78 @@ def _subscription(row: Any) -> Subscription:
         paused_reason=row["paused_reason"],
         created_at=_parse_instant(row["created_at"]),
         updated_at=_parse_instant(row["updated_at"]),
+        categories=tuple(str(c) for c in _parse_list(row["categories"])),
+        include_keywords=tuple(str(k) for k in _parse_list(row["include_keywords"])),
+        exclude_keywords=tuple(str(k) for k in _parse_list(row["exclude_keywords"])),
+        role_id=_optional_id(row["role_id"]),
+        publish=bool(row["publish"]),
+        subscribed_by=_optional_id(row["subscribed_by"]),
+        pause_notified_at=_parse_instant(row["pause_notified_at"]),
     )
+
+
+#: The subscription columns a save writes, in order (``SUBSCRIPTION_COLUMNS`` holds
+#: them all, as ``copy_state`` copies them).
+_SETTINGS_COLUMNS = (
+    "guild_id",
+    "channel_id",
+    "time",
+    "timezone",
+    "locale",
+    "max_items",
+    "post_empty",
+    "source",
+    "categories",
+    "include_keywords",
+    "exclude_keywords",
+    "role_id",
+    "publish",
+    "subscribed_by",
+)
+SUBSCRIPTION_COLUMNS = (
+    *_SETTINGS_COLUMNS,
+    "state",
+    "paused_reason",
+    "pause_notified_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def subscription_values(dialect: Dialect, subscription: Subscription) -> list[Any]:
+    """The values of ``SUBSCRIPTION_COLUMNS`` for ``subscription``, as ``dialect`` stores
+    them."""
+
+    def instant(value: dt.datetime | None) -> Any:
+        return None if value is None else dialect.instant(value)
+
+    return [
+        *_settings_values(dialect, subscription),
+        subscription.state,
+        subscription.paused_reason,
+        instant(subscription.pause_notified_at),
+        instant(subscription.created_at),
+        instant(subscription.updated_at),
+    ]
+
+
+def _settings_values(dialect: Dialect, subscription: Subscription) -> list[Any]:
+    return [
+        subscription.guild_id,
+        subscription.channel_id,
+        subscription.time,
+        subscription.timezone,
+        subscription.locale,
+        subscription.max_items,
+        bool(subscription.post_empty),
+        subscription.source,
+        dialect.json_list(list(subscription.categories)),
+        dialect.json_list(list(subscription.include_keywords)),
+        dialect.json_list(list(subscription.exclude_keywords)),
+        subscription.role_id,
+        bool(subscription.publish),
+        subscription.subscribed_by,
+    ]
 
 
 def _entry(row: Any) -> LedgerEntry:
@@ -299,34 +380,31 @@ class SubscriptionsSql(SchemaSql):
         self, cursor: Any, subscription: Subscription, now: dt.datetime, keep_state: bool
     ) -> Subscription:
         """Upsert one subscription in ``cursor``'s transaction (one statement, so two
-        processes saving the same channel cannot interleave) and read it back."""
+        processes saving the same channel cannot interleave) and read it back. Its
+        settings (every column but state, pause and times) are replaced; with
+        ``keep_state`` an existing row keeps its state, pause reason and pause notice,
+        else it becomes active."""
         stamp = self.dialect.instant(now)
         kept = (
-            "state = subscriptions.state, paused_reason = subscriptions.paused_reason"
+            "state = subscriptions.state, paused_reason = subscriptions.paused_reason, "
+            "pause_notified_at = subscriptions.pause_notified_at"
             if keep_state
-            else "state = excluded.state, paused_reason = excluded.paused_reason"
+            else "state = excluded.state, paused_reason = excluded.paused_reason, "
+            "pause_notified_at = excluded.pause_notified_at"
+        )
+        settings = ", ".join(
+            f"{column} = excluded.{column}"
+            for column in _SETTINGS_COLUMNS
+            if column != "channel_id"
         )
         self._run(
             cursor,
-            "INSERT INTO subscriptions (guild_id, channel_id, time, timezone, locale, "
-            "max_items, post_empty, source, state, paused_reason, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', NULL, ?, ?) "
-            "ON CONFLICT (channel_id) DO UPDATE SET guild_id = excluded.guild_id, "
-            "time = excluded.time, timezone = excluded.timezone, locale = excluded.locale, "
-            "max_items = excluded.max_items, post_empty = excluded.post_empty, "
-            f"source = excluded.source, {kept}, updated_at = excluded.updated_at",
-            [
-                subscription.guild_id,
-                subscription.channel_id,
-                subscription.time,
-                subscription.timezone,
-                subscription.locale,
-                subscription.max_items,
-                bool(subscription.post_empty),
-                subscription.source,
-                stamp,
-                stamp,
-            ],
+            f"INSERT INTO subscriptions ({', '.join(_SETTINGS_COLUMNS)}, state, paused_reason, "
+            f"pause_notified_at, created_at, updated_at) "
+            f"VALUES ({_marks(len(_SETTINGS_COLUMNS))}, 'active', NULL, NULL, ?, ?) "
+            f"ON CONFLICT (channel_id) DO UPDATE SET {settings}, {kept}, "
+            "updated_at = excluded.updated_at",
+            [*_settings_values(self.dialect, subscription), stamp, stamp],
         )
         [row] = self._fetch(
             cursor, "SELECT * FROM subscriptions WHERE channel_id = ?", [subscription.channel_id]
@@ -354,16 +432,20 @@ class SubscriptionsSql(SchemaSql):
     def set_state(
         self, channel_id: int, state: str, reason: str | None, now: dt.datetime
     ) -> Subscription | None:
-        """Pause (with a reason code) or reactivate a subscription; None if unknown.
-        Raises ``ValueError`` for a state other than ``active`` or ``paused``."""
+        """Pause (with a reason code) or reactivate a subscription; None if unknown. A
+        change of state forgets that the guild was told of a pause (a new pause is told
+        again); pausing a paused one keeps it. Raises ``ValueError`` for a state other
+        than ``active`` or ``paused``."""
         if state not in ("active", "paused"):
             raise ValueError(f"unknown subscription state {state!r}")
         with self._transaction() as cursor:
             self._run(
                 cursor,
-                "UPDATE subscriptions SET state = ?, paused_reason = ?, updated_at = ? "
-                "WHERE channel_id = ?",
+                "UPDATE subscriptions SET pause_notified_at = CASE WHEN state = ? "
+                "THEN pause_notified_at ELSE NULL END, state = ?, paused_reason = ?, "
+                "updated_at = ? WHERE channel_id = ?",
                 [
+                    state,
                     state,
                     reason if state == "paused" else None,
                     self.dialect.instant(now),
@@ -374,6 +456,24 @@ class SubscriptionsSql(SchemaSql):
                 cursor, "SELECT * FROM subscriptions WHERE channel_id = ?", [channel_id]
             )
         return _subscription(rows[0]) if rows else None
+
+    def claim_pause_notice(self, channel_id: int, now: dt.datetime) -> Subscription | None:
+        """Take the duty of telling the guild that the subscription of ``channel_id`` is
+        paused: the paused subscription for the one caller that marks it told (an UPDATE
+        one process wins), None for everyone else and for an active or unknown one."""
+        with self._transaction() as cursor:
+            changed = self._run(
+                cursor,
+                "UPDATE subscriptions SET pause_notified_at = ? WHERE channel_id = ? "
+                "AND state = 'paused' AND pause_notified_at IS NULL",
+                [self.dialect.instant(now), channel_id],
+            )
+            if changed != 1:
+                return None
+            [row] = self._fetch(
+                cursor, "SELECT * FROM subscriptions WHERE channel_id = ?", [channel_id]
+            )
+        return _subscription(row)
 
     def sync_config_subscriptions(
         self, subscriptions: Sequence[Subscription], now: dt.datetime

@@ -256,6 +256,48 @@ def test_subscriptions_and_config_sync(backend: Backend) -> None:
         store.set_state(20, "gone", None, NOW)
 
 
+def test_feed_settings_are_kept_and_a_pause_is_told_once(backend: Backend) -> None:
+    store = backend.open()
+    role, admin = (1 << 60) + 3, (1 << 59) + 1
+    saved = store.save_subscription(
+        Subscription(
+            1, 10, "09:00", "Asia/Tokyo",
+            categories=("Claude", "Policy & Regulation"),
+            include_keywords=("Anthropic", "規制"),
+            exclude_keywords=("rumor",),
+            role_id=role, publish=True, subscribed_by=admin,
+        ),
+        NOW,
+    )  # fmt: skip
+    assert saved.categories == ("Claude", "Policy & Regulation")
+    assert (saved.include_keywords, saved.exclude_keywords) == (("Anthropic", "規制"), ("rumor",))
+    assert (saved.role_id, saved.publish, saved.subscribed_by) == (role, True, admin)
+    assert store.claim_pause_notice(10, NOW) is None  # active: nothing to tell
+    store.set_state(10, "paused", "missing_permissions", NOW)
+    told = store.claim_pause_notice(10, NOW)
+    assert told is not None and told.pause_notified_at == NOW and told.role_id == role
+    other = backend.open()  # another process: the guild is told once
+    assert other.claim_pause_notice(10, NOW) is None
+    other.close()
+    store.set_state(10, "paused", "missing_access", NOW)  # still paused: still told
+    assert store.claim_pause_notice(10, NOW) is None
+    # An edit keeps the state and the notice; the settings change.
+    later = NOW + dt.timedelta(hours=1)
+    edited = store.save_subscription(
+        dataclasses.replace(saved, time="18:00", role_id=None, categories=()),
+        later,
+        keep_state=True,
+    )
+    assert (edited.time, edited.role_id, edited.categories) == ("18:00", None, ())
+    assert (edited.state, edited.pause_notified_at, edited.created_at) == ("paused", NOW, NOW)
+    store.set_state(10, "active", None, later)
+    store.set_state(10, "paused", "unknown_channel", later)  # a new pause is told again
+    again = store.claim_pause_notice(10, later)
+    assert again is not None and again.paused_reason == "unknown_channel"
+    fresh = store.save_subscription(dataclasses.replace(saved, time="07:00"), later)
+    assert fresh.active and fresh.pause_notified_at is None and fresh.publish
+
+
 def test_ledger_queries(backend: Backend) -> None:
     store = backend.open()
     days = [DAY + dt.timedelta(days=i) for i in range(4)]
@@ -317,7 +359,7 @@ def test_a_version_1_database_is_migrated_with_its_data(backend: Backend) -> Non
         """,
     )
     store = backend.open()
-    assert store.schema_version() == SCHEMA_VERSION == 3
+    assert store.schema_version() == SCHEMA_VERSION == len(MIGRATIONS)
     tokyo, new_york = store.list_subscriptions()
     assert (tokyo.channel_id, tokyo.time, tokyo.max_items, tokyo.locale) == (10, "09:00", 3, "ja")
     assert (tokyo.post_empty, tokyo.source, tokyo.state) == (False, "command", "active")
@@ -335,8 +377,8 @@ def test_a_version_1_database_is_migrated_with_its_data(backend: Backend) -> Non
     assert not claim(store, "new").claimed
     store.close()
     reopened = backend.open()
-    assert reopened.schema_version() == 3  # reopening changes nothing
-    assert backend.raw("SELECT count(*) FROM schema_version") == [(3,)]
+    assert reopened.schema_version() == SCHEMA_VERSION  # reopening changes nothing
+    assert backend.raw("SELECT count(*) FROM schema_version") == [(SCHEMA_VERSION,)]
 
 
 def test_a_newer_database_is_refused_and_left_alone(backend: Backend) -> None:
@@ -345,7 +387,7 @@ def test_a_newer_database_is_refused_and_left_alone(backend: Backend) -> None:
     with pytest.raises(StateError, match="newer"):
         backend.open()
     assert backend.raw("SELECT max(version) FROM schema_version") == [(99,)]
-    assert backend.raw("SELECT count(*) FROM schema_version") == [(4,)]
+    assert backend.raw("SELECT count(*) FROM schema_version") == [(SCHEMA_VERSION + 1,)]
 
 
 # --------------------------------------------------------------------------- SQLite
@@ -407,7 +449,7 @@ def test_open_state_store_picks_the_backend_from_the_settings(
     assert isinstance(sqlite_store, SqliteStateStore)
     sqlite_store.close()
     postgres = open_state_store(make_settings(tmp_path, state_url=postgres_url))
-    assert isinstance(postgres, PostgresStateStore) and postgres.schema_version() == 3
+    assert isinstance(postgres, PostgresStateStore) and postgres.schema_version() == SCHEMA_VERSION
     postgres.close()
     assert not (tmp_path / "state.db").exists() or sqlite_store.path == tmp_path / "state.db"
 
@@ -465,7 +507,9 @@ def test_processes_opening_a_new_database_together_migrate_once(postgres_url: st
         ]
         start.set()
         assert [p.get(timeout=30) for p in pending] == [[]] * 5
-    assert Backend("postgres", postgres_url).raw("SELECT count(*) FROM schema_version") == [(3,)]
+    assert Backend("postgres", postgres_url).raw("SELECT count(*) FROM schema_version") == [
+        (SCHEMA_VERSION,)
+    ]
 
 
 def test_postgres_claims_race_across_processes_on_many_channels(postgres_url: str) -> None:
@@ -515,7 +559,11 @@ def test_a_state_db_is_copied_into_postgresql_whole(tmp_path: Path, postgres_url
     from bot.state import copy_state
 
     source = SqliteStateStore(tmp_path / "state.db")
-    source.save_subscription(Subscription(1 << 40, 10, "09:00", "Asia/Tokyo", "ja", 3), NOW)
+    source.save_subscription(
+        Subscription(1 << 40, 10, "09:00", "Asia/Tokyo", "ja", 3, categories=("Claude",),
+                     include_keywords=("Anthropic",), role_id=1 << 41, subscribed_by=7),
+        NOW,
+    )  # fmt: skip
     source.sync_config_subscriptions([Subscription(2, 20, "07:30", "UTC", "en", 5, True)], NOW)
     source.set_state(20, "paused", "missing_access", NOW + dt.timedelta(hours=1))
     claim(source, "host/1/a")
@@ -574,7 +622,11 @@ def test_copy_state_from_the_command_line(tmp_path: Path, postgres_url: str) -> 
     import sys
 
     source = SqliteStateStore(tmp_path / "state.db")
-    source.save_subscription(Subscription(1 << 40, 10, "09:00", "Asia/Tokyo", "ja", 3), NOW)
+    source.save_subscription(
+        Subscription(1 << 40, 10, "09:00", "Asia/Tokyo", "ja", 3, categories=("Claude",),
+                     include_keywords=("Anthropic",), role_id=1 << 41, subscribed_by=7),
+        NOW,
+    )  # fmt: skip
     source.close()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("TECHNYAN_")},
