@@ -43,7 +43,7 @@ import discord  # noqa: E402
 from discord.ext import commands  # noqa: E402
 
 from bot.config import load_settings  # noqa: E402
-from bot.digest import compose_digest, render_digest_messages  # noqa: E402
+from bot.digest import compose_digest, parse_marker, render_digest_messages  # noqa: E402
 from bot.discord_app.delivery import DiscordPoster  # noqa: E402
 from bot.schedule import DigestScheduler  # noqa: E402
 from bot.service import NewsService  # noqa: E402
@@ -172,11 +172,12 @@ async def measure_posting(
         posts = [r for r in fake.requests[since:] if r.method == "POST" and "/messages" in r.path]
         once = True  # every channel got its digest, each part exactly once
         for _, channel_id in channels:
-            digests = [
-                m for m in fake.channel_messages(channel_id) if "digest 2026-02-08" in m["content"]
+            markers = [
+                parse_marker(" ".join(e["footer"]["text"] for e in m["embeds"]))
+                for m in fake.channel_messages(channel_id)
             ]
-            markers = {m["content"].splitlines()[-1] for m in digests}
-            once = once and bool(digests) and len(markers) == len(digests)
+            digests = [m for m in markers if m is not None and m.digest_date == DIGEST_DAY]
+            once = once and bool(digests) and len(set(digests)) == len(digests)
         return {
             "digests": float(len(channels)),
             "posted_outcomes": float(sum(1 for o in outcomes.values() if o == "posted")),

@@ -16,6 +16,8 @@ instant, so "new since the previous digest" is defined on dates:
   (``exclude``, from the ledger) are left out, so nothing is posted twice.
 * Timeline entries (``aiTimeline``) are history summaries without a page of their own;
   digests carry articles only.
+* A subscription's ``StoryFilter`` keeps only stories of its categories (none: all), that
+  name one of its keywords to include (none: all) and none of its keywords to exclude.
 
 Ranking (most important first): ``impactLevel`` (critical > high > medium > low; none
 counts as medium, as in search), then recency (the story's newest date), then breadth
@@ -23,60 +25,101 @@ counts as medium, as in search), then recency (the story's newest date), then br
 At most ``max_items`` stories, each shown in the subscription's locale (or its only
 language, with technyan's note).
 
-``compose_digest`` is pure given the index: the same window, locale and channel give the
-same digest, persona lines included (chosen from channel and date). ``SelectionCache``
-lets a fan-out of many channels due at the same minute select the stories once per
-``(locale, dates, max_items, exclusions)``.
+``compose_digest`` is pure given the index: the same window, locale, filter and channel
+give the same digest, persona lines included (chosen from channel and date).
+``SelectionCache`` lets a fan-out of many channels due at the same minute select the
+stories once per ``(locale, dates, max_items, exclusions, filter)``.
 
-``render_digest_messages`` turns a digest into message contents within Discord's limits
-(2000 characters of content per message; docs/resources/message#create-message, see
-docs/DISCORD.md): technyan's opening line, one block per story (numbered title with the
-link, a one-line summary, technyan's comment), technyan's closing line, split into as
-many messages as needed. Each message ends with a marker line
-``-# 🐾 テクにゃん. digest YYYY-MM-DD · i/n`` that ``parse_marker`` reads back, so a
-restarted bot recognises digests it already posted.
+``render_digest_messages`` is the one function that turns a digest into what Discord
+receives — the scheduled post, ``/digest preview``, the test post and the terminal's
+preview all show its ``DigestMessage``s. One message per ``STORIES_PER_MESSAGE`` stories:
+technyan's opening line (after the role mention, if any) as the content, and one embed
+whose title names the day, whose description holds the numbered stories (linked title,
+a summary, technyan's comment) and, in the last message, technyan's closing line, and
+whose footer is the marker ``🐾 テクにゃん. digest YYYY-MM-DD · i/n`` that
+``parse_marker`` reads back, so a restarted bot recognises digests it already posted.
+Discord's limits (docs/resources/message#create-message-jsonform-params: content 2000
+characters; docs/resources/message#embed-object-embed-limits: title 256, description
+4096, footer 2048, 6000 for all of a message's embeds; docs/resources/channel#start-
+thread-in-forum-or-media-channel: a forum post's name 1–100 characters) are met by
+construction: stories are whole when they fit, else cut so that five stories and the
+closing line fit one description (each keeps at least ``STORY_BUDGET`` characters), in
+either language.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.replies import Reply, StoryCard
 from bot.search import IMPACT_RANK, StoryHit
 from bot.service import NewsService
+from bot.text import normalize
 
 __all__ = [
     "CANDIDATE_LIMIT",
+    "EMBED_DESCRIPTION_LIMIT",
+    "EMBED_TITLE_LIMIT",
+    "EMBED_TOTAL_LIMIT",
     "MAX_WINDOW_DAYS",
     "MESSAGE_LIMIT",
+    "POST_TITLE_LIMIT",
+    "STORIES_PER_MESSAGE",
+    "STORY_BUDGET",
     "Digest",
     "DigestMarker",
+    "DigestMessage",
     "SelectionCache",
+    "StoryFilter",
+    "as_test_post",
     "compose_digest",
     "digest_dates",
     "discord_length",
     "parse_marker",
+    "preview_text",
     "render_digest_messages",
     "select_stories",
     "shorten",
     "standalone_digest",
 ]
 
-#: Message content limit, in characters (Discord counts UTF-16 code units; we do too).
-#: Source: Discord developer docs, resources/message "Create Message" (docs/DISCORD.md).
+#: Message content, in characters (docs/resources/message#create-message-jsonform-params).
+#: Discord counts UTF-16 code units; so do we (``discord_length``), which is never less.
 MESSAGE_LIMIT = 2000
-#: Caps per field so that one story block always fits in one message.
-TITLE_LIMIT = 256
-SUMMARY_LIMIT = 280
-COMMENT_LIMIT = 400
-URL_LIMIT = 600
-#: Room kept at the end of every message for the marker line.
-MARKER_RESERVE = 64
+#: Embed title and description, and all of one message's embeds together
+#: (docs/resources/message#embed-object-embed-limits).
+EMBED_TITLE_LIMIT = 256
+EMBED_DESCRIPTION_LIMIT = 4096
+EMBED_TOTAL_LIMIT = 6000
+#: A forum post's name (docs/resources/channel#start-thread-in-forum-or-media-channel:
+#: "1-100 character channel name").
+POST_TITLE_LIMIT = 100
+#: Stories per message: a day's digest of up to five stories is one message.
+STORIES_PER_MESSAGE = 5
+#: Room kept in the last message's description for technyan's closing line.
+CLOSING_RESERVE = 300
+#: A story's fair share of a full message: five of them and the closing line fit one
+#: description (the blank lines between blocks included). Stories shorter than their
+#: share leave the rest to longer ones (``_fit_blocks``).
+STORY_BUDGET = (EMBED_DESCRIPTION_LIMIT - CLOSING_RESERVE) // STORIES_PER_MESSAGE - 2
+#: Caps per field of a story block (a long comment gets what the summary leaves).
+TITLE_LIMIT = 200
+SUMMARY_LIMIT = 300
+COMMENT_LIMIT = 600
+#: The most one story's block takes when there is room for everything.
+BLOCK_LIMIT = 1400
+#: A link longer than this is left out (the title is shown without it).
+URL_LIMIT = 512
+#: Room for technyan's opening line in the content, after a role mention.
+OPENING_LIMIT = 1800
+#: technyan's pink, the colour of the bot's cards.
+DIGEST_COLOUR = 0xFF7EB6
 #: How far back (days before the digest date) a digest may reach.
 MAX_WINDOW_DAYS = 7
 #: Newest stories of the index considered (``SearchEngine.latest`` returns at most 100);
@@ -87,6 +130,7 @@ DEFAULT_IMPACT = 1  # no impactLevel counts as "medium", as in bot.search
 _MARKER_RE = re.compile(r"テクにゃん\. digest (\d{4}-\d{2}-\d{2}) · (\d+)/(\d+)")
 _SENTENCE_END = "。．.!?！？"
 _MARKDOWN_SPECIAL = re.compile(r"([\\*_~`|\[\]])")
+_WORDLIKE = re.compile(r"[0-9a-z][0-9a-z .+#&'-]*")
 
 
 def discord_length(text: str) -> int:
@@ -97,9 +141,12 @@ def discord_length(text: str) -> int:
 
 def shorten(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` UTF-16 units, at a sentence end or a space when
-    one is near the end, with an ellipsis. Text within the limit is returned unchanged."""
+    one is near the end, with an ellipsis. Text within the limit is returned unchanged;
+    a ``limit`` below 1 gives ``""``."""
     if discord_length(text) <= limit:
         return text
+    if limit < 1:
+        return ""
     room = limit - 1  # the ellipsis
     cut, used = 0, 0
     for position, char in enumerate(text):
@@ -126,15 +173,80 @@ def _escape(text: str) -> str:
     return re.sub(r"^([#>-])", r"\\\1", flat)
 
 
-def _link_target(url: str) -> str:
-    return shorten(url.replace(" ", "%20").replace("(", "%28").replace(")", "%29"), URL_LIMIT)
+def _link_target(url: str) -> str | None:
+    """``url`` usable inside a markdown link (spaces and parentheses encoded), or None
+    when it is too long to spend a digest's room on."""
+    target = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    return target if 0 < discord_length(target) <= URL_LIMIT else None
 
 
-def format_date(day: dt.date, locale: str) -> str:
-    """The digest date as technyan says it: ``11月18日`` or ``November 18``."""
+def format_date(day: dt.date, locale: str, *, year: bool = False) -> str:
+    """The digest date as technyan says it: ``11月18日`` or ``November 18`` (with
+    ``year``: ``2025年11月18日``, ``November 18, 2025``)."""
     if locale == "ja":
-        return f"{day.month}月{day.day}日"
-    return f"{day:%B} {day.day}"
+        return f"{day.year}年{day.month}月{day.day}日" if year else f"{day.month}月{day.day}日"
+    return f"{day:%B} {day.day}, {day.year}" if year else f"{day:%B} {day.day}"
+
+
+# --------------------------------------------------------------------------- filters
+
+
+def _keyword_pattern(keyword: str) -> re.Pattern[str] | None:
+    """A keyword as a pattern over ``normalize``d text: a Latin word (or words) matches
+    whole words (``AI`` is not in ``OpenAI``), anything else (Japanese) as written."""
+    folded = normalize(keyword)
+    if not folded:
+        return None
+    escaped = re.escape(folded)
+    if _WORDLIKE.fullmatch(folded):
+        return re.compile(rf"(?<![0-9a-z]){escaped}(?![0-9a-z])")
+    return re.compile(escaped)
+
+
+@dataclass(frozen=True)
+class StoryFilter:
+    """Which stories a subscription wants: ``categories`` (the corpus's names; empty:
+    every category), ``include`` (keywords; empty: every story, else a story must name at
+    least one) and ``exclude`` (a story naming any is left out). Categories are matched
+    without regard to case or width; keywords against the title, description, tags,
+    companies and category of both language versions of a story (``_keyword_pattern``).
+    Hashable: part of the selection cache's key."""
+
+    categories: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        """True when the filter leaves anything out."""
+        return bool(self.categories or self.include or self.exclude)
+
+    def accepts(self, hit: StoryHit) -> bool:
+        """Whether the story of ``hit`` passes the filter."""
+        documents = list(hit.documents.values())
+        if self.categories:
+            wanted = {normalize(c) for c in self.categories}
+            if not any(normalize(d.category) in wanted for d in documents):
+                return False
+        if not (self.include or self.exclude):
+            return True
+        text = normalize(
+            " ".join(
+                " ".join((d.title, d.description, d.category, *d.tags, *d.related_companies))
+                for d in documents
+            )
+        )
+
+        def names(keyword: str) -> bool:
+            pattern = _keyword_pattern(keyword)
+            return pattern is not None and pattern.search(text) is not None
+
+        if self.include and not any(names(k) for k in self.include):
+            return False
+        return not any(names(k) for k in self.exclude)
+
+
+# --------------------------------------------------------------------------- selection
 
 
 @dataclass(frozen=True)
@@ -142,9 +254,10 @@ class Digest:
     """One channel's digest for one local date.
 
     ``window_start``/``window_end`` are UTC instants (see the module docstring); ``since``
-    and ``until`` the story dates covered (inclusive). ``opening`` is technyan's opening
-    line (or the "no news today" line when ``cards`` is empty), ``closing`` the closing
-    line (empty for an empty day). ``post_empty`` says whether an empty day is posted.
+    and ``until`` the story dates covered (inclusive). ``title`` names the day
+    (``2025年11月18日のAIニュースまとめ``); ``opening`` is technyan's opening line (or the
+    "no news today" line when ``cards`` is empty), ``closing`` the closing line (empty
+    for an empty day). ``post_empty`` says whether an empty day is posted.
     """
 
     channel_id: int
@@ -158,6 +271,7 @@ class Digest:
     opening: str
     closing: str
     post_empty: bool
+    title: str = ""
 
     @property
     def stories(self) -> tuple[str, ...]:
@@ -210,16 +324,19 @@ def select_stories(
     until: dt.date,
     max_items: int,
     exclude: Collection[str] = (),
+    story_filter: StoryFilter = StoryFilter(),
 ) -> tuple[StoryCard, ...]:
     """The ``max_items`` most important articles dated in ``[since, until]`` (a story's
-    newest date) among the index's ``CANDIDATE_LIMIT`` newest stories and not in
-    ``exclude``, as cards in ``locale`` (ranking in the module docstring)."""
+    newest date) among the index's ``CANDIDATE_LIMIT`` newest stories, not in
+    ``exclude`` and passing ``story_filter``, as cards in ``locale`` (ranking in the
+    module docstring)."""
     candidates = [
         hit
         for hit in service.engine.latest(CANDIDATE_LIMIT)
         if since <= max(d.date for d in hit.documents.values()) <= until
         and hit.story not in exclude
         and all(d.collection != "aiTimeline" for d in hit.documents.values())
+        and story_filter.accepts(hit)
     ]
     candidates.sort(key=lambda hit: _importance(hit, locale))
     return tuple(service.card(hit, locale) for hit in candidates[: max(1, max_items)])
@@ -228,8 +345,8 @@ def select_stories(
 class SelectionCache:
     """Story selections of one index, shared by the digests of one fan-out.
 
-    Keyed by ``(locale, since, until, max_items, exclusions)``; emptied when the service
-    switches to a new index. Thread-safe.
+    Keyed by ``(locale, since, until, max_items, exclusions, filter)``; emptied when the
+    service switches to a new index. Thread-safe.
     """
 
     def __init__(self) -> None:
@@ -247,10 +364,11 @@ class SelectionCache:
         until: dt.date,
         max_items: int,
         exclude: Collection[str] = (),
+        story_filter: StoryFilter = StoryFilter(),
     ) -> tuple[StoryCard, ...]:
         """``select_stories`` with the result remembered for the current index."""
         engine = service.engine
-        key = (locale, since, until, max_items, frozenset(exclude))
+        key = (locale, since, until, max_items, frozenset(exclude), story_filter)
         with self._lock:
             if engine is not self._engine:
                 self._engine, self._entries = engine, {}
@@ -258,7 +376,13 @@ class SelectionCache:
         if cached is not None:
             return cached
         cards = select_stories(
-            service, locale=locale, since=since, until=until, max_items=max_items, exclude=exclude
+            service,
+            locale=locale,
+            since=since,
+            until=until,
+            max_items=max_items,
+            exclude=exclude,
+            story_filter=story_filter,
         )
         with self._lock:
             self.misses += 1
@@ -278,16 +402,24 @@ def compose_digest(
     window_start: dt.datetime,
     window_end: dt.datetime,
     exclude: Collection[str] = (),
+    story_filter: StoryFilter = StoryFilter(),
     cache: SelectionCache | None = None,
 ) -> Digest:
     """The digest of ``channel_id`` for the window ``(window_start, window_end]`` (aware
-    datetimes; see the module docstring) in ``locale`` and the IANA ``timezone``.
-    Deterministic for a given index. Raises ``ZoneInfoNotFoundError`` for a bad zone."""
+    datetimes; see the module docstring) in ``locale`` and the IANA ``timezone``, of the
+    stories ``story_filter`` accepts. Deterministic for a given index. Raises
+    ``ZoneInfoNotFoundError`` for a bad zone."""
     zone = ZoneInfo(timezone)
     since, until = digest_dates(window_start, window_end, zone)
     select = cache.select if cache is not None else select_stories
     cards = select(
-        service, locale=locale, since=since, until=until, max_items=max_items, exclude=exclude
+        service,
+        locale=locale,
+        since=since,
+        until=until,
+        max_items=max_items,
+        exclude=exclude,
+        story_filter=story_filter,
     )
     persona = service.persona
     seed = f"{channel_id}|{until.isoformat()}"
@@ -298,6 +430,9 @@ def compose_digest(
     else:
         opening = persona.say("digest_empty", locale, seed=seed, date=spoken)
         closing = ""
+    title = persona.say(
+        "digest_title", locale, seed=seed, date=format_date(until, locale, year=True)
+    )
     return Digest(
         channel_id=channel_id,
         digest_date=until,
@@ -310,60 +445,194 @@ def compose_digest(
         opening=opening,
         closing=closing,
         post_empty=post_empty,
+        title=title,
     )
 
 
 # --------------------------------------------------------------------------- rendering
 
 
-def _story_block(card: StoryCard, position: int, locale: str) -> str:
-    title = _escape(shorten(" ".join(card.title.split()), TITLE_LIMIT))
-    lines = [f"**{position}. [{title}]({_link_target(card.url)})**"]
+@dataclass(frozen=True)
+class DigestMessage:
+    """One message of a digest, as Discord receives it (the adapter only converts it).
+
+    ``content`` is the message text (the role mention and technyan's opening line in the
+    first message, else empty); the one embed has ``title``, ``description``, ``footer``
+    (the marker), ``colour`` (0xRRGGBB) and ``timestamp`` (the digest's scheduled
+    instant, which every reader's client shows in their own zone). ``mention_role_id``
+    is the only role the message may ping (None: it pings nobody); ``post_title`` names
+    the post in a forum channel (the day). ``part`` of ``total``, from 1.
+    """
+
+    content: str
+    title: str
+    description: str
+    footer: str
+    colour: int
+    timestamp: dt.datetime
+    mention_role_id: int | None
+    post_title: str
+    part: int
+    total: int
+
+    def text(self) -> str:
+        """The message for a terminal: content, the embed's title in brackets, its
+        description and its footer."""
+        lines = [self.content] if self.content else []
+        lines.append(f"【{self.title}】")
+        if self.description:
+            lines.append(self.description)
+        lines.append(self.footer)
+        return "\n".join(lines)
+
+
+def _fitted(text: str, room: int, render: Callable[[str], str]) -> str:
+    """``render(shorten(text, n))`` for the largest ``n`` whose result fits ``room``
+    UTF-16 units, or ``""`` when nothing of ``text`` fits."""
+    limit = room
+    while limit > 0:
+        rendered = render(shorten(text, limit))
+        over = discord_length(rendered) - room
+        if over <= 0:
+            return rendered
+        limit -= over
+    return ""
+
+
+def _story_block(card: StoryCard, position: int, locale: str, budget: int = STORY_BUDGET) -> str:
+    """One story: numbered title linked to the story, summary, technyan's comment and the
+    language note, within ``budget`` UTF-16 units (the comment gives way first, then the
+    summary)."""
+    title = " ".join(card.title.split())
+    target = _link_target(card.url)
+
+    def heading(text: str) -> str:
+        shown = _escape(text)
+        return f"**{position}. [{shown}]({target})**" if target else f"**{position}. {shown}**"
+
+    head = _fitted(title, min(TITLE_LIMIT, budget), heading) or heading("…")
+    lines = [head]
+    note = f"*{_escape(card.note)}*" if card.note else ""
+    room = budget - discord_length(head) - (discord_length(note) + 1 if note else 0)
     if card.description:
-        lines.append(_escape(shorten(" ".join(card.description.split()), SUMMARY_LIMIT)))
+        summary = _fitted(" ".join(card.description.split()), min(SUMMARY_LIMIT, room - 1), _escape)
+        if summary:
+            lines.append(summary)
+            room -= discord_length(summary) + 1
     if card.technyan_comment:
-        comment = _escape(shorten(" ".join(card.technyan_comment.split()), COMMENT_LIMIT))
-        lines.append(f"🐾 「{comment}」" if locale == "ja" else f"🐾 “{comment}”")
-    if card.note:
-        lines.append(f"*{_escape(card.note)}*")
+        opening, closing = ("🐾 「", "」") if locale == "ja" else ("🐾 “", "”")
+        comment = _fitted(
+            " ".join(card.technyan_comment.split()),
+            min(COMMENT_LIMIT, room - 1),
+            lambda text: f"{opening}{_escape(text)}{closing}",
+        )
+        if comment:
+            lines.append(comment)
+    if note:
+        lines.append(note)
     return "\n".join(lines)
 
 
+def _fit_blocks(cards: Sequence[tuple[int, StoryCard]], locale: str, room: int) -> list[str]:
+    """The blocks of ``(position, card)`` within ``room`` UTF-16 units together (blank
+    lines between them included): each whole when they fit, else every block cut to one
+    cap, the largest that fits (stories under it keep their length, longer ones share
+    the rest). Never below ``STORY_BUDGET`` for up to ``STORIES_PER_MESSAGE`` stories."""
+    natural = [_story_block(card, position, locale, BLOCK_LIMIT) for position, card in cards]
+    available = room - 2 * max(0, len(natural) - 1)
+    sizes = sorted(discord_length(block) for block in natural)
+    if sum(sizes) <= available:
+        return natural
+    cap, spent = available, 0
+    for index, size in enumerate(sizes):  # the water level: shorter blocks stay whole
+        share = (available - spent) // (len(sizes) - index)
+        if size > share:
+            cap = share
+            break
+        spent += size
+    return [
+        block if discord_length(block) <= cap else _story_block(card, position, locale, cap)
+        for block, (position, card) in zip(natural, cards, strict=True)
+    ]
+
+
 def _marker(day: dt.date, part: int, total: int) -> str:
-    return f"-# 🐾 テクにゃん. digest {day.isoformat()} · {part}/{total}"
+    return f"🐾 テクにゃん. digest {day.isoformat()} · {part}/{total}"
 
 
-def render_digest_messages(digest: Digest) -> list[str]:
-    """The message contents that post ``digest`` (empty list: nothing to post), each at
-    most ``MESSAGE_LIMIT`` UTF-16 units and ending with its marker line. Blocks (opening,
-    one per story, closing) are never split across messages; a block is cut with an
-    ellipsis only if it alone exceeds a message, which the field caps prevent."""
+def _parts(count: int) -> list[int]:
+    """Stories per message for ``count`` stories: as few messages as
+    ``STORIES_PER_MESSAGE`` allows, as even as possible (7 → 4 + 3)."""
+    if count <= 0:
+        return [0]
+    messages = -(-count // STORIES_PER_MESSAGE)
+    base, extra = divmod(count, messages)
+    return [base + (1 if index < extra else 0) for index in range(messages)]
+
+
+def render_digest_messages(digest: Digest, *, role_id: int | None = None) -> list[DigestMessage]:
+    """The messages that post ``digest`` (empty list: nothing to post); ``role_id``: the
+    role the first message mentions (an empty day mentions nobody). Up to
+    ``STORIES_PER_MESSAGE`` stories per message, every message within Discord's limits
+    (see the module docstring) and ending with its marker. Used for the post, the preview
+    and the test post alike."""
     if not digest.postable:
         return []
-    blocks = [digest.opening]
-    blocks += [
-        _story_block(card, position, digest.locale)
-        for position, card in enumerate(digest.cards, start=1)
-    ]
-    if digest.closing:
-        blocks.append(digest.closing)
-    budget = MESSAGE_LIMIT - MARKER_RESERVE
-    parts: list[list[str]] = [[]]
-    used = 0
-    for block in blocks:
-        block = shorten(block, budget)
-        size = discord_length(block) + (2 if parts[-1] else 0)
-        if parts[-1] and used + size > budget:
-            parts.append([])
-            size = discord_length(block)
-            used = 0
-        parts[-1].append(block)
-        used += size
-    total = len(parts)
-    return [
-        "\n\n".join(blocks) + "\n" + _marker(digest.digest_date, number, total)
-        for number, blocks in enumerate(parts, start=1)
-    ]
+    numbered = list(enumerate(digest.cards, start=1))
+    mention = role_id if digest.cards and role_id else None
+    opening = shorten(" ".join(digest.opening.split()), OPENING_LIMIT)
+    closing = shorten(digest.closing, CLOSING_RESERVE - 2)
+    sizes = _parts(len(numbered))
+    total = len(sizes)
+    base_title = shorten(digest.title, EMBED_TITLE_LIMIT - 12)
+    messages: list[DigestMessage] = []
+    taken = 0
+    for part, size in enumerate(sizes, start=1):
+        room = EMBED_DESCRIPTION_LIMIT - CLOSING_RESERVE
+        chunk = _fit_blocks(numbered[taken : taken + size], digest.locale, room)
+        taken += size
+        if part == total and closing:
+            chunk = [*chunk, closing]
+        content = ""
+        if part == 1:
+            content = f"<@&{mention}> {opening}" if mention else opening
+        messages.append(
+            DigestMessage(
+                content=content,
+                title=f"{base_title} ({part}/{total})" if total > 1 else base_title,
+                description="\n\n".join(chunk),
+                footer=_marker(digest.digest_date, part, total),
+                colour=DIGEST_COLOUR,
+                timestamp=digest.window_end,
+                mention_role_id=mention if part == 1 else None,
+                post_title=shorten(digest.title, POST_TITLE_LIMIT),
+                part=part,
+                total=total,
+            )
+        )
+    return messages
+
+
+def as_test_post(messages: Sequence[DigestMessage], note: str) -> list[DigestMessage]:
+    """``messages`` as a test post: the same embeds with the marker changed so that no
+    digest is ever taken for a test (``🐾 テクにゃん. test digest …``), ``note`` (technyan
+    saying it is a test) in the first message's content, and no mention."""
+    tested = []
+    for message in messages:
+        content = message.content
+        if message.mention_role_id:
+            content = content.removeprefix(f"<@&{message.mention_role_id}> ")
+        if message.part == 1:
+            content = shorten(f"{note}\n{content}" if content else note, MESSAGE_LIMIT)
+        tested.append(
+            dataclasses.replace(
+                message,
+                content=content,
+                footer=message.footer.replace("テクにゃん. digest", "テクにゃん. test digest"),
+                mention_role_id=None,
+            )
+        )
+    return tested
 
 
 @dataclass(frozen=True)
@@ -376,9 +645,11 @@ class DigestMarker:
     total: int
 
 
-def parse_marker(content: str) -> DigestMarker | None:
-    """The marker of a message posted by ``render_digest_messages``, or None."""
-    match = _MARKER_RE.search(content or "")
+def parse_marker(text: str) -> DigestMarker | None:
+    """The marker of a message made by ``render_digest_messages`` (found anywhere in
+    ``text``: a message's content and embed footers together), or None. Test posts carry
+    none."""
+    match = _MARKER_RE.search(text or "")
     if not match:
         return None
     try:
@@ -388,9 +659,11 @@ def parse_marker(content: str) -> DigestMarker | None:
     return DigestMarker(day, int(match[2]), int(match[3]))
 
 
-def preview_text(messages: Sequence[str]) -> str:
+def preview_text(messages: Sequence[DigestMessage | str]) -> str:
     """Rendered messages as one terminal text, with a rule between messages."""
-    return "\n\n────────\n\n".join(messages)
+    return "\n\n────────\n\n".join(
+        message if isinstance(message, str) else message.text() for message in messages
+    )
 
 
 def standalone_digest(

@@ -48,10 +48,11 @@ def test_digest_preview_prints_the_messages_of_a_date(environment: dict[str, str
     done = run(environment, "digest", "preview", "--locale", "en", "--date", "2025-11-18")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert "November 18" in lines[0]
+    assert "November 18" in lines[0]  # technyan's opening, the message's text
+    assert lines[1] == "【🐾 AI news digest · November 18, 2025】"  # the embed's title
     assert lines[2].startswith("**1. [Today's model](")  # the high-impact story first
     assert "**2. [Yesterday's model](" in done.stdout
-    assert lines[-1] == "-# 🐾 テクにゃん. digest 2025-11-18 · 1/1"
+    assert lines[-1] == "🐾 テクにゃん. digest 2025-11-18 · 1/1"  # its footer, the marker
 
     quiet = run(environment, "digest", "preview", "--locale", "ja", "--date", "2025-12-25")
     assert quiet.returncode == 0 and "12月25日" in quiet.stdout
@@ -72,4 +73,4 @@ def test_digest_preview_rejects_bad_input(
 def test_console_digest_preview(environment: dict[str, str]) -> None:
     done = run(environment, "console", "--locale", "ja", stdin="/news digest preview\n")
     assert done.returncode == 0, done.stderr
-    assert "-# 🐾 テクにゃん. digest" in done.stdout
+    assert "🐾 テクにゃん. digest" in done.stdout
