@@ -1,15 +1,30 @@
 """What the ``/digest`` subcommands mean: ``DigestAdmin`` (bot/admin.py) over the
 state store and the digest scheduler.
 
-Input is validated here and every answer is a ``Reply`` in technyan's voice, in the
-admin's language (never an exception for bad input):
+Input is validated here and every answer is in technyan's voice, in the admin's
+language (never an exception for bad input):
 
 * ``time``: ``HH:MM`` or ``H:MM`` (full-width digits and colon accepted), 00:00–23:59;
 * ``timezone``: an IANA name known to ``zoneinfo`` (case-insensitive; default
   ``digest.default_timezone``);
 * ``locale``: ``ja`` or ``en`` (default: the admin's language);
 * ``max_items``: 1–10 (default 5); ``post_empty``: default off (a day without news posts
-  nothing), or the subscription's current value.
+  nothing);
+* ``categories``: names of the index's categories, comma-separated (case and width do
+  not matter); ``include`` / ``exclude``: up to ``MAX_KEYWORDS`` keywords of up to
+  ``KEYWORD_LENGTH`` characters; ``-`` clears a list;
+* ``role``: the one role each digest mentions (never @everyone; a role nobody may
+  mention is refused unless the bot may mention every role); ``publish``: announcement
+  channels only.
+
+Before anything is stored, the Discord adapter's ``ChannelCheck`` must say the bot can
+post there: a missing permission (View Channel, Send Messages or Create Posts, Send
+Messages in Threads, Embed Links, Read Message History) is named, with where to grant it.
+A subscription made or changed is answered with kind ``subscribed``, which offers "post a
+test digest now" (``post_test``: the next digest, posted at once with a test marker,
+never counted as that day's delivery). Times are Discord timestamps (``<t:…:F>``,
+``<t:…:R>``), so every reader sees their own zone; "next delivery" and the preview name
+the same run (``DigestScheduler.next_occurrence``).
 
 Every state store call runs off the event loop (``StateCalls``, one attempt: an admin is
 waiting). When the store cannot answer — a lock held past its timeout, a lost connection,
@@ -17,16 +32,19 @@ a damaged file — the admin is told in technyan's voice that nothing could be c
 (``state_unavailable``) or that the operator must restore a backup (``state_damaged``);
 a change that did not commit is never answered as done.
 
-Subscriptions declared in config.toml belong to the operator: subscribe and unsubscribe
-refuse to change them (resume works, since pausing is a runtime state). Subscribing a
-channel again replaces its settings and makes it active. Unsubscribing keeps the ledger,
-so a channel unsubscribed and subscribed again on the same day does not get that day's
-digest twice. Who may use them is the Discord adapter's business (``/digest`` defaults to
-Manage Server, and Discord enforces it).
+Subscriptions declared in config.toml belong to the operator: subscribe, edit and
+unsubscribe refuse to change them (resume works, since pausing is a runtime state).
+Subscribing a channel again replaces its settings and makes it active; editing changes
+only what is given and keeps its state. Neither touches the ledger (nor does
+unsubscribing), so a channel never gets one day's digest twice. Who may use them is the
+Discord adapter's business (``/digest`` defaults to Manage Server, and Discord enforces
+it).
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
 import functools
 import logging
@@ -36,12 +54,26 @@ import zoneinfo
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
+from bot.admin import ChannelCheck, DigestOptions, DigestPreview
+from bot.digest import format_date
+from bot.digest_delivery import DeliveryError, Occurrence
+from bot.digest_notices import fix_text, permission_names, reason_text
 from bot.persona import reply_locale
 from bot.replies import Reply
-from bot.schedule import DigestScheduler
+from bot.schedule import DigestScheduler, scheduled_at_or_before
 from bot.state import StateDamaged, StateError, Subscription
+from bot.text import normalize
 
-__all__ = ["MAX_ITEMS_RANGE", "DigestAdminService", "parse_time", "resolve_timezone"]
+__all__ = [
+    "KEYWORD_LENGTH",
+    "MAX_ITEMS_RANGE",
+    "MAX_KEYWORDS",
+    "DigestAdminService",
+    "discord_timestamp",
+    "parse_list",
+    "parse_time",
+    "resolve_timezone",
+]
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +82,11 @@ T = TypeVar("T")
 
 MAX_ITEMS_RANGE = (1, 10)
 DEFAULT_MAX_ITEMS = 5
+#: Keywords per list, and characters per keyword.
+MAX_KEYWORDS = 10
+KEYWORD_LENGTH = 60
 _TIME_RE = re.compile(r"(\d{1,2}):(\d{2})")
+_LIST_SEPARATORS = re.compile(r"[,、，;；]")
 
 
 def parse_time(text: str | None) -> str | None:
@@ -83,6 +119,30 @@ def resolve_timezone(name: str | None) -> str | None:
     return wanted
 
 
+def parse_list(text: str | None) -> tuple[str, ...] | None:
+    """A comma-separated option as a list (``,`` ``、`` ``，`` ``;`` separate; blanks and
+    repeats dropped, order kept): None when not given, ``()`` for ``-`` (clear it)."""
+    if text is None:
+        return None
+    cleaned = unicodedata.normalize("NFKC", text).strip()
+    if cleaned in ("-", "ー", "−", "none", "なし"):
+        return ()
+    items: dict[str, str] = {}
+    for part in _LIST_SEPARATORS.split(cleaned):
+        item = " ".join(part.split())
+        if item:
+            items.setdefault(item.casefold(), item)
+    return tuple(items.values())
+
+
+def discord_timestamp(instant: dt.datetime) -> str:
+    """``instant`` as Discord timestamps, full and relative (``<t:…:F> (<t:…:R>)``):
+    every reader's client shows it in their own zone and language
+    (docs/reference#message-formatting-timestamp-styles)."""
+    seconds = int(instant.timestamp())
+    return f"<t:{seconds}:F> (<t:{seconds}:R>)"
+
+
 def _digest_locale(value: str | None, fallback: str) -> str | None:
     """``ja``/``en`` (``ja-JP``, ``en-US`` … accepted), ``fallback`` for None, else None."""
     if value is None or not value.strip():
@@ -99,50 +159,221 @@ def _channel(channel_id: int) -> str:
     return f"<#{channel_id}>"
 
 
+class _Refused(Exception):
+    """Input answered with technyan's explanation instead of a change."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
 class DigestAdminService:
     """``DigestAdmin`` over ``scheduler`` (its store, service, settings and clock). The
     scheduler need not be started: before ``start`` (or in tests) next runs are computed
-    from the subscription's ``CronTrigger`` and no job is touched."""
+    from the subscription's ``CronTrigger`` and no job is touched; a test post needs it
+    started (its poster)."""
 
     def __init__(self, scheduler: DigestScheduler) -> None:
         self.scheduler = scheduler
         self.store = scheduler.store
         self.calls = scheduler.calls
         self.settings = scheduler.settings
+        self.service = scheduler.service
         self.persona = scheduler.service.persona
 
     async def _db(self, call: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """One store call off the event loop (raises ``StateError``)."""
         return await self.calls.run(call, *args, **kwargs)
 
-    async def _answer(self, speak: str, work: Awaitable[Reply]) -> Reply:
-        """``work``'s reply, or technyan's explanation when the state store failed."""
+    async def _attempt(self, speak: str, work: Awaitable[T]) -> T | str:
+        """``work``'s result, or technyan's explanation of refused input or of a state
+        store that failed."""
         try:
             return await work
+        except _Refused as refused:
+            return refused.text
         except StateDamaged as error:
             log.error("admin command: the state store is damaged: %s", error)
-            return self._reply(speak, self._say("state_damaged", speak))
+            return self._say("state_damaged", speak)
         except StateError as error:
             log.warning("admin command: the state store did not answer: %s", error)
-            return self._reply(speak, self._say("state_unavailable", speak))
+            return self._say("state_unavailable", speak)
+
+    async def _answer(self, speak: str, work: Awaitable[Reply]) -> Reply:
+        """``work``'s reply, or ``_attempt``'s explanation as one."""
+        result = await self._attempt(speak, work)
+        return self._reply(speak, result) if isinstance(result, str) else result
 
     def _say(self, key: str, speak: str, seed: object = "", **values: object) -> str:
         return self.persona.say(key, speak, seed=str(seed), **values)
 
-    def _reply(self, locale: str, header: str, footer: str = "") -> Reply:
-        return Reply("admin", locale, header, footer=footer)
+    def _reply(self, locale: str, header: str, footer: str = "", kind: str = "admin") -> Reply:
+        return Reply(kind, locale, header, footer=footer)
 
-    @staticmethod
-    def _local(instant: dt.datetime | None, zone: str) -> str | None:
-        if instant is None:
-            return None
-        return instant.astimezone(zoneinfo.ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+    def _speak(self, user_locale: str) -> str:
+        return reply_locale(user_locale, self.settings.default_locale)
 
-    def _reason(self, code: str | None, locale: str) -> str:
-        key = f"reason_{code}"
-        if code and key in self.persona.lines["ja"]:
-            return self._say(key, locale)
-        return self._say("reason_other", locale, reason=code or "?")
+    # -- validation ---------------------------------------------------------------------
+
+    async def _categories(self, speak: str, given: tuple[str, ...]) -> tuple[str, ...]:
+        """``given`` as the index's own category names. Raises ``_Refused`` naming the
+        unknown ones and the known."""
+        if not given:
+            return ()
+        known = await asyncio.to_thread(self.service.categories)
+        by_key = {normalize(name): name for name in known}
+        unknown = [name for name in given if normalize(name) not in by_key]
+        if unknown:
+            separator = "、" if speak == "ja" else ", "
+            raise _Refused(
+                self._say(
+                    "invalid_categories",
+                    speak,
+                    unknown[0],
+                    categories=separator.join(unknown),
+                    known=separator.join(known),
+                )
+            )
+        return tuple(dict.fromkeys(by_key[normalize(name)] for name in given))
+
+    def _keywords(self, speak: str, given: tuple[str, ...]) -> tuple[str, ...]:
+        if len(given) > MAX_KEYWORDS or any(len(k) > KEYWORD_LENGTH for k in given):
+            raise _Refused(
+                self._say("invalid_keywords", speak, limit=MAX_KEYWORDS, length=KEYWORD_LENGTH)
+            )
+        return given
+
+    def _judge_target(self, speak: str, channel_id: int, check: ChannelCheck) -> None:
+        """Raise ``_Refused`` naming what stops a digest in the channel."""
+        if check.ok:
+            return
+        details = []
+        if check.missing:
+            names = permission_names(self.persona, check.missing, speak)
+            details.append(self._say("missing_permissions_line", speak, permissions=names))
+        details += [self._say(f"problem_{problem}", speak) for problem in check.problems]
+        raise _Refused(
+            self._say(
+                "cannot_post",
+                speak,
+                channel_id,
+                channel=_channel(channel_id),
+                details="".join(details),
+            )
+        )
+
+    async def _apply(
+        self, speak: str, base: Subscription, options: DigestOptions, check: ChannelCheck
+    ) -> Subscription:
+        """``base`` with ``options`` applied and validated. Raises ``_Refused``."""
+        changes: dict[str, object] = {}
+        if options.time is not None:
+            hhmm = parse_time(options.time)
+            if hhmm is None:
+                raise _Refused(self._say("invalid_time", speak, options.time, time=options.time))
+            changes["time"] = hhmm
+        if options.timezone is not None:
+            zone = resolve_timezone(options.timezone)
+            if zone is None:
+                shown = options.timezone
+                raise _Refused(self._say("invalid_timezone", speak, shown, timezone=shown))
+            changes["timezone"] = zone
+        if options.locale is not None:
+            digest_locale = _digest_locale(options.locale, base.locale)
+            if digest_locale is None:
+                value = options.locale
+                raise _Refused(self._say("invalid_locale", speak, value, value=value))
+            changes["locale"] = digest_locale
+        if options.max_items is not None:
+            items = options.max_items
+            if not MAX_ITEMS_RANGE[0] <= items <= MAX_ITEMS_RANGE[1]:
+                raise _Refused(self._say("invalid_max_items", speak, items, max_items=items))
+            changes["max_items"] = items
+        if options.post_empty is not None:
+            changes["post_empty"] = options.post_empty
+        categories = parse_list(options.categories)
+        if categories is not None:
+            changes["categories"] = await self._categories(speak, categories)
+        for field, text in (
+            ("include_keywords", options.include),
+            ("exclude_keywords", options.exclude),
+        ):
+            keywords = parse_list(text)
+            if keywords is not None:
+                changes[field] = self._keywords(speak, keywords)
+        if options.no_role:
+            changes["role_id"] = None
+        elif options.role_id is not None:
+            changes["role_id"] = options.role_id
+        if options.publish is not None:
+            if options.publish and check.kind != "announcement":
+                raise _Refused(self._say("publish_needs_announcement", speak))
+            changes["publish"] = options.publish
+        elif check.kind != "announcement":
+            changes["publish"] = False
+        self._judge_target(speak, base.channel_id, check)
+        return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+    # -- words --------------------------------------------------------------------------
+
+    def _filters(self, subscription: Subscription, speak: str) -> str:
+        """The settings beyond time, language and size, as ``・…`` (empty: none)."""
+        separator = "、" if speak == "ja" else ", "
+        pieces = []
+        if subscription.categories:
+            categories = separator.join(subscription.categories)
+            pieces.append(self._say("filter_categories", speak, categories=categories))
+        if subscription.include_keywords:
+            keywords = separator.join(subscription.include_keywords)
+            pieces.append(self._say("filter_include", speak, keywords=keywords))
+        if subscription.exclude_keywords:
+            keywords = separator.join(subscription.exclude_keywords)
+            pieces.append(self._say("filter_exclude", speak, keywords=keywords))
+        if subscription.role_id:
+            pieces.append(self._say("filter_role", speak, role=f"<@&{subscription.role_id}>"))
+        if subscription.publish:
+            pieces.append(self._say("filter_publish", speak))
+        if subscription.post_empty:
+            pieces.append(self._say("filter_post_empty", speak))
+        joiner = "・" if speak == "ja" else " · "
+        return "".join(joiner + piece for piece in pieces)
+
+    def _next_delivery(self, subscription: Subscription) -> Occurrence | None:
+        return self.scheduler.next_occurrence(subscription)
+
+    def _saved_reply(self, speak: str, key: str, subscription: Subscription) -> Reply:
+        channel = _channel(subscription.channel_id)
+        lines = [
+            self._say(
+                key,
+                speak,
+                subscription.channel_id,
+                channel=channel,
+                time=subscription.time,
+                timezone=subscription.timezone,
+            )
+        ]
+        language = self._say(f"language_{subscription.locale}", speak)
+        lines.append(
+            self._say(
+                "settings_line",
+                speak,
+                language=language,
+                max_items=subscription.max_items,
+                filters=self._filters(subscription, speak),
+            )
+        )
+        occurrence = self._next_delivery(subscription) if subscription.active else None
+        if occurrence is not None:
+            when = discord_timestamp(occurrence.at)
+            lines.append(self._say("next_run_line", speak, subscription.channel_id, next_run=when))
+        elif not subscription.active:
+            reason = reason_text(self.persona, subscription.paused_reason, speak)
+            lines.append(
+                self._say("paused", speak, subscription.channel_id, channel=channel, reason=reason)
+            )
+        lines.append(self._say("offer_test", speak, subscription.channel_id, channel=channel))
+        return self._reply(speak, "\n".join(lines), kind="subscribed")
 
     # -- DigestAdmin ----------------------------------------------------------------------
 
@@ -151,20 +382,15 @@ class DigestAdminService:
         *,
         guild_id: int,
         channel_id: int,
-        time: str,
-        timezone: str | None,
-        locale: str | None,
-        max_items: int | None,
-        post_empty: bool | None,
+        options: DigestOptions,
+        check: ChannelCheck,
+        user_id: int,
         user_locale: str,
     ) -> Reply:
         """Subscribe (or re-subscribe) ``channel_id``; see the module docstring."""
-        speak = reply_locale(user_locale, self.settings.default_locale)
+        speak = self._speak(user_locale)
         return await self._answer(
-            speak,
-            self._subscribe(
-                speak, guild_id, channel_id, time, timezone, locale, max_items, post_empty
-            ),
+            speak, self._subscribe(speak, guild_id, channel_id, options, check, user_id)
         )
 
     async def _subscribe(
@@ -172,65 +398,77 @@ class DigestAdminService:
         speak: str,
         guild_id: int,
         channel_id: int,
-        time: str,
-        timezone: str | None,
-        locale: str | None,
-        max_items: int | None,
-        post_empty: bool | None,
+        options: DigestOptions,
+        check: ChannelCheck,
+        user_id: int,
     ) -> Reply:
         channel = _channel(channel_id)
-        hhmm = parse_time(time)
-        if hhmm is None:
-            return self._reply(speak, self._say("invalid_time", speak, time, time=time))
-        zone = resolve_timezone(timezone or self.settings.default_timezone)
-        if zone is None:
-            shown = timezone or self.settings.default_timezone
-            return self._reply(speak, self._say("invalid_timezone", speak, shown, timezone=shown))
-        digest_locale = _digest_locale(locale, speak)
-        if digest_locale is None:
-            return self._reply(speak, self._say("invalid_locale", speak, locale, value=locale))
-        items = DEFAULT_MAX_ITEMS if max_items is None else max_items
-        if not MAX_ITEMS_RANGE[0] <= items <= MAX_ITEMS_RANGE[1]:
-            return self._reply(speak, self._say("invalid_max_items", speak, items, max_items=items))
+        if options.time is None:
+            raise _Refused(self._say("invalid_time", speak, "", time=""))
+        default_zone = self.settings.default_timezone
+        base = Subscription(
+            guild_id=guild_id,
+            channel_id=channel_id,
+            time="00:00",
+            timezone=resolve_timezone(default_zone) or default_zone,
+            locale=speak,
+            max_items=DEFAULT_MAX_ITEMS,
+            post_empty=False,
+            source="command",
+            subscribed_by=user_id,
+        )
+        if options.timezone is None and resolve_timezone(default_zone) is None:
+            raise _Refused(
+                self._say("invalid_timezone", speak, default_zone, timezone=default_zone)
+            )
+        subscription = await self._apply(speak, base, options, check)
         existing = await self._db(self.store.get_subscription, channel_id)
         if existing is not None and existing.source == "config":
-            return self._reply(
-                speak, self._say("config_managed", speak, channel_id, channel=channel)
-            )
-        now = self.scheduler.clock()
-        subscription = await self._db(
-            self.store.save_subscription,
-            Subscription(
-                guild_id=guild_id,
-                channel_id=channel_id,
-                time=hhmm,
-                timezone=zone,
-                locale=digest_locale,
-                max_items=items,
-                post_empty=(
-                    post_empty
-                    if post_empty is not None
-                    else (existing.post_empty if existing is not None else False)
-                ),
-                source="command",
-            ),
-            now,
+            raise _Refused(self._say("config_managed", speak, channel_id, channel=channel))
+        saved = await self._db(self.store.save_subscription, subscription, self.scheduler.clock())
+        self.scheduler.schedule(saved)
+        return self._saved_reply(speak, "subscribed", saved)
+
+    async def edit(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        options: DigestOptions,
+        check: ChannelCheck,
+        user_locale: str,
+    ) -> Reply:
+        """Change the given settings of a subscription, keeping its state and ledger."""
+        speak = self._speak(user_locale)
+        return await self._answer(speak, self._edit(speak, guild_id, channel_id, options, check))
+
+    async def _edit(
+        self,
+        speak: str,
+        guild_id: int,
+        channel_id: int,
+        options: DigestOptions,
+        check: ChannelCheck,
+    ) -> Reply:
+        channel = _channel(channel_id)
+        existing = await self._db(self.store.get_subscription, channel_id)
+        if existing is None or existing.guild_id != guild_id:
+            raise _Refused(self._say("not_subscribed", speak, channel_id, channel=channel))
+        if existing.source == "config":
+            raise _Refused(self._say("config_managed", speak, channel_id, channel=channel))
+        changed = await self._apply(speak, existing, options, check)
+        saved = await self._db(
+            self.store.save_subscription, changed, self.scheduler.clock(), keep_state=True
         )
-        self.scheduler.schedule(subscription)
-        header = self._say(
-            "subscribed", speak, channel_id, channel=channel, time=hhmm, timezone=zone
-        )
-        next_run = self._local(self.scheduler.next_run(subscription), zone)
-        if next_run:
-            header += "\n" + self._say("next_run_line", speak, channel_id, next_run=next_run)
-        return self._reply(speak, header)
+        self.scheduler.schedule(saved)
+        return self._saved_reply(speak, "edited", saved)
 
     async def unsubscribe(
         self, *, guild_id: int, channel_id: int | None, user_locale: str
     ) -> Reply:
         """Remove one subscription of the guild, or (``channel_id`` None) every one made
         with the command."""
-        speak = reply_locale(user_locale, self.settings.default_locale)
+        speak = self._speak(user_locale)
         return await self._answer(speak, self._unsubscribe(speak, guild_id, channel_id))
 
     async def _unsubscribe(self, speak: str, guild_id: int, channel_id: int | None) -> Reply:
@@ -259,10 +497,10 @@ class DigestAdminService:
         return self._reply(speak, self._say("unsubscribed", speak, channel_id, channel=channel))
 
     async def subscriptions(self, *, guild_id: int, user_locale: str) -> Reply:
-        """The guild's subscriptions, one line each: time, zone, language, size, next run,
-        last post and state (active, or paused with the reason); the first paused one is
-        explained below the list."""
-        speak = reply_locale(user_locale, self.settings.default_locale)
+        """The guild's subscriptions, one entry each: time, zone, language, size, filters,
+        next and last delivery (Discord timestamps) and state (active, or paused with the
+        reason); the first paused one is explained below the list, with its fix."""
+        speak = self._speak(user_locale)
         return await self._answer(speak, self._subscriptions(speak, guild_id))
 
     async def _subscriptions(self, speak: str, guild_id: int) -> Reply:
@@ -272,69 +510,139 @@ class DigestAdminService:
         lines = [self._say("subscriptions_header", speak, guild_id, count=len(subscriptions))]
         footer = ""
         for subscription in subscriptions:
-            zone = subscription.timezone
+            channel = _channel(subscription.channel_id)
             last = await self._db(
                 self.store.last_entry, subscription.channel_id, statuses=["posted"]
             )
+            occurrence = self._next_delivery(subscription) if subscription.active else None
             if subscription.active:
                 state = self._say("state_active", speak)
             else:
-                reason = self._reason(subscription.paused_reason, speak)
+                reason = reason_text(self.persona, subscription.paused_reason, speak)
                 state = self._say("state_paused", speak, reason=reason)
+                fix = fix_text(self.persona, subscription.paused_reason, speak, channel)
                 footer = footer or self._say(
-                    "paused",
-                    speak,
-                    subscription.channel_id,
-                    channel=_channel(subscription.channel_id),
-                    reason=reason,
-                )
+                    "paused", speak, subscription.channel_id, channel=channel, reason=reason
+                ) + ("\n" + fix if fix else "")
             lines.append(
                 self._say(
                     "subscription_line",
                     speak,
-                    channel=_channel(subscription.channel_id),
+                    channel=channel,
                     time=subscription.time,
-                    timezone=zone,
+                    timezone=subscription.timezone,
                     language=self._say(f"language_{subscription.locale}", speak),
                     max_items=subscription.max_items,
-                    next_run=self._local(self.scheduler.next_run(subscription), zone)
-                    or self._say("no_next_run", speak),
-                    last_post=self._local(last.updated_at if last else None, zone)
-                    or self._say("never_posted", speak),
+                    filters=self._filters(subscription, speak),
+                    next_run=discord_timestamp(occurrence.at)
+                    if occurrence
+                    else self._say("no_next_run", speak),
+                    last_post=discord_timestamp(last.updated_at)
+                    if last and last.updated_at
+                    else self._say("never_posted", speak),
                     state=state,
                 )
             )
         return self._reply(speak, "\n".join(lines), footer)
 
-    async def preview(self, *, guild_id: int, channel_id: int, user_locale: str) -> Reply:
-        """The digest the channel's subscription would post now (new since its last
-        digest), or with default settings in the admin's language when the channel has
-        none. Posts and records nothing."""
-        speak = reply_locale(user_locale, self.settings.default_locale)
-        return await self._answer(speak, self._preview(speak, guild_id, channel_id))
-
-    async def _preview(self, speak: str, guild_id: int, channel_id: int) -> Reply:
+    async def _preview_digest(
+        self, speak: str, guild_id: int, channel_id: int
+    ) -> tuple[Subscription, Occurrence, bool]:
+        """The subscription a preview or test shows (a default one, as of now, when the
+        channel has none; ``True`` when it is the channel's own) and the run it shows."""
         now = self.scheduler.clock()
         subscription = await self._db(self.store.get_subscription, channel_id)
+        if subscription is not None and subscription.guild_id == guild_id:
+            occurrence = self._next_delivery(subscription)
+            if occurrence is not None:
+                return subscription, occurrence, True
+        zone = resolve_timezone(self.settings.default_timezone) or "UTC"
+        local = now.astimezone(zoneinfo.ZoneInfo(zone))
+        default = Subscription(
+            guild_id=guild_id,
+            channel_id=channel_id,
+            time=local.strftime("%H:%M"),
+            timezone=zone,
+            locale=speak,
+            max_items=DEFAULT_MAX_ITEMS,
+            post_empty=True,
+        )
+        occurrence = scheduled_at_or_before(now, local.hour, local.minute, default.zone)
+        return default, occurrence, False
+
+    async def preview(self, *, guild_id: int, channel_id: int, user_locale: str) -> DigestPreview:
+        """The messages the channel's subscription will post at its next delivery (what
+        ``subscriptions`` names as next), or with default settings in the admin's
+        language as of now when the channel has none. Posts and records nothing."""
+        speak = self._speak(user_locale)
+        result = await self._attempt(speak, self._preview(speak, guild_id, channel_id))
+        return DigestPreview(speak, result) if isinstance(result, str) else result
+
+    async def _preview(self, speak: str, guild_id: int, channel_id: int) -> DigestPreview:
+        subscription, occurrence, own = await self._preview_digest(speak, guild_id, channel_id)
+        digest = await self.scheduler.preview(subscription, occurrence)
+        messages = self.scheduler.delivery.content.render(subscription, digest)
+        channel = _channel(channel_id)
+        if not own:
+            note = self._say("preview_note_unsubscribed", speak, channel_id, channel=channel)
+            return DigestPreview(speak, note, tuple(messages))
+        note = self._say(
+            "preview_note",
+            speak,
+            channel_id,
+            channel=channel,
+            date=format_date(occurrence.day, speak, year=True),
+            when=discord_timestamp(occurrence.at),
+        )
+        if not messages:
+            note += "\n" + self._say("preview_nothing", speak, channel_id)
+        return DigestPreview(speak, note, tuple(messages), offer_test=True)
+
+    async def post_test(self, *, guild_id: int, channel_id: int, user_locale: str) -> Reply:
+        """Post the channel's next digest now as a test: the same messages, no mention,
+        a test marker (never counted as that day's delivery), nothing recorded. A
+        failure is explained with its reason and fix; nothing is paused."""
+        speak = self._speak(user_locale)
+        return await self._answer(speak, self._post_test(speak, guild_id, channel_id))
+
+    async def _post_test(self, speak: str, guild_id: int, channel_id: int) -> Reply:
+        channel = _channel(channel_id)
+        subscription = await self._db(self.store.get_subscription, channel_id)
         if subscription is None or subscription.guild_id != guild_id:
-            zone = resolve_timezone(self.settings.default_timezone) or "UTC"
-            subscription = Subscription(
-                guild_id=guild_id,
-                channel_id=channel_id,
-                time=now.astimezone(zoneinfo.ZoneInfo(zone)).strftime("%H:%M"),
-                timezone=zone,
-                locale=speak,
-                max_items=DEFAULT_MAX_ITEMS,
-                post_empty=True,
+            raise _Refused(self._say("not_subscribed", speak, channel_id, channel=channel))
+        occurrence = self._next_delivery(subscription)
+        if occurrence is None:
+            raise _Refused(self._say("digest_unavailable", speak, channel_id))
+        digest = await self.scheduler.preview(subscription, occurrence)
+        note = self._say(
+            "test_post_note",
+            subscription.locale,
+            channel_id,
+            when=discord_timestamp(occurrence.at),
+        )
+        try:
+            await self.scheduler.post_test(subscription, digest, note)
+        except DeliveryError as error:
+            log.info("test digest for channel %s not posted: %s", channel_id, error)
+            return self._reply(
+                speak,
+                self._say(
+                    "test_failed",
+                    speak,
+                    channel_id,
+                    channel=channel,
+                    reason=reason_text(self.persona, error.reason, speak),
+                    fix=fix_text(self.persona, error.reason, speak, channel),
+                ),
             )
-        digest = await self.scheduler.preview(subscription, now)
-        note = self._say("digest_preview_note", digest.locale, channel_id)
-        return digest.reply(footer_note=note)
+        except RuntimeError:  # the scheduler is not started: no poster
+            return self._reply(speak, self._say("digest_unavailable", speak, channel_id))
+        return self._reply(speak, self._say("test_posted", speak, channel_id, channel=channel))
 
     async def resume(self, *, guild_id: int, channel_id: int, user_locale: str) -> Reply:
         """Reactivate a paused subscription, schedule it again and (in the background)
         post today's digest if it failed and is still within the grace time."""
-        speak = reply_locale(user_locale, self.settings.default_locale)
+        speak = self._speak(user_locale)
         return await self._answer(speak, self._resume(speak, guild_id, channel_id))
 
     async def _resume(self, speak: str, guild_id: int, channel_id: int) -> Reply:

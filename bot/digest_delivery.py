@@ -35,19 +35,28 @@ log.
 
 Discord failures, per channel (errors are caught, logged and recorded, never raised into
 other channels' runs): ``DeliveryError`` with ``permanent`` (403, 404 Unknown Channel,
-not a text channel) pauses the subscription; a transient one (5xx after discord.py's own
-retries, a timeout, a dropped connection) is retried up to ``len(retry_delays)`` more
-times with those delays, after checking the channel for the part in case the failed
-attempt reached Discord; a 429 (``retry_after`` set: Discord did not process the
-request) is always sent again after that wait, within the deadline.
+not a channel a digest can go to, a permission the bot lacks there) pauses the
+subscription and tells the guild once (bot/digest_notices.py); a transient one (5xx
+after discord.py's own retries, a timeout, a dropped connection) is retried up to
+``len(retry_delays)`` more times with those delays, after checking the channel for the
+part in case the failed attempt reached Discord; a 429 (``retry_after`` set: Discord did
+not process the request) is always sent again after that wait, within the deadline.
+
+Targets. The poster knows the channel: a text or announcement channel or a thread gets
+the messages (in an announcement channel, published to its followers when the
+subscription asks); a forum channel gets one post per digest, opened by part 1 and
+titled with the day, whose later parts go into that post (``first_part``: the id of
+part 1, which is the post's). The ledger records the ids either way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -56,12 +65,16 @@ from typing import Any, Protocol
 from bot.config import Settings
 from bot.digest import (
     Digest,
+    DigestMessage,
     SelectionCache,
+    StoryFilter,
+    as_test_post,
     compose_digest,
     digest_dates,
     parse_marker,
     render_digest_messages,
 )
+from bot.digest_notices import PauseNotices, Teller
 from bot.process_lease import ProcessIdentity, ProcessLease
 from bot.service import NewsService
 from bot.state import LedgerEntry, StateError, StateStore, Subscription
@@ -126,17 +139,30 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
 
 
-class Poster(Protocol):
-    """Posts to and reads from channels (the Discord adapter implements it)."""
+class Poster(Teller, Protocol):
+    """Posts to and reads from channels, and tells guilds (the Discord adapter implements
+    it)."""
 
-    async def send(self, channel_id: int, content: str, *, nonce: int) -> int:
-        """Post ``content`` (≤ 2000 characters, mentions disabled) and return the new
-        message id. Raises ``DeliveryError``."""
+    async def send(
+        self,
+        channel_id: int,
+        message: DigestMessage,
+        *,
+        nonce: int,
+        first_part: int | None = None,
+        publish: bool = False,
+    ) -> int:
+        """Post ``message`` (one part of a digest; mentions limited to its
+        ``mention_role_id``) and return the new message's id. In a forum channel part 1
+        opens a post titled ``message.post_title`` (its id is returned) and later parts go
+        into the post ``first_part``; in an announcement channel ``publish`` publishes
+        the message to following channels. Raises ``DeliveryError``."""
         ...
 
     async def own_messages(self, channel_id: int, limit: int) -> list[tuple[int, str]]:
-        """``(message id, content)`` of the bot's own messages among the channel's
-        ``limit`` newest messages. Raises ``DeliveryError``."""
+        """``(message id, text)`` of the bot's own messages among the channel's ``limit``
+        newest (in a forum: of its recent posts), ``text`` being the content and the
+        embeds' footers, where a digest's marker is. Raises ``DeliveryError``."""
         ...
 
 
@@ -187,8 +213,22 @@ class DigestContent:
             window_start=window_start,
             window_end=window_end,
             exclude=exclude,
+            story_filter=self.story_filter(subscription),
             cache=self.cache,
         )
+
+    @staticmethod
+    def story_filter(subscription: Subscription) -> StoryFilter:
+        """The stories ``subscription`` wants (its categories and keywords)."""
+        return StoryFilter(
+            subscription.categories, subscription.include_keywords, subscription.exclude_keywords
+        )
+
+    @staticmethod
+    def render(subscription: Subscription, digest: Digest) -> list[DigestMessage]:
+        """The messages that post ``digest`` for ``subscription`` (its role mentioned):
+        the one rendering the post, the preview and the test post share."""
+        return render_digest_messages(digest, role_id=subscription.role_id)
 
     @staticmethod
     def _excluded_dates(
@@ -243,18 +283,17 @@ class DigestContent:
             return previous.window_end
         return window_end - dt.timedelta(hours=24)
 
-    async def preview(self, subscription: Subscription, now: dt.datetime) -> Digest:
-        """The digest ``subscription`` would post at ``now``: new since its last delivered
-        digest, or the last 24 hours. Writes nothing; one attempt at each store read
-        (raises ``StateError`` when the store cannot answer: an admin is waiting)."""
-        day = now.astimezone(subscription.zone).date()
+    async def preview(self, subscription: Subscription, occurrence: Occurrence) -> Digest:
+        """The digest ``subscription`` will post at ``occurrence`` if nothing changes
+        before then: from its last delivered digest dated before that day (or the 24
+        hours before it), minus the stories the channel already got — what the run at
+        ``occurrence`` computes. Writes nothing; one attempt at each store read (raises
+        ``StateError`` when the store cannot answer: an admin is waiting)."""
         deadline = time.monotonic()
         start = await self.window_start(
-            subscription.channel_id, day + dt.timedelta(days=1), now, deadline
+            subscription.channel_id, occurrence.day, occurrence.at, deadline
         )
-        return await self.compose_off_loop(
-            subscription, min(start, now), now, deadline, include_today=True
-        )
+        return await self.compose_off_loop(subscription, start, occurrence.at, deadline)
 
 
 # --------------------------------------------------------------------------- posting
@@ -267,7 +306,7 @@ class DigestPosting:
     before each retry of a transient Discord failure; ``concurrency`` bounds the channels
     posting at once; writes after a part was posted are retried for at least
     ``min_retry_seconds``; ``on_pause(channel_id)`` is called when a subscription is
-    paused. ``poster`` is set once the bot is up."""
+    paused, and ``notices`` then tells its guild. ``poster`` is set once the bot is up."""
 
     def __init__(
         self,
@@ -281,10 +320,12 @@ class DigestPosting:
         concurrency: int = 8,
         min_retry_seconds: float = 300.0,
         on_pause: Callable[[int], None] = lambda channel_id: None,
+        notices: PauseNotices | None = None,
     ) -> None:
         self.store = store
         self.calls = calls
         self.content = content
+        self.notices = notices
         self.clock = clock
         self.owner = owner
         self.retry_delays = tuple(retry_delays)
@@ -324,7 +365,7 @@ class DigestPosting:
                 digest = await self.content.compose_off_loop(
                     subscription, window_start, entry.window_end, deadline
                 )
-                messages = render_digest_messages(digest)
+                messages = self.content.render(subscription, digest)
                 if not messages:
                     await self.calls.run_until(
                         deadline,
@@ -341,10 +382,18 @@ class DigestPosting:
                         "digest for channel %s on %s: no new story, nothing posted", channel_id, day
                     )
                     return "empty"
-                for part, content in enumerate(messages, start=1):
+                for message in messages:
+                    part = message.part
                     if part in posted:
                         continue
-                    posted[part] = await self._send_part(channel_id, day, part, content, deadline)
+                    posted[part] = await self._send_part(
+                        channel_id,
+                        day,
+                        message,
+                        deadline,
+                        first_part=posted.get(1),
+                        publish=subscription.publish,
+                    )
                     deadline = self.later(deadline)
                     recorded = await self.calls.run_until(
                         deadline,
@@ -424,6 +473,8 @@ class DigestPosting:
             )
             if error.permanent:
                 await self.pause(subscription.channel_id, error.reason, deadline)
+                if self.notices is not None:
+                    await self.notices.paused(subscription.channel_id)
         except StateError as store_error:
             log.error(
                 "digest for channel %s on %s failed (%s) and the state store failed too (%s)",
@@ -460,17 +511,27 @@ class DigestPosting:
         self.on_pause(channel_id)
 
     async def _send_part(
-        self, channel_id: int, day: dt.date, part: int, content: str, deadline: float
+        self,
+        channel_id: int,
+        day: dt.date,
+        message: DigestMessage,
+        deadline: float,
+        *,
+        first_part: int | None,
+        publish: bool,
     ) -> int:
         """Send one part. A 429 is sent again after its ``retry_after`` until
         ``deadline``; another transient failure gets the bounded retry of
         ``retry_delays``, each after looking for the part in the channel in case the
         failed attempt reached Discord."""
+        part = message.part
         nonce = _nonce(channel_id, day, part)
         attempt = 0
         while True:
             try:
-                return await self._poster.send(channel_id, content, nonce=nonce)
+                return await self._poster.send(
+                    channel_id, message, nonce=nonce, first_part=first_part, publish=publish
+                )
             except DeliveryError as error:
                 if error.retry_after is not None:  # not processed by Discord: send again
                     wait = max(0.0, error.retry_after)
@@ -505,6 +566,27 @@ class DigestPosting:
                 landed = {}
             if part in landed:
                 return landed[part]
+
+    async def post_test(self, subscription: Subscription, digest: Digest, note: str) -> list[int]:
+        """Post ``digest`` in ``subscription``'s channel as a test (``as_test_post``: no
+        mention, no marker a run could take for a digest, never published, nothing
+        recorded). Returns the message ids. Raises ``DeliveryError`` (nothing is paused:
+        the admin who asked is told)."""
+        messages = as_test_post(self.content.render(subscription, digest), note)
+        if not messages:
+            messages = as_test_post(
+                render_digest_messages(dataclasses.replace(digest, post_empty=True)), note
+            )
+        posted: list[int] = []
+        for message in messages:
+            nonce = secrets.randbits(62)
+            first = posted[0] if posted else None
+            posted.append(
+                await self._poster.send(
+                    subscription.channel_id, message, nonce=nonce, first_part=first
+                )
+            )
+        return posted
 
     async def find_parts(self, channel_id: int, day: dt.date) -> tuple[dict[int, int], int]:
         """Parts of the digest dated ``day`` already in the channel (part → message id,
@@ -565,6 +647,7 @@ class DigestDelivery:
             register_seconds=min_retry_seconds,
         )
         self.content = DigestContent(service, store, calls)
+        self.notices = PauseNotices(store, calls, service.persona, clock=clock)
         self.posting = DigestPosting(
             store,
             calls,
@@ -575,6 +658,7 @@ class DigestDelivery:
             concurrency=concurrency,
             min_retry_seconds=min_retry_seconds,
             on_pause=on_pause,
+            notices=self.notices,
         )
         self._in_flight: set[tuple[int, dt.date]] = set()
 

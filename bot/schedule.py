@@ -268,7 +268,9 @@ class DigestScheduler:
             ],
             self.clock(),
         )
-        self.delivery.posting.poster = self._poster_factory(bot)
+        poster = self._poster_factory(bot)
+        self.delivery.posting.poster = poster
+        self.delivery.notices.teller = poster
         scheduler = AsyncIOScheduler(
             timezone=dt.UTC,
             job_defaults={
@@ -510,11 +512,33 @@ class DigestScheduler:
             subscription, window_start, window_end, include_today=include_today
         )
 
-    async def preview(self, subscription: Subscription, now: dt.datetime | None = None) -> Digest:
-        """The digest ``subscription`` would post if it ran at ``now`` (default: the
-        clock): new since its last delivered digest, or the last 24 hours. Writes
-        nothing. Raises ``StateError`` when the store cannot answer."""
-        return await self.delivery.content.preview(subscription, now or self.clock())
+    def next_occurrence(
+        self, subscription: Subscription, now: dt.datetime | None = None
+    ) -> Occurrence | None:
+        """The run of ``subscription`` after ``now`` (default: the clock), as its job's
+        ``CronTrigger`` computes it, whether or not it is paused; None for a bad zone."""
+        fire = next_fire_time(subscription, now or self.clock())
+        if fire is None:
+            return None
+        return Occurrence(fire.astimezone(dt.UTC), fire.astimezone(subscription.zone).date())
+
+    async def preview(
+        self, subscription: Subscription, occurrence: Occurrence | None = None
+    ) -> Digest:
+        """The digest ``subscription`` will post at ``occurrence`` (default: its next
+        run) if nothing changes before then — what that run computes. Writes nothing.
+        Raises ``StateError`` when the store cannot answer, ``ValueError`` for a
+        subscription whose zone no longer exists."""
+        occurrence = occurrence or self.next_occurrence(subscription)
+        if occurrence is None:
+            raise ValueError(f"no next run for the zone {subscription.timezone!r}")
+        return await self.delivery.content.preview(subscription, occurrence)
+
+    async def post_test(self, subscription: Subscription, digest: Digest, note: str) -> list[int]:
+        """Post ``digest`` in ``subscription``'s channel as a test (not recorded, never
+        a digest for the ledger). Returns the message ids. Raises ``DeliveryError``, or
+        ``RuntimeError`` before ``start``."""
+        return await self.delivery.posting.post_test(subscription, digest, note)
 
     async def pause(self, channel_id: int, reason: str) -> None:
         """Pause a subscription with a reason code and remove its job."""

@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.admin import BackgroundService
 from bot.config import Settings, load_settings
-from bot.digest import parse_marker
+from bot.digest import DigestMessage, parse_marker
 from bot.discord_app.delivery import DiscordPoster, RequestSpacer
 from bot.schedule import DeliveryError, DigestScheduler
 from bot.service import NewsService
@@ -102,26 +102,44 @@ def local(zone: str, *args: int, fold: int = 0) -> dt.datetime:
 
 class FakePoster:
     """An in-memory channel world implementing ``Poster``: ``messages[channel]`` is the
-    list of ``(id, content)``; ``errors[channel]`` a list of ``DeliveryError`` raised by
-    the next sends (consumed in order); ``sent`` every send attempt."""
+    list of ``(id, text)`` (``DigestMessage.text()``, marker included); ``errors[channel]``
+    a list of ``DeliveryError`` raised by the next sends (consumed in order); ``sent``
+    every send attempt as ``(channel, text, nonce)``, ``posted`` the messages themselves;
+    ``told`` every ``tell_guild`` as ``(guild, user, text)``."""
 
     def __init__(self) -> None:
         self.messages: dict[int, list[tuple[int, str]]] = {}
         self.errors: dict[int, list[DeliveryError]] = {}
         self.sent: list[tuple[int, str, int]] = []
+        self.posted: dict[int, list[DigestMessage]] = {}
+        self.told: list[tuple[int, int | None, str]] = []
         self._next_id = 1000
 
-    async def send(self, channel_id: int, content: str, *, nonce: int) -> int:
-        self.sent.append((channel_id, content, nonce))
+    async def send(
+        self,
+        channel_id: int,
+        message: DigestMessage,
+        *,
+        nonce: int,
+        first_part: int | None = None,
+        publish: bool = False,
+    ) -> int:
+        text = message.text()
+        self.sent.append((channel_id, text, nonce))
         queued = self.errors.get(channel_id)
         if queued:
             raise queued.pop(0)
         self._next_id += 1
-        self.messages.setdefault(channel_id, []).append((self._next_id, content))
+        self.messages.setdefault(channel_id, []).append((self._next_id, text))
+        self.posted.setdefault(channel_id, []).append(message)
         return self._next_id
 
     async def own_messages(self, channel_id: int, limit: int) -> list[tuple[int, str]]:
         return list(reversed(self.messages.get(channel_id, [])))[:limit]
+
+    async def tell_guild(self, guild_id: int, user_id: int | None, text: str) -> str | None:
+        self.told.append((guild_id, user_id, text))
+        return "dm" if user_id else None
 
     def contents(self, channel_id: int) -> list[str]:
         return [content for _, content in self.messages.get(channel_id, [])]
@@ -185,11 +203,17 @@ class DigestBot(commands.Bot):
         await super().close()
 
 
+def message_text(message: dict[str, Any]) -> str:
+    """A Discord message's content and embed footers: where a digest's marker is."""
+    footers = [(embed.get("footer") or {}).get("text") or "" for embed in message["embeds"]]
+    return "\n".join([message["content"], *footers])
+
+
 def digest_posts(messages: list[dict[str, Any]]) -> list[tuple[str, int, int]]:
     """``(date, part, total)`` of every digest message among a channel's messages."""
     found = []
     for message in messages:
-        marker = parse_marker(message["content"])
+        marker = parse_marker(message_text(message))
         if marker is not None:
             found.append((marker.digest_date.isoformat(), marker.part, marker.total))
     return found

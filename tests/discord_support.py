@@ -13,6 +13,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
+from bot.admin import DigestPreview
 from bot.config import Settings, load_settings
 from bot.discord_app.client import NewsBot
 from bot.discord_app.embeds import (
@@ -80,10 +81,12 @@ class RecordingService:
 
 @dataclass
 class RecordingAdmin:
-    """A DigestAdmin that records each call and answers a fixed Reply."""
+    """A DigestAdmin that records each call and answers a fixed Reply (``preview``: the
+    fixed ``preview``, else a note naming the call)."""
 
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     reply: Reply | None = None
+    preview_answer: DigestPreview | None = None
     fail: bool = False
 
     async def _answer(self, name: str, **kwargs: Any) -> Reply:
@@ -101,8 +104,15 @@ class RecordingAdmin:
     async def subscriptions(self, **kwargs: Any) -> Reply:
         return await self._answer("subscriptions", **kwargs)
 
-    async def preview(self, **kwargs: Any) -> Reply:
-        return await self._answer("preview", **kwargs)
+    async def edit(self, **kwargs: Any) -> Reply:
+        return await self._answer("edit", **kwargs)
+
+    async def post_test(self, **kwargs: Any) -> Reply:
+        return await self._answer("post_test", **kwargs)
+
+    async def preview(self, **kwargs: Any) -> DigestPreview:
+        reply = await self._answer("preview", **kwargs)
+        return self.preview_answer or DigestPreview(reply.locale, reply.header)
 
     async def resume(self, **kwargs: Any) -> Reply:
         return await self._answer("resume", **kwargs)

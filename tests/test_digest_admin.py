@@ -1,16 +1,28 @@
-"""The admin subcommands' meaning: validation, config-owned subscriptions, listing,
-preview and resume, answered in technyan's voice."""
+"""The admin subcommands' meaning: validation, what stops a digest, config-owned
+subscriptions, editing without losing the ledger, listing with Discord timestamps, the
+preview as the next delivery, test posts and resume, answered in technyan's voice."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.admin import ChannelCheck, DigestOptions
 from bot.config import SubscriptionConfig
-from bot.digest_admin import DigestAdminService, parse_time, resolve_timezone
+from bot.digest import parse_marker
+from bot.digest_admin import (
+    DigestAdminService,
+    discord_timestamp,
+    parse_list,
+    parse_time,
+    resolve_timezone,
+)
 from bot.replies import Reply
+from bot.schedule import DeliveryError
 from bot.service import NewsService
 from bot.state import Subscription
 from tests.digest_support import (
@@ -22,7 +34,14 @@ from tests.digest_support import (
     write_story,
 )
 
-GUILD, CHANNEL = 7 << 22, 70
+GUILD, CHANNEL, ADMIN = 7 << 22, 70, 4242
+TEXT, ANNOUNCEMENT = ChannelCheck("text"), ChannelCheck("announcement")
+
+
+def timestamps(instant: dt.datetime) -> str:
+    seconds = int(instant.timestamp())
+    assert discord_timestamp(instant) == f"<t:{seconds}:F> (<t:{seconds}:R>)"
+    return discord_timestamp(instant)
 
 
 @pytest.fixture
@@ -50,21 +69,32 @@ def test_parse_time_and_zone() -> None:
     assert resolve_timezone("asia/tokyo") == "Asia/Tokyo"
     assert resolve_timezone("America/New_York") == "America/New_York"
     assert resolve_timezone("Mars/Olympus") is None and resolve_timezone("") is None
+    assert parse_list(None) is None and parse_list(" - ") == () and parse_list("なし") == ()
+    assert parse_list("Claude、 gemini ,CLAUDE,,ＧＰＴ") == ("Claude", "gemini", "GPT")
 
 
-async def subscribe(admin: DigestAdminService, **overrides: object) -> Reply:
-    arguments: dict[str, object] = {
-        "guild_id": GUILD,
-        "channel_id": CHANNEL,
-        "time": "09:00",
-        "timezone": None,
-        "locale": None,
-        "max_items": None,
-        "post_empty": None,
-        "user_locale": "ja",
-    }
-    arguments.update(overrides)
-    return await admin.subscribe(**arguments)  # type: ignore[arg-type]
+async def subscribe(
+    admin: DigestAdminService, check: ChannelCheck = TEXT, user_locale: str = "ja", **given: Any
+) -> Reply:
+    channel_id = given.pop("channel_id", CHANNEL)
+    return await admin.subscribe(
+        guild_id=GUILD,
+        channel_id=channel_id,
+        options=DigestOptions(**({"time": "09:00"} | given)),
+        check=check,
+        user_id=ADMIN,
+        user_locale=user_locale,
+    )
+
+
+async def edit(admin: DigestAdminService, check: ChannelCheck = TEXT, **given: Any) -> Reply:
+    return await admin.edit(
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        options=DigestOptions(**given),
+        check=check,
+        user_locale="en",
+    )
 
 
 @pytest.mark.parametrize(
@@ -74,35 +104,103 @@ async def subscribe(admin: DigestAdminService, **overrides: object) -> Reply:
         ("timezone", "Tokyo", "Tokyo"),
         ("locale", "fr", "fr"),
         ("max_items", 11, "11"),
+        ("categories", "Gossip, News", "Gossip"),
+        ("include", ",".join(f"k{n}" for n in range(11)), "10"),
+        ("publish", True, "アナウンス"),
     ],
 )
 async def test_bad_input_is_explained_not_stored(
     admin: DigestAdminService, field: str, value: object, shown: str
 ) -> None:
     reply = await subscribe(admin, **{field: value})
-    assert shown in reply.header and "にゃ" in reply.header
+    assert shown in reply.header and "にゃ" in reply.header and reply.kind == "admin"
     assert admin.store.get_subscription(CHANNEL) is None
 
 
-async def test_subscribe_defaults_and_next_run(admin: DigestAdminService) -> None:
+async def test_what_stops_a_digest_is_named_and_nothing_is_stored(
+    admin: DigestAdminService,
+) -> None:
+    lacking = ChannelCheck("forum", missing=("create_posts", "embed_links", "read_message_history"))
+    reply = await subscribe(admin, lacking)
+    assert "投稿の作成" in reply.header and "埋め込みリンク" in reply.header
+    assert "メッセージ履歴を読む" in reply.header and "権限" in reply.header
+    english = await subscribe(admin, ChannelCheck("thread", missing=("send_messages_in_threads",)),
+                              user_locale="en-US")  # fmt: skip
+    assert "Send Messages in Threads" in english.header and "Edit Channel" in english.header
+    role = await subscribe(admin, ChannelCheck("text", problems=("role_not_mentionable",)),
+                           user_locale="en", role_id=5)  # fmt: skip
+    assert "Allow anyone to @mention this role" in role.header
+    assert admin.store.get_subscription(CHANNEL) is None
+
+
+async def test_subscribe_defaults_filters_and_next_delivery(admin: DigestAdminService) -> None:
     reply = await subscribe(admin)
     subscription = admin.store.get_subscription(CHANNEL)
-    assert subscription is not None
+    assert subscription is not None and reply.kind == "subscribed"  # offers a test post
     assert (subscription.timezone, subscription.locale, subscription.max_items) == (
         "Asia/Tokyo",
         "ja",
         5,
     )
     assert not subscription.post_empty and subscription.source == "command"
-    assert f"<#{CHANNEL}>" in reply.header and "2025-11-19 09:00" in reply.header
-    english = await subscribe(admin, user_locale="en-US", time="21:30", post_empty=True)
+    assert subscription.subscribed_by == ADMIN
+    tomorrow_nine = local("Asia/Tokyo", 2025, 11, 19, 9, 0)
+    assert f"<#{CHANNEL}>" in reply.header and timestamps(tomorrow_nine) in reply.header
+    english = await subscribe(
+        admin,
+        ANNOUNCEMENT,
+        user_locale="en-US",
+        time="21:30",
+        post_empty=True,
+        categories="news",
+        include="Gemini, Claude、gemini",
+        exclude="rumor",
+        role_id=777,
+        publish=True,
+    )
     again = admin.store.get_subscription(CHANNEL)
     assert again is not None and (again.locale, again.time, again.post_empty) == (
         "en",
         "21:30",
         True,
     )
-    assert "2025-11-18 21:30" in english.header
+    assert (again.categories, again.include_keywords) == (("News",), ("Gemini", "Claude"))
+    assert (again.exclude_keywords, again.role_id, again.publish) == (("rumor",), 777, True)
+    assert timestamps(local("Asia/Tokyo", 2025, 11, 18, 21, 30)) in english.header
+    assert "categories: News" in english.header and "pinging <@&777>" in english.header
+
+
+async def test_edit_changes_only_what_is_given_and_keeps_the_ledger(
+    admin: DigestAdminService,
+) -> None:
+    await subscribe(admin, include="Gemini", role_id=777)
+    scheduler = admin.scheduler
+    scheduler.clock.set(local("Asia/Tokyo", 2025, 11, 19, 9, 0))  # type: ignore[attr-defined]
+    assert await scheduler.run_due(CHANNEL) == "posted"
+    before = admin.store.entries(CHANNEL)
+    created = admin.store.get_subscription(CHANNEL).created_at  # type: ignore[union-attr]
+    reply = await edit(admin, time="18:00", timezone="asia/tokyo", no_role=True, include="-")
+    assert reply.kind == "subscribed" and "history" in reply.header
+    edited = admin.store.get_subscription(CHANNEL)
+    assert edited is not None and (edited.time, edited.role_id, edited.include_keywords) == (
+        "18:00",
+        None,
+        (),
+    )
+    assert (edited.locale, edited.created_at) == ("ja", created)  # untouched, kept
+    # The day already posted at 09:00 is not posted again at the new time.
+    scheduler.clock.set(local("Asia/Tokyo", 2025, 11, 19, 18, 0))  # type: ignore[attr-defined]
+    assert await scheduler.run_due(CHANNEL) == "done"
+    assert admin.store.entries(CHANNEL) == before
+    assert len(scheduler.poster.sent) == 1  # type: ignore[attr-defined]
+    paused = admin.store.set_state(CHANNEL, "paused", "missing_access", scheduler.clock())
+    assert paused is not None
+    await edit(admin, max_items=3)
+    still = admin.store.get_subscription(CHANNEL)
+    assert still is not None and (still.state, still.max_items) == ("paused", 3)
+    missing = await admin.edit(guild_id=GUILD + 1, channel_id=CHANNEL, options=DigestOptions(),
+                               check=TEXT, user_locale="en")  # fmt: skip
+    assert "subscri" in missing.header and missing.kind == "admin"
 
 
 async def test_config_subscriptions_belong_to_the_operator(admin: DigestAdminService) -> None:
@@ -118,29 +216,63 @@ async def test_config_subscriptions_belong_to_the_operator(admin: DigestAdminSer
     assert [s.channel_id for s in admin.store.list_subscriptions(GUILD)] == [99]
 
 
-async def test_listing_shows_next_run_last_post_and_state(admin: DigestAdminService) -> None:
-    await subscribe(admin, user_locale="en")
+async def test_listing_shows_next_and_last_delivery_filters_and_state(
+    admin: DigestAdminService,
+) -> None:
+    await subscribe(admin, user_locale="en", exclude="rumor")
     admin.store.set_state(99, "paused", "unknown_channel", admin.scheduler.clock())
-    admin.scheduler.clock.set(local("Asia/Tokyo", 2025, 11, 19, 9, 0))  # type: ignore[attr-defined]
+    posted_at = local("Asia/Tokyo", 2025, 11, 19, 9, 0)
+    admin.scheduler.clock.set(posted_at)  # type: ignore[attr-defined]
     assert await admin.scheduler.run_due(CHANNEL) == "posted"
     reply = await admin.subscriptions(guild_id=GUILD, user_locale="en")
-    mine, config = reply.header.splitlines()[1:3], reply.header.splitlines()[3:5]
+    mine, config = reply.header.splitlines()[1:4], reply.header.splitlines()[4:7]
     assert f"<#{CHANNEL}>: daily at 09:00 (Asia/Tokyo)" in mine[0]
-    assert "next 2025-11-20 09:00 / last 2025-11-19 09:00 / active" in mine[1]
+    assert "leaving out: rumor" in mine[0]
+    assert mine[1].strip() == f"next {timestamps(local('Asia/Tokyo', 2025, 11, 20, 9, 0))}"
+    assert mine[2].strip() == f"last {timestamps(posted_at)} / active"
     assert "<#99>: daily at 07:00 (UTC) · English" in config[0]
-    assert "next none (paused) / last not yet / paused: the channel no longer exists" in config[1]
-    assert "<#99>" in reply.footer
+    assert config[1].strip() == "next none (paused)"
+    assert "not yet / paused: the channel no longer exists" in config[2]
+    assert "<#99>" in reply.footer and "/digest unsubscribe" in reply.footer
     empty = await admin.subscriptions(guild_id=GUILD + 1, user_locale="ja")
     assert "まだ" in empty.header or "ゼロ" in empty.header or "いない" in empty.header
 
 
-async def test_preview_posts_nothing(admin: DigestAdminService) -> None:
-    reply = await admin.preview(guild_id=GUILD, channel_id=12345, user_locale="en-US")
-    assert reply.kind == "digest" and reply.locale == "en"
-    assert [card.title for card in reply.cards] == ["Gemini 3"]
-    assert "preview" in reply.footer or "try-out" in reply.footer or "only you" in reply.footer
-    assert admin.store.entries(12345) == []
-    assert admin.scheduler.poster.sent == []  # type: ignore[attr-defined]
+async def test_preview_is_the_next_delivery_and_posts_nothing(admin: DigestAdminService) -> None:
+    await subscribe(admin, user_locale="en", locale="en", role_id=777)
+    shown = await admin.preview(guild_id=GUILD, channel_id=CHANNEL, user_locale="en-US")
+    # At 10:00 today's 09:00 has passed: the preview is tomorrow's digest, as listed.
+    tomorrow = local("Asia/Tokyo", 2025, 11, 19, 9, 0)
+    assert shown.offer_test and timestamps(tomorrow) in shown.note
+    assert "November 19, 2025" in shown.note
+    [message] = shown.messages
+    assert message.content.startswith("<@&777> ") and "Gemini 3" in message.description
+    assert message.timestamp == tomorrow
+    assert admin.store.entries(CHANNEL) == [] and admin.scheduler.poster.sent == []  # type: ignore[attr-defined]
+    # The run at that time posts exactly these messages.
+    admin.scheduler.clock.set(tomorrow)  # type: ignore[attr-defined]
+    assert await admin.scheduler.run_due(CHANNEL) == "posted"
+    assert admin.scheduler.poster.posted[CHANNEL] == list(shown.messages)  # type: ignore[attr-defined]
+    unsubscribed = await admin.preview(guild_id=GUILD, channel_id=12345, user_locale="ja")
+    assert not unsubscribed.offer_test and "まだ登録されていない" in unsubscribed.note
+    assert unsubscribed.messages and admin.store.entries(12345) == []
+
+
+async def test_a_test_post_is_posted_now_and_never_counted(admin: DigestAdminService) -> None:
+    poster = admin.scheduler.poster
+    nothing = await admin.post_test(guild_id=GUILD, channel_id=CHANNEL, user_locale="en")
+    assert "subscri" in nothing.header and poster.sent == []  # type: ignore[attr-defined]
+    await subscribe(admin, role_id=777)
+    reply = await admin.post_test(guild_id=GUILD, channel_id=CHANNEL, user_locale="en")
+    assert f"<#{CHANNEL}>" in reply.header and "test" in reply.header
+    [test] = poster.posted[CHANNEL]  # type: ignore[attr-defined]
+    assert test.mention_role_id is None and "<@&777>" not in test.content
+    assert parse_marker(test.text()) is None and "🧪" in test.content
+    assert admin.store.entries(CHANNEL) == []
+    poster.errors[CHANNEL] = [DeliveryError("missing_access", permanent=True)]  # type: ignore[attr-defined]
+    failed = await admin.post_test(guild_id=GUILD, channel_id=CHANNEL, user_locale="en")
+    assert "Missing Access" in failed.header and "View Channel" in failed.header
+    assert admin.store.get_subscription(CHANNEL).active  # type: ignore[union-attr]
 
 
 async def test_resume_answers(admin: DigestAdminService) -> None:

@@ -259,7 +259,7 @@ class CrashingStore(SqliteStateStore):
 class CrashingPoster(DiscordPoster):
     """Dies after the intent was recorded, before anything is sent."""
 
-    async def send(self, channel_id: int, content: str, *, nonce: int) -> int:
+    async def send(self, channel_id: int, message: Any, **options: Any) -> int:
         raise Crash
 
 
@@ -429,17 +429,14 @@ async def test_admin_commands_through_news_bot(settings: Settings, service: News
         bot = NewsBot(settings, service, digest_admin=admin, background=background,
                       guild_ready_timeout=0.05)  # fmt: skip
         async with fake.run_bot(bot):
-            reply = await admin.subscribe(
-                guild_id=fake.guild.id,
-                channel_id=channel.id,
-                time="９：００",
-                timezone="asia/tokyo",
-                locale=None,
-                max_items=3,
-                post_empty=None,
-                user_locale="ja",
+            options = {"channel": channel, "time": "９：００", "timezone": "asia/tokyo",
+                       "max_items": 3}  # fmt: skip
+            subscribing = await fake.slash(
+                "digest subscribe", options, permissions=MANAGE_GUILD, locale="ja"
             )
-            assert "2025-11-18 09:00" in reply.header
+            await subscribing.wait_until(lambda i: i.content is not None and not i.loading)
+            nine = int(local(TOKYO, 2025, 11, 18, 9, 0).timestamp())
+            assert f"<t:{nine}:F>" in (subscribing.content or "") and subscribing.ephemeral
             listing = await fake.slash(
                 "digest subscriptions", permissions=MANAGE_GUILD, locale="ja"
             )
@@ -447,8 +444,9 @@ async def test_admin_commands_through_news_bot(settings: Settings, service: News
             assert f"<#{channel.id}>" in (listing.content or "")
             assert "配信中" in (listing.content or "") and listing.ephemeral
             preview = await fake.slash("digest preview", permissions=MANAGE_GUILD)
-            await preview.wait_until(lambda i: i.content is not None and not i.loading)
-            assert preview.ephemeral and preview.embeds  # the stories, as the cog renders them
+            await preview.wait_until(lambda i: len(i.messages) == 2 and not i.loading)
+            assert all(m["flags"] & 64 for m in preview.messages)  # only the admin sees it
+            assert preview.messages[1]["embeds"]  # the digest, as it will be posted
             assert fake.channel_messages(channel.id) == []  # a preview posts nothing
             scheduler = background[0]
             assert isinstance(scheduler, DigestScheduler)
@@ -459,8 +457,8 @@ async def test_admin_commands_through_news_bot(settings: Settings, service: News
                 await fake.slash("digest subscriptions")
         assert posts(fake, channel.id) == [("2025-11-18", 1, 1)]
         [message] = fake.channel_messages(channel.id)
-        assert message["flags"] & 4  # link previews suppressed
         assert message["mentions"] == [] and not message["mention_everyone"]
+        assert message["mention_roles"] == []
 
 
 async def test_sigterm_during_a_digest_lets_it_finish_and_a_restart_posts_nothing_more(
@@ -477,10 +475,10 @@ async def test_sigterm_during_a_digest_lets_it_finish_and_a_restart_posts_nothin
     class SlowPoster(DiscordPoster):
         """Takes half a second per message, so SIGTERM lands mid-digest."""
 
-        async def send(self, channel_id: int, content: str, *, nonce: int) -> int:
+        async def send(self, channel_id: int, message: Any, **options: Any) -> int:
             entered.set()
             await asyncio.sleep(0.5)
-            return await super().send(channel_id, content, nonce=nonce)
+            return await super().send(channel_id, message, **options)
 
     async with FakeDiscord() as fake:
         channel = fake.channel

@@ -3,14 +3,19 @@ language) and ``/digest``, the admins' commands, end to end against the fake Dis
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import discord
 import pytest
 
-from bot.replies import Reply
+from bot.admin import ChannelCheck, DigestOptions, DigestPreview
+from bot.digest import compose_digest, render_digest_messages
 from tests.discord_support import (
+    EPHEMERAL,
     JSON,
     MANAGE_GUILD,
     Env,
@@ -67,6 +72,7 @@ async def test_members_see_news_everywhere_and_only_admins_see_digest(env: Env) 
     assert digest["integration_types"] == [0]
     assert {o["name"] for o in digest["options"]} == {
         "subscribe",
+        "edit",
         "unsubscribe",
         "subscriptions",
         "resume",
@@ -80,8 +86,18 @@ async def test_members_see_news_everywhere_and_only_admins_see_digest(env: Env) 
         ("locale", False),
         ("max_items", False),
         ("post_empty", False),
+        ("categories", False),
+        ("include", False),
+        ("exclude", False),
+        ("role", False),
+        ("publish", False),
     ]
-    assert subscribe["options"][0]["channel_types"] == [0, 5]  # text and announcement
+    # Text, announcement, announcement thread, public and private thread, forum.
+    assert subscribe["options"][0]["channel_types"] == [0, 5, 10, 11, 12, 15]
+    assert subscribe["options"][9]["type"] == 8  # a role
+    assert subscribe["options"][6]["autocomplete"] is True  # categories
+    edit = dict(walk(digest["options"], "digest"))["digest edit"]
+    assert [o["name"] for o in edit["options"] if o.get("required")] == ["channel"]
 
 
 async def test_every_visible_word_of_the_tree_has_a_japanese_version(env: Env) -> None:
@@ -155,11 +171,9 @@ async def test_digest_commands_delegate_to_the_digest_admin(env: Env) -> None:
     assert name == "subscribe" and kwargs == {
         "guild_id": env.ja_guild.id,
         "channel_id": news.id,
-        "time": "08:30",
-        "timezone": "Asia/Tokyo",
-        "locale": "en",
-        "max_items": 3,
-        "post_empty": None,
+        "options": DigestOptions(time="08:30", timezone="Asia/Tokyo", locale="en", max_items=3),
+        "check": ChannelCheck("text"),  # the bot may post there
+        "user_id": fake.user.id,
         "user_locale": "ja",
     }
     for command, channel, expected in (
@@ -174,22 +188,39 @@ async def test_digest_commands_delegate_to_the_digest_admin(env: Env) -> None:
         assert admin.calls[-1][1] == expected | {"user_locale": "en"}
 
 
-async def test_the_digest_preview_pages_only_for_the_admin(env: Env) -> None:
+async def test_the_digest_preview_is_the_note_then_the_messages(env: Env) -> None:
     fake, news, admin = env.fake, env.ja_guild.channels[1], env.admin
     assert admin is not None
+    day = dt.datetime(2025, 11, 18, tzinfo=dt.UTC)
+    arguments: dict[str, Any] = {"channel_id": news.id, "locale": "en", "timezone": "UTC",
+                                 "max_items": 7, "post_empty": True}  # fmt: skip
+    empty = compose_digest(env.service, window_start=day, window_end=day, **arguments)
     cards = env.service.about("Quasar", "en").cards
-    admin.reply = Reply("digest", "en", "Here's the digest, nya!", cards, footer="Bye!")
+    digest = dataclasses.replace(empty, cards=cards, closing="Bye!")
+    messages = tuple(render_digest_messages(digest, role_id=5))
+    assert len(messages) == 2
+    admin.preview_answer = DigestPreview("en", "Here's the digest, nya!", messages, offer_test=True)
     it = await admin_slash(fake, "digest preview", channel=news)
-    await answered(it)
-    assert it.content == "Here's the digest, nya!\n\nBye!"
-    assert len(it.embeds) == 5 and it.ephemeral
-    assert [b["label"] for b in buttons(it.original or {})] == ["◀ Previous", "1 / 2", "Next ▶"]
-    first = [e["title"] for e in it.embeds]
-    click = await fake.click(int((it.original or {})["id"]), label="Next ▶")
-    await click.wait_acknowledged()
-    assert len(it.embeds) == 5 and not {e["title"] for e in it.embeds} & set(first)
+    await it.wait_until(lambda i: len(i.messages) == 3 and not i.loading)
+    note, first, second = it.messages
+    assert note["content"] == "Here's the digest, nya!" and all(
+        m["flags"] & EPHEMERAL for m in it.messages
+    )
+    assert [b["label"] for b in buttons(note)] == ["🧪 Post a test digest now"]
+    assert (
+        first["content"] == messages[0].content and first["embeds"][0]["title"] == messages[0].title
+    )
+    assert second["embeds"][0]["footer"]["text"] == messages[1].footer
+    assert first["mention_roles"] == []  # a preview pings nobody
     assert admin.calls[-1] == (
         "preview",
+        {"guild_id": env.ja_guild.id, "channel_id": news.id, "user_locale": "en"},
+    )
+    click = await fake.click(int(note["id"]), label="🧪 Post a test digest now")
+    await click.wait_until(lambda i: bool(i.messages) and not i.loading)
+    assert click.messages[-1]["content"] == "post_test done, nya!" and click.ephemeral
+    assert admin.calls[-1] == (
+        "post_test",
         {"guild_id": env.ja_guild.id, "channel_id": news.id, "user_locale": "en"},
     )
     assert rejected(fake) == []

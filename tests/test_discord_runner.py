@@ -289,7 +289,11 @@ def test_the_documented_invite_permissions_are_the_ones_needed() -> None:
     import discord
 
     needed = discord.Permissions(
-        view_channel=True, send_messages=True, embed_links=True, read_message_history=True
+        view_channel=True,
+        send_messages=True,
+        send_messages_in_threads=True,  # digests in threads and forum posts
+        embed_links=True,
+        read_message_history=True,
     ).value
     for document in ("README.md", "docs/DISCORD_SETUP.md"):
         text = (REPO / document).read_text(encoding="utf-8")

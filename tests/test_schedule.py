@@ -249,8 +249,8 @@ async def test_a_retry_first_looks_for_the_attempt_that_landed(world: World) -> 
     poster = world.poster
     original_send = poster.send
 
-    async def lands_then_times_out(channel_id: int, content: str, *, nonce: int) -> int:
-        await original_send(channel_id, content, nonce=nonce)
+    async def lands_then_times_out(channel_id: int, message: Any, **options: Any) -> int:
+        await original_send(channel_id, message, **options)
         raise DeliveryError("timeout", retryable=True)
 
     poster.send = lands_then_times_out  # type: ignore[method-assign]
@@ -261,17 +261,24 @@ async def test_a_retry_first_looks_for_the_attempt_that_landed(world: World) -> 
 
 
 async def test_permanent_errors_pause_until_resumed(world: World) -> None:
-    world.subscribe()
-    world.poster.errors[CHANNEL] = [DeliveryError("missing_permissions", permanent=True)]
+    world.subscribe(subscribed_by=55)
+    reason = "missing_permissions:embed_links"
+    world.poster.errors[CHANNEL] = [DeliveryError(reason, permanent=True)]
     world.clock.set(local(TOKYO, 2025, 11, 18, 9, 0))
     assert await world.scheduler.run_due(CHANNEL) == "paused"
     subscription = world.store.get_subscription(CHANNEL)
     assert subscription is not None
-    assert (subscription.state, subscription.paused_reason) == ("paused", "missing_permissions")
+    assert (subscription.state, subscription.paused_reason) == ("paused", reason)
     assert CHANNEL not in world.scheduler.jobs()
+    # The admin who subscribed is told once, in the digest's language: channel, reason, fix.
+    [(guild, user, text)] = world.poster.told
+    assert (guild, user) == (GUILD, 55) and f"<#{CHANNEL}>" in text
+    assert "埋め込みリンク" in text and "/まとめ配信 再開" in text
     world.clock.advance(minutes=30)
     assert await world.scheduler.run_due(CHANNEL) == "inactive"
     assert len(world.poster.sent) == 1  # not retried while paused
+    assert await world.scheduler.delivery.notices.paused(CHANNEL) is None  # told already
+    assert len(world.poster.told) == 1
     admin = DigestAdminService(world.scheduler)
     reply = await admin.resume(guild_id=GUILD, channel_id=CHANNEL, user_locale="en-US")
     assert "back on" in reply.header or "again" in reply.header or "Restarted" in reply.header
@@ -405,7 +412,7 @@ async def test_partly_posted_digest_is_completed(world: World) -> None:
     first = await world.poster.send(CHANNEL, messages[0], nonce=1)  # posted, never recorded
     world.clock.advance(hours=7)  # past the grace time: a started digest is still completed
     assert list((await world.scheduler.recover()).values()) == ["posted"]
-    assert world.poster.contents(CHANNEL) == messages
+    assert world.poster.contents(CHANNEL) == [message.text() for message in messages]
     entry = world.store.entry(CHANNEL, dt.date(2025, 11, 18))
     assert entry is not None and entry.message_ids[0] == first and len(entry.message_ids) == 2
 

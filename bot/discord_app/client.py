@@ -27,7 +27,7 @@ from discord.ext import commands
 
 from bot.admin import BackgroundService, DigestAdmin
 from bot.config import Settings
-from bot.discord_app.admin_cog import DigestAdminCog
+from bot.discord_app.admin_cog import DigestAdminCog, TestPostButton
 from bot.discord_app.command_help import CommandDirectory
 from bot.discord_app.cooldowns import UserCooldown
 from bot.discord_app.errors import RESULTS, answer_failure, interaction_context, is_gone
@@ -175,7 +175,7 @@ class NewsBot(commands.AutoShardedBot):
         self._setup_done = True
         self.setup_count += 1
         await self.tree.set_translator(TechnyanTranslator(self.localizations))
-        self.add_dynamic_items(PageButton, CounterButton, SuggestionButton)
+        self.add_dynamic_items(PageButton, CounterButton, SuggestionButton, TestPostButton)
         try:
             categories = await asyncio.to_thread(self.service.categories)
         except Exception:

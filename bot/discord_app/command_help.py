@@ -40,6 +40,7 @@ HELP_COMMANDS = {
     "trend": "news trend",
     "help": "news help",
     "subscribe": "digest subscribe",
+    "edit": "digest edit",
     "unsubscribe": "digest unsubscribe",
     "subscriptions": "digest subscriptions",
     "resume": "digest resume",

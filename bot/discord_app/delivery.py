@@ -1,14 +1,27 @@
-"""Posting digests to Discord channels: the ``Poster`` of bot/schedule.py over discord.py.
+"""Posting digests to Discord: the ``Poster`` of bot/digest_delivery.py over discord.py.
 
-``DiscordPoster`` finds the channel (``bot.get_channel``, else ``await bot.fetch_channel``),
-sends with ``AllowedMentions.none()`` (corpus text never pings anyone) and suppressed link
-embeds, and reads the bot's own recent messages for recovery. It turns discord.py's errors
-into ``DeliveryError`` (docs/DISCORD.md):
+``DiscordPoster`` finds the channel (``bot.get_channel``, else ``await
+bot.fetch_channel``) and posts each ``DigestMessage`` as ``message_options`` renders it —
+the one conversion ``/digest preview`` uses too, so the preview is the post. By kind
+(bot/discord_app/digest_targets.py): a text channel or a thread gets the message; an
+announcement channel too, then publishes it to following channels when asked
+(``Message.publish``, docs/resources/message#crosspost-message; a refused publish is
+logged, the digest stays posted); a forum channel gets a new post titled with the day for
+part 1 (``ForumChannel.create_thread``, docs/resources/channel#start-thread-in-forum-or-
+media-channel; the post's id is its first message's) and later parts inside that post.
+Before posting it checks the bot's permissions there from the cache (no request): a
+missing one is a permanent ``missing_permissions:<names>``. Mentions: only the message's
+``mention_role_id`` may ping (``AllowedMentions`` naming that one role), so corpus text
+never pings anyone. ``own_messages`` reads the bot's recent messages (content and embed
+footers, where the marker is), in a forum those of its newest posts, for recovery;
+``tell_guild`` DMs the admin who subscribed, else writes in the guild's system channel.
+
+It turns discord.py's errors into ``DeliveryError`` (docs/DISCORD.md):
 
 * 403 (``discord.Forbidden``; 50001 Missing Access, 50013 Missing Permissions, any other
   403) and 404 Unknown Channel (10003): ``permanent`` — the subscription is paused, since
-  the same post would fail again tomorrow. A channel that is not messageable (a category,
-  a forum) is permanent too.
+  the same post would fail again tomorrow. A channel a digest cannot go to (a category, a
+  voice channel) is permanent too.
 * 5xx (``discord.DiscordServerError``, raised after discord.py's own retries of 500, 502,
   504 and 524), a timeout (``send_timeout`` seconds per request) and a dropped connection
   (``aiohttp.ClientError``, ``OSError``): ``retryable``; the scheduler retries with
@@ -45,7 +58,10 @@ import aiohttp
 import discord
 from discord.ext import commands
 
+from bot.digest import DigestMessage
 from bot.digest_delivery import DeliveryError
+from bot.digest_notices import permissions_reason
+from bot.discord_app.digest_targets import missing_permissions, target_kind
 from bot.state import StateError
 
 __all__ = [
@@ -54,6 +70,7 @@ __all__ = [
     "RequestPacer",
     "RequestSpacer",
     "SharedRequestBudget",
+    "message_options",
     "translate_errors",
 ]
 
@@ -68,6 +85,37 @@ UNKNOWN_CHANNEL = 10003
 #: limit of 50 (docs/topics/rate-limits#global-rate-limit), with room for the bot's
 #: other requests.
 GLOBAL_REQUESTS_PER_SECOND = 45.0
+#: A forum's newest posts by the bot read for recovery.
+RECENT_POSTS = 5
+
+
+def message_options(message: DigestMessage) -> dict[str, Any]:
+    """The keyword arguments of discord.py's ``send`` (and ``create_thread``, and an
+    interaction followup) for one digest message: ``content``, one ``embed`` and the
+    ``allowed_mentions`` that let only its role ping (``AllowedMentions.none()`` without
+    one). The scheduled post, the test post and ``/digest preview`` all use it."""
+    embed = discord.Embed(
+        title=message.title,
+        description=message.description or None,
+        colour=message.colour,
+        timestamp=message.timestamp,
+    )
+    embed.set_footer(text=message.footer)
+    if message.mention_role_id:
+        allowed = discord.AllowedMentions(
+            everyone=False,
+            users=False,
+            roles=[discord.Object(message.mention_role_id)],
+            replied_user=False,
+        )
+    else:
+        allowed = discord.AllowedMentions.none()
+    return {"content": message.content or None, "embed": embed, "allowed_mentions": allowed}
+
+
+def _footers(message: discord.Message) -> str:
+    """What a digest's marker may be in: the content and every embed's footer."""
+    return "\n".join([message.content, *(e.footer.text or "" for e in message.embeds)])
 
 
 class RequestPacer(Protocol):
@@ -231,48 +279,137 @@ class DiscordPoster:
         self.send_timeout = send_timeout
         self.spacer: RequestPacer = spacer or RequestSpacer(requests_per_second)
 
-    async def _channel(self, channel_id: int) -> discord.abc.Messageable:
+    async def _channel(self, channel_id: int) -> Any:
+        """The channel or thread ``channel_id`` (from the cache, else fetched)."""
         channel: Any = self.bot.get_channel(channel_id)
         if channel is None:
             await self.spacer.wait()
             channel = await asyncio.wait_for(self.bot.fetch_channel(channel_id), self.send_timeout)
-        if not isinstance(channel, discord.abc.Messageable):
+        return channel
+
+    async def _target(self, channel_id: int) -> tuple[Any, str]:
+        """The channel and its kind; raises a permanent ``DeliveryError`` for a channel a
+        digest cannot go to, or (from the cached guild) lacking a permission."""
+        channel = await self._channel(channel_id)
+        kind = target_kind(channel)
+        if kind is None:
             raise DeliveryError(
                 "not_messageable", f"{type(channel).__name__} {channel_id}", permanent=True
             )
-        return channel
+        guild = getattr(channel, "guild", None)
+        me = guild.me if guild is not None else None
+        if me is not None:
+            try:
+                missing = missing_permissions(kind, channel.permissions_for(me))
+            except discord.ClientException:  # a thread whose parent is not cached
+                missing = ()
+            if missing:
+                raise DeliveryError(permissions_reason(missing), ", ".join(missing), permanent=True)
+        return channel, kind
 
-    async def send(self, channel_id: int, content: str, *, nonce: int) -> int:
-        """Post ``content`` in the channel; returns the message id. Raises
+    async def send(
+        self,
+        channel_id: int,
+        message: DigestMessage,
+        *,
+        nonce: int,
+        first_part: int | None = None,
+        publish: bool = False,
+    ) -> int:
+        """Post one digest message (see the module docstring); returns its id. Raises
         ``DeliveryError``."""
+        options = message_options(message)
         with translate_errors(channel_id):
-            channel = await self._channel(channel_id)
+            channel, kind = await self._target(channel_id)
+            if kind == "forum":
+                if first_part is None:  # part 1 opens the post
+                    await self.spacer.wait()
+                    created = await asyncio.wait_for(
+                        channel.create_thread(name=message.post_title, **options),
+                        self.send_timeout,
+                    )
+                    return int(created.message.id)
+                channel = await self._channel(first_part)
             await self.spacer.wait()
-            message = await asyncio.wait_for(
-                channel.send(
-                    content,
-                    allowed_mentions=discord.AllowedMentions.none(),
-                    suppress_embeds=True,
-                    nonce=nonce,
-                ),
-                self.send_timeout,
-            )
-        return message.id
+            posted = await asyncio.wait_for(channel.send(**options, nonce=nonce), self.send_timeout)
+        if publish and kind == "announcement":
+            await self._publish(channel_id, posted)
+        return int(posted.id)
+
+    async def _publish(self, channel_id: int, message: discord.Message) -> None:
+        """Publish ``message`` to the channels following its announcement channel; a
+        refusal is logged (the digest is posted all the same)."""
+        try:
+            await self.spacer.wait()
+            await asyncio.wait_for(message.publish(), self.send_timeout)
+        except (discord.HTTPException, TimeoutError) as error:
+            log.warning("digest in channel %s posted but not published: %s", channel_id, error)
 
     async def own_messages(self, channel_id: int, limit: int) -> list[tuple[int, str]]:
-        """``(id, content)`` of the bot's messages among the ``limit`` newest of the
-        channel (one request up to 100). Raises ``DeliveryError`` (403 here means the bot
-        cannot read the channel, which is permanent like a post's 403)."""
+        """``(id, text)`` of the bot's messages among the ``limit`` newest of the channel
+        (one request up to 100), ``text`` being the content and embed footers; in a forum,
+        of the bot's ``RECENT_POSTS`` newest posts. Raises ``DeliveryError`` (403 here
+        means the bot cannot read the channel, which is permanent like a post's 403)."""
         me = self.bot.user
 
-        async def read(channel: discord.abc.Messageable) -> list[tuple[int, str]]:
+        async def read(channel: Any) -> list[tuple[int, str]]:
+            await self.spacer.wait()
             return [
-                (message.id, message.content)
+                (message.id, _footers(message))
                 async for message in channel.history(limit=limit)
                 if me is not None and message.author.id == me.id
             ]
 
         with translate_errors(channel_id):
             channel = await self._channel(channel_id)
+            if target_kind(channel) != "forum":
+                return await asyncio.wait_for(read(channel), self.send_timeout)
+            found: list[tuple[int, str]] = []
+            for post in await self._recent_posts(channel):
+                found += await asyncio.wait_for(read(post), self.send_timeout)
+            return found
+
+    async def _recent_posts(self, forum: discord.ForumChannel) -> list[discord.Thread]:
+        """The bot's newest posts in ``forum``: its active ones and the newest archived."""
+        me = self.bot.user
+        await self.spacer.wait()
+        active = await asyncio.wait_for(forum.guild.active_threads(), self.send_timeout)
+        posts = {t.id: t for t in active if t.parent_id == forum.id}
+        await self.spacer.wait()
+
+        async def archived() -> None:
+            async for thread in forum.archived_threads(limit=RECENT_POSTS):
+                posts.setdefault(thread.id, thread)
+
+        await asyncio.wait_for(archived(), self.send_timeout)
+        mine = [t for t in posts.values() if me is not None and t.owner_id == me.id]
+        return sorted(mine, key=lambda thread: thread.id, reverse=True)[:RECENT_POSTS]
+
+    async def tell_guild(self, guild_id: int, user_id: int | None, text: str) -> str | None:
+        """Send ``text`` to ``user_id`` by DM, else to the guild's system channel when the
+        bot may write there. Returns ``dm``, ``system_channel`` or None. Never raises."""
+        quiet = discord.AllowedMentions.none()
+        if user_id is not None:
+            try:
+                user = self.bot.get_user(user_id)
+                if user is None:
+                    await self.spacer.wait()
+                    user = await asyncio.wait_for(self.bot.fetch_user(user_id), self.send_timeout)
+                await self.spacer.wait()
+                await asyncio.wait_for(user.send(text, allowed_mentions=quiet), self.send_timeout)
+                return "dm"
+            except (discord.HTTPException, TimeoutError, aiohttp.ClientError, OSError) as error:
+                log.info("could not DM user %s about guild %s: %s", user_id, guild_id, error)
+        guild = self.bot.get_guild(guild_id)
+        channel = guild.system_channel if guild is not None else None
+        if guild is None or channel is None:
+            return None
+        if not channel.permissions_for(guild.me).send_messages:
+            return None
+        try:
             await self.spacer.wait()
-            return await asyncio.wait_for(read(channel), self.send_timeout)
+            await asyncio.wait_for(channel.send(text, allowed_mentions=quiet), self.send_timeout)
+        except (discord.HTTPException, TimeoutError, aiohttp.ClientError, OSError) as error:
+            log.info("could not tell guild %s in its system channel: %s", guild_id, error)
+            return None
+        return "system_channel"

@@ -128,10 +128,12 @@ class ReplySender:
         *,
         source: ReplySource | None = None,
         visibility: Visibility = "auto",
+        extra_view: Callable[[Reply], discord.ui.View | None] | None = None,
     ) -> None:
         """Answer ``interaction`` with the reply ``work`` computes: in one response when
         the work is done within ``DEFER_AFTER_SECONDS``, else after a "thinking…" defer
-        (ephemeral when ``visibility`` is). Errors propagate to the caller's handler (the
+        (ephemeral when ``visibility`` is). ``extra_view(reply)`` gives the buttons of a
+        reply that has none of its own. Errors propagate to the caller's handler (the
         tree's ``on_error``, which apologizes)."""
         task = asyncio.ensure_future(work())
         try:
@@ -142,7 +144,9 @@ class ReplySender:
         except BaseException:
             task.cancel()
             raise
-        await self.send(interaction, reply, source=source, visibility=visibility)
+        await self.send(
+            interaction, reply, source=source, visibility=visibility, extra_view=extra_view
+        )
 
     async def send(
         self,
@@ -151,6 +155,7 @@ class ReplySender:
         *,
         source: ReplySource | None = None,
         visibility: Visibility = "auto",
+        extra_view: Callable[[Reply], discord.ui.View | None] | None = None,
     ) -> None:
         """Send ``reply`` for ``interaction``: as the response when none was sent yet, else
         as the followup that fills the deferred "thinking…" message; when the reply must be
@@ -159,6 +164,8 @@ class ReplySender:
         ephemeral = visibility == "ephemeral" or not reply.shows_stories
         rendered = self.render(reply, self.layout_for(reply, source))
         view = self.view(interaction.user.id, reply, rendered, source)
+        if view is None and extra_view is not None:
+            view = extra_view(reply)
         options: dict[str, Any] = {"content": rendered.content, "embeds": rendered.first_page}
         if view is not None:
             options["view"] = view
@@ -207,9 +214,10 @@ class ReplySender:
             return Reply(
                 "digest", source.locale, self.persona.say("digest_unavailable", source.locale)
             )
-        return await self.digest_admin.preview(
+        preview = await self.digest_admin.preview(
             guild_id=interaction.guild_id, channel_id=source.number, user_locale=source.locale
         )
+        return Reply("digest", preview.locale, preview.note)
 
     async def _update(
         self,

@@ -58,12 +58,27 @@ import pytest
 import yarl
 from aiohttp import web
 
+from .permissions import (
+    EMBED_LINKS,
+    MANAGE_MESSAGES,
+    MENTION_EVERYONE,
+    READ_MESSAGE_HISTORY,
+    SEND_MESSAGES,
+    SEND_MESSAGES_IN_THREADS,
+    VIEW_CHANNEL,
+    FakeRole,
+    Overwrite,
+    PermissionSubject,
+    channel_permissions,
+)
+
 __all__ = [
     "DEFAULT_MEMBER_PERMISSIONS",
     "FakeChannel",
     "FakeDiscord",
     "FakeGuild",
     "FakeInteraction",
+    "FakeRole",
     "FakeUser",
     "FaultKind",
     "GatewayFrame",
@@ -74,7 +89,6 @@ __all__ = [
 ]
 
 JSON = dict[str, Any]
-OptionValue = str | int | float | bool
 FaultKind = Literal[
     "missing_access", "missing_permissions", "unknown_channel", "rate_limited", "server_error"
 ]
@@ -83,13 +97,9 @@ T = TypeVar("T")
 DISCORD_EPOCH_MS = 1_420_070_400_000
 API_VERSION = 10
 
-# Permission bits (https://discord.com/developers/docs/topics/permissions).
-VIEW_CHANNEL = 1 << 10
-SEND_MESSAGES = 1 << 11
-EMBED_LINKS = 1 << 14
+# Permission bits (https://discord.com/developers/docs/topics/permissions; the ones
+# channels are judged by live in .permissions).
 ATTACH_FILES = 1 << 15
-READ_MESSAGE_HISTORY = 1 << 16
-MENTION_EVERYONE = 1 << 17
 USE_EXTERNAL_EMOJIS = 1 << 18
 ADD_REACTIONS = 1 << 6
 USE_APPLICATION_COMMANDS = 1 << 31
@@ -106,7 +116,18 @@ DEFAULT_MEMBER_PERMISSIONS = (
     | USE_EXTERNAL_EMOJIS
     | USE_APPLICATION_COMMANDS
 )
-DEFAULT_BOT_PERMISSIONS = DEFAULT_MEMBER_PERMISSIONS
+DEFAULT_BOT_PERMISSIONS = DEFAULT_MEMBER_PERMISSIONS | SEND_MESSAGES_IN_THREADS
+
+# Channel types (docs/resources/channel#channel-object-channel-types).
+TEXT, DM, ANNOUNCEMENT = 0, 1, 5
+ANNOUNCEMENT_THREAD, PUBLIC_THREAD, PRIVATE_THREAD, FORUM = 10, 11, 12, 15
+THREAD_TYPES = (ANNOUNCEMENT_THREAD, PUBLIC_THREAD, PRIVATE_THREAD)
+#: A forum's flag: every post needs a tag
+#: (docs/resources/channel#channel-object-channel-flags).
+REQUIRE_TAG = 1 << 4
+#: A message's flag: published to following channels
+#: (docs/resources/message#message-object-message-flags).
+FLAG_CROSSPOSTED = 1 << 0
 
 # Gateway intents that must be enabled in the developer portal.
 INTENT_GUILD_MEMBERS = 1 << 1
@@ -134,6 +155,7 @@ class FakeUser:
     username: str
     bot: bool = False
     global_name: str | None = None
+    accepts_dms: bool = True
 
     def payload(self) -> JSON:
         """The user object as Discord sends it."""
@@ -155,32 +177,66 @@ class FakeUser:
 
 @dataclass
 class FakeChannel:
-    """A channel: guild text (type 0), announcement (5) or DM (1)."""
+    """A channel: guild text (type 0), announcement (5), forum (15), a thread (10, 11, 12;
+    ``parent_id`` its channel, ``owner_id`` who started it) or a DM (1). ``overwrites``
+    are its permission overwrites (a thread uses its parent's)."""
 
     id: int
     name: str
     guild_id: int | None
-    type: int = 0
+    type: int = TEXT
     position: int = 0
     recipient: FakeUser | None = None
+    parent_id: int | None = None
+    overwrites: list[Overwrite] = field(default_factory=list)
+    owner_id: int | None = None
+    archived: bool = False
+    locked: bool = False
+    require_tag: bool = False
+    tags: list[str] = field(default_factory=list)
+
+    @property
+    def is_thread(self) -> bool:
+        """True for a thread (or a forum post)."""
+        return self.type in THREAD_TYPES
 
     def payload(self) -> JSON:
         """The channel object as Discord sends it."""
-        if self.type == 1:
+        if self.type == DM:
             return {
                 "id": str(self.id),
-                "type": 1,
+                "type": DM,
                 "last_message_id": None,
                 "flags": 0,
                 "recipients": [self.recipient.payload()] if self.recipient else [],
             }
-        return {
+        if self.is_thread:
+            return {
+                "id": str(self.id),
+                "type": self.type,
+                "guild_id": str(self.guild_id),
+                "name": self.name,
+                "parent_id": str(self.parent_id),
+                "owner_id": str(self.owner_id),
+                "last_message_id": None,
+                "rate_limit_per_user": 0,
+                "message_count": 0,
+                "member_count": 1,
+                "flags": 0,
+                "thread_metadata": {
+                    "archived": self.archived,
+                    "auto_archive_duration": 1440,
+                    "archive_timestamp": _now_iso(),
+                    "locked": self.locked,
+                },
+            }
+        payload: JSON = {
             "id": str(self.id),
             "type": self.type,
             "guild_id": str(self.guild_id),
             "name": self.name,
             "position": self.position,
-            "permission_overwrites": [],
+            "permission_overwrites": [o.payload() for o in self.overwrites],
             "parent_id": None,
             "topic": None,
             "nsfw": False,
@@ -188,6 +244,15 @@ class FakeChannel:
             "rate_limit_per_user": 0,
             "flags": 0,
         }
+        if self.type == FORUM:
+            payload["flags"] = REQUIRE_TAG if self.require_tag else 0
+            payload["available_tags"] = [
+                {"id": str(1000 + i), "name": tag, "moderated": False, "emoji_id": None,
+                 "emoji_name": None}
+                for i, tag in enumerate(self.tags)
+            ]  # fmt: skip
+            payload["default_auto_archive_duration"] = 1440
+        return payload
 
 
 @dataclass
@@ -201,11 +266,18 @@ class FakeGuild:
     preferred_locale: str = "ja"
     bot_permissions: int = DEFAULT_BOT_PERMISSIONS
     bot_role_id: int = 0
+    roles: list[FakeRole] = field(default_factory=list)
+    system_channel_id: int | None = None
 
     @property
     def channel(self) -> FakeChannel:
         """The first channel."""
         return self.channels[0]
+
+
+#: An option's value in :meth:`FakeDiscord.slash`: a channel or a role is sent as Discord
+#: sends them (an id, with the object in ``data.resolved``).
+OptionValue = str | int | float | bool | FakeChannel | FakeRole
 
 
 @dataclass
@@ -610,6 +682,10 @@ def _command_errors(commands: Any) -> JSON:
 
 
 def _option_type(value: OptionValue) -> int:
+    if isinstance(value, FakeChannel):
+        return 7
+    if isinstance(value, FakeRole):
+        return 8
     if isinstance(value, bool):
         return 5
     if isinstance(value, int):
@@ -630,6 +706,7 @@ def _find_component(components: list[JSON], pred: Callable[[JSON], bool]) -> JSO
 
 
 _MENTION_RE = re.compile(r"<@!?(\d+)>")
+_ROLE_MENTION_RE = re.compile(r"<@&(\d+)>")
 
 
 class _Router:
@@ -867,6 +944,92 @@ class FakeDiscord:
             self.channels[channel.id] = channel
         self.guilds.append(guild)
         return guild
+
+    def add_channel(
+        self,
+        guild: FakeGuild,
+        name: str,
+        *,
+        type: int = TEXT,
+        require_tag: bool = False,
+        tags: Sequence[str] = (),
+    ) -> FakeChannel:
+        """Add a text (0), announcement (5) or forum (15) channel to ``guild``."""
+        channel = FakeChannel(
+            self.snowflake(),
+            name,
+            guild.id,
+            type=type,
+            position=len(guild.channels),
+            require_tag=require_tag,
+            tags=list(tags),
+        )
+        guild.channels.append(channel)
+        self.channels[channel.id] = channel
+        return channel
+
+    def add_thread(
+        self,
+        parent: FakeChannel,
+        name: str,
+        *,
+        archived: bool = False,
+        locked: bool = False,
+        owner: FakeUser | None = None,
+    ) -> FakeChannel:
+        """Start a thread in ``parent`` (public; an announcement thread in an announcement
+        channel). Archived threads are not in the bot's cache, as on Discord."""
+        kind = ANNOUNCEMENT_THREAD if parent.type == ANNOUNCEMENT else PUBLIC_THREAD
+        thread = FakeChannel(
+            self.snowflake(),
+            name,
+            parent.guild_id,
+            type=kind,
+            parent_id=parent.id,
+            owner_id=(owner or self.user).id,
+            archived=archived,
+            locked=locked,
+        )
+        self.channels[thread.id] = thread
+        return thread
+
+    def add_role(
+        self, guild: FakeGuild, name: str, *, mentionable: bool = True, permissions: int = 0
+    ) -> FakeRole:
+        """Add a role to ``guild`` (before the bot connects)."""
+        role = FakeRole(self.snowflake(), name, permissions, mentionable)
+        guild.roles.append(role)
+        return role
+
+    def overwrite(
+        self, channel: FakeChannel, *, allow: int = 0, deny: int = 0, role_id: int | None = None
+    ) -> None:
+        """Set a permission overwrite on ``channel`` for ``role_id`` (default: the bot's
+        role). Call before the bot connects, as the bot's cache does not learn of it."""
+        guild = self._guild_of(channel)
+        assert guild is not None, "overwrites are for guild channels"
+        target = role_id if role_id is not None else guild.bot_role_id
+        channel.overwrites = [o for o in channel.overwrites if o.id != target]
+        channel.overwrites.append(Overwrite(target, allow, deny))
+
+    def bot_permissions(self, channel: FakeChannel) -> int:
+        """The bot's permissions in ``channel`` as Discord computes them (a thread: its
+        parent's); everything in a DM."""
+        guild = self._guild_of(channel)
+        if guild is None:
+            return DEFAULT_BOT_PERMISSIONS
+        source = self.channels[channel.parent_id] if channel.parent_id else channel
+        subject = PermissionSubject(
+            guild.id,
+            DEFAULT_MEMBER_PERMISSIONS,
+            {guild.bot_role_id: guild.bot_permissions},
+            self.bot_user.id,
+        )
+        return channel_permissions(subject, source.overwrites)
+
+    def threads_of(self, guild: FakeGuild) -> list[FakeChannel]:
+        """Every thread of ``guild``'s channels, oldest first."""
+        return [c for c in self.channels.values() if c.is_thread and c.guild_id == guild.id]
 
     @property
     def guild(self) -> FakeGuild:
@@ -1164,8 +1327,22 @@ class FakeDiscord:
         if not 1 <= len(parts) <= 3:
             raise ValueError(f"command path must have 1-3 words: {command!r}")
         leaf: list[JSON] = []
+        resolved: JSON = {}
         for name, value in (options or {}).items():
-            opt: JSON = {"name": name, "type": _option_type(value), "value": value}
+            shown: Any = value
+            if isinstance(value, FakeChannel):
+                shown = str(value.id)
+                # A thread comes whole (discord.py reads its owner and counts); a channel
+                # as Discord's partial channel: id, name, type, permissions.
+                payload = value.payload()
+                keys = payload if value.is_thread else ("id", "name", "type", "guild_id")
+                entry = {key: payload[key] for key in keys if payload.get(key) is not None}
+                entry["permissions"] = str(MANAGE_GUILD | DEFAULT_MEMBER_PERMISSIONS)
+                resolved.setdefault("channels", {})[shown] = entry
+            elif isinstance(value, FakeRole):
+                shown = str(value.id)
+                resolved.setdefault("roles", {})[shown] = value.payload()
+            opt: JSON = {"name": name, "type": _option_type(value), "value": shown}
             if name == focused:
                 opt["focused"] = True
             leaf.append(opt)
@@ -1183,6 +1360,8 @@ class FakeDiscord:
         }
         if command_guild_id is not None:
             data["guild_id"] = str(command_guild_id)
+        if resolved:
+            data["resolved"] = resolved
         return data
 
     def _command_id(self, name: str, guild_id: int | None) -> int:
@@ -1207,8 +1386,10 @@ class FakeDiscord:
         """Dispatch a type-2 APPLICATION_COMMAND, e.g. ``slash("news about", {"query": "x"})``.
 
         ``command`` is 1-3 words: command [group] subcommand. Option types come from the
-        Python values (str 3, int 4, bool 5, float 10). ``permissions`` is the member's
-        permission integer (use ``discord.Permissions(manage_guild=True).value`` for admins).
+        Python values (str 3, int 4, bool 5, float 10; a ``FakeChannel`` 7 and a
+        ``FakeRole`` 8, resolved in ``data.resolved`` as Discord sends them). ``permissions``
+        is the member's permission integer (use ``discord.Permissions(manage_guild=True).value``
+        for admins).
         ``command_guild_id`` marks it as a guild command (``data.guild_id``).
         """
         data = self._command_data(command, options, None, command_guild_id)
@@ -1482,6 +1663,7 @@ class FakeDiscord:
                     "flags": 0,
                     "tags": {"bot_id": str(self.bot_user.id)},
                 },
+                *(role.payload() for role in guild.roles),
             ],
             "emojis": [],
             "stickers": [],
@@ -1491,7 +1673,9 @@ class FakeDiscord:
             "mfa_level": 0,
             "nsfw_level": 0,
             "premium_tier": 0,
-            "system_channel_id": None,
+            "system_channel_id": (
+                str(guild.system_channel_id) if guild.system_channel_id else None
+            ),
         }
 
     def _guild_create(self, guild: FakeGuild) -> JSON:
@@ -1503,7 +1687,7 @@ class FakeDiscord:
             "member_count": 2,
             "joined_at": "2024-01-01T00:00:00+00:00",
             "channels": [c.payload() for c in guild.channels],
-            "threads": [],
+            "threads": [t.payload() for t in self.threads_of(guild) if not t.archived],
             "members": [bot_member],
             "voice_states": [],
             "presences": [],
@@ -1560,6 +1744,10 @@ class FakeDiscord:
         r.add("PATCH", "/channels/{channel_id}/messages/{message_id}", self._patch_message)
         r.add("DELETE", "/channels/{channel_id}/messages/{message_id}", self._delete_message)
         r.add("POST", "/channels/{channel_id}/typing", lambda **_: _Reply(204))
+        r.add("POST", "/channels/{channel_id}/threads", self._start_thread)
+        r.add("POST", "/channels/{channel_id}/messages/{message_id}/crosspost", self._crosspost)
+        r.add("GET", "/guilds/{guild_id}/threads/active", self._active_threads)
+        r.add("GET", "/channels/{channel_id}/threads/archived/public", self._archived_threads)
         r.add("POST", "/interactions/{interaction_id}/{token}/callback", self._callback)
         r.add("POST", "/webhooks/{application_id}/{token}", self._followup)
         r.add("GET", "/webhooks/{application_id}/{token}/messages/{message_id}", self._wh_get)
@@ -1739,6 +1927,28 @@ class FakeDiscord:
 
     # ------------------------------------------------------------------ messages
 
+    def _role_mentions(self, channel: FakeChannel, content: str, allowed: JSON | None) -> list[str]:
+        """Ids of the roles ``content`` pings in ``channel``: mentioned, let through by
+        ``allowed`` (parse ``roles``, or named in ``roles``; everything without it), and
+        mentionable or pinged by a bot that may Mention Everyone there."""
+        guild = self._guild_of(channel)
+        if guild is None:
+            return []
+        parse = (allowed or {}).get("parse") or []
+        explicit = {str(r) for r in (allowed or {}).get("roles") or []}
+        may_mention_all = bool(self.bot_permissions(channel) & MENTION_EVERYONE)
+        known = {str(role.id): role for role in guild.roles}
+        pinged = []
+        for role_id in dict.fromkeys(_ROLE_MENTION_RE.findall(content)):
+            role = known.get(role_id)
+            if role is None:
+                continue
+            if allowed is not None and "roles" not in parse and role_id not in explicit:
+                continue
+            if role.mentionable or may_mention_all:
+                pinged.append(role_id)
+        return pinged
+
     def _resolve_mentions(self, content: str, allowed: JSON | None) -> tuple[list[FakeUser], bool]:
         users = [self.users[int(m)] for m in _MENTION_RE.findall(content) if int(m) in self.users]
         everyone = "@everyone" in content or "@here" in content
@@ -1790,12 +2000,16 @@ class FakeDiscord:
         type_: int = 0,
         interaction: FakeInteraction | None = None,
         store_in_channel: bool = True,
+        message_id: int | None = None,
     ) -> JSON:
         content = str(payload.get("content") or "")
         everyone = False
+        roles: list[str] = []
         if mentions is None:
-            mentions, everyone = self._resolve_mentions(content, payload.get("allowed_mentions"))
-        mid = self.snowflake()
+            allowed = payload.get("allowed_mentions")
+            mentions, everyone = self._resolve_mentions(content, allowed)
+            roles = self._role_mentions(channel, content, allowed)
+        mid = message_id if message_id is not None else self.snowflake()
         msg: JSON = {
             "id": str(mid),
             "channel_id": str(channel.id),
@@ -1807,7 +2021,7 @@ class FakeDiscord:
             "tts": bool(payload.get("tts")),
             "mention_everyone": everyone,
             "mentions": [u.payload() for u in mentions],
-            "mention_roles": [],
+            "mention_roles": roles,
             "attachments": self._attachments(files, payload),
             "embeds": [dict(e, type=e.get("type", "rich")) for e in payload.get("embeds") or []],
             "components": copy.deepcopy(payload.get("components") or []),
@@ -2006,6 +2220,11 @@ class FakeDiscord:
         channel = self._channel(params)
         if channel is None:
             return _discord_error(404, 10003, "Unknown Channel")
+        permissions = self.bot_permissions(channel)
+        if not permissions & VIEW_CHANNEL:
+            return _discord_error(403, 50001, "Missing Access")
+        if not permissions & READ_MESSAGE_HISTORY:
+            return _Reply(200, [])  # as Discord answers: no error, no history
         limit = int(query.get("limit", "50"))
         if not 1 <= limit <= 100:
             return _invalid_form_body(
@@ -2035,7 +2254,135 @@ class FakeDiscord:
             return _invalid_form_body(errors)
         if _is_empty_message(payload, files):
             return _discord_error(400, 50006, "Cannot send an empty message")
+        refused = self._refuse_post(channel, payload)
+        if refused is not None:
+            return refused
+        if channel.type == FORUM:
+            return _discord_error(400, 50008, "Cannot send messages in a non-text channel")
+        if channel.is_thread and channel.archived:
+            if channel.locked:
+                return _discord_error(400, 50083, "Thread is archived")
+            channel.archived = False  # a message reopens an archived thread
+        payload = self._visible_embeds(channel, payload)
         return _Reply(200, self._new_message(channel, payload, files, author=self.bot_user))
+
+    def _refuse_post(self, channel: FakeChannel, payload: JSON) -> _Reply | None:
+        """Discord's refusal of the bot's message in ``channel``, or None: a DM to a user
+        who does not accept them (50007); in a guild, no View Channel (50001 Missing
+        Access), no Send Messages (Send Messages in Threads in a thread), or a message made
+        only of embeds without Embed Links (50013 Missing Permissions)."""
+        if channel.guild_id is None:
+            if channel.recipient is not None and not channel.recipient.accepts_dms:
+                return _discord_error(403, 50007, "Cannot send messages to this user")
+            return None
+        permissions = self.bot_permissions(channel)
+        if not permissions & VIEW_CHANNEL:
+            return _discord_error(403, 50001, "Missing Access")
+        needed = SEND_MESSAGES_IN_THREADS if channel.is_thread else SEND_MESSAGES
+        if not permissions & needed:
+            return _discord_error(403, 50013, "Missing Permissions")
+        if payload.get("embeds") and not payload.get("content") and not permissions & EMBED_LINKS:
+            return _discord_error(403, 50013, "Missing Permissions")
+        return None
+
+    def _visible_embeds(self, channel: FakeChannel, payload: JSON) -> JSON:
+        """``payload`` as Discord keeps it: the embeds of a bot without Embed Links in a
+        guild channel are dropped (the text stays)."""
+        if channel.guild_id is None or self.bot_permissions(channel) & EMBED_LINKS:
+            return payload
+        return {key: value for key, value in payload.items() if key != "embeds"}
+
+    def _start_thread(
+        self, *, params: dict[str, str], payload: Any, files: list[RecordedFile], **_: Any
+    ) -> _Reply:
+        """Start a post in a forum (docs/resources/channel#start-thread-in-forum-or-media-
+        channel): ``name`` 1–100 characters, a ``message`` (whose id is the post's),
+        ``applied_tags`` when the forum requires a tag (else 40067)."""
+        forum = self._channel(params)
+        if forum is None:
+            return _discord_error(404, 10003, "Unknown Channel")
+        if forum.type != FORUM:
+            return _discord_error(400, 50024, "Cannot execute action on this channel type")
+        payload = payload or {}
+        name = str(payload.get("name") or "")
+        if not 1 <= len(name) <= 100:
+            return _invalid_form_body(
+                {"name": _error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")}
+            )
+        message = payload.get("message") or {}
+        errors = _message_errors(message)
+        if errors:
+            return _invalid_form_body({"message": errors})
+        if _is_empty_message(message, files):
+            return _discord_error(400, 50006, "Cannot send an empty message")
+        refused = self._refuse_post(forum, message)
+        if refused is not None:
+            return refused
+        if forum.require_tag and not payload.get("applied_tags"):
+            return _discord_error(400, 40067, "A tag is required to create a forum post")
+        post = FakeChannel(
+            self.snowflake(),
+            name,
+            forum.guild_id,
+            type=PUBLIC_THREAD,
+            parent_id=forum.id,
+            owner_id=self.bot_user.id,
+        )
+        self.channels[post.id] = post
+        message = self._visible_embeds(forum, message)
+        first = self._new_message(post, message, files, author=self.bot_user, message_id=post.id)
+        return _Reply(200, post.payload() | {"message": first})
+
+    def _crosspost(self, *, params: dict[str, str], **_: Any) -> _Reply:
+        """Publish a message of an announcement channel to its followers
+        (docs/resources/message#crosspost-message): the bot's own message needs Send
+        Messages, another's Manage Messages; once only (40033)."""
+        channel = self._channel(params)
+        if channel is None:
+            return _discord_error(404, 10003, "Unknown Channel")
+        message = self._channel_message(params)
+        if message is None:
+            return _discord_error(404, 10008, "Unknown Message")
+        if channel.type != ANNOUNCEMENT:
+            return _discord_error(400, 50024, "Cannot execute action on this channel type")
+        permissions = self.bot_permissions(channel)
+        mine = message["author"]["id"] == str(self.bot_user.id)
+        if not permissions & (SEND_MESSAGES if mine else MANAGE_MESSAGES):
+            return _discord_error(403, 50013, "Missing Permissions")
+        if message["flags"] & FLAG_CROSSPOSTED:
+            return _discord_error(400, 40033, "This message has already been crossposted")
+        message["flags"] |= FLAG_CROSSPOSTED
+        return _Reply(200, message)
+
+    def _active_threads(self, *, params: dict[str, str], **_: Any) -> _Reply:
+        guild = next((g for g in self.guilds if str(g.id) == params["guild_id"]), None)
+        if guild is None:
+            return _discord_error(404, 10004, "Unknown Guild")
+        threads = [t.payload() for t in self.threads_of(guild) if not t.archived]
+        return _Reply(200, {"threads": threads, "members": []})
+
+    def _archived_threads(
+        self, *, params: dict[str, str], query: dict[str, str], **_: Any
+    ) -> _Reply:
+        channel = self._channel(params)
+        if channel is None:
+            return _discord_error(404, 10003, "Unknown Channel")
+        if not self.bot_permissions(channel) & READ_MESSAGE_HISTORY:
+            return _discord_error(403, 50013, "Missing Permissions")
+        limit = int(query.get("limit", "50"))
+        archived = sorted(
+            (t for t in self.channels.values() if t.parent_id == channel.id and t.archived),
+            key=lambda thread: thread.id,
+            reverse=True,
+        )
+        return _Reply(
+            200,
+            {
+                "threads": [t.payload() for t in archived[:limit]],
+                "members": [],
+                "has_more": False,
+            },
+        )
 
     def _channel_message(self, params: dict[str, str]) -> JSON | None:
         mid = params["message_id"]
