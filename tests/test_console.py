@@ -109,7 +109,7 @@ def test_an_unknown_command_is_named_not_answered_with_the_help(service: NewsSer
 )
 def test_digest_preview_shows_the_day_asked_for(service: NewsService, typed: str) -> None:
     (digest,) = console(service, typed)
-    assert digest.splitlines()[-1] == f"-# 🐾 テクにゃん. digest {STORY_DAY} · 1/1"
+    assert digest.splitlines()[-1] == f"🐾 テクにゃん. digest {STORY_DAY} · 1/1"
     assert "DeepSeek-R1" in digest
 
 
@@ -126,7 +126,7 @@ def test_digest_preview_refuses_another_date_form_in_one_line(
 
 def test_digest_preview_without_a_date_is_the_last_day(service: NewsService) -> None:
     (digest,) = console(service, "/digest preview")
-    assert digest.splitlines()[-1].startswith("-# 🐾 テクにゃん. digest ")
+    assert digest.splitlines()[-1].startswith("🐾 テクにゃん. digest ")
 
 
 # -- counts ------------------------------------------------------------------------------
