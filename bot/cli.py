@@ -75,6 +75,24 @@ def _digest_date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _as_of_date(value: str) -> dt.date:
+    """``--as-of``: the day a query is read as asked on (``YYYY-MM-DD``), for the relative
+    periods it holds ("last month", "先週"); for tests and evaluation."""
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _add_as_of(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--as-of",
+        type=_as_of_date,
+        metavar="YYYY-MM-DD",
+        help="read relative periods ('last month', '先週') as asked on this day (default: today)",
+    )
+
+
 def _add_locale(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--locale", choices=("ja", "en"), help="reply language (default: en)")
 
@@ -107,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
         _add_common(sub)
         _add_locale(sub)
         sub.add_argument("--json", action="store_true", help="print one JSON object")
+    for sub in (about, ask):
+        _add_as_of(sub)
     trend = news_commands.add_parser(
         "trend", help="chart stories per month about up to three topics (comma-separated)"
     )
@@ -120,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
         batch = commands.add_parser(name, help=f"{help_text}: one query per line on stdin")
         _add_common(batch)
         _add_locale(batch)
+        _add_as_of(batch)
         batch.add_argument("--stdin", action="store_true", required=True)
         batch.add_argument("--json", action="store_true", required=True)
 
@@ -264,20 +285,22 @@ def _service(args: argparse.Namespace) -> NewsService:
 
 
 def _reply_json(reply_kind: str, query: str, reply: Reply) -> dict[str, object]:
+    """The ``--json`` object of ``about`` (``{"query", "results": [card], "weak": [card],
+    "suggestions"?}``: confident stories in ``results`` only, partial matches in ``weak``)
+    or of ``ask`` (``{"question", "answer": {…} | null}``)."""
     if reply_kind == "ask":
         return {
             "question": query,
             "answer": reply.answer.to_json() if reply.answer is not None else None,
         }
-    found = not reply.weak
+    confident = not reply.weak
     payload: dict[str, object] = {
         "query": query,
-        "results": [card.to_json() for card in reply.cards] if found else [],
+        "results": [card.to_json() for card in reply.cards] if confident else [],
+        "weak": [card.to_json() for card in reply.cards] if not confident else [],
     }
     if reply.suggestions:
         payload["suggestions"] = list(reply.suggestions)
-    if reply.weak:
-        payload["weak_results"] = [card.to_json() for card in reply.cards]
     return payload
 
 
@@ -331,7 +354,7 @@ def _news_search(args: argparse.Namespace, service: NewsService) -> int:
     query = clean_text(" ".join(words))
     locale = _query_locale(args, service, query)
     search = service.about if args.news_command == "about" else service.ask
-    reply = search(query, locale)
+    reply = search(query, locale, as_of=args.as_of)
     if args.json:
         print(json.dumps(_reply_json(args.news_command, query, reply), ensure_ascii=False))
     else:
@@ -378,9 +401,10 @@ def _command_batch(args: argparse.Namespace) -> int:
         locale = _query_locale(args, service, query)
         try:
             if args.command == "search":
-                payload = _reply_json("about", query, service.about(query, locale))
+                reply = service.about(query, locale, as_of=args.as_of)
+                payload = _reply_json("about", query, reply)
             else:
-                payload = _reply_json("ask", query, service.ask(query, locale))
+                payload = _reply_json("ask", query, service.ask(query, locale, as_of=args.as_of))
         except Exception:
             log.exception("batch %s failed for one line", args.command)
             if args.command == "search":

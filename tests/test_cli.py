@@ -286,3 +286,24 @@ def test_the_index_report_counts_one_story_in_the_singular(
     lines = [" ".join(line.split()) for line in done.stdout.splitlines()]
     assert "articles 1 story" in lines and "articles/en 1 document" in lines
     assert not any(line.endswith(("1 stories", "1 documents")) for line in lines)
+
+
+def test_search_json_keeps_confident_results_and_weak_matches_apart(real_db: str) -> None:
+    lines = "DeepSeek\nMistral\n"
+    done = run("search", "--stdin", "--json", "--db", real_db, stdin=lines)
+    confident, weak = (json.loads(line) for line in done.stdout.splitlines())
+    assert confident["results"] and confident["weak"] == []
+    assert weak["results"] == [] and weak["weak"]  # mentioned in passing only
+    assert set(weak["weak"][0]) == set(confident["results"][0])
+
+
+def test_as_of_reads_relative_periods_as_asked_that_day(real_db: str) -> None:
+    def first_story(as_of: str) -> str:
+        done = run("news", "about", "last december", "--as-of", as_of, "--db", real_db, "--json")
+        results = json.loads(done.stdout)["results"]
+        return str(results[0]["story"]) if results else ""
+
+    assert "/202512" in first_story("2026-02-15") or "20251" in first_story("2026-02-15")
+    assert first_story("2025-02-15").startswith("aiTimeline/202412")  # December 2024
+    refused = run("news", "about", "x", "--as-of", "soon", "--db", real_db)
+    assert refused.returncode == 2 and "YYYY-MM-DD" in refused.stderr
