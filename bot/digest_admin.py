@@ -1,21 +1,11 @@
 """What the ``/digest`` subcommands mean: ``DigestAdmin`` (bot/admin.py) over the
 state store and the digest scheduler.
 
-Input is validated here and every answer is in technyan's voice, in the admin's
-language (never an exception for bad input):
-
-* ``time``: ``HH:MM`` or ``H:MM`` (full-width digits and colon accepted), 00:00–23:59;
-* ``timezone``: an IANA name known to ``zoneinfo`` (case-insensitive; default
-  ``digest.default_timezone``);
-* ``locale``: ``ja`` or ``en`` (default: the admin's language);
-* ``max_items``: 1–10 (default 5); ``post_empty``: default off (a day without news posts
-  nothing);
-* ``categories``: names of the index's categories, comma-separated (case and width do
-  not matter); ``include`` / ``exclude``: up to ``MAX_KEYWORDS`` keywords of up to
-  ``KEYWORD_LENGTH`` characters; ``-`` clears a list;
-* ``role``: the one role each digest mentions (never @everyone; a role nobody may
-  mention is refused unless the bot may mention every role); ``publish``: announcement
-  channels only.
+Input is validated by ``SubscriptionForm`` (bot/digest_options.py: time, zone, locale,
+size, categories, keywords, role, publishing, and the target channel), and every answer is
+in technyan's voice, in the admin's language (never an exception for bad input). A new
+subscription defaults to ``digest.default_timezone``, the admin's language, five stories,
+nothing on a day without news, no filter and no role.
 
 Before anything is stored, the Discord adapter's ``ChannelCheck`` must say the bot can
 post there: a missing permission (View Channel, Send Messages or Create Posts, Send
@@ -24,7 +14,7 @@ A subscription made or changed is answered with kind ``subscribed``, which offer
 test digest now" (``post_test``: the next digest, posted at once with a test marker,
 never counted as that day's delivery). Times are Discord timestamps (``<t:…:F>``,
 ``<t:…:R>``), so every reader sees their own zone; "next delivery" and the preview name
-the same run (``DigestScheduler.next_occurrence``).
+the same run (``bot.schedule.next_occurrence``).
 
 Every state store call runs off the event loop (``StateCalls``, one attempt: an admin is
 waiting). When the store cannot answer — a lock held past its timeout, a lost connection,
@@ -43,13 +33,8 @@ it).
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import datetime as dt
-import functools
 import logging
-import re
-import unicodedata
 import zoneinfo
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
@@ -57,17 +42,23 @@ from typing import ParamSpec, TypeVar
 from bot.admin import ChannelCheck, DigestOptions, DigestPreview
 from bot.digest import format_date
 from bot.digest_delivery import DeliveryError, Occurrence
-from bot.digest_notices import fix_text, permission_names, reason_text
+from bot.digest_notices import fix_text, reason_text
+from bot.digest_options import (
+    DEFAULT_MAX_ITEMS,
+    MAX_ITEMS_RANGE,
+    Refused,
+    SubscriptionForm,
+    parse_list,
+    parse_time,
+    resolve_timezone,
+)
 from bot.persona import reply_locale
 from bot.replies import Reply
-from bot.schedule import DigestScheduler, scheduled_at_or_before
+from bot.schedule import DigestScheduler, next_occurrence, scheduled_at_or_before
 from bot.state import StateDamaged, StateError, Subscription
-from bot.text import normalize
 
 __all__ = [
-    "KEYWORD_LENGTH",
     "MAX_ITEMS_RANGE",
-    "MAX_KEYWORDS",
     "DigestAdminService",
     "discord_timestamp",
     "parse_list",
@@ -80,60 +71,6 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
-MAX_ITEMS_RANGE = (1, 10)
-DEFAULT_MAX_ITEMS = 5
-#: Keywords per list, and characters per keyword.
-MAX_KEYWORDS = 10
-KEYWORD_LENGTH = 60
-_TIME_RE = re.compile(r"(\d{1,2}):(\d{2})")
-_LIST_SEPARATORS = re.compile(r"[,、，;；]")
-
-
-def parse_time(text: str | None) -> str | None:
-    """``text`` as a local time ``HH:MM`` (``9:05``, ``09:05`` and full-width ``０９：０５``
-    accepted), or None when it is not a time of day."""
-    normalized = unicodedata.normalize("NFKC", text or "").strip()
-    match = _TIME_RE.fullmatch(normalized)
-    if not match:
-        return None
-    hour, minute = int(match[1]), int(match[2])
-    if hour > 23 or minute > 59:
-        return None
-    return f"{hour:02d}:{minute:02d}"
-
-
-@functools.cache
-def _zones_by_key() -> dict[str, str]:
-    return {name.casefold(): name for name in zoneinfo.available_timezones()}
-
-
-def resolve_timezone(name: str | None) -> str | None:
-    """The canonical IANA name for ``name`` (exact, else case-insensitive), or None."""
-    wanted = unicodedata.normalize("NFKC", name or "").strip()
-    if not wanted:
-        return None
-    try:
-        zoneinfo.ZoneInfo(wanted)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return _zones_by_key().get(wanted.casefold())
-    return wanted
-
-
-def parse_list(text: str | None) -> tuple[str, ...] | None:
-    """A comma-separated option as a list (``,`` ``、`` ``，`` ``;`` separate; blanks and
-    repeats dropped, order kept): None when not given, ``()`` for ``-`` (clear it)."""
-    if text is None:
-        return None
-    cleaned = unicodedata.normalize("NFKC", text).strip()
-    if cleaned in ("-", "ー", "−", "none", "なし"):
-        return ()
-    items: dict[str, str] = {}
-    for part in _LIST_SEPARATORS.split(cleaned):
-        item = " ".join(part.split())
-        if item:
-            items.setdefault(item.casefold(), item)
-    return tuple(items.values())
-
 
 def discord_timestamp(instant: dt.datetime) -> str:
     """``instant`` as Discord timestamps, full and relative (``<t:…:F> (<t:…:R>)``):
@@ -143,28 +80,8 @@ def discord_timestamp(instant: dt.datetime) -> str:
     return f"<t:{seconds}:F> (<t:{seconds}:R>)"
 
 
-def _digest_locale(value: str | None, fallback: str) -> str | None:
-    """``ja``/``en`` (``ja-JP``, ``en-US`` … accepted), ``fallback`` for None, else None."""
-    if value is None or not value.strip():
-        return fallback
-    key = value.strip().casefold()
-    if key == "ja" or key.startswith("ja-"):
-        return "ja"
-    if key == "en" or key.startswith("en-"):
-        return "en"
-    return None
-
-
 def _channel(channel_id: int) -> str:
     return f"<#{channel_id}>"
-
-
-class _Refused(Exception):
-    """Input answered with technyan's explanation instead of a change."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
 
 
 class DigestAdminService:
@@ -180,6 +97,7 @@ class DigestAdminService:
         self.settings = scheduler.settings
         self.service = scheduler.service
         self.persona = scheduler.service.persona
+        self.form = SubscriptionForm(scheduler.service, self.persona)
 
     async def _db(self, call: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """One store call off the event loop (raises ``StateError``)."""
@@ -190,7 +108,7 @@ class DigestAdminService:
         store that failed."""
         try:
             return await work
-        except _Refused as refused:
+        except Refused as refused:
             return refused.text
         except StateDamaged as error:
             log.error("admin command: the state store is damaged: %s", error)
@@ -212,107 +130,6 @@ class DigestAdminService:
 
     def _speak(self, user_locale: str) -> str:
         return reply_locale(user_locale, self.settings.default_locale)
-
-    # -- validation ---------------------------------------------------------------------
-
-    async def _categories(self, speak: str, given: tuple[str, ...]) -> tuple[str, ...]:
-        """``given`` as the index's own category names. Raises ``_Refused`` naming the
-        unknown ones and the known."""
-        if not given:
-            return ()
-        known = await asyncio.to_thread(self.service.categories)
-        by_key = {normalize(name): name for name in known}
-        unknown = [name for name in given if normalize(name) not in by_key]
-        if unknown:
-            separator = "、" if speak == "ja" else ", "
-            raise _Refused(
-                self._say(
-                    "invalid_categories",
-                    speak,
-                    unknown[0],
-                    categories=separator.join(unknown),
-                    known=separator.join(known),
-                )
-            )
-        return tuple(dict.fromkeys(by_key[normalize(name)] for name in given))
-
-    def _keywords(self, speak: str, given: tuple[str, ...]) -> tuple[str, ...]:
-        if len(given) > MAX_KEYWORDS or any(len(k) > KEYWORD_LENGTH for k in given):
-            raise _Refused(
-                self._say("invalid_keywords", speak, limit=MAX_KEYWORDS, length=KEYWORD_LENGTH)
-            )
-        return given
-
-    def _judge_target(self, speak: str, channel_id: int, check: ChannelCheck) -> None:
-        """Raise ``_Refused`` naming what stops a digest in the channel."""
-        if check.ok:
-            return
-        details = []
-        if check.missing:
-            names = permission_names(self.persona, check.missing, speak)
-            details.append(self._say("missing_permissions_line", speak, permissions=names))
-        details += [self._say(f"problem_{problem}", speak) for problem in check.problems]
-        raise _Refused(
-            self._say(
-                "cannot_post",
-                speak,
-                channel_id,
-                channel=_channel(channel_id),
-                details="".join(details),
-            )
-        )
-
-    async def _apply(
-        self, speak: str, base: Subscription, options: DigestOptions, check: ChannelCheck
-    ) -> Subscription:
-        """``base`` with ``options`` applied and validated. Raises ``_Refused``."""
-        changes: dict[str, object] = {}
-        if options.time is not None:
-            hhmm = parse_time(options.time)
-            if hhmm is None:
-                raise _Refused(self._say("invalid_time", speak, options.time, time=options.time))
-            changes["time"] = hhmm
-        if options.timezone is not None:
-            zone = resolve_timezone(options.timezone)
-            if zone is None:
-                shown = options.timezone
-                raise _Refused(self._say("invalid_timezone", speak, shown, timezone=shown))
-            changes["timezone"] = zone
-        if options.locale is not None:
-            digest_locale = _digest_locale(options.locale, base.locale)
-            if digest_locale is None:
-                value = options.locale
-                raise _Refused(self._say("invalid_locale", speak, value, value=value))
-            changes["locale"] = digest_locale
-        if options.max_items is not None:
-            items = options.max_items
-            if not MAX_ITEMS_RANGE[0] <= items <= MAX_ITEMS_RANGE[1]:
-                raise _Refused(self._say("invalid_max_items", speak, items, max_items=items))
-            changes["max_items"] = items
-        if options.post_empty is not None:
-            changes["post_empty"] = options.post_empty
-        categories = parse_list(options.categories)
-        if categories is not None:
-            changes["categories"] = await self._categories(speak, categories)
-        for field, text in (
-            ("include_keywords", options.include),
-            ("exclude_keywords", options.exclude),
-        ):
-            keywords = parse_list(text)
-            if keywords is not None:
-                changes[field] = self._keywords(speak, keywords)
-        if options.no_role:
-            changes["role_id"] = None
-        elif options.role_id is not None:
-            changes["role_id"] = options.role_id
-        if options.publish is not None:
-            if options.publish and check.kind != "announcement":
-                raise _Refused(self._say("publish_needs_announcement", speak))
-            changes["publish"] = options.publish
-        elif check.kind != "announcement":
-            changes["publish"] = False
-        self._judge_target(speak, base.channel_id, check)
-        return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
     # -- words --------------------------------------------------------------------------
 
@@ -339,7 +156,7 @@ class DigestAdminService:
         return "".join(joiner + piece for piece in pieces)
 
     def _next_delivery(self, subscription: Subscription) -> Occurrence | None:
-        return self.scheduler.next_occurrence(subscription)
+        return next_occurrence(subscription, self.scheduler.clock())
 
     def _saved_reply(self, speak: str, key: str, subscription: Subscription) -> Reply:
         channel = _channel(subscription.channel_id)
@@ -404,7 +221,7 @@ class DigestAdminService:
     ) -> Reply:
         channel = _channel(channel_id)
         if options.time is None:
-            raise _Refused(self._say("invalid_time", speak, "", time=""))
+            raise Refused(self._say("invalid_time", speak, "", time=""))
         default_zone = self.settings.default_timezone
         base = Subscription(
             guild_id=guild_id,
@@ -418,13 +235,11 @@ class DigestAdminService:
             subscribed_by=user_id,
         )
         if options.timezone is None and resolve_timezone(default_zone) is None:
-            raise _Refused(
-                self._say("invalid_timezone", speak, default_zone, timezone=default_zone)
-            )
-        subscription = await self._apply(speak, base, options, check)
+            raise Refused(self._say("invalid_timezone", speak, default_zone, timezone=default_zone))
+        subscription = await self.form.apply(speak, base, options, check)
         existing = await self._db(self.store.get_subscription, channel_id)
         if existing is not None and existing.source == "config":
-            raise _Refused(self._say("config_managed", speak, channel_id, channel=channel))
+            raise Refused(self._say("config_managed", speak, channel_id, channel=channel))
         saved = await self._db(self.store.save_subscription, subscription, self.scheduler.clock())
         self.scheduler.schedule(saved)
         return self._saved_reply(speak, "subscribed", saved)
@@ -453,10 +268,10 @@ class DigestAdminService:
         channel = _channel(channel_id)
         existing = await self._db(self.store.get_subscription, channel_id)
         if existing is None or existing.guild_id != guild_id:
-            raise _Refused(self._say("not_subscribed", speak, channel_id, channel=channel))
+            raise Refused(self._say("not_subscribed", speak, channel_id, channel=channel))
         if existing.source == "config":
-            raise _Refused(self._say("config_managed", speak, channel_id, channel=channel))
-        changed = await self._apply(speak, existing, options, check)
+            raise Refused(self._say("config_managed", speak, channel_id, channel=channel))
+        changed = await self.form.apply(speak, existing, options, check)
         saved = await self._db(
             self.store.save_subscription, changed, self.scheduler.clock(), keep_state=True
         )
@@ -609,10 +424,10 @@ class DigestAdminService:
         channel = _channel(channel_id)
         subscription = await self._db(self.store.get_subscription, channel_id)
         if subscription is None or subscription.guild_id != guild_id:
-            raise _Refused(self._say("not_subscribed", speak, channel_id, channel=channel))
+            raise Refused(self._say("not_subscribed", speak, channel_id, channel=channel))
         occurrence = self._next_delivery(subscription)
         if occurrence is None:
-            raise _Refused(self._say("digest_unavailable", speak, channel_id))
+            raise Refused(self._say("digest_unavailable", speak, channel_id))
         digest = await self.scheduler.preview(subscription, occurrence)
         note = self._say(
             "test_post_note",

@@ -78,6 +78,7 @@ __all__ = [
     "Poster",
     "ProcessIdentity",
     "next_fire_time",
+    "next_occurrence",
     "scheduled_at_or_before",
     "utc_now",
 ]
@@ -141,6 +142,15 @@ def next_fire_time(subscription: Subscription, now: dt.datetime) -> dt.datetime 
     # The trigger counts in whole seconds and includes ``now`` itself when it matches.
     fire: dt.datetime | None = trigger.get_next_fire_time(None, now + dt.timedelta(microseconds=1))
     return fire
+
+
+def next_occurrence(subscription: Subscription, now: dt.datetime) -> Occurrence | None:
+    """The run of ``subscription`` after ``now``, as its job's ``CronTrigger`` computes it
+    (whether or not it is paused), or None for a bad zone."""
+    fire = next_fire_time(subscription, now)
+    if fire is None:
+        return None
+    return Occurrence(fire.astimezone(dt.UTC), fire.astimezone(subscription.zone).date())
 
 
 # --------------------------------------------------------------------------- scheduler
@@ -390,13 +400,6 @@ class DigestScheduler:
         if self._scheduler is not None and self._scheduler.get_job(self.job_id(channel_id)):
             self._scheduler.remove_job(self.job_id(channel_id))
 
-    def next_run(self, subscription: Subscription) -> dt.datetime | None:
-        """When the subscription's digest runs next after the clock's now (aware, in its
-        zone; what its job's ``CronTrigger`` computes), or None when paused."""
-        if not subscription.active:
-            return None
-        return next_fire_time(subscription, self.clock())
-
     async def _digest_job(self, channel_id: int) -> None:
         task = asyncio.current_task()
         if task is not None:
@@ -512,26 +515,10 @@ class DigestScheduler:
             subscription, window_start, window_end, include_today=include_today
         )
 
-    def next_occurrence(
-        self, subscription: Subscription, now: dt.datetime | None = None
-    ) -> Occurrence | None:
-        """The run of ``subscription`` after ``now`` (default: the clock), as its job's
-        ``CronTrigger`` computes it, whether or not it is paused; None for a bad zone."""
-        fire = next_fire_time(subscription, now or self.clock())
-        if fire is None:
-            return None
-        return Occurrence(fire.astimezone(dt.UTC), fire.astimezone(subscription.zone).date())
-
-    async def preview(
-        self, subscription: Subscription, occurrence: Occurrence | None = None
-    ) -> Digest:
-        """The digest ``subscription`` will post at ``occurrence`` (default: its next
-        run) if nothing changes before then — what that run computes. Writes nothing.
-        Raises ``StateError`` when the store cannot answer, ``ValueError`` for a
-        subscription whose zone no longer exists."""
-        occurrence = occurrence or self.next_occurrence(subscription)
-        if occurrence is None:
-            raise ValueError(f"no next run for the zone {subscription.timezone!r}")
+    async def preview(self, subscription: Subscription, occurrence: Occurrence) -> Digest:
+        """The digest ``subscription`` will post at ``occurrence`` if nothing changes
+        before then — what that run computes. Writes nothing. Raises ``StateError`` when
+        the store cannot answer."""
         return await self.delivery.content.preview(subscription, occurrence)
 
     async def post_test(self, subscription: Subscription, digest: Digest, note: str) -> list[int]:

@@ -14,13 +14,7 @@ import pytest
 from bot.admin import ChannelCheck, DigestOptions
 from bot.config import SubscriptionConfig
 from bot.digest import parse_marker
-from bot.digest_admin import (
-    DigestAdminService,
-    discord_timestamp,
-    parse_list,
-    parse_time,
-    resolve_timezone,
-)
+from bot.digest_admin import DigestAdminService, discord_timestamp
 from bot.replies import Reply
 from bot.schedule import DeliveryError
 from bot.service import NewsService
@@ -59,18 +53,6 @@ async def admin(tmp_path: Path) -> AsyncIterator[DigestAdminService]:
     yield DigestAdminService(scheduler)
     await scheduler.stop()
     scheduler.store.close()
-
-
-def test_parse_time_and_zone() -> None:
-    assert [parse_time(t) for t in ("9:05", "09:05", "０９：０５", " 23:59 ")] == ["09:05"] * 3 + [
-        "23:59"
-    ]
-    assert [parse_time(t) for t in ("24:00", "9", "9:5", "nine", "", None)] == [None] * 6
-    assert resolve_timezone("asia/tokyo") == "Asia/Tokyo"
-    assert resolve_timezone("America/New_York") == "America/New_York"
-    assert resolve_timezone("Mars/Olympus") is None and resolve_timezone("") is None
-    assert parse_list(None) is None and parse_list(" - ") == () and parse_list("なし") == ()
-    assert parse_list("Claude、 gemini ,CLAUDE,,ＧＰＴ") == ("Claude", "gemini", "GPT")
 
 
 async def subscribe(

@@ -88,27 +88,39 @@ class World:
 async def world(
     settings: Settings, build: Any = None, *, at: tuple[int, ...] = (2025, 11, 18, 8, 0)
 ) -> AsyncIterator[World]:
-    """A fake Discord whose guild ``build(fake, guild)`` furnishes before the bot connects."""
+    """A fake Discord whose guild ``build(fake, guild)`` furnishes before the bot connects,
+    and the bot on it."""
     async with FakeDiscord(guilds=0) as fake:
         guild = fake.add_guild("ねこ部", channels=["general"])
-        admin = fake.add_user("admin")
+        fake.add_user("admin")  # who runs /digest
         if build is not None:
             build(fake, guild)
-        clock = Clock(local(TOKYO, *at))
-        service = NewsService(settings)
-        digest_admin, background = build_digest_components(settings, service, clock=clock)
-        scheduler = background[0]
-        assert isinstance(scheduler, DigestScheduler)
-        bot = FastNewsBot(
-            settings,
-            service,
-            digest_admin=digest_admin,
-            background=background,
-            guild_ready_timeout=0.05,
-        )
-        async with fake.run_bot(bot):
-            await scheduler.wait_idle()
-            yield World(fake, guild, bot, scheduler, scheduler.store, clock, admin)  # type: ignore[arg-type]
+        async with bot_on(fake, settings, at=at) as running:
+            yield running
+
+
+@asynccontextmanager
+async def bot_on(
+    fake: FakeDiscord, settings: Settings, *, at: tuple[int, ...]
+) -> AsyncIterator[World]:
+    """A new bot process (scheduler, state store) on ``fake``'s first guild, started at
+    ``at`` in Tokyo, its start-up recovery and catch-up done."""
+    clock = Clock(local(TOKYO, *at))
+    service = NewsService(settings)
+    digest_admin, background = build_digest_components(settings, service, clock=clock)
+    scheduler = background[0]
+    assert isinstance(scheduler, DigestScheduler)
+    bot = FastNewsBot(
+        settings,
+        service,
+        digest_admin=digest_admin,
+        background=background,
+        guild_ready_timeout=0.05,
+    )
+    admin = next(user for user in fake.users.values() if user.username == "admin")
+    async with fake.run_bot(bot):
+        await scheduler.wait_idle()
+        yield World(fake, fake.guild, bot, scheduler, scheduler.store, clock, admin)  # type: ignore[arg-type]
 
 
 def channel_named(guild: FakeGuild, name: str) -> FakeChannel:
@@ -187,6 +199,38 @@ async def test_a_forum_post_interrupted_before_the_ledger_knew_is_completed_once
         assert await w.scheduler.run_due(forum.id) == "done"
     [post] = [c for c in w.fake.channels.values() if c.parent_id == forum.id]
     assert posts(w.fake, post) == [("2025-11-19", 1, 2), ("2025-11-19", 2, 2)]
+
+
+async def test_without_read_message_history_a_restart_pauses_instead_of_posting_again(
+    settings: Settings,
+) -> None:
+    async with world(settings) as w:
+        channel = w.guild.channels[0]
+        await w.digest("subscribe", {"channel": channel, "time": "09:00"})
+        subscription = w.store.get_subscription(channel.id)
+        assert subscription is not None
+        # A process posted the day and died before the ledger knew.
+        at = local(TOKYO, 2025, 11, 18, 9, 0)
+        w.store.claim(channel_id=channel.id, guild_id=w.guild.id, digest_date=dt.date(2025, 11, 18),
+                      owner="gone/1/dead", window_start=at - dt.timedelta(hours=24),
+                      window_end=at, now=at)  # fmt: skip
+        w.store.register_process("gone/1/dead", "gone", 1, None)
+        w.store.retire_process("gone/1/dead")
+        digest = w.scheduler.compose(subscription, at - dt.timedelta(hours=24), at)
+        [message] = w.scheduler.delivery.content.render(subscription, digest)
+        await w.scheduler.poster.send(channel.id, message, nonce=1)
+        # Discord would now answer an empty history: the restarted bot must not believe it.
+        w.fake.overwrite(channel, deny=READ_MESSAGE_HISTORY)
+        async with bot_on(w.fake, settings, at=(2025, 11, 18, 9, 5)) as again:
+            paused = again.store.get_subscription(channel.id)
+            entry = again.store.entry(channel.id, dt.date(2025, 11, 18))
+    assert posts(w.fake, channel) == [("2025-11-18", 1, 1)]  # never posted twice
+    assert paused is not None and paused.paused_reason == (
+        "missing_permissions:read_message_history"
+    )
+    assert entry is not None and entry.status == "failed"
+    [notice] = w.fake.channel_messages(w.fake.dm_channel(w.admin).id)
+    assert "Read Message History" in notice["content"]
 
 
 async def test_a_thread_gets_the_digest_even_when_archived(settings: Settings) -> None:

@@ -188,6 +188,22 @@ async def test_digest_commands_delegate_to_the_digest_admin(env: Env) -> None:
         assert admin.calls[-1][1] == expected | {"user_locale": "en"}
 
 
+async def test_categories_autocomplete_and_japanese_names(env: Env) -> None:
+    fake, news, admin = env.fake, env.ja_guild.channels[1], env.admin
+    assert admin is not None
+    options: dict[str, Any] = {"channel": news, "time": "09:00", "categories": "Business, モデル"}
+    it = await fake.autocomplete("digest subscribe", options, "categories", locale="ja")
+    await it.wait_until(lambda i: i.choices is not None)
+    assert {"name": "Business, モデル発表", "value": "Business, Model Release"} in [
+        {"name": c["name"], "value": c["value"]} for c in it.choices or []
+    ]
+    japanese = {"time": "09:00", "categories": "ビジネス、モデル発表"}
+    it = await admin_slash(fake, "digest subscribe", japanese, channel=news, locale="ja")
+    await answered(it)
+    name, kwargs = admin.calls[-1]
+    assert name == "subscribe" and kwargs["options"].categories == "Business, Model Release"
+
+
 async def test_the_digest_preview_is_the_note_then_the_messages(env: Env) -> None:
     fake, news, admin = env.fake, env.ja_guild.channels[1], env.admin
     assert admin is not None

@@ -348,8 +348,8 @@ class DiscordPoster:
     async def own_messages(self, channel_id: int, limit: int) -> list[tuple[int, str]]:
         """``(id, text)`` of the bot's messages among the ``limit`` newest of the channel
         (one request up to 100), ``text`` being the content and embed footers; in a forum,
-        of the bot's ``RECENT_POSTS`` newest posts. Raises ``DeliveryError`` (403 here
-        means the bot cannot read the channel, which is permanent like a post's 403)."""
+        of the bot's ``RECENT_POSTS`` newest posts. Raises ``DeliveryError`` (a 403, or a
+        permission the cache shows missing, is permanent like a post's)."""
         me = self.bot.user
 
         async def read(channel: Any) -> list[tuple[int, str]]:
@@ -361,8 +361,10 @@ class DiscordPoster:
             ]
 
         with translate_errors(channel_id):
-            channel = await self._channel(channel_id)
-            if target_kind(channel) != "forum":
+            # Without Read Message History Discord answers an empty history: never take
+            # that for "nothing was posted" (the permission check raises first).
+            channel, kind = await self._target(channel_id)
+            if kind != "forum":
                 return await asyncio.wait_for(read(channel), self.send_timeout)
             found: list[tuple[int, str]] = []
             for post in await self._recent_posts(channel):
