@@ -47,6 +47,7 @@ from bot.vocabulary import (
     EntityVocabulary,
     hiragana_names,
     known_name,
+    mixed_script_names,
     nickname,
 )
 
@@ -370,9 +371,10 @@ def plan_query(
     typed_forms, capitalized = _typed_forms(cleaned)
     normalized = text.normalize(cleaned)
     plan = QueryPlan(original=query, normalized=normalized)
-    rest = normalized
+    rest, mixed = mixed_script_names(normalized)
+    plan.corrections.extend(mixed)
     if periods:
-        plan.date_range, rest = parse_period(normalized, as_of)
+        plan.date_range, rest = parse_period(rest, as_of)
     words = lexicon()
     kept = []
     for word in rest.split(" "):

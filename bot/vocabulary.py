@@ -34,6 +34,7 @@ __all__ = [
     "EntityVocabulary",
     "hiragana_names",
     "known_name",
+    "mixed_script_names",
     "nickname",
 ]
 
@@ -338,6 +339,29 @@ def _alias_names() -> frozenset[str]:
 def _alias_table() -> dict[str, dict[str, list[str]]]:
     raw = resources.files("bot").joinpath("data", "aliases.toml").read_bytes()
     return tomllib.loads(raw.decode("utf-8"))
+
+
+def mixed_script_names(normalized: str) -> tuple[str, list[tuple[str, str]]]:
+    """``normalized`` (text folded by ``text.normalize``) with the spellings of the alias
+    table that mix kana and Latin letters (``オープンai``, ``チャットgpt``) replaced by their
+    names, which a split into Japanese and Latin words would tear apart; and the
+    ``(spelling, name)`` pairs replaced."""
+    found: list[tuple[str, str]] = []
+    for spelling, name in _mixed_spellings():
+        if spelling in normalized:
+            normalized = normalized.replace(spelling, f" {text.normalize(name)} ")
+            found.append((spelling, name))
+    return normalized, found
+
+
+@lru_cache(maxsize=1)
+def _mixed_spellings() -> list[tuple[str, str]]:
+    pairs = [
+        (spelling, name)
+        for spelling, name in _katakana_aliases().items()
+        if text.is_japanese(spelling) and any(ch.isascii() and ch.isalpha() for ch in spelling)
+    ]
+    return sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
 
 
 @lru_cache(maxsize=1)

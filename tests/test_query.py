@@ -73,3 +73,9 @@ def test_a_period_is_read_against_the_day_asked(engine: SearchEngine) -> None:
 def test_nicknames_and_hiragana_link_to_names(engine: SearchEngine) -> None:
     assert ("oai", "OpenAI") in engine.plan("oai sora").corrections
     assert ("ジェミニ", "Gemini") in engine.plan("じぇみに3").corrections
+
+
+def test_a_spelling_mixing_kana_and_latin_letters_is_one_name(engine: SearchEngine) -> None:
+    plan = engine.plan("オープンAIの新しいモデル")
+    assert plan.concepts[0].label == "openai" and plan.concepts[0].role == "entity"
+    assert ("オープンai", "OpenAI") in plan.corrections
