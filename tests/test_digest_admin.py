@@ -215,7 +215,7 @@ async def test_listing_shows_next_and_last_delivery_filters_and_state(
     assert "<#99>: daily at 07:00 (UTC) · English" in config[0]
     assert config[1].strip() == "next none (paused)"
     assert "not yet / paused: the channel no longer exists" in config[2]
-    assert "<#99>" in reply.footer and "/digest unsubscribe" in reply.footer
+    assert "<#99>" in reply.footer and "/digest subscribe another channel" in reply.footer
     empty = await admin.subscriptions(guild_id=GUILD + 1, user_locale="ja")
     assert "まだ" in empty.header or "ゼロ" in empty.header or "いない" in empty.header
 

@@ -41,7 +41,7 @@ def test_reasons_name_the_permissions_in_discords_order() -> None:
     assert "Missing Access" in reason_text(PERSONA, "missing_access", "en")
     assert "server_error" in reason_text(PERSONA, "server_error", "en")
     assert "Embed Links" in fix_text(PERSONA, "missing_permissions:embed_links", "en", "<#1>")
-    assert "/digest unsubscribe" in fix_text(PERSONA, "unknown_channel", "en", "<#1>")
+    assert "/digest subscribe another" in fix_text(PERSONA, "unknown_channel", "en", "<#1>")
     assert "/まとめ配信 再開" in fix_text(PERSONA, "rejected", "ja", "<#1>")
 
 

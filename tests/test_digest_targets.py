@@ -380,9 +380,28 @@ async def test_a_pause_is_told_once_to_the_admin_then_the_system_channel(
         w.fake.fault(news.id, "unknown_channel")
         assert await w.run_at(news, 2025, 11, 20, 9, 0) == "paused"
     [system] = bot_messages(w.fake, w.guild.channels[0])
-    assert f"<#{news.id}>" in system["content"] and "/まとめ配信 解除" in system["content"]
+    assert f"<#{news.id}>" in system["content"] and "/まとめ配信 登録" in system["content"]
     assert system["mentions"] == [] and system["mention_roles"] == []
     assert len(w.fake.channel_messages(dm.id)) == 1
+
+
+async def test_a_deleted_channel_or_thread_is_unsubscribed_and_its_ledger_kept(
+    settings: Settings,
+) -> None:
+    def build(fake: FakeDiscord, guild: FakeGuild) -> None:
+        fake.add_channel(guild, "news")
+        fake.add_thread(guild.channels[0], "daily")
+
+    async with world(settings, build) as w:
+        news = channel_named(w.guild, "news")
+        [thread] = w.fake.threads_of(w.guild)
+        for target in (news, thread):
+            await w.digest("subscribe", {"channel": target, "time": "09:00"})
+        assert await w.run_at(news, 2025, 11, 18, 9, 0) == "posted"
+        await w.fake.delete_channel(news)
+        await w.fake.delete_channel(thread)
+        await w.fake.wait_until(lambda: not w.store.list_subscriptions(), timeout=10)
+        assert [e.digest_date for e in w.store.entries(news.id)] == [dt.date(2025, 11, 18)]
 
 
 # --------------------------------------------------------------------------- preview

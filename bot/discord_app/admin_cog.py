@@ -15,7 +15,8 @@ What only Discord can tell is found out here and handed to the digest subsystem
 announcement, thread, forum; bot/discord_app/digest_targets.py), the permissions the bot
 lacks there and whether the role can be pinged. Channel options accept every kind a
 digest can go to and are resolved when the command runs (an archived thread is not in
-the cache). Categories autocomplete from the index, in the admin's language.
+the cache). Categories autocomplete from the index, in the admin's language. When Discord
+says a channel or thread was deleted, its subscription is removed (the ledger stays).
 
 Replies are ephemeral. A subscription made or changed (a reply of kind ``subscribed``)
 and a preview carry a "post a test digest now" button (``TestPostButton``, a
@@ -28,6 +29,7 @@ here like the others, and give their Japanese names in bot/data/commands.toml.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -44,6 +46,8 @@ from bot.replies import Reply
 from bot.text import normalize
 
 __all__ = ["DigestAdminCog", "TargetChannel", "TestPostButton"]
+
+log = logging.getLogger("bot.discord_app")
 
 _LOCALE_CHOICES = [
     app_commands.Choice(name="Japanese", value="ja"),
@@ -160,6 +164,28 @@ class DigestAdminCog(
         if interaction.guild_id is None:
             raise app_commands.NoPrivateMessage("/digest works in a server only")
         return True
+
+    # -- channels that go away -----------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        """A deleted channel's digest is unsubscribed (its ledger stays); one the bot did
+        not see go is paused at its next run as ``unknown_channel`` instead."""
+        await self._forget(channel.guild.id, channel.id)
+
+    @commands.Cog.listener()
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        """A deleted thread's (or forum post's) digest is unsubscribed, like a channel's."""
+        await self._forget(payload.guild_id, payload.thread_id)
+
+    async def _forget(self, guild_id: int, channel_id: int) -> None:
+        admin = self.digest_admin
+        if admin is None:
+            return
+        try:
+            await admin.unsubscribe(guild_id=guild_id, channel_id=channel_id, user_locale="en")
+        except Exception:  # a listener must not raise into discord.py's dispatch
+            log.exception("could not unsubscribe deleted channel %s", channel_id)
 
     def _test_view(self, channel_id: int, user_id: int, locale: str) -> discord.ui.View:
         view = discord.ui.View(timeout=None)

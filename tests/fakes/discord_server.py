@@ -1012,6 +1012,21 @@ class FakeDiscord:
         channel.overwrites = [o for o in channel.overwrites if o.id != target]
         channel.overwrites.append(Overwrite(target, allow, deny))
 
+    async def delete_channel(self, channel: FakeChannel) -> None:
+        """Delete a guild channel or thread, as an admin would: gone from the API, and
+        CHANNEL_DELETE (THREAD_DELETE for a thread) sent to the bot."""
+        guild = self._guild_of(channel)
+        assert guild is not None, "only guild channels are deleted"
+        self.channels.pop(channel.id, None)
+        if channel in guild.channels:
+            guild.channels.remove(channel)
+        if channel.is_thread:
+            event = {"id": str(channel.id), "guild_id": str(guild.id),
+                     "parent_id": str(channel.parent_id), "type": channel.type}  # fmt: skip
+            await self.dispatch("THREAD_DELETE", event, guild_id=guild.id)
+        else:
+            await self.dispatch("CHANNEL_DELETE", channel.payload(), guild_id=guild.id)
+
     def bot_permissions(self, channel: FakeChannel) -> int:
         """The bot's permissions in ``channel`` as Discord computes them (a thread: its
         parent's); everything in a DM."""
