@@ -508,3 +508,93 @@ async def test_patches_are_restored() -> None:
     async with FakeDiscord() as fake:
         assert current() == (fake.api_url, fake.ws_url)
     assert current() == before
+
+
+async def test_channel_permissions_threads_forums_and_crossposts_over_raw_http() -> None:
+    """Discord's rules for the bot's posts, without bot code: overwrites, Embed Links,
+    Read Message History, Send Messages in Threads, forum posts, crossposts, DMs, roles."""
+    from tests.fakes.discord_server import ANNOUNCEMENT, FLAG_CROSSPOSTED, FORUM
+    from tests.fakes.permissions import (
+        EMBED_LINKS,
+        READ_MESSAGE_HISTORY,
+        SEND_MESSAGES,
+        SEND_MESSAGES_IN_THREADS,
+        VIEW_CHANNEL,
+    )
+
+    async with FakeDiscord() as fake, aiohttp.ClientSession() as http:
+        guild = fake.guild
+        text, hidden = guild.channels
+        news = fake.add_channel(guild, "news", type=ANNOUNCEMENT)
+        forum = fake.add_channel(guild, "posts", type=FORUM)
+        tagged = fake.add_channel(guild, "tagged", type=FORUM, require_tag=True, tags=["AI"])
+        thread = fake.add_thread(text, "daily", archived=True)
+        ping, quiet = fake.add_role(guild, "ping"), fake.add_role(guild, "quiet", mentionable=False)
+        fake.overwrite(hidden, deny=VIEW_CHANNEL)
+        headers = {"Authorization": f"Bot {fake.token}"}
+        embed = {"embeds": [{"title": "t"}]}
+
+        async def call(method: str, path: str, body: Any = None) -> tuple[int, Any]:
+            async with http.request(
+                method, f"{fake.api_url}{path}", json=body, headers=headers
+            ) as response:
+                return response.status, await response.json(content_type=None)
+
+        assert (await call("POST", f"/channels/{hidden.id}/messages", embed))[1]["code"] == 50001
+        fake.overwrite(text, deny=EMBED_LINKS | READ_MESSAGE_HISTORY)
+        status, body = await call("POST", f"/channels/{text.id}/messages", embed)
+        assert (status, body["code"]) == (403, 50013)  # only an embed, no Embed Links
+        status, kept = await call(
+            "POST", f"/channels/{text.id}/messages", {"content": "x", **embed}
+        )
+        assert status == 200 and kept["embeds"] == []  # the text stays, the embed is dropped
+        assert await call("GET", f"/channels/{text.id}/messages") == (200, [])  # no history
+        assert fake.bot_permissions(thread) & SEND_MESSAGES_IN_THREADS
+        status, _ = await call("POST", f"/channels/{thread.id}/messages", {"content": "x"})
+        assert status == 200 and not thread.archived  # a message reopens it
+        fake.overwrite(text, deny=SEND_MESSAGES_IN_THREADS)
+        assert (await call("POST", f"/channels/{thread.id}/messages", {"content": "y"}))[0] == 403
+
+        assert (await call("POST", f"/channels/{forum.id}/messages", {"content": "x"}))[0] == 400
+        status, body = await call(
+            "POST", f"/channels/{forum.id}/threads", {"name": "", "message": embed}
+        )
+        assert (status, body["code"]) == (400, 50035)
+        status, post = await call(
+            "POST", f"/channels/{forum.id}/threads", {"name": "Day", "message": embed}
+        )
+        assert (
+            status == 200
+            and post["message"]["id"] == post["id"]
+            and post["parent_id"] == str(forum.id)
+        )
+        status, body = await call(
+            "POST", f"/channels/{tagged.id}/threads", {"name": "Day", "message": embed}
+        )
+        assert (status, body["code"]) == (400, 40067)
+        status, active = await call("GET", f"/guilds/{guild.id}/threads/active")
+        assert {t["id"] for t in active["threads"]} == {post["id"], str(thread.id)}
+
+        allowed = {"parse": [], "roles": [str(ping.id), str(quiet.id)]}
+        mentions = {
+            "content": f"<@&{ping.id}> <@&{quiet.id}> @everyone",
+            "allowed_mentions": allowed,
+        }
+        status, message = await call("POST", f"/channels/{news.id}/messages", mentions)
+        assert message["mention_roles"] == [str(ping.id)] and not message["mention_everyone"]
+        crosspost = f"/channels/{news.id}/messages/{message['id']}/crosspost"
+        status, published = await call("POST", crosspost)
+        assert status == 200 and published["flags"] & FLAG_CROSSPOSTED
+        assert (await call("POST", crosspost))[1]["code"] == 40033  # once
+        fake.overwrite(text, deny=0)
+        status, plain = await call("POST", f"/channels/{text.id}/messages", {"content": "x"})
+        status, body = await call("POST", f"/channels/{text.id}/messages/{plain['id']}/crosspost")
+        assert (status, body["code"]) == (400, 50024)  # not an announcement channel
+
+        shy = fake.add_user("shy")
+        shy.accepts_dms = False
+        dm = fake.dm_channel(shy)
+        assert (await call("POST", f"/channels/{dm.id}/messages", {"content": "x"}))[1][
+            "code"
+        ] == 50007
+        assert fake.bot_permissions(text) & SEND_MESSAGES
