@@ -10,17 +10,22 @@ re-parsed, deleted ones removed. A run over an unchanged corpus writes nothing a
 Files that resolve outside the corpus folder (symbolic links) are never read.
 
 Tables (created with sqlite-utils; the FTS5 table with SQL because sqlite-utils only makes
-external-content tables and this one is contentless to keep the file small):
+external-content tables and this one is contentless to keep the file small). Rows are
+written with plain ``executemany``; sqlite-utils is imported only when a build runs, so the
+query path never loads it:
 
-* ``documents`` — one row per article file (a story in one locale): display fields, and
-  the analyzed title and headline (description + tags) for ranking without FTS lookups.
+* ``documents`` — one row per article file (a story in one locale): display fields.
+* ``document_terms`` — each document's analyzed FTS columns (``bot.forward_index``): the
+  title, description and tags as text, the body compressed; ranking checks its candidates
+  against them in memory, and an update deletes a document's FTS row with them.
 * ``passages`` — each document's body split at headings, for answers (one compressed row
   per document, ``pack_passages``).
 * ``entity_mentions`` — names each document mentions (tags, companies, category, names
   found in the text).
 * ``files`` — size, mtime and SHA-256 of each corpus file, with its document or its error.
 * ``docs_fts`` — contentless FTS5 over analyzed text (``bot.text.analyze``), columns
-  title, description, tags, body; ``docs_vocab`` — its fts5vocab ``row`` table.
+  title, description, tags, body; ``docs_vocab`` — its fts5vocab ``row`` table;
+  ``title_fts`` — the analyzed titles alone with prefix indexes, for autocomplete.
 * ``meta`` — analyzer identity (``index_identity``), corpus root, build time.
 * derived from all of the above at the end of every build (``_rebuild_derived``):
   ``stories``, ``story_categories``, ``entities``, ``term_stats``, ``katakana_terms``.
@@ -29,6 +34,7 @@ external-content tables and this one is contentless to keep the file small):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -40,27 +46,29 @@ import sqlite3
 import stat
 import time
 import unicodedata
-import zlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from bot import text
 from bot.corpus import (
     Article,
     CorpusError,
-    Passage,
     check_inside,
     discover,
     parse_article,
     story_location,
 )
+from bot.forward_index import pack_body, pack_head, split_head, unpack_body
+from bot.passage_store import pack_passages, unpack_passages
 from bot.sqlite_uri import connect_uri
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 __all__ = [
     "DATE_WARNING_DAYS",
@@ -71,7 +79,9 @@ __all__ = [
     "ProgressCallback",
     "build_index",
     "index_identity",
+    "pack_passages",
     "prepare_document",
+    "unpack_passages",
 ]
 
 log = logging.getLogger(__name__)
@@ -80,13 +90,16 @@ log = logging.getLogger(__name__)
 # identity (bot.text.analyzer_identity: its source, SudachiPy, dictionary, PyStemmer) it
 # decides whether an index can be updated: a contentless FTS5 table can only delete a row
 # given the exact terms it was indexed with, so any change means a full rebuild.
-INDEX_FORMAT = "9"
+INDEX_FORMAT = "10"
 #: A frontmatter date further than this many days from the article folder's date
 #: (``articles/YYYYMMDD/…``) is reported as a warning.
 DATE_WARNING_DAYS = 30
 FTS_COLUMNS = ("title", "description", "tags", "body")
 # Workers for parsing and analysis; processes only pay off on large change sets.
 PARALLEL_THRESHOLD = 400
+# Japanese runs whose terms a building process keeps (``text.set_run_cache_limit``): runs
+# repeat across documents, and Sudachi is most of the analysis. About 100 MB per process.
+BUILD_RUN_CACHE = 300_000
 
 _LATIN_NAME_RE = re.compile(
     r"[A-Za-z0-9][A-Za-z0-9.+\-]*(?:[ ][A-Za-z0-9][A-Za-z0-9.+\-]*){0,4}",
@@ -111,11 +124,17 @@ _STOP_NAME_WORDS = frozenset(
 @dataclass(frozen=True)
 class PreparedDocument:
     """An article with its analyzed FTS columns and the names found in it: everything the
-    index needs, computed without touching the database (so it can run in a worker)."""
+    index needs, computed without touching the database (so it can run in a worker).
+    ``packed_passages`` and ``packed_body`` are the compressed rows of ``passages`` and
+    ``document_terms`` (compressed in the worker too); ``sha256`` the file's hash
+    (computed in the worker for a file the index has not seen)."""
 
     article: Article
     fts: tuple[str, str, str, str]
     names: tuple[str, ...]
+    packed_passages: bytes = b""
+    packed_body: bytes = b""
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,17 +195,23 @@ class IndexReport:
         return self.added + self.updated + self.removed
 
 
-def _names_in(article: Article) -> tuple[str, ...]:
+def _names_in(article: Article, folded: Sequence[str] | None = None) -> tuple[str, ...]:
     """Names mentioned in an article: Latin runs inside Japanese text (the site writes
     names in Latin letters), and in English text runs of two to four capitalized words
-    plus single words shaped like product names (``OpenAI``, ``GPT-5.2``)."""
+    plus single words shaped like product names (``OpenAI``, ``GPT-5.2``). ``folded``:
+    the title, description and passage texts already in NFKC, when the caller has them."""
     found: list[str] = []
-    sources = [article.title, article.description] + [p.text for p in article.passages]
-    for source in sources:
-        source = unicodedata.normalize("NFKC", source).replace("*", "")
+    if folded is None:
+        sources = [article.title, article.description] + [p.text for p in article.passages]
+        folded = [unicodedata.normalize("NFKC", source) for source in sources]
+    for source in folded:
+        source = source.replace("*", "")
         if article.locale == "ja":
             for match in _LATIN_NAME_RE.finditer(source):
-                words = _LIST_NUMBER_RE.sub("", match.group(0)).strip(" .-").split(" ")
+                run = match.group(0)
+                if run[0].isdigit():  # "1. OpenAI": a list number is no part of the name
+                    run = _LIST_NUMBER_RE.sub("", run)
+                words = run.strip(" .-").split(" ")
                 while words and words[-1].casefold() in _STOP_NAME_WORDS:
                     words.pop()
                 name = " ".join(words)
@@ -204,7 +229,8 @@ def _names_in(article: Article) -> tuple[str, ...]:
 
 
 def prepare_document(path: Path, root: Path) -> PreparedDocument:
-    """Parse one corpus file and analyze its searchable fields.
+    """Parse one corpus file and analyze its searchable fields. The returned article
+    carries no body or passages: they are in ``packed_passages`` (``unpack_passages``).
 
     Raises ``CorpusError`` for a file that is not a valid article or that resolves outside
     ``root``; ``ValueError`` when the path is not an article location (callers pass paths
@@ -216,16 +242,30 @@ def prepare_document(path: Path, root: Path) -> PreparedDocument:
         raise ValueError(f"{relative} is not an article location")
     check_inside(path, root, relative)
     article = parse_article(path, location, relative)
-    body = "\n".join(f"{p.heading}\n{p.text}" for p in article.passages)
+    # NFKC once for the name finder and the analyzer, whose own NFKC then finds the text
+    # already folded (a newline between passages never composes with its neighbours).
+    nfkc = unicodedata.normalize
+    title, description = nfkc("NFKC", article.title), nfkc("NFKC", article.description)
+    passages = [(nfkc("NFKC", p.heading), nfkc("NFKC", p.text)) for p in article.passages]
+    body = "\n".join(f"{heading}\n{passage}" for heading, passage in passages)
     fts = _fts_columns(
-        article.title,
-        article.description,
+        title,
+        description,
         article.tags,
         article.category,
         article.related_companies,
         body,
     )
-    return PreparedDocument(article=article, fts=fts, names=_names_in(article))
+    names = _names_in(article, [title, description, *(passage for _, passage in passages)])
+    return PreparedDocument(
+        # The body and passages travel packed (cheaper to pass between processes).
+        article=dataclasses.replace(article, body="", passages=()),
+        fts=fts,
+        names=names,
+        packed_passages=pack_passages(article.passages),
+        packed_body=pack_body(fts[3]),
+        sha256=_file_sha256(path),
+    )
 
 
 def _prepare_safely(path: Path, root: Path) -> PreparedDocument | CorpusError:
@@ -287,16 +327,18 @@ def _create_schema(db: sqlite_utils.Database) -> None:
             "impact_level": str,
             "related_companies": str,
             "sources": str,
-            "title_terms": str,
-            "headline_terms": str,
         },
         pk="id",
         not_null={"path", "story", "locale", "title", "date"},
     )
     db.table("documents").create_index(["path"], unique=True)
     db.table("documents").create_index(["story"])
-    db.table("documents").create_index(["date"])
+    # By date, with the collection: the id ranges of a period (bot.search) read it alone.
+    db.table("documents").create_index(["date", "collection"])
     db.table("passages").create({"document_id": int, "body": bytes}, pk="document_id")
+    db.table("document_terms").create(
+        {"document_id": int, "head": str, "body": bytes}, pk="document_id"
+    )
     db.table("files").create(
         {
             "path": str,
@@ -320,6 +362,12 @@ def _create_schema(db: sqlite_utils.Database) -> None:
         "tokenize='unicode61 remove_diacritics 2')"
     )
     db.execute("CREATE VIRTUAL TABLE docs_vocab USING fts5vocab(docs_fts, row)")
+    # The analyzed titles alone, with prefix indexes, for autocomplete: a two- or
+    # three-letter prefix is one lookup instead of a merge of every term it starts.
+    db.execute(
+        "CREATE VIRTUAL TABLE title_fts USING fts5(title, content='', "
+        "tokenize='unicode61 remove_diacritics 2', prefix='2 3')"
+    )
 
 
 _DERIVED_TABLES = ("stories", "story_categories", "entities", "term_stats", "katakana_terms")
@@ -342,37 +390,51 @@ def _fts_columns(
     )
 
 
+_DOCUMENT_FIELDS = (
+    "id, path, story, collection, slug, folder_date, locale, title, description, date, "
+    "category, tags, technyan_comment, impact_level, related_companies, sources"
+)
+
+
 def _insert_documents(db: sqlite_utils.Database, batch: list[tuple[int, PreparedDocument]]) -> None:
-    """Insert prepared documents with the given ids: rows, passages, FTS rows, names."""
-    documents: list[dict[str, object]] = []
-    passages: list[dict[str, object]] = []
+    """Insert prepared documents with the given ids: rows, passages, analyzed columns, FTS
+    rows, names (plain ``executemany``: one statement per table and batch)."""
+    documents: list[tuple[object, ...]] = []
+    passages: list[tuple[int, bytes]] = []
+    terms: list[tuple[int, str, bytes]] = []
     mentions: list[tuple[int, str, str, str]] = []
     fts_rows: list[tuple[object, ...]] = []
     for document_id, prepared in batch:
         article = prepared.article
         documents.append(
-            {
-                "id": document_id,
-                "path": article.path,
-                "story": article.story,
-                "collection": article.collection,
-                "slug": article.slug,
-                "folder_date": article.folder_date,
-                "locale": article.locale,
-                "title": article.title,
-                "description": article.description,
-                "date": article.date.isoformat(),
-                "category": article.category,
-                "tags": json.dumps(article.tags, ensure_ascii=False),
-                "technyan_comment": article.technyan_comment,
-                "impact_level": article.impact_level,
-                "related_companies": json.dumps(article.related_companies, ensure_ascii=False),
-                "sources": json.dumps(article.sources, ensure_ascii=False),
-                "title_terms": prepared.fts[0],
-                "headline_terms": f"{prepared.fts[1]} {prepared.fts[2]}",
-            }
+            (
+                document_id,
+                article.path,
+                article.story,
+                article.collection,
+                article.slug,
+                article.folder_date,
+                article.locale,
+                article.title,
+                article.description,
+                article.date.isoformat(),
+                article.category,
+                json.dumps(article.tags, ensure_ascii=False),
+                article.technyan_comment,
+                article.impact_level,
+                json.dumps(article.related_companies, ensure_ascii=False),
+                json.dumps(article.sources, ensure_ascii=False),
+            )
         )
-        passages.append({"document_id": document_id, "body": pack_passages(article.passages)})
+        passages.append((document_id, prepared.packed_passages))
+        title, description, tags, _body = prepared.fts
+        terms.append(
+            (
+                document_id,
+                pack_head(title, description, tags),
+                prepared.packed_body,
+            )
+        )
         labelled = [(t, "tag") for t in article.tags]
         labelled += [(c, "company") for c in article.related_companies]
         labelled += [(article.category, "category")] if article.category else []
@@ -385,15 +447,25 @@ def _insert_documents(db: sqlite_utils.Database, batch: list[tuple[int, Prepared
             seen.add((key, name))
             mentions.append((document_id, key, name.strip(), kind))
         fts_rows.append((document_id, *prepared.fts))
-    db.table("documents").insert_all(documents, batch_size=500)
-    db.table("passages").insert_all(passages, batch_size=2000)
-    db.conn.executemany(
+    connection = db.conn
+    marks = ", ".join("?" * 16)
+    connection.executemany(
+        f"INSERT INTO documents ({_DOCUMENT_FIELDS}) VALUES ({marks})", documents
+    )
+    connection.executemany("INSERT INTO passages(document_id, body) VALUES (?, ?)", passages)
+    connection.executemany(
+        "INSERT INTO document_terms(document_id, head, body) VALUES (?, ?, ?)", terms
+    )
+    connection.executemany(
         "INSERT OR IGNORE INTO entity_mentions(document_id, key, name, kind) VALUES (?, ?, ?, ?)",
         mentions,
     )
-    db.conn.executemany(
+    connection.executemany(
         "INSERT INTO docs_fts(rowid, title, description, tags, body) VALUES (?, ?, ?, ?, ?)",
         fts_rows,
+    )
+    connection.executemany(
+        "INSERT INTO title_fts(rowid, title) VALUES (?, ?)", [row[:2] for row in fts_rows]
     )
 
 
@@ -410,41 +482,28 @@ def _squash_cached(name: str) -> str:
 
 
 def _delete_document(db: sqlite_utils.Database, document_id: int) -> None:
-    """Remove a document; the contentless FTS5 row is deleted by re-deriving the exact terms
-    it was indexed with from the stored fields (same ``index_identity`` guaranteed)."""
+    """Remove a document; its contentless FTS5 row is deleted with the exact analyzed
+    columns it was indexed with, kept in ``document_terms`` (same ``index_identity``
+    guaranteed)."""
     row = db.execute(
-        "SELECT title, description, tags, category, related_companies FROM documents WHERE id = ?",
-        [document_id],
+        "SELECT head, body FROM document_terms WHERE document_id = ?", [document_id]
     ).fetchone()
-    if row is None:
-        return
-    title, description, tags_json, category, companies_json = row
-    packed = db.execute("SELECT body FROM passages WHERE document_id = ?", [document_id]).fetchone()
-    passages = unpack_passages(packed[0]) if packed else []
-    body = "\n".join(f"{heading}\n{passage}" for heading, passage in passages)
-    fts = _fts_columns(
-        title, description, json.loads(tags_json), category, json.loads(companies_json), body
-    )
-    db.execute(
-        "INSERT INTO docs_fts(docs_fts, rowid, title, description, tags, body) "
-        "VALUES ('delete', ?, ?, ?, ?, ?)",
-        [document_id, *fts],
-    )
-    for table in ("passages", "entity_mentions"):
+    if row is not None:
+        head, packed_body = row
+        columns = split_head(head)
+        body = unpack_body(packed_body) if packed_body else ""
+        db.execute(
+            "INSERT INTO docs_fts(docs_fts, rowid, title, description, tags, body) "
+            "VALUES ('delete', ?, ?, ?, ?, ?)",
+            [document_id, *columns, body],
+        )
+        db.execute(
+            "INSERT INTO title_fts(title_fts, rowid, title) VALUES ('delete', ?, ?)",
+            [document_id, columns[0]],
+        )
+    for table in ("passages", "entity_mentions", "document_terms"):
         db.execute(f"DELETE FROM {table} WHERE document_id = ?", [document_id])
     db.execute("DELETE FROM documents WHERE id = ?", [document_id])
-
-
-def pack_passages(passages: Iterable[Passage]) -> bytes:
-    """A document's passages as stored: zlib-compressed JSON ``[[heading, text], …]``
-    (bodies are most of an index; compressed they take about a third)."""
-    rows = [[p.heading, p.text] for p in passages]
-    return zlib.compress(json.dumps(rows, ensure_ascii=False).encode("utf-8"), 6)
-
-
-def unpack_passages(packed: bytes) -> list[tuple[str, str]]:
-    """``(heading, text)`` pairs of a document, as ``pack_passages`` stored them."""
-    return [(heading, text) for heading, text in json.loads(zlib.decompress(packed))]
 
 
 def _rebuild_derived(db: sqlite_utils.Database) -> None:
@@ -519,6 +578,7 @@ def _rebuild_derived(db: sqlite_utils.Database) -> None:
         )
     db.table("entities").insert_all(rows, batch_size=1000)
     db.execute("CREATE INDEX entities_stories ON entities(stories)")
+    db.execute("CREATE INDEX entities_normalized ON entities(normalized, name)")
 
     db.execute("CREATE TABLE term_stats (term TEXT PRIMARY KEY, documents INTEGER) WITHOUT ROWID")
     db.execute("INSERT INTO term_stats SELECT term, doc FROM docs_vocab")
@@ -617,7 +677,9 @@ def _prepare_all(
         return
     chunk = max(1, min(64, len(paths) // (workers * 8)))
     done = 0
-    pool = ProcessPoolExecutor(max_workers=workers)
+    pool = ProcessPoolExecutor(
+        max_workers=workers, initializer=text.set_run_cache_limit, initargs=(BUILD_RUN_CACHE,)
+    )
     try:
         for outcome in pool.map(_prepare_safely, paths, [root] * len(paths), chunksize=chunk):
             done += 1
@@ -731,6 +793,8 @@ def build_index(
     Raises ``FileNotFoundError`` when ``corpus`` is not a directory. Bad files never raise:
     each becomes a ``(path, reason)`` entry in ``IndexReport.skipped``.
     """
+    import sqlite_utils  # the builder's only: the query path never loads it
+
     started = time.perf_counter()
     corpus = corpus.resolve()
     if not corpus.is_dir():
@@ -768,7 +832,9 @@ def build_index(
         old = known.get(relative)
         if old is not None and (old.size, old.mtime_ns) == (found.size, found.mtime_ns):
             continue
-        if found.refused is None:
+        if old is not None and found.refused is None:
+            # Hashed here only to compare with the version indexed; a new file is hashed
+            # by the process that parses it.
             found.sha256 = _file_sha256(found.path)
         if (
             old is not None
@@ -807,6 +873,8 @@ def build_index(
         shutil.copyfile(db_path, building)
     connection = sqlite3.connect(building)
     db = sqlite_utils.Database(connection)
+    # Files parsed in this process (small change sets) share the building cache too.
+    previous_run_cache = text.set_run_cache_limit(BUILD_RUN_CACHE)
     try:
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
@@ -841,11 +909,14 @@ def build_index(
             )
         if rebuild:  # merging every segment rewrites the whole index: full builds only
             db.execute("INSERT INTO docs_fts(docs_fts) VALUES ('optimize')")
+            db.execute("INSERT INTO title_fts(title_fts) VALUES ('optimize')")
         _report_from_db(db, report)
     except BaseException:
         connection.close()
         building.unlink(missing_ok=True)
         raise
+    finally:
+        text.set_run_cache_limit(previous_run_cache)
     connection.close()
     if report.documents == 0 and db_path.exists():
         building.unlink(missing_ok=True)
@@ -877,7 +948,7 @@ def _write_changes(
     skipped file). Counts go into ``report``."""
     next_id = int(db.execute("SELECT coalesce(max(id), 0) FROM documents").fetchone()[0])
     batch: list[tuple[int, PreparedDocument]] = []
-    file_rows: list[dict[str, object]] = []
+    file_rows: list[tuple[object, ...]] = []
     written = 0
 
     def flush() -> None:
@@ -908,17 +979,15 @@ def _write_changes(
                 report.updated += 1
             else:
                 report.added += 1
-        file_rows.append(
-            {
-                "path": relative,
-                "size": found.size,
-                "mtime_ns": found.mtime_ns,
-                "sha256": found.sha256,
-                "document_id": document_id,
-                "error": error,
-            }
-        )
+        sha256 = found.sha256
+        if sha256 is None and isinstance(outcome, PreparedDocument):
+            sha256 = outcome.sha256
+        file_rows.append((relative, found.size, found.mtime_ns, sha256, document_id, error))
         if len(batch) >= 500:
             flush()
     flush()
-    db.table("files").insert_all(file_rows, pk="path", replace=True, batch_size=1000)
+    db.conn.executemany(
+        "INSERT OR REPLACE INTO files(path, size, mtime_ns, sha256, document_id, error) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        file_rows,
+    )

@@ -14,6 +14,12 @@ One analyzer serves both sides so that a query term and an indexed term meet:
   analyze through here, so both sides agree.
 * Japanese runs longer than ``MAX_SUDACHI_CHARS`` are split (at a particle where one is
   near) before Sudachi, which refuses input over 49,149 bytes.
+* Every term is one token of FTS5's ``unicode61`` tokenizer as the index configures it
+  (``remove_diacritics 2``): a term that tokenizer would fold or split (``oréal`` →
+  ``oreal``, ``a・b`` → ``a``, ``b``) is replaced by what it makes of it, asked of SQLite
+  itself (``fts5_tokens``). So a term the analyzer gives is exactly a term of the index,
+  and a phrase can be matched against the stored analyzed text in memory
+  (``bot.forward_index``) with FTS5's result.
 * ``analyzer_identity`` names everything the terms depend on (this module's source, the
   SudachiPy, dictionary and PyStemmer versions); the index stores it and a change forces a
   full rebuild.
@@ -27,12 +33,13 @@ Measurements behind these choices are in docs/ARCHITECTURE.md.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import sqlite3
 import threading
 import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from typing import NamedTuple
 
@@ -56,10 +63,10 @@ __all__ = [
 # figure dash, en dash, em dash, horizontal bar, minus sign, katakana-hiragana prolonged sound
 # mark is NOT included: it is part of Japanese words).
 _HYPHEN_RE = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d]")
-_SPACES_RE = re.compile(r"\s+")
 _JAPANESE_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヵヶー・"
 JAPANESE_RUN = rf"[{_JAPANESE_CHARS}]+"
 _RUN_RE = re.compile(rf"({JAPANESE_RUN})|([^\W_{_JAPANESE_CHARS}]+)")
+_LATIN_RUN_RE = re.compile(rf"[^\W_{_JAPANESE_CHARS}]+")
 _JAPANESE_RE = re.compile(JAPANESE_RUN)
 _KATAKANA_WORD_RE = re.compile(r"^[\u30a0-\u30ffー・]+$")
 # Sudachi parts of speech that carry no content for search.
@@ -79,6 +86,17 @@ MAX_SUDACHI_CHARS = 4_000
 _SPLIT_LOOKBACK = 200
 _HIRAGANA_RE = re.compile("[\u3040-\u309f]")
 
+# Characters of a term that FTS5's unicode61 tokenizer keeps as they are without a doubt:
+# lowercase ASCII letters and digits, kana, the prolonged sound and iteration marks, kanji.
+# A term with any other character is tokenized by SQLite (``fts5_tokens``).
+_PLAIN_JAPANESE = (
+    "\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆"
+)
+_PLAIN_TERM_RE = re.compile(f"[a-z0-9{_PLAIN_JAPANESE}]+")
+_PLAIN_JAPANESE_TERM_RE = re.compile(f"[{_PLAIN_JAPANESE}]+")
+_fts_local = threading.local()
+
 _stemmer_lock = threading.Lock()
 _stemmer = Stemmer.Stemmer("english")
 _sudachi_local = threading.local()
@@ -92,7 +110,8 @@ def normalize(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text)
     if _HYPHEN_RE.search(folded):
         folded = _HYPHEN_RE.sub("-", folded)
-    return _SPACES_RE.sub(" ", folded.casefold()).strip()
+    # str.split() splits on exactly the whitespace of ``\s``; cheaper than a regex.
+    return " ".join(folded.casefold().split())
 
 
 def is_japanese(text: str) -> bool:
@@ -146,42 +165,126 @@ def _dictionary() -> Dictionary:
     return Dictionary(dict="small")
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=1)
+def _dropped_pos_ids() -> frozenset[int]:
+    """Sudachi part-of-speech ids whose first level is in ``_DROPPED_POS``
+    (``Dictionary.pos_of`` gives None past the last id)."""
+    dictionary = _dictionary()
+    dropped = set()
+    pos_id = 0
+    while (pos := dictionary.pos_of(pos_id)) is not None:
+        if pos[0] in _DROPPED_POS:
+            dropped.add(pos_id)
+        pos_id += 1
+    return frozenset(dropped)
+
+
+def is_plain_term(term: str) -> bool:
+    """True when FTS5's unicode61 tokenizer reads ``term`` as exactly itself (lowercase
+    ASCII letters and digits, kana and kanji): no need to ask SQLite."""
+    return _PLAIN_TERM_RE.fullmatch(term) is not None
+
+
+def fts5_tokens(term: str) -> tuple[str, ...]:
+    """The tokens FTS5's ``unicode61 remove_diacritics 2`` tokenizer (the index's) makes of
+    ``term``: ``"oréal"`` → ``("oreal",)``, ``"a・b"`` → ``("a", "b")``, ``"・"`` → ``()``.
+    Plain terms (``is_plain_term``) are returned as they are; others are tokenized by
+    SQLite itself (an in-memory FTS5 table per thread and process), so the answer is the
+    index's own."""
+    if is_plain_term(term):
+        return (term,)
+    return _fts5_tokens(term)
+
+
+@lru_cache(maxsize=4096)
+def _fts5_tokens(term: str) -> tuple[str, ...]:
+    connection = getattr(_fts_local, "connection", None)
+    if connection is None or getattr(_fts_local, "pid", None) != os.getpid():
+        connection = sqlite3.connect(":memory:")
+        connection.execute(
+            "CREATE VIRTUAL TABLE tokens USING fts5(term, tokenize='unicode61 remove_diacritics 2')"
+        )
+        connection.execute("CREATE VIRTUAL TABLE token_rows USING fts5vocab(tokens, instance)")
+        _fts_local.connection, _fts_local.pid = connection, os.getpid()
+    with connection:
+        connection.execute("DELETE FROM tokens")
+        connection.execute("INSERT INTO tokens(rowid, term) VALUES (1, ?)", [term])
+        rows = connection.execute("SELECT term FROM token_rows ORDER BY offset").fetchall()
+    return tuple(str(token) for (token,) in rows)
+
+
+@lru_cache(maxsize=10_000)
 def _stem(word: str) -> str:
     with _stemmer_lock:
         stemmed: str = _stemmer.stemWord(word)
     return stemmed
 
 
+# Terms of Japanese and of Latin runs, by run (Sudachi is most of the analysis, and runs
+# repeat): dicts emptied when they reach the limit, so memory stays bounded. A query
+# process keeps small ones (a few MB at most); a build raises the limit
+# (``set_run_cache_limit``).
+QUERY_RUN_CACHE = 5_000
+_RUN_TERMS: dict[str, tuple[str, ...]] = {}
+_LATIN_TERMS: dict[str, str] = {}
+_run_terms_limit = QUERY_RUN_CACHE
+
+
+def set_run_cache_limit(runs: int) -> int:
+    """Keep the terms of up to ``runs`` Japanese runs, and as many Latin runs (at least
+    four times QUERY_RUN_CACHE), in memory (default QUERY_RUN_CACHE: a query process; an
+    index build, whose runs repeat across documents, raises it). Returns the previous
+    limit; a lower limit empties the caches."""
+    global _run_terms_limit
+    previous, _run_terms_limit = _run_terms_limit, max(0, runs)
+    if _run_terms_limit < previous:
+        _RUN_TERMS.clear()
+        _LATIN_TERMS.clear()
+    return previous
+
+
 def _japanese_run_terms(run: str) -> tuple[str, ...]:
-    if len(run) <= MAX_SUDACHI_CHARS:
-        return _japanese_terms(run)
-    return tuple(term for chunk in _sudachi_chunks(run) for term in _japanese_terms(chunk))
+    terms = _RUN_TERMS.get(run)
+    if terms is None:
+        if len(run) <= MAX_SUDACHI_CHARS:
+            terms = _japanese_terms(run)
+        else:
+            terms = tuple(term for chunk in _sudachi_chunks(run) for term in _japanese_terms(chunk))
+        if len(_RUN_TERMS) >= _run_terms_limit:
+            _RUN_TERMS.clear()
+        _RUN_TERMS[run] = terms
+    return terms
 
 
-@lru_cache(maxsize=50_000)
 def _japanese_terms(run: str) -> tuple[str, ...]:
-    tokenizer = _sudachi()
+    dropped = _dropped_pos_ids()
     terms: list[str] = []
-    for morpheme in tokenizer.tokenize(run):  # type: ignore[attr-defined]
-        if morpheme.part_of_speech()[0] in _DROPPED_POS:
+    for morpheme in _sudachi().tokenize(run):  # type: ignore[attr-defined]
+        if morpheme.part_of_speech_id() in dropped:
             continue
-        form = morpheme.normalized_form().casefold()
-        if form and _JAPANESE_RE.search(form):
+        form = morpheme.normalized_form()
+        if _PLAIN_JAPANESE_TERM_RE.fullmatch(form):
             terms.append(form)
+            continue
+        form = form.casefold()
+        if form and _JAPANESE_RE.search(form):
+            terms.extend(fts5_tokens(form))
     return tuple(terms)
 
 
-_LATIN_TERMS: dict[str, str] = {}
-
-
 def _latin_term(run: str) -> str:
-    """The index term of a Latin or digit run: the stem of an ASCII word, else the run."""
+    """The index term of a Latin or digit run: the stem of an ASCII word, else the run as
+    FTS5 tokenizes it (``oréal`` → ``oreal``; kept whole if that would not be one token)."""
     term = _LATIN_TERMS.get(run)
     if term is None:
-        term = _stem(run) if run.isascii() and run.isalpha() else run
-        if len(_LATIN_TERMS) < 500_000:
-            _LATIN_TERMS[run] = term
+        if run.isascii():
+            term = _stem(run) if run.isalpha() else run
+        else:
+            tokens = fts5_tokens(run)
+            term = tokens[0] if len(tokens) == 1 else run
+        if len(_LATIN_TERMS) >= max(_run_terms_limit, 4 * QUERY_RUN_CACHE):
+            _LATIN_TERMS.clear()
+        _LATIN_TERMS[run] = term
     return term
 
 
@@ -193,9 +296,14 @@ def analyze(text: str) -> list[str]:
     ``["openai", "規制", "発表", "gpt", "5", "2", "launch"]``; ``analyze("C++ and C#")`` →
     ``["cplusplus", "and", "csharp"]``.
     """
-    terms: list[str] = []
+    normalized = symbol_names(normalize(text))
     latin_terms = _LATIN_TERMS
-    for japanese, latin in _RUN_RE.findall(symbol_names(normalize(text))):
+    if not _JAPANESE_RE.search(normalized):
+        return [
+            latin_terms.get(run) or _latin_term(run) for run in _LATIN_RUN_RE.findall(normalized)
+        ]
+    terms: list[str] = []
+    for japanese, latin in _RUN_RE.findall(normalized):
         if japanese:
             terms.extend(_japanese_run_terms(japanese))
         else:
@@ -285,6 +393,8 @@ def _dictionary_file() -> Path:
 
 
 def _distribution_version(name: str) -> str:
+    from importlib import metadata  # only to name the analyzer (an index build)
+
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:

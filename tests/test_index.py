@@ -12,6 +12,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -251,8 +252,8 @@ def test_one_invalid_file_among_400_in_a_process_pool_is_skipped_the_rest_indexe
     pools: list[object] = []
 
     class CountedPool(ProcessPoolExecutor):
-        def __init__(self, max_workers: int) -> None:
-            super().__init__(max_workers=max_workers)
+        def __init__(self, max_workers: int, **options: Any) -> None:
+            super().__init__(max_workers=max_workers, **options)
             pools.append(self)
 
     monkeypatch.setattr(index, "ProcessPoolExecutor", CountedPool)
@@ -317,7 +318,7 @@ def test_a_changed_dictionary_forces_a_full_rebuild_and_search_keeps_working(
     build_index(tmp_path / "corpus", db)
     # A new dictionary release normalizes the word differently.
     real_terms = text._japanese_terms
-    text._japanese_terms.cache_clear()
+    text.set_run_cache_limit(text.set_run_cache_limit(0))  # forget the analyzed runs
 
     def new_dictionary(run: str) -> tuple[str, ...]:
         return tuple("電子計算機" if term == "コンピュータ" else term for term in real_terms(run))
