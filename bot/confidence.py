@@ -75,33 +75,31 @@ class StoryEvidence:
     runner_up: float = 0.0
     best_name_focus: float = 0.0
     people: Sequence[bool] = ()
-    _confidence: float | None = field(default=None, init=False, repr=False, compare=False)
+    # Ranking reads these many times per story: the shares are computed once (they are
+    # fixed once the evidence is made), confidence with the runner-up and best name
+    # focus it was computed for.
+    _summary: _Summary | None = field(default=None, init=False, repr=False, compare=False)
+    _confidence: tuple[float, float, float] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
-    def _share(self, values: Sequence[float], roles: frozenset[str] | None = None) -> float | None:
-        """Weighted share of ``values`` over the concepts of ``roles`` (all by default);
-        None when those concepts weigh nothing."""
-        pairs = [
-            (w, v)
-            for w, v, role in zip(self.weights, values, self.roles, strict=True)
-            if roles is None or role in roles
-        ]
-        total = sum(w for w, _ in pairs)
-        return sum(w * v for w, v in pairs) / total if total > 0 else None
-
-    def _focus_values(self) -> list[float]:
-        return [max(t, 0.67 * h) for t, h in zip(self.title, self.headline, strict=True)]
+    def _shares(self) -> _Summary:
+        summary = self._summary
+        if summary is None:
+            summary = self._summary = _summarize(self)
+        return summary
 
     def name_coverage(self) -> float | None:
         """The weighted share of the query's names the story holds; None without names."""
-        return self._share(self.anywhere, _NAME_ROLES)
+        return self._shares().name_coverage
 
     def key_coverage(self) -> float:
         """The weighted share of the query's names and topic words the story holds."""
-        return self._share(self.anywhere, _KEY_ROLES) or 0.0
+        return self._shares().key_coverage
 
     def name_focus(self) -> float:
         """The weighted share of the query's names held in titles, descriptions or tags."""
-        return self._share(self._focus_values(), _NAME_ROLES) or 0.0
+        return self._shares().name_focus
 
     def _about_names(self) -> float:
         """1 for a story as much about the query's names as the best candidate is (title,
@@ -118,7 +116,7 @@ class StoryEvidence:
                 return 1.0
             # A mention in passing that also holds the rest of the question ("California SB
             # 243 chatbot safety deal") is an answer; a bare name mentioned once is a guess.
-            topics = self._share(self.anywhere, _TOPIC_ROLES) or 0.0
+            topics = self._shares().topic_coverage or 0.0
             return NAME_MENTION + (1 - NAME_MENTION) * topics
         share = min(1.0, self.name_focus() / self.best_name_focus)
         return NAME_MENTION + (1 - NAME_MENTION) * share
@@ -126,26 +124,19 @@ class StoryEvidence:
     def held(self) -> float:
         """The key weight the story holds: the sum over names and topic words of weight ×
         trust found anywhere (idf units)."""
-        return sum(
-            w * v
-            for w, v, role in zip(self.weights, self.anywhere, self.roles, strict=True)
-            if role in _KEY_ROLES
-        )
+        return self._shares().held
 
     def coverage(self) -> float:
         """The weighted share of the query's concepts the story holds, in [0, 1]."""
-        return self._share(self.anywhere) or 0.0
+        return self._shares().coverage
 
     def focus(self) -> float:
         """The weighted share held in titles (0.6) and descriptions or tags (0.4)."""
-        return 0.6 * (self._share(self.title) or 0.0) + 0.4 * (self._share(self.headline) or 0.0)
+        return self._shares().focus
 
     def score(self) -> float:
         """The ranking score in [0, 1]: 0.45·coverage + 0.3·focus + 0.25·bm25."""
-        return 0.45 * self.coverage() + 0.3 * self.focus() + 0.25 * self.strength
-
-    def _key_concepts(self) -> int:
-        return sum(1 for role in self.roles if role in _KEY_ROLES)
+        return self._shares().score
 
     def about_subject(self, threshold: float = CONFIDENCE_THRESHOLD) -> bool:
         """The story is about what the query names: a result (``threshold``) that holds it
@@ -155,16 +146,19 @@ class StoryEvidence:
 
     def confidence(self) -> float:
         """How sure the bot is that the story answers the query, in [0, 1]: the larger of
-        the share and evidence readings (see the module docstring). Computed once, so
-        ``runner_up`` and ``best_name_focus`` are to be set before it is first read."""
-        if self._confidence is None:
-            self._confidence = self._compute_confidence()
-        return self._confidence
+        the share and evidence readings (see the module docstring)."""
+        cached = self._confidence
+        if cached is not None and cached[:2] == (self.runner_up, self.best_name_focus):
+            return cached[2]
+        value = self._confidence_now()
+        self._confidence = (self.runner_up, self.best_name_focus, value)
+        return value
 
-    def _compute_confidence(self) -> float:
-        key_coverage = self.key_coverage()
-        key_focus = self._share(self._focus_values(), _KEY_ROLES) or 0.0
-        name_coverage = self.name_coverage()
+    def _confidence_now(self) -> float:
+        shares = self._shares()
+        key_coverage = shares.key_coverage
+        key_focus = shares.key_focus
+        name_coverage = shares.name_coverage
         share = 0.7 * key_coverage + 0.3 * key_focus
         if name_coverage is None:
             share *= min(1.0, 0.3 + key_focus)
@@ -177,5 +171,62 @@ class StoryEvidence:
             evidence *= 0.5 + 0.5 * name_coverage
         # Evidence speaks for long messages only: a short query names what it asks about,
         # and the share reading says whether a story holds it.
-        evidence *= min(1.0, max(0.0, (self._key_concepts() - 3) / 3))
+        evidence *= min(1.0, max(0.0, (shares.key_concepts - 3) / 3))
         return min(1.0, max(share, evidence))
+
+
+@dataclass(frozen=True)
+class _Summary:
+    """The shares of one story's evidence that do not depend on the other candidates."""
+
+    coverage: float
+    focus: float
+    score: float
+    name_coverage: float | None
+    topic_coverage: float | None
+    key_coverage: float
+    key_focus: float
+    name_focus: float
+    held: float
+    key_concepts: int
+
+
+def _share(
+    weights: Sequence[float], values: Sequence[float], positions: Sequence[int]
+) -> float | None:
+    """Weighted share of ``values`` over the concepts at ``positions``; None when they
+    weigh nothing."""
+    total = sum([weights[i] for i in positions])
+    if not total > 0:
+        return None
+    return sum([weights[i] * values[i] for i in positions]) / total
+
+
+def _summarize(evidence: StoryEvidence) -> _Summary:
+    weights, roles = evidence.weights, evidence.roles
+    anywhere, title, headline = evidence.anywhere, evidence.title, evidence.headline
+    size = len(weights)
+    lengths = (len(roles), len(anywhere), len(title), len(headline))
+    if any(length != size for length in lengths):
+        raise ValueError(f"evidence sequences differ in length: {size}, {lengths}")
+    every = range(size)
+    keys = [i for i in every if roles[i] in _KEY_ROLES]
+    names = [i for i in every if roles[i] in _NAME_ROLES]
+    topics = [i for i in every if roles[i] in _TOPIC_ROLES]
+    focus_values = [max(t, 0.67 * h) for t, h in zip(title, headline, strict=True)]
+    coverage = _share(weights, anywhere, every) or 0.0
+    focus = 0.6 * (_share(weights, title, every) or 0.0) + 0.4 * (
+        _share(weights, headline, every) or 0.0
+    )
+    return _Summary(
+        coverage=coverage,
+        focus=focus,
+        score=0.45 * coverage + 0.3 * focus + 0.25 * evidence.strength,
+        name_coverage=_share(weights, anywhere, names),
+        topic_coverage=_share(weights, anywhere, topics),
+        key_coverage=_share(weights, anywhere, keys) or 0.0,
+        key_focus=_share(weights, focus_values, keys) or 0.0,
+        name_focus=_share(weights, focus_values, names) or 0.0,
+        held=sum([weights[i] * anywhere[i] for i in keys]),
+        key_concepts=len(keys),
+    )

@@ -35,9 +35,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from rapidfuzz import fuzz, process
-
-from bot import text
+from bot import fuzzy_index, text
 from bot.lexicon import lexicon
 from bot.message import clean_message
 from bot.periods import DateRange, parse_period
@@ -120,14 +118,18 @@ class Alternative:
     near: bool = False
     near_distance: int = 0
 
+    def near_window(self) -> int:
+        """For a ``near`` alternative, the most tokens allowed between its first and last
+        terms: ``near_distance``, or else twice the number of terms (at least 3)."""
+        return self.near_distance or max(3, 2 * len(self.terms))
+
     def fts(self) -> str:
         """The alternative as an FTS5 expression: a phrase in double quotes (inner quotes
         doubled), or with ``near`` each term quoted inside ``NEAR(…, N)`` where N is
-        ``near_distance`` or else twice the number of terms (at least 3)."""
+        ``near_window()``."""
         if self.near:
             quoted = " ".join('"' + t.replace('"', '""') + '"' for t in self.terms)
-            distance = self.near_distance or max(3, 2 * len(self.terms))
-            return f"NEAR({quoted}, {distance})"
+            return f"NEAR({quoted}, {self.near_window()})"
         return '"' + " ".join(self.terms).replace('"', '""') + '"'
 
 
@@ -810,8 +812,12 @@ def _correct_japanese(
     word = unit.terms[0]
     if len(word) < 3 or not vocabulary:
         return
-    matches = process.extract(
-        word, vocabulary, scorer=fuzz.ratio, processor=None, score_cutoff=74, limit=5
+    matches = fuzzy_index.extract(
+        word,
+        vocabulary,
+        74,
+        5,
+        vocabulary.ngram_filter() if isinstance(vocabulary, fuzzy_index.FuzzyPool) else None,
     )
     if matches:
         best = max(matches, key=lambda m: (m[1], document_frequency((m[0],))))

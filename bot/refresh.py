@@ -57,6 +57,12 @@ class IndexRefresher:
                 await task
 
     async def _loop(self) -> None:
+        # What the first fuzzy query would load (names, n-gram filters), loaded now in a
+        # worker thread, so no user waits for it.
+        try:
+            await asyncio.to_thread(self._warm)
+        except Exception:
+            log.exception("could not prepare the index's lookups; the first queries will")
         while True:
             await asyncio.sleep(self.interval)
             try:
@@ -109,7 +115,10 @@ class IndexRefresher:
 
     def _reopen(self) -> None:
         self.service.reload()
-        self.service.engine  # noqa: B018 - open the new index here, not on the event loop
+        self._warm()  # open the new index here, not on the event loop
+
+    def _warm(self) -> None:
+        self.service.engine.warm()
 
     def _git_pull(self) -> None:
         corpus = self.service.settings.corpus_path

@@ -20,9 +20,9 @@ Ranking, for a query turned into concepts by ``bot.query.plan_query``:
 
 from __future__ import annotations
 
-import bisect
 import calendar
 import datetime as dt
+import gc
 import json
 import math
 import sqlite3
@@ -32,12 +32,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rapidfuzz import fuzz, process
-
 from bot import text
 from bot.confidence import CONFIDENCE_THRESHOLD, WEAK_THRESHOLD, StoryEvidence
-from bot.index import unpack_passages
+from bot.forward_index import DocumentTerms, Phrase
+from bot.fuzzy_index import FuzzyPool, extract_partial
 from bot.lexicon import lexicon
+from bot.passage_store import unpack_passages
 from bot.query import (
     FUZZY_POOL_LIMIT,
     ROLE_WEIGHTS,
@@ -57,14 +57,23 @@ __all__ = ["Document", "IndexMissingError", "SearchEngine", "SearchOutcome", "Su
 BM25_WEIGHTS = (10.0, 5.0, 3.0, 1.0)
 CANDIDATE_LIMIT = 100
 # Postings (documents per alternative) retrieval may touch before it stops adding concepts.
-RETRIEVAL_POSTINGS = 4000
+RETRIEVAL_POSTINGS = 2000
 # When even the rarest concept is in more documents than this, candidates are the newest
-# documents that hold it (see _retrieve_newest) instead of bm25's best.
-COMMON_POSTINGS = 15000
+# documents that hold it (see _retrieve_newest) instead of bm25's best: bm25 reads every
+# posting of its words, whatever the limit.
+COMMON_POSTINGS = 2000
+# The title matches of such words are looked for among this many newest documents of each
+# collection.
+TITLE_WINDOW = 5000
 # Above this many documents for its rarest term, a phrase's frequency is estimated by that
 # term's instead of counted (the count would read long posting lists).
 PHRASE_COUNT_LIMIT = 1000
+# Postings FTS5 may read per query to tell which candidates hold the rarest alternatives
+# (see _presence); the others are checked against the candidates' stored terms.
+PRESENCE_MATCH_POSTINGS = 6000
 SUGGEST_FUZZY_POOL = 5000
+# Document frequencies remembered (cleared when full: a few MB at most).
+DF_CACHE_LIMIT = 20_000
 DID_YOU_MEAN_LOOKUPS = 6
 # A message with this many names and topic words besides a period may mention the period
 # in passing; see ``about``.
@@ -237,47 +246,70 @@ class SearchEngine:
             # more (fuzzy matching and autocomplete use no others); the rest are looked up
             # by key when a query names them exactly.
             entity_count = int(self._db.execute("SELECT count(*) FROM entities").fetchone()[0])
-            held = "stories >= 2" if entity_count > FUZZY_POOL_LIMIT else "1"
-            entity_rows = self._db.execute(
-                "SELECT name, key, kind, stories, skeleton, normalized FROM entities "
-                f"WHERE {held} ORDER BY stories DESC, key"
-            ).fetchall()
-            # The names autocomplete offers, in normalized order for prefix search by
-            # bisection (sorted by SQLite: no long pause for the event loop on a reopen).
-            sorted_names = self._db.execute(
-                "SELECT normalized, name FROM entities WHERE (kind != 'name' OR stories >= 2) "
-                f"AND {held} ORDER BY normalized, name"
-            ).fetchall()
+            self.last_document_id = int(
+                self._db.execute("SELECT coalesce(max(id), 0) FROM documents").fetchone()[0]
+            )
+            # Tables a query reads: an index of an older format lacks one.
+            self._db.execute("SELECT count(*) FROM document_terms WHERE document_id = 0")
+            self._db.execute("SELECT rowid FROM title_fts WHERE rowid = 0")
         except sqlite3.Error as error:
             raise IndexMissingError(
                 f"not a usable technyan-bot index: {self.db_path} ({error}); "
                 "rebuild it with `technyan-bot index --full`"
             ) from None
+        self._held = "stories >= 2" if entity_count > FUZZY_POOL_LIMIT else "1"
+        # Nothing is loaded here: names are read by key, prefix and version from the
+        # index, and held in memory on the first query that needs them fuzzily.
         self.vocabulary = EntityVocabulary(
-            [
-                Entity(n, k, kind, stories, skeleton)
-                for n, k, kind, stories, skeleton, _ in entity_rows
-            ],
+            loader=self._held_entities,
             lookup=self._entity_by_key,
+            versions=self._entities_with_version,
         )
-        # Autocomplete: names sorted by normalized form (prefix search by bisection), and
-        # the most mentioned ones as the pool for fuzzy matching.
-        suggestable = [
-            (normalized, name)
-            for name, _key, kind, stories, _skeleton, normalized in entity_rows
-            if kind != "name" or stories >= 2
-        ]
-        self._name_index: list[tuple[str, str]] = [(str(k), str(n)) for k, n in sorted_names]
-        self._name_keys = [normalized for normalized, _ in self._name_index]
-        self._fuzzy_pool = [name for _, name in suggestable[:SUGGEST_FUZZY_POOL]]
-        self._fuzzy_keys = [normalized for normalized, _ in suggestable[:SUGGEST_FUZZY_POOL]]
+        self._suggest_pool: FuzzyPool | None = None
+        self._suggest_names: list[str] = []
         self.common_postings = COMMON_POSTINGS
         # The cut between results and weak matches (bot.confidence); one value for about
         # and ask alike, an attribute so that a calibration can sweep it.
         self.confidence_threshold = CONFIDENCE_THRESHOLD
         self._df_cache: dict[tuple[str, ...], int] = {}
-        self._japanese_vocabulary: list[str] | None = None
+        self._japanese_vocabulary: FuzzyPool | None = None
         self._categories: list[tuple[str, int]] | None = None
+        self._ranges: list[tuple[int, int]] | None = None
+
+    def _held_entities(self) -> list[Entity]:
+        """The names held in memory for fuzzy matching, most mentioned first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT name, key, kind, stories, skeleton FROM entities "
+                f"WHERE {self._held} ORDER BY stories DESC, key"
+            ).fetchall()
+        return [Entity(*row) for row in rows]
+
+    def _entities_with_version(self, name_key: str, version_key: str) -> list[Entity]:
+        """The held names whose key starts with ``name_key`` and ends with ``version_key``,
+        by key (GLOB on the key index: squashed keys hold letters and digits only)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT name, key, kind, stories, skeleton FROM entities WHERE key GLOB ? "
+                f"AND {self._held} ORDER BY key",
+                [f"{name_key}*{version_key}"],
+            ).fetchall()
+        return [Entity(*row) for row in rows]
+
+    def warm(self) -> None:
+        """Load now what the first queries would otherwise load (the held names and their
+        n-gram filters, the Japanese vocabulary, the emoji table), for a process about to
+        serve, so no user waits for it; then move everything loaded so far out of the
+        cyclic garbage collector's reach (``gc.freeze``): these objects live as long as
+        the process serves, and a full collection scanning them would stall a query for
+        tens of milliseconds. Safe to call from a worker thread."""
+        self.vocabulary.ensure_loaded()
+        self.vocabulary.similar_scored("warming", cutoff=75, limit=1)
+        self.vocabulary.katakana_name("ウォーミングアップ", aliases=False)
+        self.japanese_vocabulary().ngram_filter()
+        self._suggestion_pool()
+        self.plan("warming up 🙂")
+        gc.freeze()
 
     def _entity_by_key(self, key: str) -> Entity | None:
         """The entity of squashed ``key`` from the index (for names not held in memory)."""
@@ -288,9 +320,12 @@ class SearchEngine:
         return Entity(*row) if row else None
 
     def close(self) -> None:
-        """Close the database connection."""
+        """Close the database connection and let go of what was loaded (the vocabulary's
+        callbacks point back at this engine: the cycle is broken here, since objects
+        ``warm`` froze are never collected as a cycle)."""
         with self._lock:
             self._db.close()
+        self.vocabulary.detach()
 
     # -- statistics ---------------------------------------------------------------------
 
@@ -319,7 +354,7 @@ class SearchEngine:
                             "SELECT count(*) FROM docs_fts WHERE docs_fts MATCH ?", [phrase]
                         ).fetchone()[0]
                     )
-        if len(self._df_cache) > 100_000:
+        if len(self._df_cache) >= DF_CACHE_LIMIT:
             self._df_cache.clear()
         self._df_cache[terms] = count
         return count
@@ -349,7 +384,7 @@ class SearchEngine:
         n = self.document_count
         return math.log((n - document_frequency + 0.5) / (document_frequency + 0.5) + 1.0)
 
-    def japanese_vocabulary(self) -> list[str]:
+    def japanese_vocabulary(self) -> FuzzyPool:
         """Japanese terms of two or more characters in the index (for typo correction and
         transliteration), loaded on first use."""
         if self._japanese_vocabulary is None:
@@ -357,7 +392,7 @@ class SearchEngine:
                 rows = self._db.execute(
                     "SELECT term FROM term_stats WHERE term >= 'ぁ' AND length(term) >= 2"
                 ).fetchall()
-            self._japanese_vocabulary = [t for (t,) in rows if text.is_japanese(t)]
+            self._japanese_vocabulary = FuzzyPool([t for (t,) in rows if text.is_japanese(t)])
         return self._japanese_vocabulary
 
     # -- documents ----------------------------------------------------------------------
@@ -525,10 +560,9 @@ class SearchEngine:
         if date_range.granularity == "day" and rows:
             day = date_range.start
             phrases = [f"{day.month}月{day.day}日", f"{calendar.month_name[day.month]} {day.day}"]
-            expression = " OR ".join(
-                '"' + " ".join(text.analyze(phrase)) + '"' for phrase in phrases
+            mentioning = self._holding_any(
+                [tuple(text.analyze(phrase)) for phrase in phrases], [int(r[0]) for r in rows]
             )
-            mentioning = self._present(expression, [int(r[0]) for r in rows])
         keys: dict[str, tuple[int, int, int, str]] = {}
         first, last = date_range.start.isoformat(), date_range.end.isoformat()
         for document_id, story, date, impact in rows:
@@ -538,6 +572,29 @@ class SearchEngine:
         ordered = sorted(keys, key=lambda s: (keys[s], s), reverse=True)[:limit]
         documents = self.documents_of(ordered)
         return [StoryHit(s, documents[s], 1.0, 1.0) for s in ordered if documents.get(s)]
+
+    def _holding_any(
+        self, phrases: Sequence[tuple[str, ...]], document_ids: Sequence[int]
+    ) -> set[int]:
+        """Which of ``document_ids`` hold any of ``phrases`` (analyzed terms), checked
+        against their analyzed columns."""
+        found: set[int] = set()
+        ids = list(document_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT document_id, head, body FROM document_terms "
+                    f"WHERE document_id IN ({marks})",
+                    chunk,
+                ).fetchall()
+            prepared = [Phrase(terms) for terms in phrases if terms]
+            for document_id, head, body in rows:
+                document = DocumentTerms(head, body)
+                if any(document.holds(phrase) for phrase in prepared):
+                    found.add(int(document_id))
+        return found
 
     def _present(self, expression: str, document_ids: Sequence[int]) -> set[int]:
         """Which of ``document_ids`` match the FTS5 ``expression`` (looked up per rowid, so
@@ -559,21 +616,67 @@ class SearchEngine:
         """Postings FTS5 reads to match ``alternative``: the documents of each of its words."""
         return sum(self.document_frequency((term,)) for term in alternative.terms)
 
-    def _holding(self, alternative: Alternative, document_ids: Sequence[int]) -> set[int]:
-        """Which of ``document_ids`` hold ``alternative``. A phrase of words that are all
-        very common (each in more than PHRASE_COUNT_LIMIT documents) is checked as its
-        words together, each looked up per rowid: matching the phrase itself would read
-        the words' long position lists."""
-        terms = alternative.terms
-        common = min(self.document_frequency((t,)) for t in terms) > PHRASE_COUNT_LIMIT
-        if len(terms) == 1 or alternative.near or not common:
-            return self._present(alternative.fts(), document_ids)
-        holding = set(document_ids)
-        for term in terms:
-            holding &= self._present('"' + term.replace('"', '""') + '"', sorted(holding))
-            if not holding:
-                break
-        return holding
+    def _presence(
+        self,
+        alternatives: Sequence[Alternative],
+        document_ids: Sequence[int],
+        forward: dict[int, DocumentTerms],
+    ) -> dict[Alternative, set[int]]:
+        """Which of ``document_ids`` hold each of ``alternatives``, the cost following the
+        number of candidates, not the posting lists. The alternatives whose words are in
+        fewest documents between the first and the last candidate (estimated from that
+        range's share of all documents) are listed by FTS5 within that range, while the
+        PRESENCE_MATCH_POSTINGS they read in all allow (a rare word, or candidates close
+        together such as the newest documents); the others are checked in memory against
+        the candidates' analyzed columns (``bot.forward_index``: FTS5's phrase and NEAR
+        rules; a body is unpacked only when its head lacks what is looked for). A term that
+        is not one FTS5 token (never made by the analyzer) is left to FTS5 itself."""
+        found: dict[Alternative, set[int]] = {}
+        if not document_ids:
+            return {alternative: set() for alternative in alternatives}
+        # Candidates come in runs of close ids (the newest of each collection, a period):
+        # FTS5 reads each run's stretch of the posting lists.
+        ordered = sorted(document_ids)
+        gap = max(1, self.last_document_id // 20)
+        runs: list[list[int]] = [[ordered[0], ordered[0]]]
+        for document_id in ordered[1:]:
+            if document_id - runs[-1][1] > gap:
+                runs.append([document_id, document_id])
+            else:
+                runs[-1][1] = document_id
+        span = sum(high - low + 1 for low, high in runs) / max(1, self.last_document_id)
+        budget = float(PRESENCE_MATCH_POSTINGS)
+        wanted = set(document_ids)
+        for cost, alternative in sorted(
+            {(self._cost(a) * span, a) for a in alternatives}, key=lambda item: item[0]
+        ):
+            if alternative in found:
+                continue
+            terms = alternative.terms
+            plain = all(text.is_plain_term(t) or text.fts5_tokens(t) == (t,) for t in terms)
+            if not plain:
+                found[alternative] = self._present(alternative.fts(), document_ids)
+            elif cost <= budget:
+                budget -= cost
+                holding: set[int] = set()
+                for low, high in runs:
+                    with self._lock:
+                        rows = self._db.execute(
+                            "SELECT rowid FROM docs_fts WHERE docs_fts MATCH ? "
+                            "AND rowid BETWEEN ? AND ?",
+                            [alternative.fts(), low, high],
+                        ).fetchall()
+                    holding.update(int(rowid) for (rowid,) in rows if rowid in wanted)
+                found[alternative] = holding
+            elif alternative.near:
+                distance = alternative.near_window()
+                found[alternative] = {
+                    i for i in document_ids if forward[i].holds_near(terms, distance)
+                }
+            else:
+                phrase = Phrase(terms)
+                found[alternative] = {i for i in document_ids if forward[i].holds(phrase)}
+        return found
 
     def _retrieve(self, plan: QueryPlan, limit: int = CANDIDATE_LIMIT) -> dict[int, float]:
         """Candidate document ids with their bm25 strength (positive, larger is better):
@@ -591,54 +694,125 @@ class SearchEngine:
                 concept_alternatives.append((min(df for df, _ in known), known))
         chosen: set[str] = set()
         postings = 0
+        rarest = 0
         for _, known in sorted(concept_alternatives, key=lambda item: item[0]):
             size = sum(df for df, _ in known)
             if chosen and postings + size > RETRIEVAL_POSTINGS:
                 break
             chosen.update(a.fts() for _, a in known)
             postings += size
+            rarest = rarest or size
         if not chosen:
             return {}
         expression = " OR ".join(sorted(chosen))
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
-        clause, values = "", []
+        # Within a period, each match is checked against its document's date as FTS5
+        # yields it (FTS5 the outer loop: CROSS JOIN keeps SQLite from probing FTS5 once
+        # per document of the period, which costs as much as the whole query each time).
+        join, clause, values = "", "", []
         if plan.date_range is not None:
             slack = dt.timedelta(days=1 if plan.date_range.granularity == "day" else 0)
-            clause = " AND rowid IN (SELECT id FROM documents WHERE date BETWEEN ? AND ?)"
+            join = " CROSS JOIN documents d ON d.id = docs_fts.rowid"
+            clause = " AND d.date BETWEEN ? AND ?"
             values = [
                 (plan.date_range.start - slack).isoformat(),
                 (plan.date_range.end + slack).isoformat(),
             ]
-        if postings > self.common_postings:
-            return self._retrieve_newest(expression, clause, values, limit)
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT rowid, -bm25(docs_fts, {weights}) FROM docs_fts WHERE docs_fts MATCH ?"
-                f"{clause} ORDER BY bm25(docs_fts, {weights}) LIMIT ?",
-                [expression, *values, limit],
-            ).fetchall()
-        return {int(rowid): float(strength) for rowid, strength in rows}
-
-    def _retrieve_newest(
-        self, expression: str, clause: str, values: list[str], limit: int = CANDIDATE_LIMIT
-    ) -> dict[int, float]:
-        """Candidates for a query made only of very common words, where bm25 would score
-        most of the index: the newest documents holding them in the title, then anywhere
-        (FTS5 walks its posting lists newest first and stops at the limit). Strength: 1 for
-        a title match, 0.5 otherwise."""
-        found: dict[int, float] = {}
-        for columns, strength in (("{title} : ", 1.0), ("", 0.5)):
+        if rarest <= self.common_postings:
             with self._lock:
                 rows = self._db.execute(
-                    f"SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?{clause} "
-                    "ORDER BY rowid DESC LIMIT ?",
-                    [f"{columns}({expression})", *values, limit],
+                    f"SELECT docs_fts.rowid, -bm25(docs_fts, {weights}) FROM docs_fts{join} "
+                    f"WHERE docs_fts MATCH ?{clause} ORDER BY bm25(docs_fts, {weights}) LIMIT ?",
+                    [expression, *values, limit],
                 ).fetchall()
-            for (rowid,) in rows:
-                found.setdefault(int(rowid), strength)
-            if len(found) >= limit:
-                break
-        return dict(list(found.items())[:limit])
+            return {int(rowid): float(strength) for rowid, strength in rows}
+        return self._retrieve_newest(plan, expression, join, clause, values, postings, limit)
+
+    def _retrieve_newest(
+        self,
+        plan: QueryPlan,
+        expression: str,
+        join: str,
+        clause: str,
+        values: list[str],
+        postings: int,
+        limit: int = CANDIDATE_LIMIT,
+    ) -> dict[int, float]:
+        """Candidates for a query made only of common words, where bm25 would read most of
+        the index (its idf alone scans every posting of every phrase): the newest documents
+        holding ``expression`` in the title among the newest TITLE_WINDOW of each
+        collection (strength 1), then the newest holding it anywhere (strength 0.5).
+        ``postings`` (how many documents hold it at most) sizes the walk.
+
+        Document ids follow the corpus's file order, by date within each collection, so
+        each collection's ids (within a period, the period's) are read apart and the
+        results merged by date. FTS5 reads a posting list cheaply forward from a given id,
+        not backwards from one (that reads the whole list), so each collection's newest
+        ids are read forward, over a window sized from how common the words are and
+        widened until it holds enough matches."""
+        if plan.date_range is not None:
+            with self._lock:
+                ranges = [
+                    (int(low), int(high))
+                    for low, high in self._db.execute(
+                        "SELECT min(id), max(id) FROM documents WHERE date BETWEEN ? AND ? "
+                        "GROUP BY collection",
+                        values,
+                    ).fetchall()
+                ]
+        else:
+            ranges = self._collection_ranges()
+        share = min(1.0, max(1, postings) / max(1, self.document_count))
+        passes: list[list[int]] = []
+        for columns, first_window in (("{title} : ", TITLE_WINDOW), ("", int(2 * limit / share))):
+            found: list[int] = []
+            for low, high in ranges:
+                window = max(limit, first_window)
+                end = high
+                matched: list[int] = []
+                while end >= low and len(matched) < limit:
+                    start = max(low, end - window + 1)
+                    with self._lock:
+                        rows = self._db.execute(
+                            f"SELECT docs_fts.rowid FROM docs_fts{join} WHERE docs_fts MATCH ? "
+                            f"AND docs_fts.rowid BETWEEN ? AND ?{clause} ORDER BY docs_fts.rowid",
+                            [f"{columns}({expression})", start, end, *values],
+                        ).fetchall()
+                    matched = [int(rowid) for (rowid,) in rows] + matched
+                    if columns:
+                        break  # titles: the newest TITLE_WINDOW documents only
+                    end, window = start - 1, window * 4
+                found += matched[-limit:]
+            passes.append(found)
+        everything = sorted({i for found in passes for i in found})
+        if not everything:
+            return {}
+        marks = ",".join("?" * len(everything))
+        with self._lock:
+            dates = dict(
+                self._db.execute(
+                    f"SELECT id, date FROM documents WHERE id IN ({marks})", everything
+                ).fetchall()
+            )
+        candidates: dict[int, float] = {}
+        for found, strength in zip(passes, (1.0, 0.5), strict=True):
+            for document_id in sorted(found, key=lambda i: (dates.get(i, ""), i), reverse=True):
+                if len(candidates) >= limit:
+                    break
+                candidates.setdefault(document_id, strength)
+        return candidates
+
+    def _collection_ranges(self) -> list[tuple[int, int]]:
+        """The first and last document id of each collection (computed once)."""
+        if self._ranges is None:
+            with self._lock:
+                self._ranges = [
+                    (int(low), int(high))
+                    for low, high in self._db.execute(
+                        "SELECT min(id), max(id) FROM documents GROUP BY collection"
+                    ).fetchall()
+                ]
+        return self._ranges
 
     def concept_weight(self, concept: Concept) -> float:
         """The weight of ``concept`` in coverage: the idf of its most common alternative
@@ -663,17 +837,23 @@ class SearchEngine:
         marks = ",".join("?" * len(ids))
         with self._lock:
             rows = self._db.execute(
-                f"SELECT id, story, date, title_terms, headline_terms FROM documents "
-                f"WHERE id IN ({marks})",
+                "SELECT d.id, d.story, d.date, t.head, t.body FROM documents d "
+                f"JOIN document_terms t ON t.document_id = d.id WHERE d.id IN ({marks})",
                 ids,
             ).fetchall()
         stories = {int(r[0]): str(r[1]) for r in rows}
         dates = {int(r[0]): str(r[2]) for r in rows}
-        padded = {int(r[0]): (f" {r[3]} ", f" {r[4]} ") for r in rows}
+        forward = {int(r[0]): DocumentTerms(r[3], r[4]) for r in rows}
+        ids = [document_id for document_id in ids if document_id in forward]
         weights = [self.concept_weight(c) for c in plan.concepts]
         # found[story][field][concept] = best trust; fields: 0 anywhere, 1 title, 2 headline
         found: dict[str, list[list[float]]] = defaultdict(
             lambda: [[0.0] * len(weights) for _ in range(3)]
+        )
+        holding = self._presence(
+            [a for c in plan.concepts for a in c.alternatives if self.alternative_frequency(a)],
+            ids,
+            forward,
         )
         for position, concept in enumerate(plan.concepts):
             for alternative in concept.alternatives:
@@ -682,14 +862,14 @@ class SearchEngine:
                 needle = " " + " ".join(alternative.terms) + " "
                 terms = [f" {t} " for t in alternative.terms]
                 for document_id in ids:
-                    title, headline = padded[document_id]
+                    document = forward[document_id]
                     fields = found[stories[document_id]]
-                    for field_index, field_text in ((1, title), (2, headline)):
+                    for field_index, field_text in ((1, document.title), (2, document.headline)):
                         share = _share_in_field(alternative, needle, terms, field_text)
                         value = alternative.trust * share
                         if value > fields[field_index][position]:
                             fields[field_index][position] = value
-                for document_id in self._holding(alternative, ids):
+                for document_id in holding[alternative]:
                     fields = found[stories[document_id]]
                     fields[0][position] = max(fields[0][position], alternative.trust)
         # A word no candidate holds (a long message's "train", "podcast") is most likely
@@ -823,11 +1003,15 @@ class SearchEngine:
                 stories.add(story)
             results.append(Suggestion(name, name, kind, story=story))
 
-        start = bisect.bisect_left(self._name_keys, typed)
-        for normalized, name in self._name_index[start : start + limit]:
-            if not normalized.startswith(typed):
-                break
-            add(name, "name")
+        with self._lock:
+            starting = self._db.execute(
+                "SELECT name FROM entities WHERE normalized >= ? AND normalized < ? "
+                f"AND (kind != 'name' OR stories >= 2) AND {self._held} "
+                "ORDER BY normalized, name LIMIT ?",
+                [typed, typed + "\U0010ffff", limit],
+            ).fetchall()
+        for (name,) in starting:
+            add(str(name), "name")
         japanese = text.is_japanese(typed)
         expressions: list[str] = []
         terms = text.analyze(typed)
@@ -850,37 +1034,50 @@ class SearchEngine:
             ]
             if resolved:
                 expressions.append(" AND ".join(resolved))
-        columns = ["{title} : "] + (["{title description tags body} : "] if japanese else [])
-        for column in columns:
+        # Titles from the titles' own FTS5 table (small, with prefix indexes: a prefix such
+        # as "co*" is one lookup); the whole text, for Japanese, from the main one.
+        tables = ["title_fts"] + (["docs_fts"] if japanese else [])
+        for table in tables:
             for expression in expressions:
                 if len(results) >= limit:
                     break
-                matched = self._suggest_titles(column + "(" + expression + ")", limit, wanted)
+                matched = self._suggest_titles(table, f"({expression})", limit, wanted)
                 for story, title in matched:
                     add(title, "title", story)
         if len(results) < limit and len(typed) >= 3:
-            for _name, _score, position in process.extract(
-                typed,
-                self._fuzzy_keys,
-                scorer=fuzz.partial_ratio,
-                processor=None,
-                score_cutoff=80,
-                limit=limit,
-            ):
-                add(self._fuzzy_pool[position], "name")
+            pool = self._suggestion_pool()
+            for _name, _score, position in extract_partial(pool, typed, 80, limit):
+                add(self._suggest_names[position], "name")
         return results[:limit]
 
-    def _suggest_titles(self, expression: str, limit: int, locale: str) -> list[tuple[str, str]]:
-        """``(story, title)`` of the newest documents matching the FTS5 ``expression``, one
-        per story: the title in ``locale`` when that document matched, stories matched in
-        ``locale`` first (each group newest first). Reads at most ``4 * limit`` documents;
-        an expression FTS5 cannot parse gives nothing."""
+    def _suggestion_pool(self) -> FuzzyPool:
+        """The SUGGEST_FUZZY_POOL most mentioned names autocomplete may offer, by
+        normalized form (loaded on first use; ``_suggest_names`` holds their names)."""
+        if self._suggest_pool is None:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT normalized, name FROM entities WHERE (kind != 'name' OR stories >= 2) "
+                    f"AND {self._held} ORDER BY stories DESC, key LIMIT ?",
+                    [SUGGEST_FUZZY_POOL],
+                ).fetchall()
+            self._suggest_names = [str(name) for _, name in rows]
+            self._suggest_pool = FuzzyPool([str(normalized) for normalized, _ in rows])
+        return self._suggest_pool
+
+    def _suggest_titles(
+        self, table: str, expression: str, limit: int, locale: str
+    ) -> list[tuple[str, str]]:
+        """``(story, title)`` of the newest documents matching the FTS5 ``expression`` in
+        ``table`` (``title_fts``: titles; ``docs_fts``: all the text), one per story: the
+        title in ``locale`` when that document matched, stories matched in ``locale``
+        first (each group newest first). Reads at most ``4 * limit`` documents; an
+        expression FTS5 cannot parse gives nothing."""
         try:
             with self._lock:
                 rows = self._db.execute(
-                    "SELECT d.story, d.locale, d.title FROM docs_fts "
-                    "JOIN documents d ON d.id = docs_fts.rowid "
-                    "WHERE docs_fts MATCH ? ORDER BY docs_fts.rowid DESC LIMIT ?",
+                    f"SELECT d.story, d.locale, d.title FROM {table} "
+                    f"JOIN documents d ON d.id = {table}.rowid "
+                    f"WHERE {table} MATCH ? ORDER BY {table}.rowid DESC LIMIT ?",
                     [expression, 4 * limit],
                 ).fetchall()
         except sqlite3.OperationalError:

@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import bisect
 import re
+import threading
 import tomllib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 import jaconv
 from rapidfuzz import fuzz, process
 
 from bot import text
+from bot.fuzzy_index import FILTER_MIN_KEYS, FuzzyPool, NgramFilter, length_bounds
 
 __all__ = [
     "FUZZY_POOL_LIMIT",
@@ -40,6 +42,8 @@ __all__ = [
 
 # Above this many entities, only names mentioned by two stories or more are matched fuzzily.
 FUZZY_POOL_LIMIT = 50_000
+# Fuzzy lookups remembered (cleared when full, so memory stays flat).
+RECENT_LOOKUPS = 2048
 # Particles and honorifics that may end a word written in hiragana (めた の らま, じぇみに さん).
 _PARTICLES = ("って", "から", "より", "とか", "さん", "くん", "ちゃん", "の", "と", "が", "は",
               "も", "や", "を", "に", "で", "へ")  # fmt: skip
@@ -48,11 +52,11 @@ _LOANWORD_MARK_RE = re.compile("[ーぁぃぅぇぉゎゔ]")
 _KANJI_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff々]")
 
 
-@dataclass(frozen=True)
-class Entity:
+class Entity(NamedTuple):
     """A name known to the index: display ``name``, squashed ``key``, ``kind``, the number
     of stories that mention it, and its consonant ``skeleton`` (``""`` when the key is not
-    alphabetic or shorter than three letters)."""
+    alphabetic or shorter than three letters). A named tuple: a large index loads tens of
+    thousands of them at once."""
 
     name: str
     key: str
@@ -66,18 +70,48 @@ class EntityVocabulary:
     keys, ``processor=None``), plus the katakana alias table. ``lookup(key)`` finds
     exact names that are not held (a large index keeps only names seen twice in memory).
 
-    ``entities`` is a sequence of ``Entity``.
+    ``entities`` is a sequence of ``Entity``; or ``loader`` gives them on the first lookup
+    that needs them in memory (fuzzy names, transliteration), while exact names are
+    found by ``lookup`` and names with a version by ``versions(name_key, version_key)``
+    (the held names whose key starts with the one and ends with the other, by key), so
+    opening an index and answering a query that names things exactly loads nothing.
     """
 
     def __init__(
         self,
-        entities: Sequence[Entity],
+        entities: Sequence[Entity] = (),
         *,
         fuzzy_pool_limit: int = FUZZY_POOL_LIMIT,
         lookup: Callable[[str], Entity | None] | None = None,
+        loader: Callable[[], Sequence[Entity]] | None = None,
+        versions: Callable[[str, str], Sequence[Entity]] | None = None,
     ) -> None:
-        self.entities = list(entities)
         self._lookup = lookup
+        self._loader = loader
+        self._versions = versions
+        self._fuzzy_pool_limit = fuzzy_pool_limit
+        self._recent: dict[tuple[str, float, int], list[tuple[Entity, float]]] = {}
+        self._load_lock = threading.Lock()
+        self._loaded = False
+        self.aliases = _katakana_aliases()
+        self.alias_keys = list(self.aliases)
+        if loader is None:
+            self._load(entities)
+
+    def detach(self) -> None:
+        """Forget the callbacks into the index (its engine is closing)."""
+        self._loader = self._lookup = self._versions = None
+
+    def ensure_loaded(self) -> None:
+        """Hold the names in memory now (``loader``), if they are not yet."""
+        if not self._loaded:
+            with self._load_lock:
+                if not self._loaded and self._loader is not None:
+                    self._load(self._loader())
+
+    def _load(self, entities: Sequence[Entity]) -> None:
+        fuzzy_pool_limit = self._fuzzy_pool_limit
+        self.entities = list(entities)
         self.by_key = {entity.key: entity for entity in self.entities}
         self._sorted_keys = sorted(self.by_key)
         # Fuzzy matching compares keys of plausible length only (fuzz.ratio ≥ 70 needs
@@ -97,14 +131,21 @@ class EntityVocabulary:
         self._by_length = {
             length: ([entity.key for entity in group], group) for length, group in by_length.items()
         }
-        self.skeleton_keys = list(self.skeletons)
-        self.aliases = _katakana_aliases()
-        self.alias_keys = list(self.aliases)
+        # The same keys in one list, bucket after bucket (by length), for the n-gram filter
+        # of a large pool (bot.fuzzy_index), built on the first fuzzy lookup.
+        self._pool_keys: list[str] = []
+        self._bucket_starts: dict[int, int] = {}
+        for length in sorted(self._by_length):
+            self._bucket_starts[length] = len(self._pool_keys)
+            self._pool_keys.extend(self._by_length[length][0])
+        self._pool_filter: NgramFilter | None = None
+        self.skeleton_keys = FuzzyPool(list(self.skeletons))
+        self._loaded = True
 
     def exact(self, key: str) -> Entity | None:
         """The entity whose squashed key is ``key``, if any (held in memory, or found by
         ``lookup`` for a vocabulary held only in part)."""
-        found = self.by_key.get(key)
+        found = self.by_key.get(key) if self._loaded else None
         if found is None and self._lookup is not None:
             found = self._lookup(key)
         return found
@@ -114,29 +155,63 @@ class EntityVocabulary:
         vocabulary held in memory: ``claude``, ``45`` → Claude Opus 4.5, Claude Sonnet 4.5
         (squashed keys; the words between are letters only, at most twelve of them, so
         ``claude``, ``4`` never finds Claude 3.4)."""
-        start = bisect.bisect_left(self._sorted_keys, name_key)
+        if not self._loaded and self._versions is not None:
+            candidates = list(self._versions(name_key, version_key))
+        else:
+            self.ensure_loaded()
+            start = bisect.bisect_left(self._sorted_keys, name_key)
+            candidates = []
+            for key in self._sorted_keys[start:]:
+                if not key.startswith(name_key):
+                    break
+                if key.endswith(version_key):
+                    candidates.append(self.by_key[key])
         found: list[Entity] = []
-        for key in self._sorted_keys[start:]:
-            if not key.startswith(name_key):
-                break
-            middle = key[len(name_key) : len(key) - len(version_key)]
-            if key.endswith(version_key) and middle.isalpha() and len(middle) <= 12:
-                found.append(self.by_key[key])
+        for entity in candidates:
+            middle = entity.key[len(name_key) : len(entity.key) - len(version_key)]
+            if middle.isalpha() and len(middle) <= 12:
+                found.append(entity)
                 if len(found) >= limit:
                     break
         return found
 
     def _extract(self, key: str, cutoff: float, limit: int) -> list[tuple[Entity, float]]:
-        # ratio = 2·matches / (len(a) + len(b)) ≤ 2·min / (len(a) + len(b)).
-        size = len(key)
-        low = max(1, int(size * cutoff / (200 - cutoff)))
-        high = int(size * (200 - cutoff) / cutoff) + 1
+        """The best ``limit`` matches of each length bucket that can reach ``cutoff``, then
+        the best ``limit`` of them all (ties: more stories first). In a large pool only
+        the keys the n-gram filter lets through are compared: the same matches. Recent
+        answers are kept (a query's words are looked up again for "did you mean")."""
+        remembered = self._recent.get((key, cutoff, limit))
+        if remembered is not None:
+            return remembered
+        found = self._extract_now(key, cutoff, limit)
+        if len(self._recent) >= RECENT_LOOKUPS:
+            self._recent.clear()
+        self._recent[(key, cutoff, limit)] = found
+        return found
+
+    def _extract_now(self, key: str, cutoff: float, limit: int) -> list[tuple[Entity, float]]:
+        self.ensure_loaded()
+        low, high = length_bounds(len(key), cutoff)
+        passing: list[int] | None = None
+        if len(self._pool_keys) >= FILTER_MIN_KEYS:
+            if self._pool_filter is None:
+                self._pool_filter = NgramFilter(self._pool_keys)
+            passing = self._pool_filter.candidates(key, cutoff)
         found: list[tuple[Entity, float]] = []
         for length in range(low, high + 1):
             bucket = self._by_length.get(length)
             if bucket is None:
                 continue
             keys, group = bucket
+            if passing is not None:
+                start = self._bucket_starts[length]
+                first = bisect.bisect_left(passing, start)
+                last = bisect.bisect_left(passing, start + len(keys))
+                offsets = [position - start for position in passing[first:last]]
+                if not offsets:
+                    continue
+                keys = [keys[offset] for offset in offsets]
+                group = [group[offset] for offset in offsets]
             for _, score, index in process.extract(
                 key, keys, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff, limit=limit
             ):
@@ -169,11 +244,14 @@ class EntityVocabulary:
             if match:
                 return self.aliases[match[0]], "alias"
         skeleton = text.consonant_skeleton(text.romanize_katakana(word))
-        if len(skeleton) < 4 or not self.skeleton_keys:
+        if len(skeleton) < 4:
             return None
-        matches = process.extract(
-            skeleton, self.skeleton_keys, scorer=fuzz.ratio, processor=None, limit=2
-        )
+        self.ensure_loaded()
+        if not self.skeleton_keys:
+            return None
+        # A runner-up below 85 is more than 5 behind a best of 90: the cutoff decides
+        # nothing the rule below would not.
+        matches = self.skeleton_keys.extract(skeleton, 85, 2)
         if not matches or matches[0][1] < 90:
             return None
         if len(matches) > 1 and matches[0][1] - matches[1][1] < 5:

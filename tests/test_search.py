@@ -3,13 +3,15 @@ languages, questions, dates, nothing-found, unsafe strings; and ask."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
+from bot import search
 from bot.index import build_index
 from bot.search import SearchEngine
-from tests.conftest import frontmatter_text
+from tests.conftest import ArticleWriter, frontmatter_text
 
 STORIES: dict[str, dict[str, dict[str, object]]] = {
     "articles/20250120/deepseek-r1": {
@@ -429,3 +431,60 @@ def test_a_phrase_of_common_words_is_still_found_when_checked_word_by_word(
         assert top(engine, "動画生成") == "aiTimeline/202402-sora"
     finally:
         engine._df_cache.clear()  # estimates made under the patched limit
+
+
+def test_very_common_words_take_the_newest_documents_of_every_collection(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    # Document ids follow the file order: every timeline entry comes after every article,
+    # whatever its date. The newest holders are found in both.
+    for day in range(1, 21):
+        write_article(
+            f"articles/202502{day:02d}/robots-{day}/en.md",
+            title=f"Robots update {day}",
+            date=f"raw:2025-02-{day:02d}",
+        )
+    for month in range(1, 7):
+        write_article(
+            f"aiTimeline/2024{month:02d}-robots/en.md",
+            title=f"Robots milestone {month}",
+            date=f"raw:2024-{month:02d}-15",
+        )
+    build_index(tmp_path / "corpus", tmp_path / "index.db")
+    engine = SearchEngine(tmp_path / "index.db")
+    engine.common_postings = 5  # every document holds the word: the newest-first path
+    outcome = engine.about("robots", limit=30)
+    stories = [hit.story for hit in outcome.hits]
+    assert stories[0] == "articles/20250220/robots-20"  # newest first, though not last by id
+    assert "aiTimeline/202406-robots" in stories
+    within = engine.about("robots June 2024", limit=30, as_of=dt.date(2026, 2, 1))
+    assert [hit.story for hit in within.hits] == ["aiTimeline/202406-robots"]
+
+
+def test_listing_holders_with_fts5_or_checking_stored_terms_gives_the_same_ranking(
+    real_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queries = [
+        "DeepSeek",
+        "OpenAI 規制",
+        "生成AIの著作権",
+        "claude opsu 4.6",
+        "Google AI glasses",
+        "データセンター投資",
+        "anyone know what happened with the EU AI Act this week?",
+    ]
+
+    def rankings() -> list[list[tuple[str, float]]]:
+        engine = SearchEngine(real_index)
+        found = []
+        for query in queries:
+            outcome = engine.about(query, as_of=dt.date(2026, 2, 15))
+            found.append([(hit.story, round(hit.score, 9)) for hit in outcome.hits + outcome.weak])
+        engine.close()
+        return found
+
+    monkeypatch.setattr(search, "PRESENCE_MATCH_POSTINGS", 0)  # every check in memory
+    in_memory = rankings()
+    monkeypatch.setattr(search, "PRESENCE_MATCH_POSTINGS", 10**9)  # every list from FTS5
+    assert rankings() == in_memory
+    assert any(in_memory)

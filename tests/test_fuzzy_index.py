@@ -1,0 +1,107 @@
+"""The n-gram filter lets through every key rapidfuzz would match, so lookups over a large
+pool give the same names, in the same order, as comparing every key."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from rapidfuzz import fuzz, process
+
+from bot.fuzzy_index import (
+    FILTER_MIN_KEYS,
+    FuzzyPool,
+    NgramFilter,
+    extract,
+    extract_partial,
+    length_bounds,
+)
+
+ALPHABET = "abcdeiklmnoprstu0123"
+
+
+def _typo(word: str, generator: random.Random) -> str:
+    letters = list(word)
+    for _ in range(generator.randint(0, 3)):
+        where = generator.randrange(len(letters) + 1)
+        how = generator.randrange(3)
+        if how == 0 and letters:
+            del letters[min(where, len(letters) - 1)]
+        elif how == 1:
+            letters.insert(where, generator.choice(ALPHABET))
+        elif letters:
+            letters[min(where, len(letters) - 1)] = generator.choice(ALPHABET)
+    return "".join(letters) or "a"
+
+
+@pytest.fixture(scope="module")
+def keys() -> list[str]:
+    generator = random.Random(5)
+    return [
+        "".join(generator.choice(ALPHABET) for _ in range(generator.randint(2, 20)))
+        for _ in range(20_000)
+    ]
+
+
+@pytest.mark.parametrize("cutoff", [74, 75, 83, 85, 90])
+def test_filtered_lookups_find_what_comparing_every_key_finds(
+    keys: list[str], cutoff: float
+) -> None:
+    generator = random.Random(cutoff)
+    ngram_filter = NgramFilter(keys)
+    compared = 0
+    for _ in range(120):
+        text = _typo(generator.choice(keys), generator)
+        expected = extract(text, keys, cutoff, 15)
+        assert extract(text, keys, cutoff, 15, ngram_filter) == expected
+        compared += len(ngram_filter.candidates(text, cutoff))
+    assert compared < 120 * len(keys) / 5  # the filter does filter
+
+
+def test_japanese_keys_and_short_texts() -> None:
+    generator = random.Random(9)
+    kana = "アイウエオカキクケコサシスセソ生成規制発表"
+    keys = [
+        "".join(generator.choice(kana) for _ in range(generator.randint(2, 8))) for _ in range(6000)
+    ]
+    ngram_filter = NgramFilter(keys)
+    for text in ["生成", "アイウ", "規制発表", "カキクケコサ", "ア"]:
+        assert extract(text, keys, 74, 5, ngram_filter) == extract(text, keys, 74, 5)
+
+
+def test_length_bounds_follow_the_ratio() -> None:
+    assert length_bounds(10, 85) == (7, 14)
+    low, high = length_bounds(6, 75)
+    assert low <= 4 and high >= 9
+
+
+def test_a_pool_builds_its_filter_only_when_large() -> None:
+    small = FuzzyPool(["openai", "anthropic"])
+    assert small.ngram_filter() is None
+    assert small.extract("opanai", 80, 3)[0][0] == "openai"
+    large = FuzzyPool([f"name{i:05d}" for i in range(FILTER_MIN_KEYS)])
+    assert large.ngram_filter() is not None
+    assert large.extract("name00042", 95, 1)[0][:2] == ("name00042", 100.0)
+
+
+def test_filtered_partial_lookups_find_what_comparing_every_key_finds() -> None:
+    generator = random.Random(7)
+    letters = ALPHABET + " "
+    keys = [
+        "".join(generator.choice(letters) for _ in range(generator.randint(2, 30)))
+        for _ in range(FILTER_MIN_KEYS + 1000)
+    ]
+    pool = FuzzyPool(keys)
+    for _ in range(150):
+        key = generator.choice(keys)
+        start = generator.randrange(len(key))
+        text = key[start : start + generator.randint(1, 12)] + generator.choice(["", "x"])
+        for cutoff in (70, 80, 90):
+            expected = [
+                (str(k), float(score), int(position))
+                for k, score, position in process.extract(
+                    text, keys, scorer=fuzz.partial_ratio, processor=None,
+                    score_cutoff=cutoff, limit=25,
+                )
+            ]  # fmt: skip
+            assert extract_partial(pool, text, cutoff, 25) == expected
