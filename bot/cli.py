@@ -18,19 +18,20 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot import text
 from bot.config import ConfigError, Settings, check_settings, load_settings
 from bot.console import run_console, styled_reply
-from bot.index import IndexReport, build_index
-from bot.index_progress import index_progress
 from bot.persona import reply_locale
 from bot.replies import Reply
 from bot.search import IndexMissingError
 from bot.service import NewsService
 from bot.terminal import Terminal
 from bot.user_input import InvalidOption, clean_text, parse_digest_date, parse_story_count
+
+if TYPE_CHECKING:
+    from bot.index import IndexReport
 
 __all__ = ["build_parser", "main"]
 
@@ -249,6 +250,10 @@ def _command_index(args: argparse.Namespace) -> int:
         )
     if not corpus.is_dir():
         raise UsageError(f"corpus folder not found: {corpus}")
+    # The builder and its progress bars, loaded only by this command.
+    from bot.index import build_index
+    from bot.index_progress import index_progress
+
     with index_progress(sys.stderr) as progress:
         report = build_index(corpus, settings.index_path, full=args.full, progress=progress)
     if report.refused:

@@ -6,18 +6,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import yarl
 
 from bot import text
-from bot.answer import answer_question
 from bot.config import Settings
-from bot.index import IndexReport, build_index
 from bot.persona import Persona, reply_locale
 from bot.replies import Answer, Reply, StoryCard
 from bot.search import Document, SearchEngine, StoryHit, Suggestion
 from bot.user_input import MAX_LATEST, InvalidOption, clean_text, parse_story_count
+
+if TYPE_CHECKING:
+    from bot.index import IndexReport
 
 __all__ = ["MAX_LATEST", "NewsService"]
 
@@ -56,6 +58,8 @@ class NewsService:
     def reindex(self, *, full: bool = False) -> IndexReport:
         """Bring the index up to date with the corpus (incremental unless ``full``) and
         switch to the new index. Raises ``FileNotFoundError`` for a missing corpus."""
+        from bot.index import build_index  # the builder: not loaded to answer queries
+
         report = build_index(self.settings.corpus_path, self.settings.index_path, full=full)
         if report.changed or report.rebuilt:
             self.reload()
@@ -255,6 +259,8 @@ class NewsService:
         shown = " ".join(question.split())
         if not shown:
             return Reply("ask", locale, self.persona.say("empty_query", locale), query=question)
+        from bot.answer import answer_question
+
         extracted = answer_question(self.engine, question, locale, as_of=as_of)
         if extracted is None:
             header = self.persona.say("ask_not_found", locale, seed=shown, question=shown)
