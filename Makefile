@@ -34,7 +34,7 @@ clean:
 BENCH_N ?= 10000
 BENCH_SIZES ?= 1000,10000,100000
 
-.PHONY: bench-corpus bench-index bench-queries bench-startup bench-fanout
+.PHONY: bench-corpus bench-index bench-queries bench-startup bench-memory bench-fanout
 
 bench-corpus: $(VENV)/.installed
 	$(BIN)/python bench/make_corpus.py $(BENCH_N) bench/out/corpus-$(BENCH_N)
@@ -47,6 +47,9 @@ bench-queries: $(VENV)/.installed
 
 bench-startup: $(VENV)/.installed
 	$(BIN)/python bench/startup.py --size 100000
+
+bench-memory: $(VENV)/.installed
+	$(BIN)/python bench/memory.py --size 100000 --commands 5000
 
 bench-fanout: $(VENV)/.installed
 	$(BIN)/python bench/digest_fanout.py --subscriptions 10000 --post 10000

@@ -3,10 +3,11 @@ statistics, markdown tables and a description of the machine.
 
 The baseline is plain SQLite FTS5 with the ``trigram`` tokenizer, as measured in
 ``../shared/docs/SEARCH.md``: one FTS5 table ``docs_fts(title, description, tags, body)``
-storing its content, ranked with ``bm25(docs_fts, 10, 5, 3, 1)``, beside a plain table
-``docs`` (display fields, indexed by date) for ``latest`` and title autocomplete, and a
-``files`` table (size, mtime) so it can be updated incrementally. It is built in one
-process (SQLite inserts are single-threaded) with the same frontmatter parser as the bot.
+storing its content (queried in the forms of ``bench/baselines.py``), beside a plain table
+``docs`` (display fields, indexed by date, by category and date, and by ``title COLLATE
+NOCASE`` for prefix autocomplete) and a ``files`` table (size, mtime) so it can be updated
+incrementally. It is built in one process (SQLite inserts are single-threaded) with the
+same frontmatter parser as the bot.
 """
 
 from __future__ import annotations
@@ -131,6 +132,8 @@ def _create_trigram(connection: sqlite3.Connection) -> None:
         CREATE TABLE docs (id INTEGER PRIMARY KEY, path TEXT UNIQUE, story TEXT, locale TEXT,
             title TEXT, description TEXT, date TEXT, category TEXT, tags TEXT);
         CREATE INDEX docs_date ON docs(date);
+        CREATE INDEX docs_category_date ON docs(category, date);
+        CREATE INDEX docs_title_nocase ON docs(title COLLATE NOCASE);
         CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER);
         CREATE VIRTUAL TABLE docs_fts USING fts5(title, description, tags, body,
             tokenize='trigram');
@@ -204,6 +207,18 @@ def build_trigram(corpus: Path, db_path: Path, *, full: bool) -> dict[str, int]:
     return {"documents": documents, "changed": changed}
 
 
+def ensure_title_index(db_path: Path) -> None:
+    """Give a baseline database built before its autocomplete and category indexes had
+    them (untimed)."""
+    connection = sqlite3.connect(db_path)
+    with connection:
+        connection.execute(
+            "CREATE INDEX IF NOT EXISTS docs_title_nocase ON docs(title COLLATE NOCASE)"
+        )
+        connection.execute("CREATE INDEX IF NOT EXISTS docs_category_date ON docs(category, date)")
+    connection.close()
+
+
 def _delete_trigram(connection: sqlite3.Connection, relative: str) -> None:
     row = connection.execute("SELECT id FROM docs WHERE path = ?", [relative]).fetchone()
     if row is not None:
@@ -236,6 +251,31 @@ def trigram_search(connection: sqlite3.Connection, query: str, limit: int = 10) 
 
 
 # -- measuring ----------------------------------------------------------------------------------
+
+
+def load_average() -> str:
+    """The machine's load average over 1, 5 and 15 minutes (``/proc/loadavg``)."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def proc_memory_mb(pid: int | str = "self") -> dict[str, float]:
+    """``VmRSS`` (resident now), ``VmHWM`` (resident peak), and the resident memory split
+    into ``RssAnon`` (the process's own allocations) and ``RssFile`` (pages of mapped files,
+    such as the Japanese dictionary: shared, and given back under memory pressure), in MB
+    (10^6 bytes), from ``/proc/PID/status``: the process's own figures, unlike
+    ``ru_maxrss``, which a child inherits from its parent across fork and exec."""
+    found: dict[str, float] = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
+                found[key] = int(value.split()[0]) * 1024 / 1e6
+    except (OSError, ValueError):
+        pass
+    return found
 
 
 def peak_rss_mb() -> tuple[float, float]:

@@ -1,34 +1,35 @@
-"""Query latency as the corpus grows, beside an FTS5-trigram baseline in the same run.
+"""Query latency at scale, each query's first run, beside every form of an FTS5-trigram
+baseline and the relevance of each.
 
-    python bench/query_scale.py [--sizes 1000,10000,100000] [--work bench/out]
-                                [--rounds 3] [--quick]
+    python bench/query_scale.py [--sizes 100000] [--work bench/out] [--per-kind 100]
+                                [--quick] [--json FILE]
 
-For each size the bot's index and the baseline (built by ``bench/index_scale.py``, or here
-when missing) are opened and each operation is timed per call, on one core (the process is
-pinned to one CPU), with both databases read into the OS page cache first and after a
-warm-up on other queries:
+For each size the bot's index and the trigram baseline (``bench/common.py``; built here when
+missing) are opened, both read into the OS page cache, and the process is pinned to one
+core. The queries (``bench/query_set.py``: about a hundred distinct ones per kind, made from
+the corpus) are each timed the first time they are run (``first``: no cache of the bot has
+seen them), then all again (``repeat``), reported apart. Bot and baseline alternate query
+by query, so load on the machine falls on both.
 
-* ``about``: ``SearchEngine.about`` on a fixed mix of queries (rare and common terms,
-  Japanese and English, typos, katakana, dates, questions, full-width and FTS5-hostile
-  text) plus rare invented names of the synthetic corpus, their typos and katakana
-  spellings; baseline: FTS5 trigram bm25 (10, 5, 3, 1) over the query's terms ORed,
-  LIMIT 10.
-* ``latest``: ``SearchEngine.latest`` (5, 10, 25 stories, and by category); baseline:
-  ``SELECT … FROM docs ORDER BY date DESC LIMIT n`` on a plain table with a date index.
-* ``autocomplete``: ``SearchEngine.suggest`` on every prefix of typed queries; baseline:
-  ``title LIKE 'prefix%'`` over the titles, LIMIT 25.
-* ``ask``: ``bot.answer.answer_question`` on questions (the bot only).
+* ``about``: ``SearchEngine.about``, beside each form of ``bench/baselines.py`` (trigram
+  OR+bm25, AND+bm25, AND newest-first, OR newest-first; LIMIT 10). The forms' MRR@10 on the
+  development sets is printed beside them: a form is an anchor when it reaches at least
+  half the bot's, and the bot must be faster than every anchor in every kind.
+* ``latest``: ``SearchEngine.latest`` over a grid of counts (1–25) and categories;
+  baseline ``SELECT … FROM docs [WHERE category = ?] ORDER BY date DESC LIMIT n`` (indexed).
+* ``autocomplete``: ``SearchEngine.suggest`` on every distinct prefix of the queries as
+  typed; baseline: the titles starting with the prefix through an index on ``title COLLATE
+  NOCASE`` (``title LIKE 'prefix%'``, LIMIT 25).
+* ``ask``: ``bot.answer.answer_question`` on the questions (the bot only).
 
-Each query runs ``--rounds`` times; the first round is each query's first sight in the
-process (``first p99``), later rounds hit the bot's caches. Printed: p50/p99 ms and
-queries per second (one core) for the bot and the baseline, the ratio of their p99
-(baseline / bot: above 1 means the bot is faster), the targets with PASS/FAIL, and
-``about`` per kind of query.
+Percentiles are nearest-rank; p99 is printed only over at least 1,000 samples, else the
+maximum (``max``). The machine and its load (``/proc/loadavg`` before and after) are printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sqlite3
 import sys
@@ -41,124 +42,27 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import baselines  # noqa: E402
 from bench.common import (  # noqa: E402
-    DEFAULT_SIZES,
     DEFAULT_WORK,
+    SHARED_CORPUS,
     ensure_indexes,
+    ensure_title_index,
+    load_average,
     machine,
     parse_sizes,
     percentile,
-    ratio,
     table,
-    trigram_search,
     warm_page_cache,
 )
+from bench.query_set import KINDS, build_queries, prefixes  # noqa: E402
 
 TARGET_ABOUT_P99_MS = 15.0
-TARGET_SUGGEST_P99_MS = 5.0
-TARGET_LATEST_P99_MS = 2.0
-TARGET_RATIO = 5.0
+TARGET_SUGGEST_P99_MS = 3.0
+TARGET_LATEST_P99_MS = 1.0
 TARGET_SIZE = 100_000
-
-# (kind, query): written for this benchmark, not taken from any evaluation set.
-ABOUT_QUERIES: tuple[tuple[str, str], ...] = (
-    ("common_en", "OpenAI"),
-    ("common_en", "Google Gemini"),
-    ("common_en", "AI agents"),
-    ("common_en", "new ChatGPT features"),
-    ("common_en", "Anthropic Claude"),
-    ("common_ja", "生成AI"),
-    ("common_ja", "人工知能の規制"),
-    ("common_ja", "画像生成"),
-    ("common_ja", "データセンター投資"),
-    ("common_ja", "半導体"),
-    ("rare_en", "humanoid robot"),
-    ("rare_en", "subsidy search"),
-    ("rare_en", "emotional intelligence"),
-    ("rare_en", "Jensen Huang keynote"),
-    ("rare_ja", "補助金検索"),
-    ("rare_ja", "自動運転タクシー"),
-    ("rare_ja", "省電力メモリー"),
-    ("rare_ja", "行政サービス"),
-    ("katakana", "オープンエーアイ"),
-    ("katakana", "アンソロピック"),
-    ("katakana", "ディープシーク"),
-    ("katakana", "エヌビディア"),
-    ("katakana", "ジェミニ"),
-    ("katakana", "ソフトバンク"),
-    ("typo", "antrhopic"),
-    ("typo", "gemnii 3"),
-    ("typo", "nvidai"),
-    ("typo", "chatgtp group chat"),
-    ("typo", "mircosoft copilot"),
-    ("typo", "deepseak r1"),
-    ("date", "2025年12月"),
-    ("date", "November 2025"),
-    ("date", "2024年のAIニュース"),
-    ("date", "latest OpenAI news"),
-    ("date", "最新のGemini"),
-    ("question", "ChatGPTのグループチャットはどの地域で使える？"),
-    ("question", "How long can Codex work on a single task?"),
-    ("question", "Anthropicの評価額はいくら？"),
-    ("question", "When did OpenAI announce o3?"),
-    ("question", "What does MCP stand for?"),
-    ("noise", "ＯｐｅｎＡＩ　規制"),
-    ("noise", "GPT-5.1"),
-    ("noise", "Claude Opus 4.5"),
-    ("noise", '"Claude (Gemini C++ 100%'),
-    ("noise", "<@123456> AND -OpenAI"),
-    ("cross_lang", "OpenAI 規制"),
-    ("cross_lang", "SoftBank ロボット"),
-)
+P99_MIN_SAMPLES = 1000
 WARM_UP_QUERIES = ("Microsoft", "量子コンピュータ", "Meta AI", "xAI Grok", "ロボット")
-TYPED_QUERIES = ("OpenAI", "クロード", "gemini 3", "生成AI", "anthropic ipo", "データセンター")
-ASK_QUESTIONS: tuple[tuple[str, str], ...] = (
-    ("ja", "ChatGPTのグループチャットはどの地域で使える？"),
-    ("en", "How long can Codex work on a single task?"),
-    ("ja", "Anthropicの評価額はいくら？"),
-    ("en", "When did OpenAI announce o3?"),
-    ("en", "What does MCP stand for?"),
-    ("ja", "DeepSeek R1の性能は？"),
-    ("en", "How much cheaper is Claude Sonnet 5?"),
-    ("ja", "CES 2026の基調講演はいつ？"),
-    ("en", "Which regions got the group chat pilot?"),
-    ("ja", "ソフトバンクのAIメモリーに参加した企業は？"),
-)
-LATEST_CALLS: tuple[tuple[int, str | None], ...] = (
-    (5, None),
-    (10, None),
-    (25, None),
-    (5, "Claude"),
-    (5, "model release"),
-)
-
-
-def _mutate(name: str) -> str:
-    """A typo of ``name``: two letters in its first word swapped (``Kasumira`` →
-    ``Kasmuira``)."""
-    word, _, rest = name.partition(" ")
-    if len(word) >= 5:
-        middle = len(word) // 2
-        word = word[: middle - 1] + word[middle] + word[middle - 1] + word[middle + 1 :]
-    return f"{word} {rest}".strip()
-
-
-def corpus_queries(manifest: dict[str, object]) -> list[tuple[str, str]]:
-    """Queries for names invented by the synthetic corpus: rare product and company
-    names (one story), a typo and a katakana spelling of one, and the most common
-    invented name."""
-    names = manifest.get("names") or []
-    assert isinstance(names, list)
-    rare = [n for n in names if n["stories"] == 1 and n["kind"] in ("product", "company")]
-    picked = [rare[int(i * (len(rare) - 1) / 3)] for i in range(4)] if len(rare) >= 4 else rare
-    queries = [("invented_rare", str(n["name"])) for n in picked[:3]]
-    if picked:
-        queries.append(("invented_typo", _mutate(str(picked[-1]["name"]).split(" ")[0])))
-        queries.append(("invented_katakana", str(picked[0]["katakana"])))
-    if names:
-        common = max(names, key=lambda n: n["stories"])
-        queries.append(("invented_common", str(common["name"])))
-    return queries
 
 
 def _pin_to_one_core() -> None:
@@ -166,59 +70,68 @@ def _pin_to_one_core() -> None:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
-class Timings:
-    """Per-call latencies (seconds) of one operation, with the first round apart."""
+def _timed(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+def tail(samples: Sequence[float]) -> tuple[str, float]:
+    """``("p99", ms)`` over at least P99_MIN_SAMPLES samples, else ``("max", ms)``."""
+    if len(samples) >= P99_MIN_SAMPLES:
+        return "p99", percentile(samples, 0.99) * 1000
+    return "max", max(samples, default=0.0) * 1000
+
+
+def _ms(samples: Sequence[float], share: float) -> float:
+    return percentile(samples, share) * 1000
+
+
+def _tail_cell(samples: Sequence[float]) -> str:
+    label, value = tail(samples)
+    return f"{value:.2f} ({label})"
+
+
+class Samples:
+    """Latencies in seconds, by operation, system and kind, for first runs and repeats."""
 
     def __init__(self) -> None:
-        self.all: list[float] = []
-        self.first: list[float] = []
-        self.by_kind: dict[str, list[float]] = defaultdict(list)
+        self.data: dict[str, list[float]] = defaultdict(list)
 
-    def time(self, call: Callable[[], object], kind: str = "", first: bool = False) -> None:
-        """Run ``call`` once and record its latency."""
-        started = time.perf_counter()
-        call()
-        elapsed = time.perf_counter() - started
-        self.all.append(elapsed)
-        if first:
-            self.first.append(elapsed)
-        if kind:
-            self.by_kind[kind].append(elapsed)
+    def add(self, key: str, seconds: float) -> None:
+        self.data[key].append(seconds)
 
-    def p(self, share: float, samples: Sequence[float] | None = None) -> float:
-        """Percentile in ms."""
-        return percentile(self.all if samples is None else samples, share) * 1000
-
-    @property
-    def qps(self) -> float:
-        """Calls per second of the recorded calls run back to back."""
-        total = sum(self.all)
-        return len(self.all) / total if total else 0.0
+    def get(self, key: str) -> list[float]:
+        return self.data.get(key, [])
 
 
 def measure_size(
-    work: Path, size: int, seed: int, rounds: int, quick: bool
-) -> tuple[list[list[object]], list[list[object]]]:
-    """Time every operation at ``size`` documents; rows of the main and per-kind tables."""
+    work: Path, size: int, seed: int, per_kind: int, quick: bool
+) -> tuple[Samples, list[tuple[str, str]]]:
+    """Time every operation at ``size`` documents; the samples and the about queries."""
     from bot.answer import answer_question
     from bot.search import SearchEngine
 
     index, trigram, manifest = ensure_indexes(work, size, seed)
+    ensure_title_index(trigram)
     warm_page_cache(index, trigram)
-    engine = SearchEngine(index)
-    base = sqlite3.connect(f"file:{trigram}?mode=ro", uri=True)
-    about_queries = list(ABOUT_QUERIES) + corpus_queries(manifest)
-    typed = list(TYPED_QUERIES)
-    asks = list(ASK_QUESTIONS)
+    queries = build_queries(index, manifest, SHARED_CORPUS, per_kind=per_kind)
     if quick:
-        about_queries, typed, asks = about_queries[::8], typed[:2], asks[:2]
-    prefixes = [q[:i] for q in typed for i in range(1, len(q) + 1)]
+        queries = queries[::10]
+    engine = SearchEngine(index)
+    engine.warm()  # as the bot does when it starts (bot.refresh)
+    base = sqlite3.connect(f"file:{trigram}?mode=ro", uri=True)
+    categories = [name for name, _ in engine.categories()[:40]]
+    latest_calls = [(count, category) for category in [None, *categories] for count in range(1, 26)]
+    typed = prefixes([q for _, q in queries], 200 if quick else 1200)
+    questions = [q for kind, q in queries if kind == "question"]
+    if quick:
+        latest_calls, questions = latest_calls[::20], questions[:3]
 
     def base_latest(count: int, category: str | None) -> object:
         if category:
             return base.execute(
-                "SELECT story, title, date FROM docs WHERE lower(category) = lower(?) "
-                "ORDER BY date DESC LIMIT ?",
+                "SELECT story, title, date FROM docs WHERE category = ? ORDER BY date DESC LIMIT ?",
                 [category, count],
             ).fetchall()
         return base.execute(
@@ -231,162 +144,213 @@ def measure_size(
             "SELECT title FROM docs WHERE title LIKE ? ESCAPE '\\' LIMIT 25", [escaped + "%"]
         ).fetchall()
 
-    # Warm-up: lazy tables of the engine, Sudachi, the page cache of both databases.
+    # Warm-up on queries outside the measured set: Sudachi, lazy tables, both page caches.
     for query in WARM_UP_QUERIES:
         engine.about(query)
-        trigram_search(base, query)
+        for form in baselines.FORMS:
+            baselines.search(base, form, query)
         engine.suggest(query[:3])
         base_suggest(query[:3])
-    engine.katakana_spellings("california")
     engine.latest(5)
     base_latest(5, None)
 
-    about, about_base = Timings(), Timings()
-    latest, latest_base = Timings(), Timings()
-    suggest, suggest_base = Timings(), Timings()
-    ask = Timings()
-    for round_index in range(rounds):
-        first = round_index == 0
-        for kind, query in about_queries:
-            about.time(lambda q=query: engine.about(q), kind, first)  # type: ignore[misc]
-            about_base.time(lambda q=query: trigram_search(base, q), kind, first)  # type: ignore[misc]
-        for _ in range(2 if quick else 10):
-            for count, category in LATEST_CALLS:
-                latest.time(lambda c=count, g=category: engine.latest(c, category=g), "", first)  # type: ignore[misc]
-                latest_base.time(lambda c=count, g=category: base_latest(c, g), "", first)  # type: ignore[misc]
-        for prefix in prefixes:
-            suggest.time(lambda p=prefix: engine.suggest(p), "", first)  # type: ignore[misc]
-            suggest_base.time(lambda p=prefix: base_suggest(p), "", first)  # type: ignore[misc]
-        for locale, question in asks:
-            ask.time(
-                lambda q=question, lo=locale: answer_question(engine, q, lo),  # type: ignore[misc]
-                "",
-                first,
+    samples = Samples()
+    for run in ("first", "repeat"):
+        # The baseline keeps nothing between queries: its repeats would time the same work.
+        forms = list(baselines.FORMS) if run == "first" else []
+        for kind, query in queries:
+            samples.add(f"about/{run}/bot/{kind}", _timed(lambda q=query: engine.about(q)))  # type: ignore[misc]
+            for form in forms:
+                samples.add(
+                    f"about/{run}/{form}/{kind}",
+                    _timed(lambda q=query, f=form: baselines.search(base, f, q)),  # type: ignore[misc]
+                )
+        for count, category in latest_calls:
+            samples.add(
+                f"latest/{run}/bot",
+                _timed(lambda c=count, g=category: engine.latest(c, category=g)),  # type: ignore[misc]
+            )
+            if forms:
+                samples.add(
+                    f"latest/{run}/trigram",
+                    _timed(lambda c=count, g=category: base_latest(c, g)),  # type: ignore[misc]
+                )
+        for prefix in typed:
+            samples.add(
+                f"autocomplete/{run}/bot",
+                _timed(lambda p=prefix: engine.suggest(p)),  # type: ignore[misc]
+            )
+            if forms:
+                samples.add(
+                    f"autocomplete/{run}/trigram",
+                    _timed(lambda p=prefix: base_suggest(p)),  # type: ignore[misc]
+                )
+        for question in questions:
+            locale = "ja" if any(ord(ch) > 0x3000 for ch in question) else "en"
+            samples.add(
+                f"ask/{run}/bot",
+                _timed(lambda q=question, lo=locale: answer_question(engine, q, lo)),  # type: ignore[misc]
             )
     engine.close()
     base.close()
+    return samples, queries
 
-    def targets(op: str, product: Timings, baseline: Timings | None) -> str:
-        p99 = product.p(0.99)
-        checks = []
-        if op == "latest":
-            checks.append((f"≤{TARGET_LATEST_P99_MS:g} ms", p99 <= TARGET_LATEST_P99_MS))
-        absolute = {"about": TARGET_ABOUT_P99_MS, "autocomplete": TARGET_SUGGEST_P99_MS}
-        if op in absolute:
-            if size >= TARGET_SIZE:
-                checks.append((f"≤{absolute[op]:g} ms", p99 <= absolute[op]))
-            if baseline is not None:
-                checks.append(
-                    (f"≥{TARGET_RATIO:g}× trigram", baseline.p(0.99) >= TARGET_RATIO * p99)
-                )
-        if not checks:
-            return "–"
-        return "; ".join(f"{label} {'PASS' if ok else 'FAIL'}" for label, ok in checks)
 
+def report(
+    size: int,
+    samples: Samples,
+    relevance: dict[str, dict[str, tuple[float, float]]] | None,
+) -> str:
+    """The tables of one size as markdown."""
+    forms = list(baselines.FORMS)
+    kept = baselines.anchors(relevance) if relevance else forms[:1]
+    lines: list[str] = []
+
+    def about_all(system: str, run: str) -> list[float]:
+        return [s for kind in KINDS for s in samples.get(f"about/{run}/{system}/{kind}")]
+
+    # Summary per operation.
     rows = []
-    for op, product, baseline in (
-        ("about", about, about_base),
-        ("latest", latest, latest_base),
-        ("autocomplete", suggest, suggest_base),
-        ("ask", ask, None),
+    bot_first = about_all("bot", "first")
+    rows.append(
+        [
+            "about",
+            len(bot_first),
+            f"{_ms(bot_first, 0.5):.2f}",
+            _tail_cell(bot_first),
+            f"{_ms(about_all('bot', 'repeat'), 0.5):.2f}",
+            _tail_cell(about_all("bot", "repeat")),
+            "; ".join(
+                f"{form} {_ms(about_all(form, 'first'), 0.5):.2f} / "
+                f"{_tail_cell(about_all(form, 'first'))}"
+                for form in forms
+            ),
+            _about_targets(size, bot_first),
+        ]
+    )
+    for op, target in (
+        ("latest", TARGET_LATEST_P99_MS),
+        ("autocomplete", TARGET_SUGGEST_P99_MS),
+        ("ask", None),
     ):
+        first = samples.get(f"{op}/first/bot")
+        repeat = samples.get(f"{op}/repeat/bot")
+        baseline = samples.get(f"{op}/first/trigram")
+        label, value = tail(first)
+        status = "–"
+        if target is not None:
+            status = f"{label} ≤{target:g} ms {'PASS' if value <= target else 'FAIL'}"
         rows.append(
             [
-                size,
                 op,
-                len(product.all),
-                f"{product.p(0.5):.2f}",
-                f"{product.p(0.99):.2f}",
-                f"{product.p(0.99, product.first):.2f}",
-                f"{product.qps:.0f}",
-                f"{baseline.p(0.5):.2f}" if baseline else "–",
-                f"{baseline.p(0.99):.2f}" if baseline else "–",
-                f"{baseline.qps:.0f}" if baseline else "–",
-                ratio(baseline.p(0.99), product.p(0.99)) if baseline else "–",
-                targets(op, product, baseline),
+                len(first),
+                f"{_ms(first, 0.5):.2f}",
+                _tail_cell(first),
+                f"{_ms(repeat, 0.5):.2f}",
+                _tail_cell(repeat),
+                f"trigram {_ms(baseline, 0.5):.2f} / {_tail_cell(baseline)}" if baseline else "–",
+                status,
             ]
         )
-    kind_rows = []
-    for kind in dict.fromkeys(k for k, _ in about_queries):
-        mine, theirs = about.by_kind[kind], about_base.by_kind[kind]
-        kind_rows.append(
+    lines.append(f"### {size} documents\n")
+    lines.append(
+        table(
             [
-                size,
-                kind,
-                len(mine) // max(1, rounds),
-                f"{about.p(0.5, mine):.2f}",
-                f"{about.p(0.99, mine):.2f}",
-                f"{about_base.p(0.5, theirs):.2f}",
-                f"{about_base.p(0.99, theirs):.2f}",
-                ratio(about_base.p(0.99, theirs), about.p(0.99, mine)),
-            ]
+                "op",
+                "queries",
+                "bot first p50 ms",
+                "bot first tail ms",
+                "bot repeat p50 ms",
+                "bot repeat tail ms",
+                "baseline p50 / tail ms (first runs)",
+                "target",
+            ],
+            rows,
         )
-    return rows, kind_rows
+    )
+    # about per kind.
+    rows = []
+    for kind in KINDS:
+        mine = samples.get(f"about/first/bot/{kind}")
+        if not mine:
+            continue
+        cells: list[object] = [kind, len(mine), f"{_ms(mine, 0.5):.2f}", _tail_cell(mine)]
+        faster = True
+        for form in forms:
+            theirs = samples.get(f"about/first/{form}/{kind}")
+            cells.append(f"{_ms(theirs, 0.5):.2f} / {_tail_cell(theirs)}")
+            if form in kept and tail(theirs)[1] <= tail(mine)[1]:
+                faster = False
+        cells.append("PASS" if faster else "FAIL")
+        rows.append(cells)
+    lines.append("\n#### about per kind of query (first runs; ms)\n")
+    lines.append(
+        table(
+            [
+                "kind",
+                "queries",
+                "bot p50",
+                "bot tail",
+                *(f"{form} p50 / tail" for form in forms),
+                f"bot tail < every anchor's ({', '.join(kept)})",
+            ],
+            rows,
+        )
+    )
+    return "\n".join(lines)
+
+
+def _about_targets(size: int, first: Sequence[float]) -> str:
+    label, value = tail(first)
+    if size < TARGET_SIZE:
+        return "–"
+    ok = value <= TARGET_ABOUT_P99_MS
+    return f"{label} ≤{TARGET_ABOUT_P99_MS:g} ms {'PASS' if ok else 'FAIL'}"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line (see the module docstring); exit 2 when the real corpus is missing."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default=",".join(str(s) for s in DEFAULT_SIZES))
+    parser.add_argument("--sizes", default="100000")
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--per-kind", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--quick", action="store_true", help="a few queries (smoke runs)")
+    parser.add_argument("--quick", action="store_true", help="a tenth of the queries")
+    parser.add_argument("--json", type=Path, help="also write every sample (seconds) here")
     args = parser.parse_args(argv)
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     described = machine()
+    load_before = load_average()
+    try:
+        relevance = baselines.development_relevance()
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 2
     _pin_to_one_core()
-    rows: list[list[object]] = []
-    kind_rows: list[list[object]] = []
+    sections = []
+    dump: dict[str, object] = {}
     for size in parse_sizes(args.sizes):
         try:
-            size_rows, size_kinds = measure_size(work, size, args.seed, args.rounds, args.quick)
+            samples, queries = measure_size(work, size, args.seed, args.per_kind, args.quick)
         except FileNotFoundError as error:
             print(error, file=sys.stderr)
             return 2
-        rows += size_rows
-        kind_rows += size_kinds
-    print(f"## Queries — {described}; pinned to one core\n")
+        sections.append(report(size, samples, relevance))
+        dump[str(size)] = {"samples": samples.data, "queries": queries}
+    load_after = load_average()
+    print(f"## Queries — {described}; pinned to one core")
+    print(f"\nLoad average (1, 5, 15 min): {load_before} before, {load_after} after.\n")
+    print("Relevance of each system on the development search sets (real corpus):\n")
+    print(baselines.relevance_table(relevance))
+    print()
+    print("\n\n".join(sections))
     print(
-        table(
-            [
-                "docs",
-                "op",
-                "calls",
-                "bot p50 ms",
-                "bot p99 ms",
-                "bot first p99 ms",
-                "bot qps",
-                "trigram p50 ms",
-                "trigram p99 ms",
-                "trigram qps",
-                "p99 ratio",
-                "targets",
-            ],
-            rows,
-        )
+        '\n"tail" is p99 over at least 1,000 samples, else the maximum; "first" is each '
+        'query\'s first run in the process, "repeat" the same queries run again.'
     )
-    print(
-        '\np99 ratio = trigram p99 / bot p99 (above 1: the bot is faster). "first" is each '
-        "query's first run in the process; the other rounds hit the bot's caches."
-    )
-    print("\n## about per kind of query\n")
-    print(
-        table(
-            [
-                "docs",
-                "kind",
-                "queries",
-                "bot p50 ms",
-                "bot p99 ms",
-                "trigram p50 ms",
-                "trigram p99 ms",
-                "p99 ratio",
-            ],
-            kind_rows,
-        )
-    )
+    if args.json:
+        args.json.write_text(json.dumps(dump), encoding="utf-8")
     return 0
 
 

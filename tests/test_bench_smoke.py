@@ -61,22 +61,29 @@ def test_make_corpus_writes_n_documents_in_the_site_layout(tmp_path: Path) -> No
 
 def test_index_scale_prints_build_and_lag_tables(work: Path) -> None:
     stdout = run("index_scale.py", "--sizes", str(SIZE), "--work", str(work))
-    assert "| docs | build | docs processed | bot s | trigram s | s ratio |" in stdout
+    assert "| docs | build | docs processed | bot wall s | bot CPU s | trigram wall s |" in stdout
     assert f"| {SIZE} | full |" in stdout and f"| {SIZE} | 1% update |" in stdout
     assert "| docs | build | build s | ticks | p99 lag ms | max lag ms |" in stdout
 
 
-def test_query_scale_prints_latency_tables(work: Path) -> None:
-    stdout = run(
-        "query_scale.py", "--sizes", str(SIZE), "--work", str(work), "--rounds", "1", "--quick"
-    )
-    assert "| docs | op | calls | bot p50 ms | bot p99 ms |" in stdout
+def test_query_scale_prints_latency_tables_beside_each_baselines_relevance(work: Path) -> None:
+    stdout = run("query_scale.py", "--sizes", str(SIZE), "--work", str(work), "--quick")
+    assert "| system | search_dev MRR@10 / recall@5 |" in stdout
+    assert "| op | queries | bot first p50 ms | bot first tail ms |" in stdout
     for op in ("about", "latest", "autocomplete", "ask"):
-        assert f"| {SIZE} | {op} |" in stdout
-    assert "## about per kind of query" in stdout
+        assert f"| {op} |" in stdout
+    assert "#### about per kind of query" in stdout
+    assert "| OR+bm25 |" in stdout and "AND newest" in stdout
 
 
-def test_startup_prints_its_table(work: Path) -> None:
+def test_startup_prints_its_tables(work: Path) -> None:
     stdout = run("startup.py", "--size", str(SIZE), "--work", str(work), "--runs", "1")
-    assert "| docs | runs | imports done s | engine open s | ready s (median) |" in stdout
-    assert f"| {SIZE} | 1 |" in stdout
+    assert "| docs | runs | `news about` cold s (median) |" in stdout
+    assert "| docs | runs | imports done s | engine open s | first answer s |" in stdout
+    assert "Heavy modules loaded by `import bot.cli`: none." in stdout
+
+
+def test_memory_prints_its_table(work: Path) -> None:
+    stdout = run("memory.py", "--size", str(SIZE), "--work", str(work), "--commands", "20")
+    assert "| docs | commands | n | start VmRSS MB (anon + file) |" in stdout
+    assert stdout.count(f"| {SIZE} | about, latest, ask, autocomplete") == 2

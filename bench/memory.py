@@ -1,0 +1,202 @@
+"""Resident memory of a serving process over thousands of commands.
+
+    python bench/memory.py [--size 100000] [--work bench/out] [--commands 5000]
+
+Two fresh processes each open ``NewsService`` on the index of the synthetic corpus of
+``--size`` documents, warm it as the bot does when it starts (``SearchEngine.warm``) and
+answer one query: their memory then is "start". Each then runs ``--commands`` commands as
+users send them: about (distinct queries from ``bench/query_set.py``, and repeats of
+popular ones), latest with counts and categories, ask, and autocomplete on prefixes; the
+second also draws a ``/news trend`` chart every 250 commands (matplotlib and its fonts load
+with the first one, as in the bot). Memory is read from ``/proc/self/status`` every 500
+commands: ``VmRSS``, split into ``RssAnon`` (the process's own allocations: caches, loaded
+names) and ``RssFile`` (pages of mapped files: mostly the 115 MB Japanese dictionary, which
+Sudachi maps and touches page by page as new words come; shared, and given back under
+memory pressure), and ``VmHWM`` at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import (  # noqa: E402
+    DEFAULT_WORK,
+    SHARED_CORPUS,
+    ensure_indexes,
+    load_average,
+    machine,
+    proc_memory_mb,
+    run_child,
+    table,
+)
+
+TARGET_START_MB = 150.0
+TARGET_GROWTH_MB = 10.0
+SAMPLE_EVERY = 500
+
+
+def child(index: Path, manifest_path: str, commands: int, charts: bool) -> dict[str, object]:
+    """Run in the measured process: open, warm, serve ``commands`` commands; memory
+    samples."""
+    from bench.query_set import build_queries, prefixes
+    from bot.config import load_settings
+    from bot.service import NewsService
+    from bot.trend import TrendService
+
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8")) if manifest_path else {}
+    settings = load_settings(None, environ={}).with_paths(index=index)
+    service = NewsService(settings)
+    service.engine.warm()
+    service.about("OpenAI", locale="en")
+    start = proc_memory_mb()
+    queries = [q for _, q in build_queries(index, manifest, SHARED_CORPUS, per_kind=200)]
+    typed = prefixes(queries, 3000)
+    categories = [name for name, _ in service.engine.categories()[:20]]
+    generator = random.Random(11)
+    trends = TrendService(service)
+    samples: list[tuple[int, dict[str, float]]] = [(0, start)]
+    started = time.perf_counter()
+    for number in range(1, commands + 1):
+        kind = number % 10
+        if charts and number % 250 == 0:
+            from bot.chart import answer_trend  # as the bot: on the first chart
+
+            answer_trend(trends, generator.choice(["OpenAI", "Gemini, Claude"]), "1y", "en")
+        elif kind < 5:
+            # Distinct queries, with a popular few repeated as people do.
+            if generator.random() < 0.3:
+                query = generator.choice(queries[:50])
+            else:
+                query = queries[number % len(queries)]
+            service.about(query, locale=generator.choice(["en", "ja"]))
+        elif kind < 7:
+            service.latest(
+                count=generator.randint(1, 25),
+                category=generator.choice([None, *categories]),
+                locale="en",
+            )
+        elif kind < 8:
+            service.ask(queries[(number * 7) % len(queries)], locale="ja")
+        else:
+            service.suggest(typed[number % len(typed)], locale="en")
+        if number % SAMPLE_EVERY == 0:
+            samples.append((number, proc_memory_mb()))
+    return {"samples": samples, "end": proc_memory_mb(), "seconds": time.perf_counter() - started}
+
+
+def _status(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line (see the module docstring); exit 2 when the real corpus is missing."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK)
+    parser.add_argument("--commands", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        index, manifest, commands, charts = args.child
+        print(json.dumps(child(Path(index), manifest, int(commands), charts == "charts")))
+        return 0
+    work = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        index, _trigram, _manifest = ensure_indexes(work, args.size, args.seed)
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 2
+    manifest_path = work / f"corpus-{args.size}" / "bench-manifest.json"
+    load_before = load_average()
+    rows = []
+    curves = []
+    for scenario in ("text", "charts"):
+        result = run_child(
+            [
+                str(Path(__file__)),
+                "--child",
+                str(index),
+                str(manifest_path),
+                str(args.commands),
+                scenario,
+            ]
+        )
+        samples = [(int(n), dict(mb)) for n, mb in result["samples"]]  # type: ignore[union-attr]
+        start, end = samples[0][1], samples[-1][1]
+        warm = next((mb for n, mb in samples if n >= SAMPLE_EVERY), start)
+        peak = float(result["end"]["VmHWM"])  # type: ignore[index]
+        growth = end["VmRSS"] - start["VmRSS"]
+        rows.append(
+            [
+                args.size,
+                "about, latest, ask, autocomplete"
+                + (" + a chart every 250" if scenario == "charts" else ""),
+                args.commands,
+                _split(start),
+                _split(warm),
+                _split(end),
+                _growth(start, end),
+                _growth(warm, end),
+                f"{peak:.1f}",
+                f"{float(result['seconds']):.0f}",  # type: ignore[arg-type]
+                f"start ≤{TARGET_START_MB:g} MB {_status(start['VmRSS'] <= TARGET_START_MB)}; "
+                f"growth <{TARGET_GROWTH_MB:g} MB {_status(growth < TARGET_GROWTH_MB)}",
+            ]
+        )
+        curves.append(
+            f"{scenario}: "
+            + ", ".join(f"{mb['VmRSS']:.1f} ({mb['RssAnon']:.1f})" for _, mb in samples)
+        )
+    print(f"## Memory over {args.commands} commands — {machine()}\n")
+    print(f"Load average (1, 5, 15 min): {load_before} before, {load_average()} after.\n")
+    print(
+        table(
+            [
+                "docs",
+                "commands",
+                "n",
+                "start VmRSS MB (anon + file)",
+                f"after {SAMPLE_EVERY}",
+                "at the end",
+                "growth from start MB",
+                f"growth after {SAMPLE_EVERY} MB",
+                "peak (VmHWM) MB",
+                "seconds",
+                "targets (VmRSS)",
+            ],
+            rows,
+        )
+    )
+    print(f"\nVmRSS (RssAnon) every {SAMPLE_EVERY} commands, MB:\n")
+    for curve in curves:
+        print(f"- {curve}")
+    print(
+        "\nFrom /proc/self/status of the serving process itself. RssFile is mostly the "
+        "Japanese dictionary (a 115 MB file Sudachi maps and touches as new words come); "
+        "RssAnon is what the process allocates (caches, names, filters, matplotlib)."
+    )
+    return 0
+
+
+def _growth(before: dict[str, float], after: dict[str, float]) -> str:
+    anon = after["RssAnon"] - before["RssAnon"]
+    return f"{after['VmRSS'] - before['VmRSS']:+.1f} ({anon:+.1f} anon)"
+
+
+def _split(memory: dict[str, float]) -> str:
+    return f"{memory['VmRSS']:.1f} ({memory['RssAnon']:.1f} + {memory['RssFile']:.1f})"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
