@@ -71,12 +71,34 @@ def search(connection: sqlite3.Connection, form: str, query: str, limit: int = 1
     return [int(rowid) for (rowid,) in rows]
 
 
+# Which kinds and styles of the development sets each kind of the scale benchmark's
+# queries (bench/query_set.py) stands for: a form is an anchor for a kind when it reaches
+# half the bot's MRR@10 on those.
+KIND_GROUPS: dict[str, tuple[str, ...]] = {
+    "common_en": ("en_topic", "exact_entity", "person_company", "news_word"),
+    "rare_en": ("en_topic", "exact_entity", "person_company", "news_word"),
+    "common_ja": ("ja_topic",),
+    "rare_ja": ("ja_topic",),
+    "katakana": ("katakana", "spoken_ja"),
+    "typo": ("typo",),
+    "date": ("date", "period"),
+    "question": ("question", "descriptive"),
+    "noise": ("fullwidth_noise", "discord_noise"),
+    "cross_lang": ("cross_lang", "mixed_lang"),
+    "chatty": ("chatty", "long_message"),
+    "invented_rare": ("exact_entity", "version", "abbrev"),
+    "invented_common": ("exact_entity", "version", "abbrev"),
+}
+
+
 def development_relevance(
     corpus: Path = SHARED / "corpus-technyan", eval_folder: Path = SHARED / "eval"
 ) -> dict[str, dict[str, tuple[float, float]]]:
-    """MRR@10 and recall@5 of technyan-bot and of every form, per development search set
-    and over all of them (``"all"``): ``{system: {set name: (mrr, recall)}}``. Raises
-    ``FileNotFoundError`` when the corpus or the eval folder is missing."""
+    """MRR@10 and recall@5 of technyan-bot and of every form, per development search set,
+    over all of them (``"all"``) and per kind of benchmark query (``"kind:<kind>"``, over
+    the development kinds and styles of ``KIND_GROUPS``): ``{system: {name: (mrr,
+    recall)}}``. Raises ``FileNotFoundError`` when the corpus or the eval folder is
+    missing."""
     from bench.relevance import AS_OF, evaluate, load_articles, read_sets
     from bot.index import build_index
     from bot.search import SearchEngine
@@ -115,11 +137,19 @@ def development_relevance(
         for name, searcher in searchers.items():
             per_set: dict[str, tuple[float, float]] = {}
             every: list[tuple[float, float]] = []
+            groups: dict[str, list[tuple[float, float]]] = {}
             for eval_set in sets:
-                rows = [r for group in evaluate(searcher, eval_set.items).values() for r in group]
+                evaluated = evaluate(searcher, eval_set.items)
+                rows = [r for group in evaluated.values() for r in group]
                 every += rows
                 per_set[eval_set.name] = _means(rows)
+                for group, group_rows in evaluated.items():
+                    groups.setdefault(group, []).extend(group_rows)
             per_set["all"] = _means(every)
+            for kind, members in KIND_GROUPS.items():
+                per_set[f"kind:{kind}"] = _means(
+                    [r for member in members for r in groups.get(member, [])]
+                )
             results[name] = per_set
         engine.close()
         connection.close()
@@ -132,18 +162,19 @@ def _means(rows: list[tuple[float, float]]) -> tuple[float, float]:
     return statistics.fmean(r for r, _ in rows), statistics.fmean(h for _, h in rows)
 
 
-def anchors(relevance: dict[str, dict[str, tuple[float, float]]]) -> list[str]:
-    """The forms whose MRR@10 over all development search queries is at least half
-    technyan-bot's: the baselines its speed is held against."""
-    bot = relevance["technyan-bot"]["all"][0]
-    return [form for form in FORMS if relevance[form]["all"][0] >= 0.5 * bot]
+def anchors(relevance: dict[str, dict[str, tuple[float, float]]], scope: str = "all") -> list[str]:
+    """The forms whose MRR@10 over the development search queries of ``scope`` (``"all"``,
+    or ``"kind:<kind>"``) is at least half technyan-bot's: the baselines its speed is held
+    against."""
+    bot = relevance["technyan-bot"][scope][0]
+    return [form for form in FORMS if relevance[form][scope][0] >= 0.5 * bot]
 
 
 def relevance_table(relevance: dict[str, dict[str, tuple[float, float]]]) -> str:
     """The relevance of every system as a markdown table (MRR@10 / recall@5 per set)."""
     from bench.common import table
 
-    names = list(next(iter(relevance.values())))
+    names = [name for name in next(iter(relevance.values())) if not name.startswith("kind:")]
     kept = set(anchors(relevance))
     rows = [
         [

@@ -488,3 +488,16 @@ def test_listing_holders_with_fts5_or_checking_stored_terms_gives_the_same_ranki
     monkeypatch.setattr(search, "PRESENCE_MATCH_POSTINGS", 10**9)  # every list from FTS5
     assert rankings() == in_memory
     assert any(in_memory)
+
+
+def test_a_warmed_engine_answers_as_a_cold_one(real_index: Path) -> None:
+    cold = SearchEngine(real_index)
+    warm = SearchEngine(real_index)
+    warm.warm()
+    for query in ("DeepSeek", "ディープシーク", "antrhopic", "生成AIの規制", "claude opsu 4.6"):
+        assert [h.story for h in warm.about(query).hits] == [
+            h.story for h in cold.about(query).hits
+        ]
+        assert warm.suggest(query[:4]) == cold.suggest(query[:4])
+    warm.close()
+    cold.close()
