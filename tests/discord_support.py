@@ -28,7 +28,14 @@ from bot.persona import Persona
 from bot.replies import Reply
 from bot.service import NewsService
 from tests.discord_corpus import write_corpus
-from tests.fakes import FakeChannel, FakeDiscord, FakeGuild, FakeInteraction
+from tests.fakes import (
+    DEADLINE_SECONDS,
+    FakeChannel,
+    FakeDiscord,
+    FakeGuild,
+    FakeInteraction,
+    FakeUser,
+)
 
 JSON = dict[str, Any]
 PERSONA = Persona.load()
@@ -251,7 +258,7 @@ def assert_within_limits(messages: Sequence[JSON]) -> None:
         assert total <= EMBED_TOTAL_LIMIT
 
 
-async def answered(it: FakeInteraction, timeout: float = 5.0) -> FakeInteraction:
+async def answered(it: FakeInteraction, timeout: float = DEADLINE_SECONDS) -> FakeInteraction:
     """Wait until the user sees a finished answer: public, or (after a removed "thinking…")
     an ephemeral followup."""
     return await it.wait_until(
@@ -284,9 +291,11 @@ async def admin_slash(
     permissions: int = MANAGE_GUILD,
     locale: str = "en-US",
     dm: bool = False,
+    user: FakeUser | None = None,
 ) -> FakeInteraction:
     """``fake.slash`` plus a channel option resolved the way Discord sends it (type 7 with
-    the channel in ``data.resolved``), which ``slash`` cannot express."""
+    the channel in ``data.resolved``), which ``slash`` cannot express; ``user`` runs it
+    (default: the fake's default user)."""
     data = fake._command_data(command, options, None, None)
     leaf = data["options"]
     while leaf and leaf[0]["type"] in (1, 2):
@@ -305,5 +314,5 @@ async def admin_slash(
             }
         }
     return await fake._interaction(
-        2, data, channel_id=None, user=None, locale=locale, permissions=permissions, dm=dm
+        2, data, channel_id=None, user=user, locale=locale, permissions=permissions, dm=dm
     )

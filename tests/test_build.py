@@ -12,7 +12,16 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 #: What installing and checking leave behind, all of which ``make clean`` removes.
-MADE = (".venv/bin", "build/lib", "technyan_bot.egg-info", ".pytest_cache", ".hypothesis")
+MADE = (
+    ".venv/bin",
+    "build/lib",
+    "technyan_bot.egg-info",
+    ".pytest_cache",
+    ".hypothesis",
+    "mutants/bot",
+)
+#: Coverage data files ``make test`` leaves behind, also removed.
+MADE_FILES = (".coverage", ".coverage.host.pid42.XaBc")
 
 
 def make(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -33,6 +42,8 @@ def checkout(tmp_path: Path) -> Path:
     for folder in ("bot/__pycache__", "tests/__pycache__", "bench", "corpus/articles"):
         (tmp_path / folder).mkdir(parents=True)
     (tmp_path / "bot/__pycache__/cli.cpython-311.pyc").write_bytes(b"\0")
+    for made in MADE_FILES:
+        (tmp_path / made).write_bytes(b"\0")
     (tmp_path / "data").mkdir()
     for precious in ("data/state.db", "data/index.db", "config.toml", "corpus/articles/a.md"):
         (tmp_path / precious).write_text(precious, encoding="utf-8")
@@ -44,7 +55,7 @@ def test_make_clean_never_deletes_state_or_anything_precious(checkout: Path) -> 
     assert done.returncode == 0, done.stderr
     for precious in ("data/state.db", "data/index.db", "config.toml", "corpus/articles/a.md"):
         assert (checkout / precious).read_text(encoding="utf-8") == precious
-    for made in [folder.split("/")[0] for folder in MADE] + ["bot/__pycache__"]:
+    for made in [folder.split("/")[0] for folder in MADE] + ["bot/__pycache__", *MADE_FILES]:
         assert not (checkout / made).exists(), made
 
 

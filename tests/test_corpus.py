@@ -103,6 +103,11 @@ def test_author_text_is_kept_exactly_where_yaml_1_1_would_convert_it(
         ("2025-11-18T09:30:00+09:00", dt.date(2025, 11, 18)),
         ('"2025-11-18 23:30:00Z"', dt.date(2025, 11, 18)),
         ("2025/1/5", dt.date(2025, 1, 5)),
+        # The date as written in its own zone, never the UTC date: 08:00 in Tokyo is
+        # still the 16th in UTC, 23:30 in New York already the 19th.
+        ("2026-01-17T08:00:00+09:00", dt.date(2026, 1, 17)),
+        ('"2025-11-18 23:30:00-05:00"', dt.date(2025, 11, 18)),
+        ("2025-11-18T00:15:00+14:00", dt.date(2025, 11, 18)),
     ],
 )
 def test_dates_in_every_written_form(
@@ -111,6 +116,13 @@ def test_dates_in_every_written_form(
     path = write_article("articles/20251118/story/en.md", date=f"raw:{value}")
     (article,) = _articles(path.parents[3]).values()
     assert article.date == expected  # type: ignore[attr-defined]
+
+
+def test_a_date_with_a_zone_given_as_a_datetime_keeps_its_own_day() -> None:
+    tokyo = dt.timezone(dt.timedelta(hours=9))
+    written = dt.datetime(2026, 1, 17, 8, 0, tzinfo=tokyo)
+    assert parse_date(written, "articles/x/en.md") == dt.date(2026, 1, 17)
+    assert parse_date(dt.date(2026, 1, 17), "articles/x/en.md") == dt.date(2026, 1, 17)
 
 
 @pytest.mark.parametrize("value", ["2025-02-30", "2025-13-01", "yesterday", "2025-11-18T25:00"])

@@ -32,6 +32,7 @@ from tests.digest_support import (
     make_settings,
     write_story,
 )
+from tests.discord_support import said
 from tests.fakes import FakeDiscord
 
 TOKYO, NEW_YORK = "Asia/Tokyo", "America/New_York"
@@ -180,8 +181,8 @@ async def test_real_scheduler_fires_the_job_and_logs_a_missed_run(
                     DigestScheduler.job_id(on_time),
                     next_run_time=utc_now() + dt.timedelta(seconds=0.2),
                 )
-                await fake.wait_until(lambda: fake.channel_messages(on_time), timeout=5)
-                await fake.wait_until(lambda: store.entries(late), timeout=5)
+                await fake.wait_until(lambda: fake.channel_messages(on_time))
+                await fake.wait_until(lambda: store.entries(late))
                 await scheduler.wait_idle()
             assert len(posts(fake, on_time)) == 1
             assert fake.channel_messages(late) == []
@@ -462,49 +463,96 @@ async def test_admin_commands_through_news_bot(settings: Settings, service: News
 
 
 async def test_sigterm_during_a_digest_lets_it_finish_and_a_restart_posts_nothing_more(
-    settings: Settings, service: NewsService
+    tmp_path: Path,
 ) -> None:
+    """``technyan-bot run`` in a process of its own gets SIGTERM while the second of a
+    digest's two messages is in flight: it stops taking commands, finishes the digest,
+    exits 0, and a start afterwards posts nothing more."""
     import os
     import signal
-    import time
+    import subprocess
+    import sys
 
-    from bot.discord_app.runner import _serve
-
-    entered = asyncio.Event()
-
-    class SlowPoster(DiscordPoster):
-        """Takes half a second per message, so SIGTERM lands mid-digest."""
-
-        async def send(self, channel_id: int, message: Any, **options: Any) -> int:
-            entered.set()
-            await asyncio.sleep(0.5)
-            return await super().send(channel_id, message, **options)
+    # A zone where it is about noon now, so the day cannot turn during the test; the
+    # subscription's time passed two minutes ago, so start-up catch-up posts it at once.
+    now = dt.datetime.now(dt.UTC)
+    offset = 12 - now.hour  # Etc/GMT-9 is UTC+9
+    zone = ZoneInfo(f"Etc/GMT{-offset:+d}" if offset else "Etc/UTC")
+    local_now = now.astimezone(zone)
+    day = local_now.date()
+    due = (local_now - dt.timedelta(minutes=2)).strftime("%H:%M")
+    corpus = tmp_path / "corpus"
+    for index in range(7):  # two messages: five stories, then two
+        write_story(corpus, day.isoformat(), f"story-{index}", impact="high")
+    state = tmp_path / "state.db"
 
     async with FakeDiscord() as fake:
         channel = fake.channel
-        store = SqliteStateStore(settings.state_path)
-        subscribe(store, fake.guild.id, channel.id)
-        clock = Clock(local(TOKYO, 2025, 11, 18, 8, 0))
-        first = make_scheduler(settings, service, clock, store=store)
-        first._poster_factory = lambda bot: SlowPoster(
-            bot, send_timeout=10.0, spacer=RequestSpacer(40.0)
-        )
-        bot = DigestBot([first])
-        serving = asyncio.create_task(_serve(bot, fake.token))  # type: ignore[arg-type]
-        await fake.wait_until(bot.is_ready)
-        clock.set(local(TOKYO, 2025, 11, 18, 9, 0))
-        first.spawn(first.run_due(channel.id))
-        await entered.wait()
-        signalled = time.monotonic()
-        os.kill(os.getpid(), signal.SIGTERM)
-        await asyncio.wait_for(serving, timeout=10)
-        assert time.monotonic() - signalled < 10
-        assert posts(fake, channel.id) == [("2025-11-18", 1, 1)]
-        entry = SqliteStateStore(settings.state_path).entry(channel.id, dt.date(2025, 11, 18))
-        assert entry is not None and entry.status == "posted"
+        store = SqliteStateStore(state)
+        subscribe(store, fake.guild.id, channel.id, time=due, timezone=zone.key, max_items=10)
+        store.close()
+        second_part = fake.hold(channel_id=channel.id, after=1)
+        repo = Path(__file__).resolve().parents[1]
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("TECHNYAN_")},
+            "PYTHONPATH": str(repo),
+            "DISCORD_TOKEN": fake.token,
+            "FAKE_DISCORD_API": fake.api_url,
+            "FAKE_DISCORD_GATEWAY": fake.ws_url,
+            "TECHNYAN_CORPUS_PATH": str(corpus),
+            "TECHNYAN_CORPUS_REFRESH_MINUTES": "0",
+            "TECHNYAN_INDEX_PATH": str(tmp_path / "index.db"),
+            "TECHNYAN_STATE_PATH": str(state),
+        }
 
-        clock.set(local(TOKYO, 2025, 11, 18, 9, 2))
-        second = make_scheduler(settings, service, clock)
-        async with running(fake, second):
-            await second.run_due(channel.id)
-        assert posts(fake, channel.id) == [("2025-11-18", 1, 1)]
+        def start() -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                [sys.executable, "-m", "tests.bot_on_fake", "run"],
+                cwd=tmp_path,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=(tmp_path / "bot.log").open("ab"),
+            )
+
+        bot = start()
+        try:
+            await fake.wait_until(lambda: second_part.waiting == 1, timeout=120)
+            assert posts(fake, channel.id) == [(day.isoformat(), 1, 2)]
+            bot.send_signal(signal.SIGTERM)
+            # The bot stops taking commands (technyan's apology) while the digest waits.
+            for attempt in range(50):  # each from a new user: no one's command budget runs out
+                user = fake.add_user(f"reader-{attempt}")
+                asked = await fake.slash("news latest", {"count": 1}, user=user)
+                await asked.wait_until(lambda i: bool(i.messages), timeout=60)
+                if asked.ephemeral:
+                    break
+            assert asked.ephemeral and said(asked.content, "error", "en")
+            assert bot.poll() is None and second_part.waiting == 1
+            second_part.release()
+            status = await asyncio.wait_for(asyncio.to_thread(bot.wait), 120)
+        finally:
+            if bot.poll() is None:
+                bot.kill()
+                bot.wait()
+        log = (tmp_path / "bot.log").read_text(errors="replace")
+        assert status == 0, log
+        assert "Traceback" not in log
+        assert posts(fake, channel.id) == [(day.isoformat(), 1, 2), (day.isoformat(), 2, 2)]
+        entry = SqliteStateStore(state).entry(channel.id, day)
+        assert entry is not None and entry.status == "posted" and len(entry.message_ids) == 2
+
+        # Started again, its catch-up finds the day posted: nothing more is sent.
+        again = start()
+        try:
+            ready = len(fake.identifies) + 1
+            await fake.wait_until(lambda: len(fake.identifies) >= ready, timeout=120)
+            answered_again = await fake.slash("news latest", {"count": 1})
+            await answered_again.wait_until(lambda i: bool(i.messages), timeout=60)
+            again.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(asyncio.to_thread(again.wait), 120) == 0
+        finally:
+            if again.poll() is None:
+                again.kill()
+                again.wait()
+        assert posts(fake, channel.id) == [(day.isoformat(), 1, 2), (day.isoformat(), 2, 2)]

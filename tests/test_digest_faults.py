@@ -296,7 +296,7 @@ async def test_a_held_lock_never_keeps_another_users_command_waiting(
                     fake, "digest subscribe", {"time": "09:00"}, channel=news
                 )
                 latest = await fake.slash("news latest", user=bob, channel_id=news.id)
-                await latest.wait_until(lambda i: bool(i.messages) and not i.loading, 10)
+                await latest.wait_until(lambda i: bool(i.messages) and not i.loading)
                 assert latest.acknowledged and not latest.expired  # within Discord's 3 s
                 [callback] = [
                     r for r in fake.requests if r.path.startswith(f"/interactions/{latest.id}/")
@@ -313,7 +313,7 @@ async def test_a_held_lock_never_keeps_another_users_command_waiting(
                 assert told in persona_lines("state_unavailable")
             assert store.get_subscription(news.id) is None  # nothing was kept, as told
             again = await admin_slash(fake, "digest subscribe", {"time": "09:00"}, channel=news)
-            await again.wait_until(lambda i: bool(i.messages) and not i.loading, timeout=10)
+            await again.wait_until(lambda i: bool(i.messages) and not i.loading)
             assert again.messages[-1]["content"] not in persona_lines("state_unavailable")
             assert store.get_subscription(news.id) is not None
 
@@ -337,7 +337,7 @@ async def test_a_state_db_overwritten_while_the_bot_runs_is_never_answered_done(
             with settings.state_path.open("r+b") as file:
                 file.write(b"\x00garbage" * (size // 8))
             it = await admin_slash(fake, "digest subscribe", {"time": "09:00"}, channel=news)
-            await it.wait_until(lambda i: bool(i.messages) and not i.loading, timeout=10)
+            await it.wait_until(lambda i: bool(i.messages) and not i.loading)
             assert it.messages[-1]["content"] in persona_lines("state_damaged")
     # At close SQLite writes its WAL back over the garbage; whatever is left, the
     # subscription is not in it.

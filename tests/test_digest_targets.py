@@ -77,7 +77,7 @@ class World:
         it = await self.fake.slash(
             f"digest {command}", options, permissions=MANAGE_GUILD, locale=locale, user=self.admin
         )
-        return await it.wait_until(lambda i: bool(i.messages) and not i.loading, 10)
+        return await it.wait_until(lambda i: bool(i.messages) and not i.loading)
 
     async def run_at(self, channel: FakeChannel, *at: int) -> str:
         self.clock.set(local(TOKYO, *at))
@@ -483,7 +483,7 @@ async def test_a_test_post_is_posted_now_and_the_day_still_comes(settings: Setti
         click = await w.fake.click(
             int(reply.messages[-1]["id"]), label=button["label"], user=w.admin, locale="ja"
         )
-        await click.wait_until(lambda i: bool(i.messages) and not i.loading, 10)
+        await click.wait_until(lambda i: bool(i.messages) and not i.loading)
         assert f"<#{channel.id}>" in click.messages[-1]["content"]
         [test] = bot_messages(w.fake, channel)
         assert test["content"].startswith("🧪") and posts(w.fake, channel) == []

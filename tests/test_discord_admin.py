@@ -144,6 +144,54 @@ async def test_discord_keeps_digest_from_members_and_out_of_dms(env: Env) -> Non
     assert it.embeds
 
 
+#: Every /digest subcommand: its options (a channel added where it takes one) and the
+#: ``DigestAdmin`` method it calls.
+DIGEST_COMMANDS = [
+    ("digest subscribe", {"time": "09:00"}, True, "subscribe"),
+    ("digest edit", {"time": "10:00"}, True, "edit"),
+    ("digest unsubscribe", {}, True, "unsubscribe"),
+    ("digest subscriptions", {}, False, "subscriptions"),
+    ("digest resume", {}, True, "resume"),
+    ("digest preview", {}, True, "preview"),
+]
+
+
+@pytest.mark.parametrize(("command", "options", "with_channel", "call"), DIGEST_COMMANDS)
+async def test_who_may_run_each_digest_command_is_what_the_server_decides(
+    env: Env, command: str, options: dict[str, Any], with_channel: bool, call: str
+) -> None:
+    await env.bot.tree.sync()
+    fake, admin = env.fake, env.admin
+    assert admin is not None
+    channel = fake.channel if with_channel else None
+    member, moderator = fake.add_user("member"), fake.add_user("moderator")
+
+    async def run(user: Any, permissions: int) -> None:
+        it = await admin_slash(
+            fake, command, dict(options), channel=channel, permissions=permissions, user=user
+        )
+        await answered(it)
+        assert it.ephemeral
+        assert admin.calls[-1][0] == call
+
+    # By default: not a member without Manage Server; anyone with it, or Administrator.
+    with pytest.raises(PermissionError):
+        await admin_slash(fake, command, dict(options), channel=channel, permissions=MEMBER,
+                          user=member)  # fmt: skip
+    assert admin.calls == []
+    await run(moderator, MANAGE_GUILD)
+    await run(moderator, ADMINISTRATOR)
+    # A server that gives /digest to a member, or takes it from a moderator, is obeyed:
+    # the bot has no check of its own that would overrule it.
+    fake.set_command_permission(fake.guild, "digest", member, True)
+    await run(member, MEMBER)
+    fake.set_command_permission(fake.guild, "digest", moderator, False)
+    with pytest.raises(PermissionError):
+        await admin_slash(fake, command, dict(options), channel=channel,
+                          permissions=MANAGE_GUILD, user=moderator)  # fmt: skip
+    assert len(admin.calls) == 3
+
+
 # --------------------------------------------------------------------------- /digest
 
 

@@ -196,19 +196,19 @@ async def test_buttons_work_after_the_bot_process_is_killed_and_started_again(
     first = await BotProcess.start(fake, corpus_and_index, "first")
     try:
         it = await fake.slash("news about", {"query": "Quasar"}, locale="ja")
-        await answered(it, timeout=15)
+        await answered(it)
         first_page = [e["title"] for e in it.embeds]
     finally:
         await first.kill()
     second = await BotProcess.start(fake, corpus_and_index, "second")
     try:
         click = await fake.click(message_id(it), label="つぎへ ▶", locale="ja")
-        await click.wait_acknowledged(timeout=15)
+        await click.wait_acknowledged()
         assert first.process.returncode is not None  # only the new process was there
         assert len(it.embeds) == 5 and not {e["title"] for e in it.embeds} & set(first_page)
         bob = fake.add_user("bob")
         intruder = await fake.click(message_id(it), label="◀ まえへ", user=bob)
-        await intruder.wait_acknowledged(timeout=15)
+        await intruder.wait_acknowledged()
         assert intruder.ephemeral and intruder.content in lines("not_your_buttons", "en")
     finally:
         await second.kill()

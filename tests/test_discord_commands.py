@@ -695,7 +695,7 @@ async def test_a_failure_after_defer_is_an_ephemeral_apology_with_a_logged_cause
     it = await env.fake.slash("news about", {"query": "DeepSeek"}, locale="ja")
     await it.wait_until(lambda i: i.loading)  # the public "thinking…"
     release.set()
-    await it.wait_until(lambda i: bool(i.followups), timeout=10)
+    await it.wait_until(lambda i: bool(i.followups))
     assert it.response_type == 5
     [apology] = it.followups
     assert apology["flags"] & EPHEMERAL and apology["content"] in lines("error", "ja")
@@ -802,7 +802,7 @@ async def test_a_5xx_on_the_followup_is_retried(env: Env, monkeypatch: pytest.Mo
     it = await fake.slash("news about", {"query": "DeepSeek"})
     await it.wait_until(lambda i: i.loading)
     release.set()
-    await answered(it, timeout=8)
+    await answered(it)
     followups = [r.status for r in fake.requests if r.route.startswith("POST /webhooks")]
     assert followups == [500, 200]
     assert it.embeds
@@ -873,9 +873,9 @@ async def test_a_flood_from_one_user_does_not_cost_another_users_answers(env: En
         await fake.slash("news latest", {"count": 1}, user=bob, locale="en-US") for _ in range(5)
     ]
     for it in [*flood, *others]:
-        await it.wait_acknowledged(timeout=15)
+        await it.wait_acknowledged()
     for it in others:
-        await answered(it, timeout=15)
+        await answered(it)
         assert it.embeds and not it.ephemeral
     slowed = [it for it in flood if it.ephemeral and said(it.content, "slow_down", "en")]
     served = [it for it in flood if not it.ephemeral]

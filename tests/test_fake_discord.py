@@ -15,7 +15,7 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from tests.fakes import FakeDiscord
+from tests.fakes import DEADLINE_SECONDS, FakeDiscord
 
 MANAGE_GUILD = discord.Permissions(manage_guild=True).value
 
@@ -222,7 +222,7 @@ async def test_button_click_reaches_the_view(env: Env) -> None:
     assert it.components[0]["components"][0]["custom_id"] == "news:more"
 
     click = await env.fake.click(int(it.original["id"]), label="More", locale="en-US")
-    await asyncio.wait_for(env.probe.clicked.wait(), 5)
+    await asyncio.wait_for(env.probe.clicked.wait(), DEADLINE_SECONDS)
     await click.wait_acknowledged()
     assert click.response_type == 7
     assert it.content == "more news" and it.components == []  # the same message, updated
@@ -368,7 +368,7 @@ async def test_resume_after_forced_reconnect(env: Env) -> None:
     await fake.force_reconnect()
     # Dispatched while the bot is away: replayed on RESUME.
     it = await fake.slash("news ping")
-    await asyncio.wait_for(env.probe.resumed.wait(), 5)
+    await asyncio.wait_for(env.probe.resumed.wait(), DEADLINE_SECONDS)
     await it.wait_acknowledged()
     assert fake.connections == ["/gateway", "/gateway-resume"]
     assert len(fake.resumes) == 1 and fake.identifies == [(0, 1)]

@@ -14,6 +14,7 @@ import os
 import random
 import re
 import sqlite3
+import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -445,13 +446,17 @@ def test_open_state_store_picks_the_backend_from_the_settings(
 ) -> None:
     from bot.state_postgres import PostgresStateStore
 
-    sqlite_store = open_state_store(make_settings(tmp_path))
-    assert isinstance(sqlite_store, SqliteStateStore)
-    sqlite_store.close()
-    postgres = open_state_store(make_settings(tmp_path, state_url=postgres_url))
+    # With state.url the SQLite file is never opened, so no state.db appears beside it.
+    postgres = open_state_store(make_settings(tmp_path / "shared", state_url=postgres_url))
     assert isinstance(postgres, PostgresStateStore) and postgres.schema_version() == SCHEMA_VERSION
     postgres.close()
-    assert not (tmp_path / "state.db").exists() or sqlite_store.path == tmp_path / "state.db"
+    assert not (tmp_path / "shared" / "state.db").exists()
+    # Without it, state.path is the database.
+    sqlite_store = open_state_store(make_settings(tmp_path / "alone"))
+    assert isinstance(sqlite_store, SqliteStateStore)
+    assert sqlite_store.path == tmp_path / "alone" / "state.db"
+    sqlite_store.close()
+    assert (tmp_path / "alone" / "state.db").is_file()
 
 
 def test_the_configuration_accepts_only_a_postgresql_url(tmp_path: Path) -> None:
@@ -631,7 +636,7 @@ def test_copy_state_from_the_command_line(tmp_path: Path, postgres_url: str) -> 
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("TECHNYAN_")},
         "TECHNYAN_STATE_PATH": str(tmp_path / "state.db"),
-        "TECHNYAN_STATE_URL": postgres_url,
+        "TECHNYAN_STATE_URL": with_password(postgres_url),
     }
 
     def copy() -> subprocess.CompletedProcess[str]:
@@ -650,10 +655,20 @@ def test_copy_state_from_the_command_line(tmp_path: Path, postgres_url: str) -> 
     second = copy()
     assert second.returncode == 2
     assert "already holds" in second.stderr
-    password = postgres_url.split("@")[0].rsplit(":", 1)[-1]
-    assert "Traceback" not in second.stderr
-    if password and "//" not in password:
-        assert password not in second.stderr
+    password = urllib.parse.urlsplit(env["TECHNYAN_STATE_URL"]).password
+    assert password and "Traceback" not in second.stderr
+    assert password not in second.stderr and password not in second.stdout
+    assert password not in first.stderr and password not in first.stdout
+
+
+def with_password(url: str) -> str:
+    """``url`` with a password in it (the test server trusts every login, so any password
+    connects), unless it already has one."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password:
+        return url
+    netloc = f"{parts.username}:tr0ub4dor-pw@{parts.hostname}:{parts.port}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
 # --------------------------------------------------------------------------- damage

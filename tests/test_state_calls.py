@@ -24,14 +24,14 @@ async def test_the_event_loop_runs_while_a_store_call_blocks() -> None:
         return "done"
 
     blocked = asyncio.ensure_future(calls.run(held_lock))
-    await asyncio.wait_for(entered.wait(), 10)
+    await asyncio.wait_for(entered.wait(), 60)
     ticks = 0
     for _ in range(100):  # the loop keeps serving others meanwhile
         await asyncio.sleep(0)
         ticks += 1
     assert ticks == 100 and not blocked.done()
     release.set()
-    assert await asyncio.wait_for(blocked, 10) == "done"
+    assert await asyncio.wait_for(blocked, 60) == "done"
     calls.close()
 
 

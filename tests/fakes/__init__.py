@@ -1,6 +1,7 @@
 """Test doubles for the Discord side: a fake Discord server a real discord.py client uses."""
 
 from .discord_server import (
+    DEADLINE_SECONDS,
     DEFAULT_MEMBER_PERMISSIONS,
     FakeChannel,
     FakeDiscord,
@@ -10,6 +11,7 @@ from .discord_server import (
     FakeUser,
     FaultKind,
     GatewayFrame,
+    HeldRequests,
     RecordedFile,
     RecordedRequest,
     fake_discord,
@@ -17,6 +19,7 @@ from .discord_server import (
 )
 
 __all__ = [
+    "DEADLINE_SECONDS",
     "DEFAULT_MEMBER_PERMISSIONS",
     "FakeChannel",
     "FakeDiscord",
@@ -26,6 +29,7 @@ __all__ = [
     "FakeUser",
     "FaultKind",
     "GatewayFrame",
+    "HeldRequests",
     "RecordedFile",
     "RecordedRequest",
     "fake_discord",

@@ -73,6 +73,7 @@ from .permissions import (
 )
 
 __all__ = [
+    "DEADLINE_SECONDS",
     "DEFAULT_MEMBER_PERMISSIONS",
     "FakeChannel",
     "FakeDiscord",
@@ -82,6 +83,7 @@ __all__ = [
     "FakeUser",
     "FaultKind",
     "GatewayFrame",
+    "HeldRequests",
     "RecordedFile",
     "RecordedRequest",
     "fake_discord",
@@ -95,6 +97,10 @@ FaultKind = Literal[
 T = TypeVar("T")
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
+#: How long a wait for the bot gives up after, by default: it returns as soon as what it
+#: waits for happens, so the deadline only ends a test that is failing anyway; generous,
+#: so a loaded machine never fails one that would pass.
+DEADLINE_SECONDS = 60.0
 API_VERSION = 10
 
 # Permission bits (https://discord.com/developers/docs/topics/permissions; the ones
@@ -323,6 +329,28 @@ class RecordedRequest:
 
 
 @dataclass
+class HeldRequests:
+    """Requests the fake leaves unanswered, as a slow Discord would, until ``release()``
+    (see :meth:`FakeDiscord.hold`). ``waiting`` counts the requests held right now."""
+
+    route: str
+    channel_id: int | None
+    after: int
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    seen: int = 0
+    waiting: int = 0
+
+    def matches(self, route: str, params: Mapping[str, str]) -> bool:
+        if route != self.route:
+            return False
+        return self.channel_id is None or params.get("channel_id") == str(self.channel_id)
+
+    def release(self) -> None:
+        """Answer the held requests and every later one."""
+        self.released.set()
+
+
+@dataclass
 class GatewayFrame:
     """One gateway frame; ``direction`` is ``"send"`` (fake → bot) or ``"recv"``."""
 
@@ -403,13 +431,13 @@ class FakeInteraction:
         return ([self.original] if self.original is not None else []) + self.followups
 
     async def wait_until(
-        self, predicate: Callable[[FakeInteraction], bool], timeout: float = 5.0
+        self, predicate: Callable[[FakeInteraction], bool], timeout: float = DEADLINE_SECONDS
     ) -> FakeInteraction:
         """Wait until ``predicate(self)`` holds (re-checked after every request/frame)."""
         await self.fake.wait_until(lambda: predicate(self), timeout)
         return self
 
-    async def wait_acknowledged(self, timeout: float = 5.0) -> FakeInteraction:
+    async def wait_acknowledged(self, timeout: float = DEADLINE_SECONDS) -> FakeInteraction:
         """Wait until a callback was accepted (any type)."""
         return await self.wait_until(lambda i: i.acknowledged, timeout)
 
@@ -808,6 +836,10 @@ class FakeDiscord:
         self._messages: dict[int, JSON] = {}
         self._channel_messages: dict[int, list[int]] = {}
         self._faults: dict[int | str, list[_Fault]] = {}
+        self._holds: list[HeldRequests] = []
+        #: A server's own choice of who may use a command (Server Settings → Integrations):
+        #: (guild id, command name) → user id → allowed.
+        self._command_overrides: dict[tuple[int, str], dict[int, bool]] = {}
         #: Start times of the last second's requests, per bot token (Authorization header).
         self._windows: dict[str, deque[float]] = {}
         self._sessions: list[_Session] = []
@@ -883,7 +915,9 @@ class FakeDiscord:
         return f"ws://127.0.0.1:{self._port}/gateway-resume"
 
     @asynccontextmanager
-    async def run_bot(self, client: discord.Client, timeout: float = 10.0) -> AsyncIterator[None]:
+    async def run_bot(
+        self, client: discord.Client, timeout: float = DEADLINE_SECONDS
+    ) -> AsyncIterator[None]:
         """Run ``client.start(token)`` in a task until ``client.is_ready()``; close it after.
 
         Raises the client's exception if it stops before getting ready.
@@ -1089,7 +1123,9 @@ class FakeDiscord:
         """The current length of :attr:`requests`, to pass as ``since=`` to :meth:`wait_for`."""
         return len(self.requests)
 
-    async def wait_until(self, cond: Callable[[], T | None], timeout: float = 5.0) -> T:
+    async def wait_until(
+        self, cond: Callable[[], T | None], timeout: float = DEADLINE_SECONDS
+    ) -> T:
         """Wait until ``cond()`` is truthy (re-checked on every request and gateway frame, and
         every 20 ms for conditions on the bot's side); returns its value."""
         assert self._changed is not None, "fake not started"
@@ -1098,7 +1134,7 @@ class FakeDiscord:
     async def wait_for(
         self,
         predicate: Callable[[RecordedRequest], bool],
-        timeout: float = 5.0,
+        timeout: float = DEADLINE_SECONDS,
         *,
         since: int = 0,
     ) -> RecordedRequest:
@@ -1113,7 +1149,7 @@ class FakeDiscord:
     async def wait_for_gateway(
         self,
         predicate: Callable[[GatewayFrame], bool],
-        timeout: float = 5.0,
+        timeout: float = DEADLINE_SECONDS,
         *,
         since: int = 0,
     ) -> GatewayFrame:
@@ -1148,6 +1184,29 @@ class FakeDiscord:
         if times is None and kind in ("rate_limited", "server_error"):
             times = 1
         self._faults.setdefault(target, []).append(_Fault(kind, times, retry_after, status))
+
+    def set_command_permission(
+        self, guild: FakeGuild, command: str, user: FakeUser, allowed: bool
+    ) -> None:
+        """What a server's admins set under Server Settings → Integrations: ``user`` may
+        (or may not) use the top-level ``command`` in ``guild``, whatever its
+        ``default_member_permissions`` say (docs/interactions/application-commands#
+        permissions)."""
+        self._command_overrides.setdefault((guild.id, command), {})[user.id] = allowed
+
+    def hold(
+        self,
+        route: str = "POST /channels/{channel_id}/messages",
+        *,
+        channel_id: int | None = None,
+        after: int = 0,
+    ) -> HeldRequests:
+        """Leave requests of ``route`` (a route template; to ``channel_id`` when given)
+        unanswered after the first ``after`` of them, until the returned object's
+        ``release()``: a post in flight for as long as the test needs, without a clock."""
+        held = HeldRequests(route, channel_id, after)
+        self._holds.append(held)
+        return held
 
     def clear_faults(self, target: int | str | None = None) -> None:
         """Remove the faults of one target, or all faults."""
@@ -1219,7 +1278,7 @@ class FakeDiscord:
         if session.conn is not None:
             await self._send(session.conn, {"op": 9, "d": resumable})
 
-    async def wait_connected(self, shard_id: int = 0, timeout: float = 5.0) -> None:
+    async def wait_connected(self, shard_id: int = 0, timeout: float = DEADLINE_SECONDS) -> None:
         """Wait until ``shard_id`` has a valid session with a live connection."""
 
         def ok() -> bool:
@@ -1269,7 +1328,7 @@ class FakeDiscord:
             channel = self.channels[channel_id] if channel_id is not None else self.channel
         guild = self._guild_of(channel)
         if type_ in (2, 4):
-            self._check_usable(data, guild, permissions)
+            self._check_usable(data, guild, permissions, user)
         iid = self.snowflake()
         token = "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
         payload: JSON = {
@@ -1311,11 +1370,14 @@ class FakeDiscord:
         await self._dispatch(session, "INTERACTION_CREATE", payload)
         return it
 
-    def _check_usable(self, data: JSON, guild: FakeGuild | None, permissions: int) -> None:
+    def _check_usable(
+        self, data: JSON, guild: FakeGuild | None, permissions: int, user: FakeUser | None = None
+    ) -> None:
         """Raise ``PermissionError`` when Discord would not let this user run a synced
-        command here: its ``contexts`` lack this one (guild 0, bot DM 1), or in a guild its
-        ``default_member_permissions`` are not all among the member's (Administrator
-        passes). Commands the fake never saw synced are not checked."""
+        command here: its ``contexts`` lack this one (guild 0, bot DM 1), or in a guild the
+        server turned it off for the user (:meth:`set_command_permission`), or, without
+        such a setting, its ``default_member_permissions`` are not all among the member's
+        (Administrator passes). Commands the fake never saw synced are not checked."""
         guild_id = data.get("guild_id")
         synced = self.guild_commands.get(int(guild_id), []) if guild_id else self.global_commands
         command = next((c for c in synced if c["name"] == data["name"]), None)
@@ -1326,6 +1388,15 @@ class FakeDiscord:
         if contexts is not None and context not in contexts:
             raise PermissionError(f"/{data['name']} is not offered in context {context}")
         required = command.get("default_member_permissions")
+        override = (
+            self._command_overrides.get((guild.id, data["name"]), {}).get(user.id)
+            if guild is not None and user is not None
+            else None
+        )
+        if override is not None:  # the server's own setting wins over the default
+            if not override:
+                raise PermissionError(f"/{data['name']} is turned off for this member here")
+            return
         if guild is not None and required is not None:
             needed = int(required)
             if permissions & ADMINISTRATOR == 0 and permissions & needed != needed:
@@ -1830,6 +1901,19 @@ class FakeDiscord:
             },
         )
 
+    async def _wait_if_held(self, route: str, params: dict[str, str]) -> None:
+        for held in self._holds:
+            if not held.matches(route, params):
+                continue
+            held.seen += 1
+            if held.seen > held.after and not held.released.is_set():
+                held.waiting += 1
+                self._pulse()
+                try:
+                    await held.released.wait()
+                finally:
+                    held.waiting -= 1
+
     def _faulted(self, path: str, params: dict[str, str]) -> _Reply | None:
         keys: list[int | str] = []
         if "channel_id" in params and params["channel_id"].isdigit():
@@ -1900,6 +1984,7 @@ class FakeDiscord:
         elif not self._authorized(request, route):
             reply = _discord_error(401, 0, "401: Unauthorized")
         else:
+            await self._wait_if_held(route, params)
             token = request.headers.get("Authorization", "")
             reply = self._global_limited(route, token) or self._faulted(path, params)
             if reply is None:
