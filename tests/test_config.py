@@ -100,6 +100,110 @@ def test_each_subscription_problem_points_at_its_own_line(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("TECHNYAN_CORPUS_GIT_PULL", "maybe", "corpus.git_pull: expected bool, got str 'maybe'"),
+        ("TECHNYAN_CORPUS_REFRESH_MINUTES", "-5", "corpus.refresh_minutes: must not be negative"),
+        ("TECHNYAN_BOT_DEFAULT_LOCALE", "fr", "bot.default_locale: expected ja or en, got 'fr'"),
+        ("TECHNYAN_BOT_LOG_LEVEL", "LOUD", "bot.log_level: expected DEBUG, INFO, WARNING or"),
+        ("TECHNYAN_DIGEST_DEFAULT_TIMEZONE", "Mars/Olympus", "unknown time zone 'Mars/Olympus'"),
+        ("TECHNYAN_BOT_SHARD_IDS", "0,one", "bot.shard_ids: expected a list of integers"),
+        ("TECHNYAN_BOT_SHARD_COUNT", "-2", "bot.shard_count: must not be negative, got -2"),
+    ],
+)
+def test_a_bad_environment_value_names_its_variable(
+    tmp_path: Path, variable: str, value: str, problem: str
+) -> None:
+    config = write(tmp_path, '[corpus]\npath = "corpus"\n')
+    found = problems(config, **{variable: value})
+    assert [line for line in found if line.startswith(f"{variable}:0 ")] == found
+    assert len(found) == 1 and problem in found[0], found
+
+
+def test_good_environment_values_are_read_as_their_types(tmp_path: Path) -> None:
+    settings = load_settings(
+        None,
+        environ={
+            "TECHNYAN_CORPUS_GIT_PULL": "yes",
+            "TECHNYAN_CORPUS_REFRESH_MINUTES": "0",
+            "TECHNYAN_BOT_SHARD_COUNT": "4",
+            "TECHNYAN_BOT_SHARD_IDS": "1, 3",
+            "TECHNYAN_BOT_LOG_LEVEL": "debug",
+        },
+    )
+    assert settings.corpus_git_pull is True and settings.corpus_refresh_minutes == 0
+    assert (settings.shard_count, list(settings.shard_ids)) == (4, [1, 3])
+    assert settings.origins["bot.shard_ids"].source == "TECHNYAN_BOT_SHARD_IDS"
+    off = load_settings(None, environ={"TECHNYAN_CORPUS_GIT_PULL": "off"})
+    assert off.corpus_git_pull is False
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ('guild_id = "1"\nchannel_id = 2', "[0].guild_id: expected int, got '1'"),
+        ("guild_id = 1", "[0].channel_id: missing"),
+        ('guild_id = 1\nchannel_id = 2\ntimezone = "Tokyo"', "[0].timezone: unknown time zone"),
+        ("guild_id = 1\nchannel_id = 2\nmax_items = 11", "[0].max_items: expected 1–10, got 11"),
+        ("guild_id = 1\nchannel_id = 2\nmax_items = 0", "[0].max_items: expected 1–10, got 0"),
+        ('guild_id = 1\nchannel_id = 2\ntime = "9:00am"', "[0].time: expected HH:MM"),
+    ],
+)
+def test_each_subscription_entry_check(tmp_path: Path, entry: str, problem: str) -> None:
+    config = write(tmp_path, f"[[digest.subscriptions]]\n{entry}\n")
+    found = problems(config)
+    assert len(found) == 1 and found[0].startswith(f"{config}:"), found
+    assert f"digest.subscriptions{problem}" in found[0]
+
+
+def test_a_good_subscription_entry_becomes_a_subscription(tmp_path: Path) -> None:
+    config = write(
+        tmp_path,
+        "[[digest.subscriptions]]\nguild_id = 1\nchannel_id = 2\n"
+        'time = "07:30"\ntimezone = "Europe/Paris"\nlocale = "en"\nmax_items = 10\n',
+    )
+    assert problems(config) == []
+    [entry] = load_settings(config, environ={}).subscriptions
+    assert (entry.guild_id, entry.channel_id, entry.time, entry.timezone) == (
+        1,
+        2,
+        "07:30",
+        "Europe/Paris",
+    )
+    assert (entry.locale, entry.max_items) == ("en", 10)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('[corpus]\npath = "corpus\n', ":2 file: invalid TOML: "),
+        ("[corpus]\npath = corpus\n", ":2 file: invalid TOML: "),
+        ("[colours]\nred = 1\n", ":1 colours: unknown section"),
+        ('corpus = "flat"\n', ":1 corpus: expected a table"),
+        ("[digest]\nsubscriptions = 3\n", "digest.subscriptions: expected an array of tables"),
+        ("[[digest.subscriptions]]\n[[digest.subscriptions]]\nguild_id = 1\nchannel_id = 1\n",
+         "digest.subscriptions[0].guild_id: missing"),
+        ('[bot]\ntoken = "abc"\n', ":2 token: a Discord token must not be in a file"),
+    ],
+)  # fmt: skip
+def test_a_file_that_cannot_be_used_is_named_with_its_line(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    config = write(tmp_path, text)
+    found = problems(config)
+    assert any(line.startswith(str(config)) and problem in line for line in found), found
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config, environ={})
+    assert problem in str(raised.value)
+
+
+def test_a_file_that_is_not_utf8_is_named_with_its_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_bytes(b'[corpus]\npath = "corpus"\n# caf\xe9\n')
+    assert problems(config)[0] == f"{config}:3 file: not UTF-8 text"
+
+
+@pytest.mark.parametrize(
     ("url", "problem"),
     [
         ("postgresql://bot:pw@db:notaport/technyan", "port 'notaport' is not a number"),

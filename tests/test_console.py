@@ -242,3 +242,51 @@ def test_the_answer_names_its_story_once(heading: str, crumb: str) -> None:
     answer = Answer(card=card, text="It has 671B parameters.", passage="", heading=heading, score=1)
     text = render_reply(Reply("ask", "en", "header", (card,), answer=answer))
     assert f"  — {crumb}\n" in text
+
+
+# -- questions and failures ---------------------------------------------------------------
+
+
+def test_ask_quotes_the_sentence_that_answers_with_its_link(service: NewsService) -> None:
+    question = "How much did DeepSeek spend to train its model?"
+    expected = service.ask(question, "en")
+    assert expected.answer is not None
+    [shown] = console(service, f"/news ask {question}")
+    # The sentence is quoted whole (wrapped, each line marked "> "), then its story.
+    quoted = [line.strip()[2:] for line in shown.splitlines() if line.strip().startswith("> ")]
+    assert " ".join(quoted) == f"“{expected.answer.text}”"
+    flat = "".join(shown.split())
+    assert "".join(expected.header.split()) in flat
+    assert "".join(expected.answer.card.title.split()) in flat
+    assert shown.splitlines()[-1].strip() == expected.answer.card.url
+
+
+def test_a_damaged_index_is_an_apology_and_a_log_line_naming_the_fix(
+    bundled_index: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    damaged = tmp_path / "index.db"
+    damaged.write_bytes(bundled_index.read_bytes())
+    service = NewsService(load_settings(None, environ={}).with_paths(index=damaged))
+    assert service.latest(1, None, "en").cards  # opened and answering
+    with damaged.open("r+b") as file:  # then overwritten while the console runs
+        file.seek(4096)
+        file.write(b"\xff" * 64 * 1024)
+    with caplog.at_level("ERROR", logger="bot.console"):
+        shown = console(service, "/news about DeepSeek", "/news latest 3")
+    assert all(is_line(block, "error", "en") for block in shown), shown
+    assert "rebuild it with `technyan-bot index --full`" in caplog.text
+    assert "Traceback" not in "".join(shown)
+
+
+def test_any_other_failure_is_an_apology_without_a_traceback(
+    service: NewsService, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*arguments: object) -> Reply:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(service, "latest", broken)
+    with caplog.at_level("ERROR", logger="bot.console"):
+        [shown] = console(service, "/news latest")
+    assert is_line(shown, "error", "en")
+    assert "secret internal detail" not in shown and "Traceback" not in shown
+    assert "console command failed: /news latest" in caplog.text

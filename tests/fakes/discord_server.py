@@ -92,7 +92,12 @@ __all__ = [
 
 JSON = dict[str, Any]
 FaultKind = Literal[
-    "missing_access", "missing_permissions", "unknown_channel", "rate_limited", "server_error"
+    "missing_access",
+    "missing_permissions",
+    "unknown_channel",
+    "rate_limited",
+    "server_error",
+    "disconnect",
 ]
 T = TypeVar("T")
 
@@ -1178,10 +1183,11 @@ class FakeDiscord:
         such as ``"/webhooks/"``. Kinds: ``missing_access`` (403, 50001),
         ``missing_permissions`` (403, 50013), ``unknown_channel`` (404, 10003) — these last
         until :meth:`clear_faults` unless ``times`` is given; ``rate_limited`` (429 with
-        ``retry_after`` and rate-limit headers) and ``server_error`` (``status``, 500 or 502)
-        apply to the next ``times`` requests (default 1).
+        ``retry_after`` and rate-limit headers), ``server_error`` (``status``, 500 or 502)
+        and ``disconnect`` (the connection is closed without an answer, as when a network
+        drops) apply to the next ``times`` requests (default 1).
         """
-        if times is None and kind in ("rate_limited", "server_error"):
+        if times is None and kind in ("rate_limited", "server_error", "disconnect"):
             times = 1
         self._faults.setdefault(target, []).append(_Fault(kind, times, retry_after, status))
 
@@ -1930,6 +1936,8 @@ class FakeDiscord:
         return None
 
     def _fault_reply(self, fault: _Fault) -> _Reply:
+        if fault.kind == "disconnect":
+            return _Reply(0)  # closed in _rest_handler
         if fault.kind == "missing_access":
             return _discord_error(403, 50001, "Missing Access")
         if fault.kind == "missing_permissions":
@@ -2007,6 +2015,10 @@ class FakeDiscord:
             )
         )
         self._pulse()
+        if reply.status == 0:  # a dropped connection: nothing reaches the client
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=500)
         return self._to_response(reply)
 
     @staticmethod
