@@ -103,13 +103,15 @@ def local(zone: str, *args: int, fold: int = 0) -> dt.datetime:
 class FakePoster:
     """An in-memory channel world implementing ``Poster``: ``messages[channel]`` is the
     list of ``(id, text)`` (``DigestMessage.text()``, marker included); ``errors[channel]``
-    a list of ``DeliveryError`` raised by the next sends (consumed in order); ``sent``
+    a list of ``DeliveryError`` raised by the next sends (consumed in order),
+    ``read_errors[channel]`` the same for reading the channel back; ``sent``
     every send attempt as ``(channel, text, nonce)``, ``posted`` the messages themselves;
     ``told`` every ``tell_guild`` as ``(guild, user, text)``."""
 
     def __init__(self) -> None:
         self.messages: dict[int, list[tuple[int, str]]] = {}
         self.errors: dict[int, list[DeliveryError]] = {}
+        self.read_errors: dict[int, list[DeliveryError]] = {}
         self.sent: list[tuple[int, str, int]] = []
         self.posted: dict[int, list[DigestMessage]] = {}
         self.told: list[tuple[int, int | None, str]] = []
@@ -135,6 +137,9 @@ class FakePoster:
         return self._next_id
 
     async def own_messages(self, channel_id: int, limit: int) -> list[tuple[int, str]]:
+        queued = self.read_errors.get(channel_id)
+        if queued:
+            raise queued.pop(0)
         return list(reversed(self.messages.get(channel_id, [])))[:limit]
 
     async def tell_guild(self, guild_id: int, user_id: int | None, text: str) -> str | None:

@@ -163,6 +163,47 @@ async def test_run_serves_until_closed_and_never_logs_the_token(
     assert TOKEN not in logged.out + logged.err
 
 
+async def test_refused_intents_are_one_line_and_status_2(
+    paths: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that asked for a privileged intent the Developer Portal does not grant
+    (Discord closes the gateway with 4014) is told so in one line, not a traceback."""
+    import discord
+
+    asking_for_members = discord.Intents.default()
+    asking_for_members.members = True
+    monkeypatch.setattr(discord.Intents, "default", classmethod(lambda cls: asking_for_members))
+    async with FakeDiscord(token=TOKEN) as fake:
+        err = io.StringIO()
+        status = await asyncio.to_thread(run_bot, settings_for(paths, TOKEN), background=[],
+                                         err=err)  # fmt: skip
+        assert status == 2
+        assert fake.identifies == []  # refused at IDENTIFY
+    [line] = err.getvalue().splitlines()
+    assert "refused the gateway intents" in line and "no privileged intent" in line
+
+
+async def test_discord_out_of_reach_is_one_line_and_status_1(
+    paths: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import discord
+
+    async with FakeDiscord(token=TOKEN) as fake:
+        port = int(fake.api_url.split(":")[2].split("/")[0])
+    # The fake has stopped: nothing listens on its port any more.
+    monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{port}/api/v10")
+    settings = settings_for(paths, TOKEN)
+    err = io.StringIO()
+    assert await asyncio.to_thread(run_bot, settings, background=[], err=err) == 1
+    [line] = err.getvalue().splitlines()
+    assert line.startswith("technyan-bot: could not stay connected to Discord:")
+    err = io.StringIO()
+    assert await asyncio.to_thread(sync_commands, settings, None, err=err) == 1
+    [line] = err.getvalue().splitlines()
+    assert line.startswith("technyan-bot: could not reach Discord:")
+    assert TOKEN not in line
+
+
 def test_the_command_line_needs_the_token_from_the_environment(tmp_path: Path) -> None:
     environment = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
     environment["TECHNYAN_INDEX_PATH"] = str(tmp_path / "index.db")
@@ -237,6 +278,27 @@ async def test_sync_with_a_rejected_token(paths: tuple[Path, Path]) -> None:
         settings = settings_for(paths, TOKEN)
         assert await asyncio.to_thread(sync_commands, settings, None, err=err) == 2
         assert err.getvalue().count("\n") == 1 and TOKEN not in err.getvalue()
+
+
+async def test_a_sync_discord_refuses_names_the_guild_and_the_reason(
+    paths: tuple[Path, Path],
+) -> None:
+    """403 Missing Access: the bot is not in that guild, or was invited without the
+    applications.commands scope."""
+    async with FakeDiscord(token=TOKEN) as fake:
+        fake.fault("/applications/", "missing_access")
+        out, err = io.StringIO(), io.StringIO()
+        settings = settings_for(paths, TOKEN)
+        assert await asyncio.to_thread(sync_commands, settings, 1234, out=out, err=err) == 1
+        [line] = err.getvalue().splitlines()
+        assert line == (
+            "technyan-bot: Discord refused the command sync for guild 1234 "
+            "(403 50001: Missing Access)"
+        )
+        assert out.getvalue() == "" and fake.guild_commands.get(1234) is None
+        err = io.StringIO()
+        assert await asyncio.to_thread(sync_commands, settings, None, out=out, err=err) == 1
+        assert "refused the command sync for all guilds" in err.getvalue()
 
 
 # --------------------------------------------------------------------------- refresh

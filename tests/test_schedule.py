@@ -335,6 +335,66 @@ async def test_interrupted_digest_is_posted_by_the_next_process(world: World) ->
     assert await world.scheduler.recover() == {}
 
 
+@pytest.mark.parametrize(
+    ("change", "outcome", "status", "reason"),
+    [
+        ("forbidden", "paused", "failed", "missing_access"),
+        ("unsubscribed", "inactive", "failed", "unsubscribed"),
+        ("paused", "inactive", "failed", "paused"),
+        ("past_grace", "missed", "skipped", "missed"),
+    ],
+)
+async def test_an_interrupted_digest_that_can_no_longer_go_out_is_closed_not_posted(
+    world: World, change: str, outcome: str, status: str, reason: str
+) -> None:
+    """While the process that claimed it was dead, the channel was refused to the bot,
+    the subscription removed or paused, or the grace time passed: recovery closes the
+    ledger row with the reason and posts nothing."""
+    world.subscribe()
+    day, at = dt.date(2025, 11, 18), local(TOKYO, 2025, 11, 18, 9, 0)
+    me = world.scheduler.delivery.identity
+    dead = lease_for(world, me.host, 999_999_999, host_key=me.host_key)
+    claim_for(world, dead.owner, at)
+    world.clock.set(at + dt.timedelta(minutes=1))
+    if change == "forbidden":
+        world.poster.read_errors[CHANNEL] = [DeliveryError("missing_access", permanent=True)]
+    elif change == "unsubscribed":
+        world.store.delete_subscription(CHANNEL)
+    elif change == "paused":
+        world.store.set_state(CHANNEL, "paused", "missing_permissions", world.clock())
+    else:
+        grace = world.scheduler.settings.misfire_grace_seconds
+        world.clock.set(at + dt.timedelta(seconds=grace + 60))
+    assert await world.scheduler.recover() == {(CHANNEL, day): outcome}
+    assert world.poster.sent == []
+    entry = world.store.entry(CHANNEL, day)
+    assert entry is not None and (entry.status, entry.reason) == (status, reason)
+    assert entry.owner == me.owner  # taken over, then closed
+    subscription = world.store.get_subscription(CHANNEL)
+    if change == "forbidden":  # paused with the reason, and the guild told once
+        assert subscription is not None and subscription.state == "paused"
+        assert subscription.paused_reason == "missing_access"
+        assert len(world.poster.told) == 1
+    assert await world.scheduler.recover() == {}  # nothing left to recover
+
+
+async def test_a_channel_that_cannot_be_read_yet_leaves_the_row_for_the_next_pass(
+    world: World,
+) -> None:
+    world.subscribe()
+    day, at = dt.date(2025, 11, 18), local(TOKYO, 2025, 11, 18, 9, 0)
+    me = world.scheduler.delivery.identity
+    dead = lease_for(world, me.host, 999_999_999, host_key=me.host_key)
+    claim_for(world, dead.owner, at)
+    world.clock.set(at + dt.timedelta(minutes=1))
+    world.poster.read_errors[CHANNEL] = [DeliveryError("server_error", retryable=True)]
+    assert await world.scheduler.recover() == {(CHANNEL, day): "busy"}
+    entry = world.store.entry(CHANNEL, day)
+    assert entry is not None and entry.status == "intent" and entry.owner == dead.owner
+    assert await world.scheduler.recover() == {(CHANNEL, day): "posted"}
+    assert world.digests() == [("2025-11-18", 1, 1)]
+
+
 async def test_a_process_that_stopped_cleanly_leaves_its_rows_at_once(world: World) -> None:
     world.subscribe()
     at = local(TOKYO, 2025, 11, 18, 9, 0)
