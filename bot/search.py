@@ -62,9 +62,9 @@ RETRIEVAL_POSTINGS = 2000
 # documents that hold it (see _retrieve_newest) instead of bm25's best: bm25 reads every
 # posting of its words, whatever the limit.
 COMMON_POSTINGS = 2000
-# The title matches of such words are looked for among this many newest documents of each
-# collection.
-TITLE_WINDOW = 5000
+# Such words' candidates are the title matches among this many times as many of the newest
+# documents holding them, then the newest of those.
+NEWEST_POOL = 3
 # Above this many documents for its rarest term, a phrase's frequency is estimated by that
 # term's instead of counted (the count would read long posting lists).
 PHRASE_COUNT_LIMIT = 1000
@@ -210,6 +210,38 @@ def _document(row: Sequence[object]) -> Document:
     )
 
 
+def _id_runs(ids: Sequence[int], most: int = 32) -> list[tuple[int, int]]:
+    """Sorted ``ids`` as at most ``most`` ranges ``(first, last)``, split at the widest
+    gaps: the stretches of the index a period's documents fill."""
+    if not ids:
+        return []
+    gaps = sorted(
+        ((ids[i + 1] - ids[i], i) for i in range(len(ids) - 1) if ids[i + 1] - ids[i] > 1),
+        reverse=True,
+    )[: most - 1]
+    runs: list[tuple[int, int]] = []
+    start = ids[0]
+    for i in sorted(i for _, i in gaps):
+        runs.append((start, ids[i]))
+        start = ids[i + 1]
+    runs.append((start, ids[-1]))
+    return runs
+
+
+def _return_freed_memory() -> None:
+    """Ask glibc to give freed heap memory back to the system (``malloc_trim(0)``): the
+    arrays built while warming leave tens of MB of it. Does nothing where there is no
+    glibc."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _share_in_field(alternative: Alternative, needle: str, terms: list[str], field: str) -> float:
     """How much of ``alternative`` a title or headline (analyzed, space-padded) holds: 1 for
     the phrase (or, for a NEAR group, all its words), else the share of its words when at
@@ -302,7 +334,8 @@ class SearchEngine:
         serve, so no user waits for it; then move everything loaded so far out of the
         cyclic garbage collector's reach (``gc.freeze``): these objects live as long as
         the process serves, and a full collection scanning them would stall a query for
-        tens of milliseconds. Safe to call from a worker thread."""
+        tens of milliseconds; and give the memory the building freed back to the system
+        (glibc's ``malloc_trim``; elsewhere nothing). Safe to call from a worker thread."""
         self.vocabulary.ensure_loaded()
         self.vocabulary.similar_scored("warming", cutoff=75, limit=1)
         self.vocabulary.katakana_name("ウォーミングアップ", aliases=False)
@@ -310,6 +343,7 @@ class SearchEngine:
         self._suggestion_pool()
         self.plan("warming up 🙂")
         gc.freeze()
+        _return_freed_memory()
 
     def _entity_by_key(self, key: str) -> Entity | None:
         """The entity of squashed ``key`` from the index (for names not held in memory)."""
@@ -693,6 +727,7 @@ class SearchEngine:
             if known:
                 concept_alternatives.append((min(df for df, _ in known), known))
         chosen: set[str] = set()
+        alternatives: list[Alternative] = []
         postings = 0
         rarest = 0
         for _, known in sorted(concept_alternatives, key=lambda item: item[0]):
@@ -700,6 +735,7 @@ class SearchEngine:
             if chosen and postings + size > RETRIEVAL_POSTINGS:
                 break
             chosen.update(a.fts() for _, a in known)
+            alternatives += [a for _, a in known]
             postings += size
             rarest = rarest or size
         if not chosen:
@@ -726,11 +762,14 @@ class SearchEngine:
                     [expression, *values, limit],
                 ).fetchall()
             return {int(rowid): float(strength) for rowid, strength in rows}
-        return self._retrieve_newest(plan, expression, join, clause, values, postings, limit)
+        return self._retrieve_newest(
+            plan, alternatives, expression, join, clause, values, postings, limit
+        )
 
     def _retrieve_newest(
         self,
         plan: QueryPlan,
+        alternatives: Sequence[Alternative],
         expression: str,
         join: str,
         clause: str,
@@ -739,67 +778,79 @@ class SearchEngine:
         limit: int = CANDIDATE_LIMIT,
     ) -> dict[int, float]:
         """Candidates for a query made only of common words, where bm25 would read most of
-        the index (its idf alone scans every posting of every phrase): the newest documents
-        holding ``expression`` in the title among the newest TITLE_WINDOW of each
-        collection (strength 1), then the newest holding it anywhere (strength 0.5).
-        ``postings`` (how many documents hold it at most) sizes the walk.
+        the index (its idf alone scans every posting of every phrase): among the newest
+        NEWEST_POOL × ``limit`` documents matching ``expression`` (``alternatives`` ORed),
+        those whose title holds one of ``alternatives`` (strength 1), then the others
+        (strength 0.5), newest first. ``postings`` (how many documents hold them at most)
+        sizes the walk.
 
         Document ids follow the corpus's file order, by date within each collection, so
-        each collection's ids (within a period, the period's) are read apart and the
-        results merged by date. FTS5 reads a posting list cheaply forward from a given id,
-        not backwards from one (that reads the whole list), so each collection's newest
-        ids are read forward, over a window sized from how common the words are and
-        widened until it holds enough matches."""
+        each collection's ids (within a period, each run of the period's ids: a
+        collection's documents of those dates, and files added or changed later, which
+        take new ids) are read apart and the results merged by date. FTS5 reads a
+        posting list cheaply forward from a given id, not backwards from one (that reads
+        the whole list, and so does a column filter), so each stretch's newest ids are
+        read forward, over a window sized from how common the words are and widened
+        until it holds enough matches; titles are checked here, against the stored
+        analyzed heads."""
         if plan.date_range is not None:
             with self._lock:
-                ranges = [
-                    (int(low), int(high))
-                    for low, high in self._db.execute(
-                        "SELECT min(id), max(id) FROM documents WHERE date BETWEEN ? AND ? "
-                        "GROUP BY collection",
-                        values,
+                ids = sorted(
+                    int(document_id)
+                    for (document_id,) in self._db.execute(
+                        "SELECT id FROM documents WHERE date BETWEEN ? AND ?", values
                     ).fetchall()
-                ]
+                )
+            ranges = _id_runs(ids)
         else:
             ranges = self._collection_ranges()
+        pool = NEWEST_POOL * limit
         share = min(1.0, max(1, postings) / max(1, self.document_count))
-        passes: list[list[int]] = []
-        for columns, first_window in (("{title} : ", TITLE_WINDOW), ("", int(2 * limit / share))):
-            found: list[int] = []
-            for low, high in ranges:
-                window = max(limit, first_window)
-                end = high
-                matched: list[int] = []
-                while end >= low and len(matched) < limit:
-                    start = max(low, end - window + 1)
-                    with self._lock:
-                        rows = self._db.execute(
-                            f"SELECT docs_fts.rowid FROM docs_fts{join} WHERE docs_fts MATCH ? "
-                            f"AND docs_fts.rowid BETWEEN ? AND ?{clause} ORDER BY docs_fts.rowid",
-                            [f"{columns}({expression})", start, end, *values],
-                        ).fetchall()
-                    matched = [int(rowid) for (rowid,) in rows] + matched
-                    if columns:
-                        break  # titles: the newest TITLE_WINDOW documents only
-                    end, window = start - 1, window * 4
-                found += matched[-limit:]
-            passes.append(found)
-        everything = sorted({i for found in passes for i in found})
-        if not everything:
+        dated = join or " CROSS JOIN documents d ON d.id = docs_fts.rowid"
+        found: list[tuple[int, str]] = []
+        for low, high in ranges:
+            window = max(pool, int(2 * pool / share))
+            end = high
+            matched: list[tuple[int, str]] = []
+            while end >= low and len(matched) < pool:
+                start = max(low, end - window + 1)
+                with self._lock:
+                    rows = self._db.execute(
+                        f"SELECT docs_fts.rowid, d.date FROM docs_fts{dated} "
+                        f"WHERE docs_fts MATCH ? AND docs_fts.rowid BETWEEN ? AND ?{clause} "
+                        "ORDER BY docs_fts.rowid",
+                        [expression, start, end, *values],
+                    ).fetchall()
+                matched = [(int(rowid), str(date)) for rowid, date in rows] + matched
+                end, window = start - 1, window * 4
+            found += matched[-pool:]
+        newest = [
+            document_id
+            for document_id, _date in sorted(found, key=lambda row: (row[1], row[0]), reverse=True)
+        ][:pool]
+        if not newest:
             return {}
-        marks = ",".join("?" * len(everything))
+        marks = ",".join("?" * len(newest))
         with self._lock:
-            dates = dict(
+            heads = dict(
                 self._db.execute(
-                    f"SELECT id, date FROM documents WHERE id IN ({marks})", everything
+                    f"SELECT document_id, head FROM document_terms WHERE document_id IN ({marks})",
+                    newest,
                 ).fetchall()
             )
-        candidates: dict[int, float] = {}
-        for found, strength in zip(passes, (1.0, 0.5), strict=True):
-            for document_id in sorted(found, key=lambda i: (dates.get(i, ""), i), reverse=True):
-                if len(candidates) >= limit:
-                    break
-                candidates.setdefault(document_id, strength)
+        phrases = [Phrase(a.terms) for a in alternatives if not a.near]
+        near = [(a.terms, a.near_window()) for a in alternatives if a.near]
+        titled: list[int] = []
+        others: list[int] = []
+        for document_id in newest:
+            document = DocumentTerms(heads.get(document_id, ""), None)
+            holds = any(phrase.text in document.title for phrase in phrases) or any(
+                document.title_holds_near(terms, distance) for terms, distance in near
+            )
+            (titled if holds else others).append(int(document_id))
+        candidates = {document_id: 1.0 for document_id in titled[:limit]}
+        for document_id in others[: limit - len(candidates)]:
+            candidates[document_id] = 0.5
         return candidates
 
     def _collection_ranges(self) -> list[tuple[int, int]]:

@@ -501,3 +501,10 @@ def test_a_warmed_engine_answers_as_a_cold_one(real_index: Path) -> None:
         assert warm.suggest(query[:4]) == cold.suggest(query[:4])
     warm.close()
     cold.close()
+
+
+def test_a_periods_ids_split_into_runs_at_the_widest_gaps() -> None:
+    assert search._id_runs([]) == []
+    assert search._id_runs([5, 6, 7, 9, 10, 40, 41, 900]) == [(5, 7), (9, 10), (40, 41), (900, 900)]
+    assert search._id_runs([5, 6, 7, 9, 10, 40, 41, 900], most=2) == [(5, 41), (900, 900)]
+    assert search._id_runs(list(range(1, 50)), most=3) == [(1, 49)]
