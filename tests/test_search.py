@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import search
+from bot import presence
 from bot.index import build_index
 from bot.search import SearchEngine
 from tests.conftest import ArticleWriter, frontmatter_text
@@ -421,16 +421,16 @@ def test_names_not_held_in_memory_are_still_found_exactly() -> None:
 def test_a_phrase_of_common_words_is_still_found_when_checked_word_by_word(
     engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.search
+    import bot.term_statistics
 
     expected = top(engine, "social scoring ban")
-    monkeypatch.setattr(bot.search, "PHRASE_COUNT_LIMIT", 0)  # every word counts as common
-    engine._df_cache.clear()
+    monkeypatch.setattr(bot.term_statistics, "PHRASE_COUNT_LIMIT", 0)  # every word is common
+    engine._statistics.clear_cache()
     try:
         assert top(engine, "social scoring ban") == expected == "articles/20250202/eu-ai-act"
         assert top(engine, "動画生成") == "aiTimeline/202402-sora"
     finally:
-        engine._df_cache.clear()  # estimates made under the patched limit
+        engine._statistics.clear_cache()  # estimates made under the patched limit
 
 
 def test_very_common_words_take_the_newest_documents_of_every_collection(
@@ -483,9 +483,9 @@ def test_listing_holders_with_fts5_or_checking_stored_terms_gives_the_same_ranki
         engine.close()
         return found
 
-    monkeypatch.setattr(search, "PRESENCE_MATCH_POSTINGS", 0)  # every check in memory
+    monkeypatch.setattr(presence, "PRESENCE_MATCH_POSTINGS", 0)  # every check in memory
     in_memory = rankings()
-    monkeypatch.setattr(search, "PRESENCE_MATCH_POSTINGS", 10**9)  # every list from FTS5
+    monkeypatch.setattr(presence, "PRESENCE_MATCH_POSTINGS", 10**9)  # every list from FTS5
     assert rankings() == in_memory
     assert any(in_memory)
 
@@ -501,10 +501,3 @@ def test_a_warmed_engine_answers_as_a_cold_one(real_index: Path) -> None:
         assert warm.suggest(query[:4]) == cold.suggest(query[:4])
     warm.close()
     cold.close()
-
-
-def test_a_periods_ids_split_into_runs_at_the_widest_gaps() -> None:
-    assert search._id_runs([]) == []
-    assert search._id_runs([5, 6, 7, 9, 10, 40, 41, 900]) == [(5, 7), (9, 10), (40, 41), (900, 900)]
-    assert search._id_runs([5, 6, 7, 9, 10, 40, 41, 900], most=2) == [(5, 41), (900, 900)]
-    assert search._id_runs(list(range(1, 50)), most=3) == [(1, 49)]

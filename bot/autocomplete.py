@@ -1,0 +1,159 @@
+"""Autocomplete for ``/news about``: names and story titles of ``index.db`` for what the
+user has typed so far (Discord's autocomplete shows at most 25 choices:
+https://discord.com/developers/docs/interactions/application-commands#autocomplete).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+
+from bot import text
+from bot.fuzzy_index import FuzzyPool, extract_partial
+from bot.query import EntityVocabulary, QueryPlan
+from bot.search_results import Suggestion
+
+__all__ = ["SUGGEST_FUZZY_POOL", "Autocomplete"]
+
+# The most mentioned names autocomplete matches fuzzily (rapidfuzz partial_ratio).
+SUGGEST_FUZZY_POOL = 5000
+
+
+class Autocomplete:
+    """Autocomplete choices over one open index.
+
+    ``db`` is a read-only connection to ``index.db`` used only under ``lock``; ``held`` is
+    the SQL condition on ``entities`` for the names held in memory (``"1"``: all of
+    them); ``vocabulary`` resolves Japanese words to names. It keeps no reference to the
+    engine that owns it (the query parser is passed per call), so closing the engine
+    leaves no cycle behind.
+    """
+
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        lock: threading.RLock,
+        held: str,
+        vocabulary: EntityVocabulary,
+    ) -> None:
+        self._db = db
+        self._lock = lock
+        self._held = held
+        self._vocabulary = vocabulary
+        self._pool: FuzzyPool | None = None
+        self._names: list[str] = []
+
+    def suggest(
+        self, typed: str, limit: int, locale: str, plan: Callable[[str], QueryPlan]
+    ) -> list[Suggestion]:
+        """Autocomplete choices for ``typed`` (non-empty text in ``text.normalize`` form,
+        at most 100 characters), at most ``limit``, one per story, in ``locale`` (``ja``
+        or ``en``) first; ``plan`` parses Japanese text against the index.
+
+        Order: names that start with the text (bisection over names sorted in normalized
+        form); for Japanese text, the names its words resolve to (クロード → Claude); story
+        titles holding its words (the last one as a prefix; FTS5 on the title column,
+        newest documents first), one per story: the title in ``locale`` when it matches,
+        and stories matched in ``locale`` before the others; for Japanese text with room
+        left, stories holding the words anywhere (description, tags, body), so a word
+        that titles never use still gives choices; then names resembling the text
+        (rapidfuzz ``partial_ratio`` ≥ 80 over the SUGGEST_FUZZY_POOL most mentioned
+        names)."""
+        results: list[Suggestion] = []
+        seen: set[str] = set()
+        stories: set[str] = set()
+
+        def add(name: str, kind: str, story: str | None = None) -> None:
+            if name in seen or len(results) >= limit or (story and story in stories):
+                return
+            seen.add(name)
+            if story:
+                stories.add(story)
+            results.append(Suggestion(name, name, kind, story=story))
+
+        with self._lock:
+            starting = self._db.execute(
+                "SELECT name FROM entities WHERE normalized >= ? AND normalized < ? "
+                f"AND (kind != 'name' OR stories >= 2) AND {self._held} "
+                "ORDER BY normalized, name LIMIT ?",
+                [typed, typed + "\U0010ffff", limit],
+            ).fetchall()
+        for (name,) in starting:
+            add(str(name), "name")
+        japanese = text.is_japanese(typed)
+        expressions: list[str] = []
+        terms = text.analyze(typed)
+        if terms:
+            quoted = ['"' + t.replace('"', '""') + '"' for t in terms]
+            if typed[-1].isalnum() and len(terms[-1]) >= 2:
+                # A one-letter prefix would expand to a large part of the vocabulary.
+                quoted[-1] += "*"
+            expressions.append(" AND ".join(quoted))
+        if japanese:
+            parsed = plan(typed)
+            for concept in parsed.concepts:
+                entity = self._vocabulary.exact(text.squash(concept.label))
+                if entity is not None and text.normalize(entity.name) != typed:
+                    add(entity.name, "name")
+            resolved = [
+                "(" + " OR ".join(a.fts() for a in concept.alternatives) + ")"
+                for concept in parsed.concepts
+                if concept.alternatives
+            ]
+            if resolved:
+                expressions.append(" AND ".join(resolved))
+        # Titles from the titles' own FTS5 table (small, with prefix indexes: a prefix such
+        # as "co*" is one lookup); the whole text, for Japanese, from the main one.
+        tables = ["title_fts"] + (["docs_fts"] if japanese else [])
+        for table in tables:
+            for expression in expressions:
+                if len(results) >= limit:
+                    break
+                matched = self.titles(table, f"({expression})", limit, locale)
+                for story, title in matched:
+                    add(title, "title", story)
+        if len(results) < limit and len(typed) >= 3:
+            pool = self.suggestion_pool()
+            for _name, _score, position in extract_partial(pool, typed, 80, limit):
+                add(self._names[position], "name")
+        return results[:limit]
+
+    def suggestion_pool(self) -> FuzzyPool:
+        """The SUGGEST_FUZZY_POOL most mentioned names autocomplete may offer, by
+        normalized form (loaded on first use)."""
+        if self._pool is None:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT normalized, name FROM entities WHERE (kind != 'name' OR stories >= 2) "
+                    f"AND {self._held} ORDER BY stories DESC, key LIMIT ?",
+                    [SUGGEST_FUZZY_POOL],
+                ).fetchall()
+            self._names = [str(name) for _, name in rows]
+            self._pool = FuzzyPool([str(normalized) for normalized, _ in rows])
+        return self._pool
+
+    def titles(self, table: str, expression: str, limit: int, locale: str) -> list[tuple[str, str]]:
+        """``(story, title)`` of the newest documents matching the FTS5 ``expression`` in
+        ``table`` (``title_fts``: titles; ``docs_fts``: all the text), one per story: the
+        title in ``locale`` when that document matched, stories matched in ``locale``
+        first (each group newest first). Reads at most ``4 * limit`` documents; an
+        expression FTS5 cannot parse gives nothing."""
+        try:
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT d.story, d.locale, d.title FROM {table} "
+                    f"JOIN documents d ON d.id = {table}.rowid "
+                    f"WHERE {table} MATCH ? ORDER BY {table}.rowid DESC LIMIT ?",
+                    [expression, 4 * limit],
+                ).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        titles: dict[str, dict[str, str]] = {}
+        for story, document_locale, title in rows:
+            titles.setdefault(str(story), {}).setdefault(str(document_locale), str(title))
+        own = [(story, by[locale]) for story, by in titles.items() if locale in by]
+        other = [
+            (story, next(iter(by.values()))) for story, by in titles.items() if locale not in by
+        ]
+        return own + other

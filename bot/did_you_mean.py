@@ -1,0 +1,53 @@
+"""Did you mean: names of the index close to what the user typed, offered when a search
+finds nothing confident (``bot.search.SearchEngine.about``).
+"""
+
+from __future__ import annotations
+
+from bot import text
+from bot.lexicon import lexicon
+from bot.query import EntityVocabulary, QueryPlan
+
+__all__ = ["DID_YOU_MEAN_LOOKUPS", "did_you_mean"]
+
+# Fuzzy lookups of the vocabulary per query (one per window of words).
+DID_YOU_MEAN_LOOKUPS = 6
+
+
+def did_you_mean(plan: QueryPlan, vocabulary: EntityVocabulary) -> list[str]:
+    """Names close to what the user typed: corrections made while parsing, then
+    entities resembling windows of one to three Latin words of the query (ratio ≥ 75;
+    windows holding a word the index lacks first, then longer ones; at most
+    DID_YOU_MEAN_LOOKUPS of them), best first. Names the user typed exactly are not
+    suggested back. Japanese text is left out: names written in kana were resolved
+    while parsing. ``vocabulary`` is the index's names. Returns at most five names
+    (entity display names)."""
+    scored: dict[str, float] = {}
+    words = [
+        word
+        for word in plan.normalized.split(" ")
+        if word and not text.is_japanese(word) and not lexicon().is_stopword(word)
+    ]
+    typed = {text.squash(word) for word in words}
+    unknown = {text.squash(word) for label in plan.unknown for word in label.split()}
+    windows = [
+        (size, words[start : start + size])
+        for size in (3, 2, 1)
+        for start in range(len(words) - size + 1)
+    ]
+    # Windows holding a word the index lacks first, then the longer ones.
+    windows.sort(key=lambda w: (not unknown & {text.squash(x) for x in w[1]}, -w[0]))
+    for size, window in windows[:DID_YOU_MEAN_LOOKUPS]:
+        key = text.squash(" ".join(window))
+        if len(key) >= 4:
+            for entity, score in vocabulary.similar_scored(key, cutoff=75, limit=3):
+                if entity.key in typed or entity.key == key:
+                    continue
+                bonus = 0.5 * size  # longer windows carry more of what was meant
+                scored[entity.name] = max(scored.get(entity.name, 0.0), score + bonus)
+    ranked = sorted(scored, key=lambda name: -scored[name])
+    for _typed, corrected in reversed(plan.corrections):
+        if corrected in ranked:
+            ranked.remove(corrected)
+        ranked.insert(0, corrected)
+    return ranked[:5]

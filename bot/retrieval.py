@@ -1,0 +1,241 @@
+"""Candidate documents for a query: at most ``limit`` document ids of ``index.db`` with a
+strength, read with one FTS5 query whose cost stays bounded whatever the words.
+
+The alternatives of the rarest concepts are ORed, rarest first, until their postings pass
+RETRIEVAL_POSTINGS, and ranked by ``bm25`` (weights BM25_WEIGHTS: title 10, description
+5, tags 3, body 1), within the query's date range if any. When even the rarest concept is
+in more than ``common_postings`` documents, bm25 would read every posting of its words
+whatever the limit: the candidates are then the newest documents holding them, those with
+them in the title first (``CandidateRetriever.retrieve_newest``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Sequence
+
+from bot.forward_index import DocumentTerms, Phrase
+from bot.query import Alternative, QueryPlan
+from bot.term_statistics import TermStatistics
+
+__all__ = [
+    "BM25_WEIGHTS",
+    "CANDIDATE_LIMIT",
+    "COMMON_POSTINGS",
+    "NEWEST_POOL",
+    "RETRIEVAL_POSTINGS",
+    "CandidateRetriever",
+    "id_runs",
+]
+
+BM25_WEIGHTS = (10.0, 5.0, 3.0, 1.0)
+CANDIDATE_LIMIT = 100
+# Postings (documents per alternative) retrieval may touch before it stops adding concepts.
+RETRIEVAL_POSTINGS = 2000
+# When even the rarest concept is in more documents than this, candidates are the newest
+# documents that hold it (see CandidateRetriever.retrieve_newest) instead of bm25's best:
+# bm25 reads every posting of its words, whatever the limit.
+COMMON_POSTINGS = 2000
+# Such words' candidates are the title matches among this many times as many of the newest
+# documents holding them, then the newest of those.
+NEWEST_POOL = 3
+
+
+def id_runs(ids: Sequence[int], most: int = 32) -> list[tuple[int, int]]:
+    """Sorted ``ids`` as at most ``most`` ranges ``(first, last)``, split at the widest
+    gaps: the stretches of the index a period's documents fill."""
+    if not ids:
+        return []
+    gaps = sorted(
+        ((ids[i + 1] - ids[i], i) for i in range(len(ids) - 1) if ids[i + 1] - ids[i] > 1),
+        reverse=True,
+    )[: most - 1]
+    runs: list[tuple[int, int]] = []
+    start = ids[0]
+    for i in sorted(i for _, i in gaps):
+        runs.append((start, ids[i]))
+        start = ids[i + 1]
+    runs.append((start, ids[-1]))
+    return runs
+
+
+class CandidateRetriever:
+    """Candidate retrieval over one open index.
+
+    ``db`` is a read-only connection to ``index.db`` used only under ``lock``;
+    ``statistics`` gives the document frequencies that choose the concepts retrieved;
+    ``document_count`` is the number of rows of ``documents``. ``common_postings`` (a
+    number of documents, COMMON_POSTINGS unless set) is where retrieval turns from bm25's
+    best to the newest holders.
+    """
+
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        lock: threading.RLock,
+        statistics: TermStatistics,
+        document_count: int,
+    ) -> None:
+        self._db = db
+        self._lock = lock
+        self._statistics = statistics
+        self.document_count = document_count
+        self.common_postings = COMMON_POSTINGS
+        self._ranges: list[tuple[int, int]] | None = None
+
+    def retrieve(self, plan: QueryPlan, limit: int = CANDIDATE_LIMIT) -> dict[int, float]:
+        """Candidate document ids with their bm25 strength (positive, larger is better):
+        the alternatives of the rarest concepts, rarest first, until their postings pass
+        RETRIEVAL_POSTINGS (at least one concept), within the date range if any."""
+        concept_alternatives = []
+        for concept in plan.concepts:
+            known = [(self._statistics.alternative_frequency(a), a) for a in concept.alternatives]
+            known = [(df, a) for df, a in known if df > 0]
+            # A phrase costs the posting lists of all its words: leave out phrases of
+            # common words when the concept has another way to be found.
+            cheap = [
+                (df, a) for df, a in known if self._statistics.postings(a) <= 2 * RETRIEVAL_POSTINGS
+            ]
+            known = cheap or known
+            if known:
+                concept_alternatives.append((min(df for df, _ in known), known))
+        chosen: set[str] = set()
+        alternatives: list[Alternative] = []
+        postings = 0
+        rarest = 0
+        for _, known in sorted(concept_alternatives, key=lambda item: item[0]):
+            size = sum(df for df, _ in known)
+            if chosen and postings + size > RETRIEVAL_POSTINGS:
+                break
+            chosen.update(a.fts() for _, a in known)
+            alternatives += [a for _, a in known]
+            postings += size
+            rarest = rarest or size
+        if not chosen:
+            return {}
+        expression = " OR ".join(sorted(chosen))
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        # Within a period, each match is checked against its document's date as FTS5
+        # yields it (FTS5 the outer loop: CROSS JOIN keeps SQLite from probing FTS5 once
+        # per document of the period, which costs as much as the whole query each time).
+        join, clause, values = "", "", []
+        if plan.date_range is not None:
+            slack = dt.timedelta(days=1 if plan.date_range.granularity == "day" else 0)
+            join = " CROSS JOIN documents d ON d.id = docs_fts.rowid"
+            clause = " AND d.date BETWEEN ? AND ?"
+            values = [
+                (plan.date_range.start - slack).isoformat(),
+                (plan.date_range.end + slack).isoformat(),
+            ]
+        if rarest <= self.common_postings:
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT docs_fts.rowid, -bm25(docs_fts, {weights}) FROM docs_fts{join} "
+                    f"WHERE docs_fts MATCH ?{clause} ORDER BY bm25(docs_fts, {weights}) LIMIT ?",
+                    [expression, *values, limit],
+                ).fetchall()
+            return {int(rowid): float(strength) for rowid, strength in rows}
+        return self.retrieve_newest(
+            plan, alternatives, expression, join, clause, values, postings, limit
+        )
+
+    def retrieve_newest(
+        self,
+        plan: QueryPlan,
+        alternatives: Sequence[Alternative],
+        expression: str,
+        join: str,
+        clause: str,
+        values: list[str],
+        postings: int,
+        limit: int = CANDIDATE_LIMIT,
+    ) -> dict[int, float]:
+        """Candidates for a query made only of common words, where bm25 would read most of
+        the index (its idf alone scans every posting of every phrase): among the newest
+        NEWEST_POOL × ``limit`` documents matching ``expression`` (``alternatives`` ORed),
+        those whose title holds one of ``alternatives`` (strength 1), then the others
+        (strength 0.5), newest first. ``postings`` (how many documents hold them at most)
+        sizes the walk.
+
+        Document ids follow the corpus's file order, by date within each collection, so
+        each collection's ids (within a period, each run of the period's ids: a
+        collection's documents of those dates, and files added or changed later, which
+        take new ids) are read apart and the results merged by date. FTS5 reads a
+        posting list cheaply forward from a given id, not backwards from one (that reads
+        the whole list, and so does a column filter), so each stretch's newest ids are
+        read forward, over a window sized from how common the words are and widened
+        until it holds enough matches; titles are checked here, against the stored
+        analyzed heads."""
+        if plan.date_range is not None:
+            with self._lock:
+                ids = sorted(
+                    int(document_id)
+                    for (document_id,) in self._db.execute(
+                        "SELECT id FROM documents WHERE date BETWEEN ? AND ?", values
+                    ).fetchall()
+                )
+            ranges = id_runs(ids)
+        else:
+            ranges = self.collection_ranges()
+        pool = NEWEST_POOL * limit
+        share = min(1.0, max(1, postings) / max(1, self.document_count))
+        dated = join or " CROSS JOIN documents d ON d.id = docs_fts.rowid"
+        found: list[tuple[int, str]] = []
+        for low, high in ranges:
+            window = max(pool, int(2 * pool / share))
+            end = high
+            matched: list[tuple[int, str]] = []
+            while end >= low and len(matched) < pool:
+                start = max(low, end - window + 1)
+                with self._lock:
+                    rows = self._db.execute(
+                        f"SELECT docs_fts.rowid, d.date FROM docs_fts{dated} "
+                        f"WHERE docs_fts MATCH ? AND docs_fts.rowid BETWEEN ? AND ?{clause} "
+                        "ORDER BY docs_fts.rowid",
+                        [expression, start, end, *values],
+                    ).fetchall()
+                matched = [(int(rowid), str(date)) for rowid, date in rows] + matched
+                end, window = start - 1, window * 4
+            found += matched[-pool:]
+        newest = [
+            document_id
+            for document_id, _date in sorted(found, key=lambda row: (row[1], row[0]), reverse=True)
+        ][:pool]
+        if not newest:
+            return {}
+        marks = ",".join("?" * len(newest))
+        with self._lock:
+            heads = dict(
+                self._db.execute(
+                    f"SELECT document_id, head FROM document_terms WHERE document_id IN ({marks})",
+                    newest,
+                ).fetchall()
+            )
+        phrases = [Phrase(a.terms) for a in alternatives if not a.near]
+        near = [(a.terms, a.near_window()) for a in alternatives if a.near]
+        titled: list[int] = []
+        others: list[int] = []
+        for document_id in newest:
+            document = DocumentTerms(heads.get(document_id, ""), None)
+            holds = any(phrase.text in document.title for phrase in phrases) or any(
+                document.title_holds_near(terms, distance) for terms, distance in near
+            )
+            (titled if holds else others).append(int(document_id))
+        candidates = {document_id: 1.0 for document_id in titled[:limit]}
+        for document_id in others[: limit - len(candidates)]:
+            candidates[document_id] = 0.5
+        return candidates
+
+    def collection_ranges(self) -> list[tuple[int, int]]:
+        """The first and last document id of each collection (computed once)."""
+        if self._ranges is None:
+            with self._lock:
+                self._ranges = [
+                    (int(low), int(high))
+                    for low, high in self._db.execute(
+                        "SELECT min(id), max(id) FROM documents GROUP BY collection"
+                    ).fetchall()
+                ]
+        return self._ranges
