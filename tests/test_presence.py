@@ -1,0 +1,84 @@
+"""Which candidates hold which words: FTS5 listings and stored terms give the same answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import bot.presence
+from bot import text
+from bot.forward_index import DocumentTerms
+from bot.presence import PresencePlanner
+from bot.query import Alternative
+from bot.term_statistics import TermStatistics
+from tests.conftest import ArticleWriter
+from tests.search_support import build, open_index
+
+BODIES = {
+    1: "Open weights for everyone.",
+    2: "The weights are open to researchers.",
+    3: "Open source tools, released on March 3.",
+    4: "Nothing relevant here.",
+}
+
+
+@pytest.fixture
+def planner(tmp_path: Path, write_article: ArticleWriter) -> PresencePlanner:
+    for number, body in BODIES.items():
+        write_article(
+            f"articles/2025010{number}/story-{number}/en.md",
+            body=f"## Body\n\n{body}\n",
+            title=f"Story {number}",
+            description="A story.",
+            date=f"raw:2025-01-0{number}",
+        )
+    db, lock = open_index(build(tmp_path))
+    count = int(db.execute("SELECT count(*) FROM documents").fetchone()[0])
+    return PresencePlanner(db, lock, TermStatistics(db, lock, count), last_document_id=count)
+
+
+def forward_terms(planner: PresencePlanner) -> dict[int, DocumentTerms]:
+    rows = planner._db.execute("SELECT document_id, head, body FROM document_terms").fetchall()
+    return {int(i): DocumentTerms(head, body) for i, head, body in rows}
+
+
+def alternative(phrase: str, **options: object) -> Alternative:
+    return Alternative(tuple(text.analyze(phrase)), **options)  # type: ignore[arg-type]
+
+
+ALTERNATIVES = [
+    alternative("open weights"),
+    alternative("weights"),
+    alternative("weights open", near=True, near_distance=3),
+    alternative("source"),
+    alternative("zeppelin"),
+]
+EXPECTED = [{1}, {1, 2}, {1, 2}, {3}, set()]
+
+
+@pytest.mark.parametrize("budget", [0, 10**9], ids=["in memory", "fts5"])
+def test_presence_lists_the_holders_of_each_alternative(
+    planner: PresencePlanner, monkeypatch: pytest.MonkeyPatch, budget: int
+) -> None:
+    monkeypatch.setattr(bot.presence, "PRESENCE_MATCH_POSTINGS", budget)
+    found = planner.presence(ALTERNATIVES, [1, 2, 3, 4], forward_terms(planner))
+    assert [found[a] for a in ALTERNATIVES] == EXPECTED
+
+
+def test_presence_looks_only_at_the_candidates(planner: PresencePlanner) -> None:
+    found = planner.presence(ALTERNATIVES, [2, 3], forward_terms(planner))
+    assert [found[a] for a in ALTERNATIVES] == [set(), {2}, {2}, {3}, set()]
+    assert planner.presence(ALTERNATIVES, [], {}) == {a: set() for a in ALTERNATIVES}
+
+
+def test_matching_checks_an_fts5_expression_per_document(planner: PresencePlanner) -> None:
+    both = alternative("open").fts() + " AND " + alternative("source").fts()
+    assert planner.matching(both, [1, 2, 3, 4]) == {3}
+    assert planner.matching(alternative("open").fts(), [2, 4]) == {2}
+
+
+def test_holding_any_finds_the_phrases_in_stored_terms(planner: PresencePlanner) -> None:
+    phrases = [tuple(text.analyze("March 3")), tuple(text.analyze("for everyone"))]
+    assert planner.holding_any(phrases, [1, 2, 3, 4]) == {1, 3}
+    assert planner.holding_any(phrases, [2, 4]) == set()

@@ -1,0 +1,104 @@
+"""Candidate retrieval: bounded, rarest concepts first, within a period, and the newest
+holders of very common words."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+import bot.retrieval
+from bot.retrieval import CandidateRetriever, id_runs
+from bot.search import SearchEngine
+from bot.term_statistics import TermStatistics
+from tests.conftest import ArticleWriter
+from tests.search_support import build, open_index, story_of
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, write_article: ArticleWriter) -> Path:
+    # 20 robot stories, one a month; every fourth has "robots" only in its body. One of
+    # them also names a rare word, "zeppelin".
+    for number in range(20):
+        year, month = 2024 + number // 12, number % 12 + 1
+        titled = number % 4 != 0
+        write_article(
+            f"articles/{year}{month:02d}01/robots-{number}/en.md",
+            body="## Body\n\nRobots everywhere." + (" A zeppelin too." if number == 7 else ""),
+            title=f"Robots news {number}" if titled else f"Factory news {number}",
+            description="Industry.",
+            date=f"raw:{year}-{month:02d}-01",
+        )
+    return build(tmp_path)
+
+
+def retriever_for(db_path: Path) -> CandidateRetriever:
+    db, lock = open_index(db_path)
+    count = int(db.execute("SELECT count(*) FROM documents").fetchone()[0])
+    return CandidateRetriever(db, lock, TermStatistics(db, lock, count), count)
+
+
+def test_candidates_are_bounded_by_the_limit_and_hold_the_words(db_path: Path) -> None:
+    retriever = retriever_for(db_path)
+    plan = SearchEngine(db_path).plan("robots")
+    candidates = retriever.retrieve(plan, limit=5)
+    assert len(candidates) == 5
+    assert all(strength > 0 for strength in candidates.values())
+    assert len(retriever.retrieve(plan, limit=100)) == 20
+
+
+def test_the_rarest_concept_alone_is_retrieved_when_the_budget_is_spent(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    retriever = retriever_for(db_path)
+    plan = SearchEngine(db_path).plan("robots zeppelin")
+    assert len(retriever.retrieve(plan)) == 20  # both concepts within the budget
+    monkeypatch.setattr(bot.retrieval, "RETRIEVAL_POSTINGS", 5)
+    candidates = retriever.retrieve(plan)
+    assert [story_of(retriever._db, i) for i in candidates] == ["articles/20240801/robots-7"]
+
+
+def test_a_period_restricts_the_candidates_to_its_dates(db_path: Path) -> None:
+    retriever = retriever_for(db_path)
+    plan = SearchEngine(db_path).plan("robots in March 2025", as_of=dt.date(2026, 2, 1))
+    assert plan.date_range is not None
+    candidates = retriever.retrieve(plan)
+    assert [story_of(retriever._db, i) for i in candidates] == ["articles/20250301/robots-14"]
+
+
+def test_very_common_words_give_the_newest_holders_titled_first(db_path: Path) -> None:
+    retriever = retriever_for(db_path)
+    retriever.common_postings = 5  # every document holds "robots": the newest-first path
+    plan = SearchEngine(db_path).plan("robots")
+    candidates = retriever.retrieve(plan, limit=4)
+    stories = {story_of(retriever._db, i): strength for i, strength in candidates.items()}
+    # The newest titled holders (19, 18, 17, 15; 16 has "robots" in its body only).
+    assert stories == {
+        "articles/20250801/robots-19": 1.0,
+        "articles/20250701/robots-18": 1.0,
+        "articles/20250601/robots-17": 1.0,
+        "articles/20250401/robots-15": 1.0,
+    }
+    everything = retriever.retrieve(plan, limit=20)
+    untitled = {story_of(retriever._db, i) for i, s in everything.items() if s == 0.5}
+    assert untitled == {
+        f"articles/{2024 + n // 12}{n % 12 + 1:02d}01/robots-{n}" for n in (0, 4, 8, 12, 16)
+    }
+
+
+def test_a_query_the_index_lacks_retrieves_nothing(db_path: Path) -> None:
+    retriever = retriever_for(db_path)
+    assert retriever.retrieve(SearchEngine(db_path).plan("qwxzv")) == {}
+
+
+def test_each_collection_is_one_range_of_ids(db_path: Path) -> None:
+    retriever = retriever_for(db_path)
+    assert retriever.collection_ranges() == [(1, 20)]
+
+
+def test_a_periods_ids_split_into_runs_at_the_widest_gaps() -> None:
+    assert id_runs([]) == []
+    assert id_runs([5, 6, 7, 9, 10, 40, 41, 900]) == [(5, 7), (9, 10), (40, 41), (900, 900)]
+    assert id_runs([5, 6, 7, 9, 10, 40, 41, 900], most=2) == [(5, 41), (900, 900)]
+    assert id_runs(list(range(1, 50)), most=3) == [(1, 49)]
