@@ -1,0 +1,133 @@
+"""Autocomplete as users type: names by prefix, one title per story in the user's
+language first, Japanese words resolved to names, close names, and a bounded list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot import text
+from bot.autocomplete import Autocomplete
+from bot.query import QueryPlan
+from bot.search import SearchEngine
+from tests.conftest import ArticleWriter
+from tests.search_support import build, open_index
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, write_article: ArticleWriter) -> Path:
+    for locale, title in (("en", "Anthropic prepares an IPO"), ("ja", "Anthropicが上場準備を開始")):
+        write_article(
+            f"articles/20251203/anthropic-ipo/{locale}.md",
+            title=title,
+            tags=["Anthropic", "IPO"],
+            date="raw:2025-12-03",
+        )
+    for locale, title in (("en", "Claude Code comes to the web"), ("ja", "Claude CodeがWebに")):
+        write_article(
+            f"articles/20260105/claude-code-web/{locale}.md",
+            title=title,
+            tags=["Anthropic", "Claude", "Claude Code"],
+            date="raw:2026-01-05",
+        )
+    for day in range(1, 31):
+        write_article(
+            f"articles/202511{day:02d}/coding-{day}/en.md",
+            title=f"Coding agents, part {day}",
+            tags=["Coding"],
+            date=f"raw:2025-11-{day:02d}",
+        )
+    return build(tmp_path)
+
+
+@pytest.fixture
+def engine(db_path: Path) -> SearchEngine:
+    return SearchEngine(db_path)
+
+
+@pytest.fixture
+def autocomplete(db_path: Path, engine: SearchEngine) -> Autocomplete:
+    db, lock = open_index(db_path)
+    return Autocomplete(db, lock, "1", engine.vocabulary)
+
+
+def suggest(
+    autocomplete: Autocomplete,
+    engine: SearchEngine,
+    typed: str,
+    limit: int = 25,
+    locale: str = "en",
+) -> list[tuple[str, str, str | None]]:
+    found = autocomplete.suggest(text.normalize(typed), limit, locale, engine.plan)
+    return [(s.name, s.kind, s.story) for s in found]
+
+
+def test_names_starting_with_the_text_come_first(
+    autocomplete: Autocomplete, engine: SearchEngine
+) -> None:
+    found = suggest(autocomplete, engine, "clau")
+    assert found[0][1] == "name" and found[0][0].startswith("Claude")
+    assert ("Claude Code comes to the web", "title", "articles/20260105/claude-code-web") in found
+
+
+def test_one_title_per_story_in_the_users_language(
+    autocomplete: Autocomplete, engine: SearchEngine
+) -> None:
+    english = [
+        name for name, kind, _ in suggest(autocomplete, engine, "anthropic") if kind == "title"
+    ]
+    japanese = [
+        name
+        for name, kind, _ in suggest(autocomplete, engine, "anthropic", locale="ja")
+        if kind == "title"
+    ]
+    assert "Anthropic prepares an IPO" in english and "Anthropicが上場準備を開始" not in english
+    assert "Anthropicが上場準備を開始" in japanese and "Anthropic prepares an IPO" not in japanese
+
+
+def test_japanese_words_find_titles_and_names(
+    autocomplete: Autocomplete, engine: SearchEngine
+) -> None:
+    found = suggest(autocomplete, engine, "上場", locale="ja")
+    assert ("Anthropicが上場準備を開始", "title", "articles/20251203/anthropic-ipo") in found
+
+
+def test_a_misspelled_name_is_offered_by_resemblance(
+    autocomplete: Autocomplete, engine: SearchEngine
+) -> None:
+    names = [name for name, kind, _ in suggest(autocomplete, engine, "anthrpic") if kind == "name"]
+    assert "Anthropic" in names
+
+
+def test_at_most_limit_choices_newest_titles_first(
+    autocomplete: Autocomplete, engine: SearchEngine
+) -> None:
+    found = suggest(autocomplete, engine, "coding agents", limit=5)
+    assert len(found) == 5
+    titles = [name for name, kind, _ in found if kind == "title"]
+    assert titles[0] == "Coding agents, part 30"
+
+
+def test_text_fts5_cannot_parse_gives_no_titles(autocomplete: Autocomplete) -> None:
+    assert autocomplete.titles("title_fts", '("unbalanced', 10, "en") == []
+
+
+def test_the_fuzzy_pool_is_loaded_once(autocomplete: Autocomplete) -> None:
+    pool = autocomplete.suggestion_pool()
+    assert autocomplete.suggestion_pool() is pool
+
+
+def test_japanese_text_is_parsed_only_when_japanese(
+    autocomplete: Autocomplete, engine: SearchEngine
+) -> None:
+    parsed: list[str] = []
+
+    def plan(typed: str) -> QueryPlan:
+        parsed.append(typed)
+        return engine.plan(typed)
+
+    autocomplete.suggest("claude", 25, "en", plan)
+    assert parsed == []
+    autocomplete.suggest("上場", 25, "ja", plan)
+    assert parsed == ["上場"]
