@@ -80,7 +80,7 @@ class DocumentTerms:
     def __init__(self, head: str, body: bytes | None) -> None:
         self.columns = split_head(head)
         title, description, tags = self.columns
-        # Padded with spaces, as ranking matches " term " in them (bot.search).
+        # Padded with spaces, as ranking matches " term " in them (bot.ranking).
         self.title = f" {title} "
         self.headline = f" {description} {tags} "
         self._head = f" {title} \n {description} \n {tags} "

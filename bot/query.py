@@ -5,7 +5,7 @@ A *concept* is one thing the message mentions ("DeepSeek", "規制", "Claude Opu
 that count as finding it, namely the user's own spelling, a corrected spelling of a
 misspelled name, the Latin name of a katakana or hiragana spelling or of a nickname, or a
 translation from the domain glossary. Each concept also has a *role* that decides how
-much it weighs when a story is scored (``bot.search``):
+much it weighs when a story is scored (``bot.ranking``):
 
 * ``entity``: a name — of the index's vocabulary, or written like a name (capitals,
   letters and digits, a version after a name) even when the corpus lacks it, so that a
