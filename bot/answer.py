@@ -156,7 +156,7 @@ def answer_question(
     asked = [c for c in concepts if c.role in ("topic", "unknown")]
     if asked and all(c.role == "unknown" for c in asked):
         # Everything the question asks about besides its names is a word the corpus never
-        # uses ("the capital of France", "富士山の高さ"): no story can answer it.
+        # uses ("the capital of France", "エベレストの標高"): no story can answer it.
         return None
     weights = [engine.concept_weight(c) for c in concepts]
     kind = asked_type(question)
@@ -205,7 +205,7 @@ def _holds_the_names(hit: StoryHit) -> bool:
 
 def _label_answers(unit: str, concepts: list[Concept], kind: str, known: list[str]) -> bool:
     """A "label: value" line whose label holds a word of the question and whose value holds
-    what is asked for ("**Co-founder**: Vik Bajaj" for "who is the co-founder")."""
+    what is asked for ("**Co-founder**: Jane Smith" for "who is the co-founder")."""
     label, colon, value = _clean(unit).partition(":")
     if not colon:
         label, colon, value = _clean(unit).partition("：")
@@ -248,7 +248,7 @@ def _best_in_document(
     for heading, passage in engine.passages(document.id):
         heading_terms = set(text.analyze(heading)) | title_terms
         lead_in: set[str] = set()
-        # A heading can state the fact itself ("Grok 4.1 Thinking (code name: quasarflux)").
+        # A heading can state the fact itself ("Model X (code name: bluefinch)").
         last = heading.split(" › ")[-1].strip() if heading else ""
         headed = bool(last) and last != document.title
         units = ([last] if headed else []) + _units(passage)

@@ -12,8 +12,8 @@ questions.
 in [0, 1]: patterns for numbers with their units, currencies, percentages, dates and
 durations; for people, places and organizations Sudachi's parts of speech in Japanese
 (固有名詞 with 人名, 地名, 組織名) and capitalized spans in English, leaving out what the
-question itself names (``known``): the answer to "who works with Mike Krieger" is not
-Mike Krieger.
+question itself names (``known``): the answer to "who works with Lisa Su" is not Lisa
+Su.
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ _CAPITALIZED_SPAN_RE = re.compile(
     r"(?<![A-Za-z])[A-Z][a-zA-Z'’.\-]*(?:\s+(?:of\s+|de\s+|van\s+)?[A-Z][a-zA-Z'’.\-]*)+|"
     r"(?<![A-Za-z])[A-Z][a-z]+[A-Z][A-Za-z]*(?![A-Za-z])|(?<![A-Za-z])[A-Z]{2,}[a-z]?(?![A-Za-z])"
 )
-# A Latin word inside Japanese text is capitalized on purpose: a name (OmdiaのアナリストX氏).
+# A Latin word inside Japanese text is capitalized on purpose: a name (IDCのアナリストX氏).
 _LATIN_IN_JAPANESE_RE = re.compile(
     rf"(?<=[{_JAPANESE_CHARS}])[A-Z][A-Za-z0-9&.\-]+(?:\s[A-Z][A-Za-z0-9&.\-]+)*|"
     rf"[A-Z][A-Za-z0-9&.\-]+(?:\s[A-Z][A-Za-z0-9&.\-]+)*(?=[{_JAPANESE_CHARS}])"

@@ -18,7 +18,7 @@ found anywhere, in a title, and in a description or tags, with each concept's we
     out), mixed with how much of it the story is about: ``(0.7·key coverage + 0.3·key
     focus)``, scaled by the share of the query's names the story holds (``0.5 + 0.5·name
     coverage``) or, for a query without names, by its focus (``min(1, 0.3 + focus)``: a
-    story that only mentions "capital" and "Australia" in passing answers no question
+    story that only mentions "rainfall" and "Canada" in passing answers no question
     about them);
   - *evidence*: for a long message, whose many words no story holds all of, the key
     weight the story holds (``min(1, held / EVIDENCE_WEIGHT)``, in idf units) times its
@@ -105,7 +105,7 @@ class StoryEvidence:
         """1 for a story as much about the query's names as the best candidate is (title,
         description or tags), down to NAME_MENTION for one that only mentions them. When no
         candidate is about them, a mention counts fully only for people (``people``, a
-        person quoted in stories about something else: "Fidji Simo"); a company, product
+        person quoted in stories about something else: "Lisa Su"); a company, product
         or topic mentioned in passing ("Mistral", "quantum computing") keeps NAME_MENTION,
         raised by the share of the query's topic words the story also holds."""
         if self.best_name_focus <= 0:
@@ -114,8 +114,8 @@ class StoryEvidence:
             ]
             if names and all(names):
                 return 1.0
-            # A mention in passing that also holds the rest of the question ("California SB
-            # 243 chatbot safety deal") is an answer; a bare name mentioned once is a guess.
+            # A mention in passing that also holds the rest of the question ("Texas chatbot
+            # disclosure bill vote") is an answer; a bare name mentioned once is a guess.
             topics = self._shares().topic_coverage or 0.0
             return NAME_MENTION + (1 - NAME_MENTION) * topics
         share = min(1.0, self.name_focus() / self.best_name_focus)

@@ -143,7 +143,7 @@ class Article:
     """One locale's document of a story, as parsed from one corpus file.
 
     ``story`` is the corpus path without the locale part (``articles/20251118/slug``,
-    ``aiTimeline/202412-deepseek-v3``), shared by both languages. ``date`` is the
+    ``aiTimeline/202307-llama2-open-release``), shared by both languages. ``date`` is the
     frontmatter date (a calendar date, in the zone the author wrote). ``path`` is the file
     relative to the corpus root, with ``/`` separators.
     """

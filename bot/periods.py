@@ -6,14 +6,14 @@ relative phrases, resolved to a calendar range against the day the question is a
 the text that remains. Understood, in English and Japanese:
 
 * days: ``2025-12-11``, ``2025/12/11``, ``2025年12月11日``, ``december 11 2025``,
-  ``11 dec 2025``, and without a year ``12月5日`` / ``december 5`` (the latest one on or
+  ``11 dec 2025``, and without a year ``3月14日`` / ``march 14`` (the latest one on or
   before ``as_of``); ``today``/``今日``, ``yesterday``/``昨日``, ``N days ago``/``N日前``;
 * weeks: ``this week``/``今週``, ``last week``/``先週`` (weeks start on Monday, ISO 8601);
 * months: ``2025年12月``, ``december 2025``, ``2025-12``, a month alone (``last
   december``, ``this march``, ``12月``: the latest such month on or before ``as_of``, or
   before the current month for ``last``), ``this month``/``今月``, ``last month``/``先月``;
-* quarters: ``q4 2023``, ``2023 q4``, ``4q 2023``, ``fourth quarter of 2023``,
-  ``2023年第4四半期``, ``2023年10-12月期``, and ``last quarter``;
+* quarters: ``q3 2024``, ``2024 q3``, ``3q 2024``, ``third quarter of 2024``,
+  ``2024年第3四半期``, ``2024年7-9月期``, and ``last quarter``;
 * halves: ``h2 2025``, ``second half of 2025``, ``2025年下半期`` (上半期, 下半期, 上期, 下期,
   前半, 後半);
 * seasons (northern hemisphere, meteorological: spring is March–May, summer June–August,

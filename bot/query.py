@@ -141,7 +141,7 @@ class Concept:
     meant). ``version`` is set for a name with a version (``Claude Opus 4.5``), and
     ``unversioned`` then holds the name's own alternatives, which find its other
     versions. ``person`` marks a name of several words each typed with a capital, as people
-    write a person's name ("Fidji Simo"): quoted in stories about something else, a person
+    write a person's name ("Lisa Su"): quoted in stories about something else, a person
     is still found by their mentions."""
 
     label: str
@@ -312,7 +312,7 @@ def _japanese_units(
 def _typed_forms(cleaned: str) -> tuple[dict[str, str], set[str]]:
     """Latin words of the cleaned message as typed, by their normalized form (the first
     spelling wins), so capitals are still known after normalization; and the normalized
-    words typed with a capital inside a sentence (``EU AI Act``, ``Perplexity Comet``), or
+    words typed with a capital inside a sentence (``UK Online Safety Act``, ``Brave Leo``), or
     anywhere in a search of a few words: the first word of a sentence is capitalized by
     grammar, not because it is a name."""
     forms: dict[str, str] = {}
@@ -325,7 +325,7 @@ def _typed_forms(cleaned: str) -> tuple[dict[str, str], set[str]]:
         forms.setdefault(normalized, word)
         before = cleaned[: match.start()].rstrip()
         sentence_start = not before or before[-1] in ".!?。！？:：\n"
-        # In Japanese text no word is capitalized by grammar: "Manusは" is a name.
+        # In Japanese text no word is capitalized by grammar: "Mistralは" is a name.
         in_japanese = text.is_japanese(cleaned[match.end() : match.end() + 1])
         grammar = sentence_start and not in_japanese and not search_like
         if word.lstrip(".")[:1].isupper() and not grammar:
@@ -334,7 +334,7 @@ def _typed_forms(cleaned: str) -> tuple[dict[str, str], set[str]]:
 
 
 def _looks_like_a_name(typed: str) -> bool:
-    """A word written like a name: capitalized or in capitals (``Comet``, ``NTT``), letters
+    """A word written like a name: capitalized or in capitals (``Leo``, ``NTT``), letters
     and digits mixed (``R2``, ``K2``), or words joined by a dot (``character.ai``)."""
     if not typed or _AMOUNT_RE.match(typed.casefold()):
         return False
@@ -479,7 +479,7 @@ def plan_query(
             for concept in plan.concepts:
                 concept.role = "topic"  # "AI", "lol": nothing else to search for
     if plan.date_range is not None or plan.recency:
-        # "AI news from Q4 2023", "最新のニュース": the period or the wish for the newest is
+        # "AI news from summer 2024", "最新のニュース": the period or the wish for the newest is
         # the request; words around it only say "news".
         plan.concepts = [c for c in plan.concepts if c.role != "context"]
     return plan
@@ -720,7 +720,7 @@ def _role(
         return "entity" if named else "unknown"
     first = concept.alternatives[0]
     if concept.latin and concept.label.casefold() in capitalized:
-        return "entity"  # "Act" in "EU AI Act", "Comet" in "Perplexity Comet"
+        return "entity"  # "Act" in "UK Online Safety Act", "Leo" in "Brave Leo"
     if concept.latin and len(first.terms) == 1:
         entity = vocabulary.exact(text.squash(_POSSESSIVE_RE.sub("", concept.label)))
         proper = entity is not None and (entity.kind != "name" or entity.stories >= 2)
@@ -760,8 +760,8 @@ def _best_entity_window(
                 and _digits(found[0].key) == _digits(key)
                 and (found[0].kind != "name" or found[0].stories >= 2)
             ):
-                # A typo of a name, never another version of it (gpt-5.4 is not GPT-5.1),
-                # nor of a capitalized phrase one story happens to hold.
+                # A typo of a name, never another version of it (a typed 2.4 is not the
+                # 2.1 the corpus holds), nor of a capitalized phrase one story happens to hold.
                 return length, found[0], "typo"
     return None
 
