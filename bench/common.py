@@ -17,12 +17,10 @@ import os
 import platform
 import random
 import re
-import resource
 import sqlite3
 import subprocess
 import sys
 import time
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,7 +35,6 @@ SHARED_CORPUS = Path(
 DEFAULT_WORK = ROOT / "bench" / "out"
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 MANIFEST = "bench-manifest.json"
-BM25_WEIGHTS = "10, 5, 3, 1"
 _UPDATE_RE = re.compile(r"\n(?:Update|追記) [0-9a-f]+: [^\n]*\n?$")
 
 
@@ -227,29 +224,6 @@ def _delete_trigram(connection: sqlite3.Connection, relative: str) -> None:
     connection.execute("DELETE FROM files WHERE path = ?", [relative])
 
 
-def trigram_expression(query: str) -> str:
-    """The baseline's MATCH expression: NFKC, split on whitespace, each term quoted (inner
-    quotes doubled), ORed. ``""`` for blank input."""
-    terms = [t for t in unicodedata.normalize("NFKC", query).split() if t]
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-
-
-def trigram_search(connection: sqlite3.Connection, query: str, limit: int = 10) -> list[tuple]:
-    """The baseline's ``about``: bm25 (10, 5, 3, 1) over the ORed terms, ``limit`` rows of
-    ``(rowid, title)``; no rows for blank input or a MATCH error."""
-    expression = trigram_expression(query)
-    if not expression:
-        return []
-    try:
-        return connection.execute(
-            f"SELECT rowid, title FROM docs_fts WHERE docs_fts MATCH ? "
-            f"ORDER BY bm25(docs_fts, {BM25_WEIGHTS}) LIMIT ?",
-            [expression, limit],
-        ).fetchall()
-    except sqlite3.OperationalError:
-        return []
-
-
 # -- measuring ----------------------------------------------------------------------------------
 
 
@@ -276,14 +250,6 @@ def proc_memory_mb(pid: int | str = "self") -> dict[str, float]:
     except (OSError, ValueError):
         pass
     return found
-
-
-def peak_rss_mb() -> tuple[float, float]:
-    """Peak resident memory in MB of this process and of its largest waited-for child
-    (e.g. a process-pool worker), from ``getrusage`` (Linux reports KiB)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return own, children
 
 
 def warm_page_cache(*paths: Path) -> None:

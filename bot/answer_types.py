@@ -137,7 +137,6 @@ _DEADLINE_RE = re.compile(
     r"まで|までに|期限|以降|終了",
     re.IGNORECASE,
 )
-_COUNT_RE = re.compile(rf"{_NUMBER}\s*(?:[万億]\s*)?[^\s\d.,%％]|\b(?:{_NUMBER})\b")
 _QUOTED_RE = re.compile(
     r"「[^」]{1,40}」|『[^』]{1,40}』|\"[^\"]{1,40}\"|“[^”]{1,40}”|'[^'\s][^']{0,38}'"
 )
