@@ -246,6 +246,7 @@ def measure_size(work: Path, size: int, seed: int) -> list[list[object]]:
                 f"{_status(seconds <= TARGET_FULL_SECONDS_100K)}"
             )
             targets.append(f"CPU ≤ trigram's {_status(cpu <= TARGET_CPU_RATIO * base_cpu)}")
+            targets.append(f"≤1 GB {_status(db_mb <= TARGET_DB_MB_100K)}")
         if kind != "full":
             share = seconds / full_seconds if full_seconds else 0.0
             cpu_share = cpu / full_cpu if full_cpu else 0.0
