@@ -369,7 +369,8 @@ def _news_search(args: argparse.Namespace, service: NewsService) -> int:
 
 def _news_trend(args: argparse.Namespace, service: NewsService) -> int:
     """``news trend``: write the chart and print technyan's line, the counts as sparklines
-    and the PNG's path (last line). Exit 1 with nothing written when there is no chart."""
+    and the PNG's path (last line). Exit 1 with nothing written when there is no chart;
+    raises ``UsageError`` (exit 2) naming ``--out`` when the file cannot be written."""
     from bot.chart import answer_trend
     from bot.trend import TrendService
 
@@ -381,7 +382,10 @@ def _news_trend(args: argparse.Namespace, service: NewsService) -> int:
     if answer.image is None:
         return 1
     out = args.out or Path(answer.image.filename)
-    out.write_bytes(answer.image.png)
+    try:
+        out.write_bytes(answer.image.png)
+    except OSError as error:
+        raise UsageError(f"cannot write the chart to {out}: {error.strerror}") from None
     print(out)
     return 0
 

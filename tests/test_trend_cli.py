@@ -80,6 +80,20 @@ def test_nothing_to_chart_writes_nothing_and_exits_1(real_index: Path, tmp_path:
     assert not list(tmp_path.glob("*.png"))
 
 
+def test_an_unwritable_out_file_is_named_with_exit_2_and_no_traceback(
+    real_index: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "charts"
+    folder.mkdir()
+    done = run(
+        "news", "trend", "Claude", "--db", str(real_index), "--out", str(folder),
+        "--locale", "en", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert f"cannot write the chart to {folder}" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 @pytest.mark.parametrize("locale", ["ja", "en"])
 def test_the_console_draws_the_trend_and_says_where_it_is(
     real_index: Path, real_corpus: Path, tmp_path: Path, locale: str
