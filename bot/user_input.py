@@ -34,13 +34,15 @@ __all__ = [
 DEFAULT_LATEST = 5
 #: The most stories ``latest`` shows at once: five pages of five embeds on Discord.
 MAX_LATEST = 25
-#: Characters of a digest date option worth reading; longer text is refused unread.
-_MAX_DATE_CHARACTERS = 40
+#: Characters of an option's value worth reading or showing back; longer text is refused
+#: unread and shown cut.
+_MAX_OPTION_CHARACTERS = 40
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 _ISO_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_INTEGER_RE = re.compile(r"[+-]?\d+")
+# Nine digits at most: a count is small, and int() refuses strings past 4,300 digits.
+_INTEGER_RE = re.compile(r"[+-]?\d{1,9}")
 
 
 class InvalidOption(ValueError):
@@ -54,7 +56,7 @@ class InvalidOption(ValueError):
 
     def __init__(self, option: str, value: str, message: str, persona_key: str) -> None:
         self.option = option
-        self.value = value[:_MAX_DATE_CHARACTERS]
+        self.value = value[:_MAX_OPTION_CHARACTERS]
         self.persona_key = persona_key
         super().__init__(message)
 
@@ -95,7 +97,7 @@ def _invalid_count(value: str) -> InvalidOption:
     return InvalidOption(
         "count",
         value,
-        f"expected a number from 1 to {MAX_LATEST}, got {value!r}",
+        f"expected a number from 1 to {MAX_LATEST}, got {value[:_MAX_OPTION_CHARACTERS]!r}",
         "invalid_count",
     )
 
@@ -104,7 +106,7 @@ def parse_digest_date(value: str) -> dt.date:
     """A digest date written ``YYYY-MM-DD`` (``2026-02-08``; full-width digits and dashes
     as a Japanese keyboard types them are read too). Raises ``InvalidOption`` (persona
     key ``invalid_date``) for any other form or an impossible day (``2026-02-30``)."""
-    text = unicodedata.normalize("NFKC", clean_text(value[: _MAX_DATE_CHARACTERS * 2])).strip()
+    text = unicodedata.normalize("NFKC", clean_text(value[: _MAX_OPTION_CHARACTERS * 2])).strip()
     text = text.replace("\u2212", "-").replace("\u2010", "-").replace("\u2011", "-")
     match = _ISO_DATE_RE.fullmatch(text)
     if match:

@@ -44,12 +44,15 @@ def test_story_counts_that_are_read(value: int | str | None, count: int) -> None
     assert parse_story_count(value) == count
 
 
-@pytest.mark.parametrize("value", [0, 26, -1, True, "0", "26", "2.5", "abc", "1e3", "٣٣"])
+@pytest.mark.parametrize(
+    "value", [0, 26, -1, True, "0", "26", "2.5", "abc", "1e3", "٣٣", "9" * 5000, "0" * 5000 + "3"]
+)
 def test_story_counts_that_are_refused(value: int | str) -> None:
     with pytest.raises(InvalidOption) as raised:
         parse_story_count(value)
     assert raised.value.option == "count" and raised.value.persona_key == "invalid_count"
     assert str(raised.value).startswith(f"expected a number from 1 to {MAX_LATEST}, got ")
+    assert len(str(raised.value)) < 100  # a long value is shown cut
 
 
 @pytest.mark.parametrize(
