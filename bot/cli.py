@@ -68,27 +68,20 @@ def _story_count(value: str) -> int:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _digest_date(value: str) -> dt.date:
-    """``--date``: ``YYYY-MM-DD`` (``parse_digest_date``, as the console reads it)."""
+def _date_option(value: str) -> dt.date:
+    """``--date`` (the digest's day) and ``--as-of`` (the day a query is read as asked on,
+    for the relative periods it holds: "last month", "先週"): ``YYYY-MM-DD``, read by
+    ``parse_digest_date`` as the console reads it."""
     try:
         return parse_digest_date(value)
     except InvalidOption as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _as_of_date(value: str) -> dt.date:
-    """``--as-of``: the day a query is read as asked on (``YYYY-MM-DD``), for the relative
-    periods it holds ("last month", "先週"); for tests and evaluation."""
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {value!r}") from None
-
-
 def _add_as_of(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--as-of",
-        type=_as_of_date,
+        type=_date_option,
         metavar="YYYY-MM-DD",
         help="read relative periods ('last month', '先週') as asked on this day (default: today)",
     )
@@ -188,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(preview)
     _add_locale(preview)
     preview.add_argument(
-        "--date", type=_digest_date, help="digest date YYYY-MM-DD (default: the last 24 hours)"
+        "--date", type=_date_option, help="digest date YYYY-MM-DD (default: the last 24 hours)"
     )
     preview.add_argument("--max-items", type=int, default=5, help="stories, 1-10 (default 5)")
     preview.add_argument("--timezone", help="IANA zone (default: digest.default_timezone)")

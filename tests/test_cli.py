@@ -305,5 +305,6 @@ def test_as_of_reads_relative_periods_as_asked_that_day(real_db: str) -> None:
 
     assert "/202512" in first_story("2026-02-15") or "20251" in first_story("2026-02-15")
     assert first_story("2025-02-15").startswith("aiTimeline/202412")  # December 2024
+    assert first_story("２０２５－０２－１５") == first_story("2025-02-15")  # as --date reads it
     refused = run("news", "about", "x", "--as-of", "soon", "--db", real_db)
     assert refused.returncode == 2 and "YYYY-MM-DD" in refused.stderr
