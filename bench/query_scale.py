@@ -99,9 +99,11 @@ class Samples:
         self.data: dict[str, list[float]] = defaultdict(list)
 
     def add(self, key: str, seconds: float) -> None:
+        """Record one latency of ``key``, in seconds."""
         self.data[key].append(seconds)
 
     def get(self, key: str) -> list[float]:
+        """The latencies of ``key`` in seconds, in the order recorded (none: ``[]``)."""
         return self.data.get(key, [])
 
 

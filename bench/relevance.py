@@ -165,6 +165,8 @@ def dedupe(stories: list[str]) -> list[str]:
 
 
 def group_of(item: Item) -> str:
+    """The row an item is reported in: its ``kind``, ``style`` or ``answer_type``, else
+    ``all``."""
     return str(item.get("kind") or item.get("style") or item.get("answer_type") or "all")
 
 
@@ -192,12 +194,14 @@ def answered(engine: SearchEngine, item: Item, as_of: dt.date) -> bool:
 
 
 def cell(rows: list[tuple[float, float]]) -> str:
+    """``MRR@10 / recall@5`` of ``(reciprocal rank, hit within 5)`` rows, as a table cell."""
     mrr = statistics.fmean(r for r, _ in rows) if rows else 0.0
     recall = statistics.fmean(h for _, h in rows) if rows else 0.0
     return f"{mrr:.3f} / {recall:.2f}"
 
 
 def latency(timings: list[float]) -> str:
+    """Median and worst of ``timings`` (seconds), in milliseconds, as a table cell."""
     if not timings:
         return "-"
     return (
