@@ -200,7 +200,7 @@ def _absolute_years(text: str, as_of: dt.date) -> str:
 Builder = Callable[[re.Match[str], dt.date], DateRange | None]
 
 
-def _n(match: re.Match[str], group: int) -> int:
+def _number(match: re.Match[str], group: int) -> int:
     """Group ``group`` of ``match`` as a number (digits, or 一二三四 and ordinals)."""
     value = match[group]
     return _ORDINALS[value] if value in _ORDINALS else int(value)
@@ -216,8 +216,8 @@ def _checked_month(year: int, month: int) -> DateRange | None:
 
 def _quarter_by_months(match: re.Match[str]) -> DateRange | None:
     """``2023年10-12月期``: the quarter whose first and last months are given."""
-    first, last = _n(match, 2), _n(match, 3)
-    return _quarter(_n(match, 1), (first + 2) // 3) if last == first + 2 else None
+    first, last = _number(match, 2), _number(match, 3)
+    return _quarter(_number(match, 1), (first + 2) // 3) if last == first + 2 else None
 
 
 def _latest_quarter(quarter: int, as_of: dt.date) -> DateRange:
@@ -240,98 +240,107 @@ def _patterns() -> list[tuple[re.Pattern[str], Builder]]:
         # -- days
         (
             r"(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日",
-            lambda m, a: _day_range(_n(m, 1), _n(m, 2), _n(m, 3)),
+            lambda m, a: _day_range(_number(m, 1), _number(m, 2), _number(m, 3)),
         ),
         (
             r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})",
-            lambda m, a: _day_range(_n(m, 1), _n(m, 2), _n(m, 3)),
+            lambda m, a: _day_range(_number(m, 1), _number(m, 2), _number(m, 3)),
         ),
         (
             rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b",
-            lambda m, a: _day_range(_n(m, 3), _month_of(m, 1), _n(m, 2)),
+            lambda m, a: _day_range(_number(m, 3), _month_of(m, 1), _number(m, 2)),
         ),
         (
             rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH},?\s+(\d{{4}})\b",
-            lambda m, a: _day_range(_n(m, 3), _month_of(m, 2), _n(m, 1)),
+            lambda m, a: _day_range(_number(m, 3), _month_of(m, 2), _number(m, 1)),
         ),
-        (r"(?<!\d)(\d{1,2})月\s*(\d{1,2})日", lambda m, a: _latest_day(_n(m, 1), _n(m, 2), a)),
+        (
+            r"(?<!\d)(\d{1,2})月\s*(\d{1,2})日",
+            lambda m, a: _latest_day(_number(m, 1), _number(m, 2), a),
+        ),
         (
             rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!\s*(?:%|percent|billion|million))",
-            lambda m, a: _latest_day(_month_of(m, 1), _n(m, 2), a),
+            lambda m, a: _latest_day(_month_of(m, 1), _number(m, 2), a),
         ),
         (r"\btoday\b|今日|本日", lambda m, a: DateRange(a, a, "day")),
         (r"\byesterday\b|昨日", lambda m, a: _ago(1, "day", a)),
         (r"一昨日|おととい", lambda m, a: _ago(2, "day", a)),
         (rf"\b{_COUNT}\s+{_UNIT}\s+ago\b", lambda m, a: _ago(_count(m[1]), m[2], a)),
-        (rf"(\d{{1,3}})\s*{_JA_UNIT}前", lambda m, a: _ago(_n(m, 1), m[2], a)),
+        (rf"(\d{{1,3}})\s*{_JA_UNIT}前", lambda m, a: _ago(_number(m, 1), m[2], a)),
         (
             rf"\b(?:past|last|previous)\s+{_COUNT}\s+{_UNIT}\b",
             lambda m, a: _past(_count(m[1]), m[2], a),
         ),
-        (rf"(?:ここ|直近|過去)\s*(\d{{1,3}})\s*{_JA_UNIT}", lambda m, a: _past(_n(m, 1), m[2], a)),
+        (
+            rf"(?:ここ|直近|過去)\s*(\d{{1,3}})\s*{_JA_UNIT}",
+            lambda m, a: _past(_number(m, 1), m[2], a),
+        ),
         # -- weeks
         (r"\bthis week\b|今週", lambda m, a: _ago(0, "week", a)),
         (r"\b(?:last|past|previous) week\b|先週", lambda m, a: _ago(1, "week", a)),
         # -- quarters, halves, seasons, parts of a year (with a year)
-        (rf"\bq([1-4])\s*(?:of\s+)?'?{_YEAR}\b", lambda m, a: _quarter(_n(m, 2), _n(m, 1))),
-        (rf"\b{_YEAR}\s*-?\s*q([1-4])\b", lambda m, a: _quarter(_n(m, 1), _n(m, 2))),
-        (rf"\b([1-4])q\s*{_YEAR}\b", lambda m, a: _quarter(_n(m, 2), _n(m, 1))),
+        (
+            rf"\bq([1-4])\s*(?:of\s+)?'?{_YEAR}\b",
+            lambda m, a: _quarter(_number(m, 2), _number(m, 1)),
+        ),
+        (rf"\b{_YEAR}\s*-?\s*q([1-4])\b", lambda m, a: _quarter(_number(m, 1), _number(m, 2))),
+        (rf"\b([1-4])q\s*{_YEAR}\b", lambda m, a: _quarter(_number(m, 2), _number(m, 1))),
         (
             rf"\b(first|second|third|fourth|1st|2nd|3rd|4th) quarter(?: of)?,? {_YEAR}\b",
-            lambda m, a: _quarter(_n(m, 2), _n(m, 1)),
+            lambda m, a: _quarter(_number(m, 2), _number(m, 1)),
         ),
         (
             rf"{_YEAR}\s*年?\s*(?:度\s*)?の?\s*{quarter_ja}",
-            lambda m, a: _quarter(_n(m, 1), _n(m, 2)),
+            lambda m, a: _quarter(_number(m, 1), _number(m, 2)),
         ),
         (
             rf"{_YEAR}\s*年?\s*(1|4|7|10)\s*[-~〜～]\s*(3|6|9|12)\s*月期?",
             lambda m, a: _quarter_by_months(m),
         ),
-        (rf"\bh([12])\s*'?{_YEAR}\b", lambda m, a: _half(_n(m, 2), _n(m, 1))),
-        (rf"\b{_YEAR}\s*-?\s*h([12])\b", lambda m, a: _half(_n(m, 1), _n(m, 2))),
+        (rf"\bh([12])\s*'?{_YEAR}\b", lambda m, a: _half(_number(m, 2), _number(m, 1))),
+        (rf"\b{_YEAR}\s*-?\s*h([12])\b", lambda m, a: _half(_number(m, 1), _number(m, 2))),
         (
             rf"\b(first|second|1st|2nd) half(?: of)?,? {_YEAR}\b",
-            lambda m, a: _half(_n(m, 2), _n(m, 1)),
+            lambda m, a: _half(_number(m, 2), _number(m, 1)),
         ),
         (
             rf"{_YEAR}\s*年?\s*の?\s*(上半期|下半期|上期|下期|前半|後半|前期|後期)",
-            lambda m, a: _half(_n(m, 1), _HALVES[m[2]]),
+            lambda m, a: _half(_number(m, 1), _HALVES[m[2]]),
         ),
-        (rf"\b{seasons}(?: of)?,? {_YEAR}\b", lambda m, a: _season(_n(m, 2), m[1])),
-        (rf"\b{_YEAR}'?s? {seasons}\b", lambda m, a: _season(_n(m, 1), m[2])),
-        (rf"{_YEAR}\s*年?\s*の?\s*(春|夏|秋|冬)", lambda m, a: _season(_n(m, 1), m[2])),
+        (rf"\b{seasons}(?: of)?,? {_YEAR}\b", lambda m, a: _season(_number(m, 2), m[1])),
+        (rf"\b{_YEAR}'?s? {seasons}\b", lambda m, a: _season(_number(m, 1), m[2])),
+        (rf"{_YEAR}\s*年?\s*の?\s*(春|夏|秋|冬)", lambda m, a: _season(_number(m, 1), m[2])),
         (
             rf"\b(?:early|beginning of|start of)\s+{_YEAR}\b",
-            lambda m, a: _month_range(_n(m, 1), 1, 4),
+            lambda m, a: _month_range(_number(m, 1), 1, 4),
         ),
-        (rf"\b(?:mid|middle of)\s*-?\s*{_YEAR}\b", lambda m, a: _month_range(_n(m, 1), 5, 4)),
+        (rf"\b(?:mid|middle of)\s*-?\s*{_YEAR}\b", lambda m, a: _month_range(_number(m, 1), 5, 4)),
         (
             rf"\b(?:late|end of|the end of)\s+{_YEAR}\b",
-            lambda m, a: _month_range(_n(m, 1), 9, 4),
+            lambda m, a: _month_range(_number(m, 1), 9, 4),
         ),
         (
             rf"{_YEAR}\s*年\s*(?:の)?\s*(?:末|暮れ|終わり)",
-            lambda m, a: _month_range(_n(m, 1), 12),
+            lambda m, a: _month_range(_number(m, 1), 12),
         ),
         (
             rf"{_YEAR}\s*年\s*(?:の)?\s*(?:初め|はじめ|初頭|年始|年初|始め)",
-            lambda m, a: _month_range(_n(m, 1), 1, 2),
+            lambda m, a: _month_range(_number(m, 1), 1, 2),
         ),
-        (rf"{_YEAR}\s*年度", lambda m, a: _month_range(_n(m, 1), 4, 12, "year")),
-        (rf"\bfy\s*'?{_YEAR}\b", lambda m, a: _month_range(_n(m, 1), 4, 12, "year")),
+        (rf"{_YEAR}\s*年度", lambda m, a: _month_range(_number(m, 1), 4, 12, "year")),
+        (rf"\bfy\s*'?{_YEAR}\b", lambda m, a: _month_range(_number(m, 1), 4, 12, "year")),
         # -- months
         (
             rf"\b(?:early|mid|late|the end of|end of|beginning of)\s*-?\s*{_MONTH},?\s+(\d{{4}})\b",
-            lambda m, a: _month_range(_n(m, 2), _month_of(m, 1)),
+            lambda m, a: _month_range(_number(m, 2), _month_of(m, 1)),
         ),
-        (r"(\d{4})年\s*(\d{1,2})月", lambda m, a: _checked_month(_n(m, 1), _n(m, 2))),
+        (r"(\d{4})年\s*(\d{1,2})月", lambda m, a: _checked_month(_number(m, 1), _number(m, 2))),
         (
             rf"\b{_MONTH},?\s+(?:of\s+)?(\d{{4}})\b",
-            lambda m, a: _month_range(_n(m, 2), _month_of(m, 1)),
+            lambda m, a: _month_range(_number(m, 2), _month_of(m, 1)),
         ),
-        (rf"\b(\d{{4}})\s+{_MONTH}\b", lambda m, a: _month_range(_n(m, 1), _month_of(m, 2))),
-        (r"\b(\d{4})[-/](\d{1,2})\b", lambda m, a: _checked_month(_n(m, 1), _n(m, 2))),
+        (rf"\b(\d{{4}})\s+{_MONTH}\b", lambda m, a: _month_range(_number(m, 1), _month_of(m, 2))),
+        (r"\b(\d{4})[-/](\d{1,2})\b", lambda m, a: _checked_month(_number(m, 1), _number(m, 2))),
         (r"\bthis month\b|今月", lambda m, a: _month_range(a.year, a.month)),
         (r"\b(?:last|past|previous) month\b|先月", lambda m, a: _ago(1, "month", a)),
         (r"先々月", lambda m, a: _ago(2, "month", a)),
@@ -354,7 +363,7 @@ def _patterns() -> list[tuple[re.Pattern[str], Builder]]:
         ),
         (
             r"(?<![\d年])(\d{1,2})月(?!\d|期)",
-            lambda m, a: _checked_month(_latest_month(_n(m, 1), a), _n(m, 1)),
+            lambda m, a: _checked_month(_latest_month(_number(m, 1), a), _number(m, 1)),
         ),
         # -- seasons and parts of a year without a year
         (rf"\b(?:last|this past) {seasons}\b", lambda m, a: _previous_season(m[1], a)),
@@ -363,12 +372,12 @@ def _patterns() -> list[tuple[re.Pattern[str], Builder]]:
         (r"(?:この|今年の)(春|夏|秋|冬)", lambda m, a: _latest_season(m[1], a)),
         (r"年末|年の瀬", lambda m, a: _month_range(a.year if a.month == 12 else a.year - 1, 12)),
         (r"年始|年明け|年初", lambda m, a: _month_range(a.year, 1, 2)),
-        (r"\bq([1-4])\b", lambda m, a: _latest_quarter(_n(m, 1), a)),
-        (r"\bh([12])\b", lambda m, a: _latest_half(_n(m, 1), a)),
+        (r"\bq([1-4])\b", lambda m, a: _latest_quarter(_number(m, 1), a)),
+        (r"\bh([12])\b", lambda m, a: _latest_half(_number(m, 1), a)),
         (r"(上半期|下半期|上期|下期)", lambda m, a: _latest_half(_HALVES[m[1]], a)),
         # -- years
-        (r"(\d{4})\s*年", lambda m, a: _year(_n(m, 1))),
-        (rf"{_NOT_NUMBER_BEFORE}{_YEAR}{_NOT_NUMBER_AFTER}", lambda m, a: _year(_n(m, 1))),
+        (r"(\d{4})\s*年", lambda m, a: _year(_number(m, 1))),
+        (rf"{_NOT_NUMBER_BEFORE}{_YEAR}{_NOT_NUMBER_AFTER}", lambda m, a: _year(_number(m, 1))),
     ]
     return [(re.compile(pattern), build) for pattern, build in table]
 
