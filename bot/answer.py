@@ -29,7 +29,13 @@ OWN_LANGUAGE_SHARE = 0.85
 # A weak match (below the search's threshold) may still answer a question that names
 # what it asks about, down to this confidence.
 WEAK_ANSWER_CONFIDENCE = 0.3
+# A unit's score when the question asks for a kind of thing: the weighted share of the
+# question's concepts it holds beyond the title (own), the same with its heading and lead-in
+# as context, how clearly it holds the kind (type), and its story's match (prior). A unit
+# that does not hold the kind keeps W_MISSING of its score.
 W_OWN, W_CONTEXT, W_TYPE, W_PRIOR, W_MISSING = 0.3, 0.2, 0.3, 0.2, 0.6
+# The same without a kind asked for: own, context and prior only.
+W_OWN_UNTYPED, W_CONTEXT_UNTYPED, W_PRIOR_UNTYPED = 0.55, 0.25, 0.2
 
 _BULLET_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _SENTENCE_END_RE = re.compile(r"(?<=[。！？!?])|(?<=[.])(?=\s+[A-Z\"“(])")
@@ -262,7 +268,11 @@ def _best_in_document(
             if is_lead_in:
                 lead_in = terms
             if kind is None:
-                score = 0.35 * own + 0.25 * context + 0.2 * own + 0.2 * story_prior
+                score = (
+                    W_OWN_UNTYPED * own
+                    + W_CONTEXT_UNTYPED * context
+                    + W_PRIOR_UNTYPED * story_prior
+                )
             else:
                 # A lead-in's answer is in what follows it ("Main results:").
                 following = " ".join(units[position + 1 : position + 4]) if is_lead_in else ""
