@@ -25,6 +25,10 @@ __all__ = ["MAX_LATEST", "NewsService"]
 
 log = logging.getLogger(__name__)
 
+#: Characters of a query, question, trend topic or autocomplete prefix that are read; the
+#: rest is cut before searching, which bounds the planner's work (a mention can carry a
+#: whole message: up to 2,000 characters, 4,000 with Nitro; Discord docs
+#: resources/message#create-message).
 MAX_QUERY_CHARACTERS = 500
 
 
