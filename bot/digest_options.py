@@ -37,6 +37,7 @@ from bot.text import normalize
 __all__ = [
     "DEFAULT_MAX_ITEMS",
     "KEYWORD_LENGTH",
+    "LIST_SEPARATORS",
     "MAX_ITEMS_RANGE",
     "MAX_KEYWORDS",
     "Refused",
@@ -53,7 +54,9 @@ DEFAULT_MAX_ITEMS = 5
 MAX_KEYWORDS = 10
 KEYWORD_LENGTH = 60
 _TIME_RE = re.compile(r"(\d{1,2}):(\d{2})")
-_LIST_SEPARATORS = re.compile(r"[,、，;；]")
+#: What separates the items of a list option (``categories``, ``include``, ``exclude``):
+#: commas and semicolons, ASCII, full-width and the Japanese 、.
+LIST_SEPARATORS = re.compile(r"[,、，;；]")
 
 
 def parse_time(text: str | None) -> str | None:
@@ -95,7 +98,7 @@ def parse_list(text: str | None) -> tuple[str, ...] | None:
     if cleaned in ("-", "ー", "−", "none", "なし"):
         return ()
     items: dict[str, str] = {}
-    for part in _LIST_SEPARATORS.split(cleaned):
+    for part in LIST_SEPARATORS.split(cleaned):
         item = " ".join(part.split())
         if item:
             items.setdefault(item.casefold(), item)

@@ -245,11 +245,19 @@ async def test_categories_autocomplete_and_japanese_names(env: Env) -> None:
     assert {"name": "Business, モデル発表", "value": "Business, Model Release"} in [
         {"name": c["name"], "value": c["value"]} for c in it.choices or []
     ]
-    japanese = {"time": "09:00", "categories": "ビジネス、モデル発表"}
-    it = await admin_slash(fake, "digest subscribe", japanese, channel=news, locale="ja")
-    await answered(it)
-    name, kwargs = admin.calls[-1]
-    assert name == "subscribe" and kwargs["options"].categories == "Business, Model Release"
+    # After a Japanese 、 the last name is completed too, and the names typed stay.
+    options["categories"] = "ビジネス、モデル"
+    it = await fake.autocomplete("digest subscribe", options, "categories", locale="ja")
+    await it.wait_until(lambda i: i.choices is not None)
+    assert {"name": "ビジネス, モデル発表", "value": "ビジネス, Model Release"} in [
+        {"name": c["name"], "value": c["value"]} for c in it.choices or []
+    ]
+    for typed in ("ビジネス、モデル発表", "ビジネス；モデル発表", "ビジネス, Model Release"):
+        japanese = {"time": "09:00", "categories": typed}
+        it = await admin_slash(fake, "digest subscribe", japanese, channel=news, locale="ja")
+        await answered(it)
+        name, kwargs = admin.calls[-1]
+        assert name == "subscribe" and kwargs["options"].categories == "Business, Model Release"
 
 
 async def test_the_digest_preview_is_the_note_then_the_messages(env: Env) -> None:
@@ -287,6 +295,10 @@ async def test_the_digest_preview_is_the_note_then_the_messages(env: Env) -> Non
         "post_test",
         {"guild_id": env.ja_guild.id, "channel_id": news.id, "user_locale": "en"},
     )
+    admin.fail = True  # a test post that fails unexpectedly: the admin gets the apology
+    click = await fake.click(int(note["id"]), label="🧪 Post a test digest now")
+    await click.wait_until(lambda i: bool(i.messages) and not i.loading)
+    assert click.messages[-1]["content"] in lines("error", "en") and click.ephemeral
     assert rejected(fake) == []
 
 

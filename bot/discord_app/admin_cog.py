@@ -39,8 +39,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.admin import ChannelCheck, DigestAdmin, DigestOptions
+from bot.digest_options import LIST_SEPARATORS, parse_list
 from bot.discord_app.delivery import message_options
 from bot.discord_app.digest_targets import check_target, target_kind
+from bot.discord_app.errors import answer_failure
 from bot.discord_app.responder import ReplySender
 from bot.replies import Reply
 from bot.text import normalize
@@ -67,10 +69,12 @@ class TargetChannel(app_commands.Transformer):
 
     @property
     def type(self) -> discord.AppCommandOptionType:
+        """A channel option."""
         return discord.AppCommandOptionType.channel
 
     @property
     def channel_types(self) -> list[discord.ChannelType]:
+        """The channel kinds Discord offers in the picker (``bot.admin.TARGET_KINDS``)."""
         return [
             discord.ChannelType.text,
             discord.ChannelType.news,
@@ -81,6 +85,7 @@ class TargetChannel(app_commands.Transformer):
         ]
 
     async def transform(self, interaction: discord.Interaction, value: Any, /) -> Any:
+        """``value`` unchanged (resolved when the command runs: ``_check``)."""
         return value
 
 
@@ -113,6 +118,7 @@ class TestPostButton(
         match: re.Match[str],
         /,
     ) -> TestPostButton:
+        """The button of a click (channel and admin read back from the ``custom_id``)."""
         label = getattr(item, "label", None) or "🧪"
         return cls(int(match["channel"]), int(match["user"]), label)
 
@@ -137,7 +143,10 @@ class TestPostButton(
                 guild_id=guild_id, channel_id=channel_id, user_locale=locale
             )
 
-        await sender.answer(interaction, work, visibility="ephemeral")
+        try:
+            await sender.answer(interaction, work, visibility="ephemeral")
+        except Exception as error:  # the admin gets technyan's apology, never a traceback
+            await answer_failure(interaction, error, sender.persona, what="button")
 
 
 @app_commands.default_permissions(manage_guild=True)
@@ -239,14 +248,16 @@ class DigestAdminCog(
         return check_target(resolved, guild.me, role)
 
     def _corpus_categories(self, text: str | None) -> str | None:
-        """``categories`` with the Japanese names of categories replaced by the corpus's."""
-        if text is None:
-            return None
+        """``categories`` with the Japanese names of categories replaced by the corpus's,
+        read as the digest options read lists (``parse_list``: any of its separators;
+        None, and ``-`` or an empty text that clear the list, are passed on as given)."""
+        items = parse_list(text)
+        if not items:
+            return text
         by_japanese = {
             normalize(ja): name for name, ja in self.sender.localizations.categories.items()
         }
-        items = [part.strip() for part in re.split(r"[,、，]", text)]
-        return ", ".join(by_japanese.get(normalize(item), item) for item in items if item)
+        return ", ".join(by_japanese.get(normalize(item), item) for item in items)
 
     # -- subcommands --------------------------------------------------------------------
 
@@ -369,13 +380,15 @@ class DigestAdminCog(
     async def categories_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        """The index's categories completing the last comma-separated name typed, shown in
-        the admin's language (a name Discord cannot take whole is not offered)."""
+        """The index's categories completing the last name typed (after a comma, ``、`` or
+        semicolon: ``LIST_SEPARATORS``), shown in the admin's language (a name Discord
+        cannot take whole is not offered)."""
         locale = self.sender.locale_of(interaction)
         names = self.sender.service.categories()
         shown = self.sender.localizations.categories if locale == "ja" else {}
-        head, _, last = current.rpartition(",")
-        prefix = f"{head.strip()}, " if head.strip() else ""
+        *head, last = LIST_SEPARATORS.split(current)
+        typed = [item.strip() for item in head if item.strip()]
+        prefix = "".join(f"{item}, " for item in typed)
         wanted = normalize(last)
         choices = []
         for name in names:
