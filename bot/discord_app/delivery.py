@@ -182,7 +182,6 @@ class SharedRequestBudget:
         self.timeout = timeout
         self.fallback = fallback or RequestSpacer(rate / 2)
         self.store_failing = store_failing
-        self.reserved = 0
         self.fell_back = 0
 
     async def wait(self) -> None:
@@ -197,7 +196,6 @@ class SharedRequestBudget:
                         "request budget %s unavailable (%r); pacing alone", self.budget, error
                     )
             else:
-                self.reserved += 1
                 if delay > 0:
                     await asyncio.sleep(delay)
                 return

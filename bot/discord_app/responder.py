@@ -49,7 +49,21 @@ CARD_LAYOUT_MAX = 3
 #: ``auto``: public when the reply shows stories, else ephemeral; ``ephemeral``: always.
 Visibility = Literal["auto", "ephemeral"]
 
-AnyMessage = discord.Message | discord.InteractionMessage | discord.WebhookMessage
+
+async def _deferring(
+    work: Callable[[], Awaitable[Reply]], defer: Callable[[], Awaitable[object]]
+) -> Reply:
+    """The reply ``work`` computes, calling ``defer`` first when it is not done within
+    ``DEFER_AFTER_SECONDS``; the work is cancelled when this fails or is cancelled."""
+    task = asyncio.ensure_future(work())
+    try:
+        done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER_SECONDS)
+        if not done:
+            await defer()
+        return await task
+    except BaseException:
+        task.cancel()
+        raise
 
 
 class ReplySender:
@@ -105,9 +119,7 @@ class ReplySender:
         page: int = 0,
     ) -> discord.ui.View | None:
         """The buttons of ``rendered`` at ``page`` for ``owner_id`` (None: no buttons)."""
-        switch = (
-            source is not None and source.command == "latest" and len(reply.cards) > CARD_LAYOUT_MAX
-        )
+        switch = self.layout_for(reply, source) is Layout.LIST  # a long latest: list ↔ cards
         return reply_view(
             owner_id=owner_id,
             rendered=rendered,
@@ -135,15 +147,11 @@ class ReplySender:
         (ephemeral when ``visibility`` is). ``extra_view(reply)`` gives the buttons of a
         reply that has none of its own. Errors propagate to the caller's handler (the
         tree's ``on_error``, which apologizes)."""
-        task = asyncio.ensure_future(work())
-        try:
-            done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER_SECONDS)
-            if not done:
-                await interaction.response.defer(ephemeral=visibility == "ephemeral", thinking=True)
-            reply = await task
-        except BaseException:
-            task.cancel()
-            raise
+
+        async def defer() -> None:
+            await interaction.response.defer(ephemeral=visibility == "ephemeral", thinking=True)
+
+        reply = await _deferring(work, defer)
         await self.send(
             interaction, reply, source=source, visibility=visibility, extra_view=extra_view
         )
@@ -228,15 +236,7 @@ class ReplySender:
         """Change the message the pressed button is on: compute the reply (a deferred
         update first when that is slow), then edit the message with what ``render``
         makes of it."""
-        task = asyncio.ensure_future(work())
-        try:
-            done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER_SECONDS)
-            if not done:
-                await interaction.response.defer()
-            reply = await task
-        except BaseException:
-            task.cancel()
-            raise
+        reply = await _deferring(work, interaction.response.defer)
         options, view = render(reply)
         if interaction.response.is_done():
             await interaction.edit_original_response(**options, view=view)
