@@ -420,7 +420,7 @@ def _command_batch(args: argparse.Namespace) -> int:
 def _command_digest(args: argparse.Namespace) -> int:
     """``digest preview``: the digest's messages as they would be posted, on stdout."""
     from bot.digest import preview_text, render_digest_messages, standalone_digest
-    from bot.digest_admin import MAX_ITEMS_RANGE, resolve_timezone
+    from bot.digest_options import MAX_ITEMS_RANGE, resolve_timezone
 
     service = _service(args)
     zone = resolve_timezone(args.timezone or service.settings.default_timezone)

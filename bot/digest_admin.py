@@ -43,28 +43,13 @@ from bot.admin import ChannelCheck, DigestOptions, DigestPreview
 from bot.digest import format_date
 from bot.digest_delivery import DeliveryError, Occurrence
 from bot.digest_notices import fix_text, reason_text
-from bot.digest_options import (
-    DEFAULT_MAX_ITEMS,
-    MAX_ITEMS_RANGE,
-    Refused,
-    SubscriptionForm,
-    parse_list,
-    parse_time,
-    resolve_timezone,
-)
+from bot.digest_options import DEFAULT_MAX_ITEMS, Refused, SubscriptionForm, resolve_timezone
 from bot.persona import reply_locale
 from bot.replies import Reply
 from bot.schedule import DigestScheduler, next_occurrence, scheduled_at_or_before
 from bot.state import StateDamaged, StateError, Subscription
 
-__all__ = [
-    "MAX_ITEMS_RANGE",
-    "DigestAdminService",
-    "discord_timestamp",
-    "parse_list",
-    "parse_time",
-    "resolve_timezone",
-]
+__all__ = ["DigestAdminService", "discord_timestamp"]
 
 log = logging.getLogger(__name__)
 

@@ -509,7 +509,7 @@ class DigestScheduler:
         include_today: bool = False,
     ) -> Digest:
         """The digest of ``subscription`` for a window (UTC instants), leaving out stories
-        the channel already received in it (``DigestDelivery.compose``; reads the store
+        the channel already received in it (``DigestContent.compose``; reads the store
         on the calling thread)."""
         return self.delivery.content.compose(
             subscription, window_start, window_end, include_today=include_today
