@@ -441,6 +441,7 @@ class SqliteStateStore(SqlStateStore):
     """
 
     dialect = SQLITE
+    driver_error = sqlite3.Error
 
     def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
         self.path = Path(path)
@@ -492,16 +493,6 @@ class SqliteStateStore(SqlStateStore):
         if code.startswith(_PASSING):
             return StateUnavailable(f"{self.path}: {error}")
         return None
-
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as error:
-            translated = self._translate(error)
-            if translated is None:
-                raise
-            raise translated from error
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Cursor]:

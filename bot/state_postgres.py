@@ -171,6 +171,7 @@ class PostgresStateStore(SqlStateStore):
     """
 
     dialect = POSTGRES
+    driver_error = psycopg.Error
 
     def __init__(
         self,
@@ -268,16 +269,6 @@ class PostgresStateStore(SqlStateStore):
         if isinstance(error, passing):
             return StateUnavailable(f"PostgreSQL {self.name}: {reason}")
         return None
-
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except psycopg.Error as error:
-            translated = self._translate(error)
-            if translated is None:
-                raise
-            raise translated from error
 
     @contextmanager
     def _transaction(self) -> Iterator[psycopg.Cursor[dict[str, Any]]]:

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -269,13 +269,32 @@ class SchemaSql:
     error; on SQLite ``BEGIN IMMEDIATE``), ``_reading`` (a cursor for single-statement
     reads) and ``close``; ``_lock_schema`` serializes migrations where the transaction
     alone does not; ``_damaged`` builds the error for a broken database (SQLite adds the
-    last good backup). Cursors return rows addressable by column name.
+    last good backup); ``driver_error`` is its driver's base exception and ``_translate``
+    maps one to the store's error, which ``_errors`` raises in its place. Cursors return
+    rows addressable by column name.
     """
 
     dialect: Dialect = SQLITE
     name: str = "state store"
+    driver_error: type[Exception] = Exception
 
     # -- backend hooks ------------------------------------------------------------------
+
+    def _translate(self, error: Any) -> StateError | None:
+        """The store's error for a driver error (None: not a database failure, let
+        through as it is)."""
+        return None
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Driver errors raised inside become the store's (``_translate``)."""
+        try:
+            yield
+        except self.driver_error as error:
+            translated = self._translate(error)
+            if translated is None:
+                raise
+            raise translated from error
 
     def _transaction(self) -> AbstractContextManager[Any]:
         raise NotImplementedError
