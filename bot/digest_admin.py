@@ -411,7 +411,7 @@ class DigestAdminService:
         if subscription is None or subscription.guild_id != guild_id:
             raise Refused(self._say("not_subscribed", speak, channel_id, channel=channel))
         occurrence = self._next_delivery(subscription)
-        if occurrence is None:
+        if occurrence is None or not self.scheduler.running:  # not started: no poster yet
             raise Refused(self._say("digest_unavailable", speak, channel_id))
         digest = await self.scheduler.preview(subscription, occurrence)
         note = self._say(
@@ -435,8 +435,6 @@ class DigestAdminService:
                     fix=fix_text(self.persona, error.reason, speak, channel),
                 ),
             )
-        except RuntimeError:  # the scheduler is not started: no poster
-            return self._reply(speak, self._say("digest_unavailable", speak, channel_id))
         return self._reply(speak, self._say("test_posted", speak, channel_id, channel=channel))
 
     async def resume(self, *, guild_id: int, channel_id: int, user_locale: str) -> Reply:

@@ -262,6 +262,23 @@ async def test_a_test_post_is_posted_now_and_never_counted(admin: DigestAdminSer
     assert admin.store.get_subscription(CHANNEL).active  # type: ignore[union-attr]
 
 
+async def test_a_test_post_before_the_scheduler_starts_says_digests_are_unavailable(
+    tmp_path: Path,
+) -> None:
+    write_story(tmp_path / "corpus", "2025-11-18", "gemini", impact="high", title="Gemini 3")
+    settings = make_settings(tmp_path)
+    clock = Clock(local("Asia/Tokyo", 2025, 11, 18, 10, 0))
+    poster = FakePoster()
+    scheduler = make_scheduler(settings, NewsService(settings), clock, poster=poster)
+    admin = DigestAdminService(scheduler)
+    try:
+        await subscribe(admin)
+        reply = await admin.post_test(guild_id=GUILD, channel_id=CHANNEL, user_locale="en")
+        assert said(reply.header, "digest_unavailable", "en") and poster.sent == []
+    finally:
+        scheduler.store.close()
+
+
 async def test_resume_answers(admin: DigestAdminService) -> None:
     missing = await admin.resume(guild_id=GUILD, channel_id=CHANNEL, user_locale="en")
     assert said(missing.header, "not_subscribed", "en", channel=f"<#{CHANNEL}>")
