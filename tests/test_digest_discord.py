@@ -19,10 +19,10 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.config import Settings
 from bot.digest_admin import DigestAdminService
-from bot.discord_app.delivery import DiscordPoster, RequestSpacer
+from bot.discord_app.delivery import DiscordPoster, RequestSpacer, SharedRequestBudget
 from bot.schedule import DigestScheduler, utc_now
 from bot.service import NewsService
-from bot.state import SqliteStateStore, Subscription
+from bot.state import SqliteStateStore, StateUnavailable, Subscription
 from tests.digest_support import (
     Clock,
     DigestBot,
@@ -556,3 +556,34 @@ async def test_sigterm_during_a_digest_lets_it_finish_and_a_restart_posts_nothin
                 again.kill()
                 again.wait()
         assert posts(fake, channel.id) == [(day.isoformat(), 1, 2), (day.isoformat(), 2, 2)]
+
+
+async def test_the_shared_request_budget_tells_each_outage_and_each_return(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    answering = True
+    paced_alone = 0
+
+    async def reserve(budget: str, interval: float) -> float:
+        if not answering:
+            raise StateUnavailable("state.db is locked")
+        return 0.0
+
+    class Alone:
+        async def wait(self) -> None:
+            nonlocal paced_alone
+            paced_alone += 1
+
+    budget = SharedRequestBudget(reserve, budget="discord-global:1", fallback=Alone())
+    caplog.set_level(logging.INFO, logger="bot.discord_app.delivery")
+    for _outage in range(2):
+        await budget.wait()
+        answering = False
+        for _ in range(3):
+            await budget.wait()
+        answering = True
+    await budget.wait()
+    told = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert paced_alone == 6
+    assert [level for level, _ in told] == ["WARNING", "INFO", "WARNING", "INFO"]
+    assert all("discord-global:1" in message for _, message in told)

@@ -183,22 +183,28 @@ class SharedRequestBudget:
         self.fallback = fallback or RequestSpacer(rate / 2)
         self.store_failing = store_failing
         self.fell_back = 0
+        self._alone = False
 
     async def wait(self) -> None:
-        """Return when the next request may start."""
+        """Return when the next request may start. Each time the budget stops answering
+        is logged (a warning), and each time it answers again (info)."""
         if not self.store_failing():
             try:
                 async with asyncio.timeout(self.timeout):
                     delay = await self.reserve(self.budget, self.interval)
             except (StateError, TimeoutError) as error:
-                if not self.fell_back:
+                if not self._alone:
                     log.warning(
                         "request budget %s unavailable (%r); pacing alone", self.budget, error
                     )
             else:
+                if self._alone:
+                    log.info("request budget %s answers again; pacing shared", self.budget)
+                    self._alone = False
                 if delay > 0:
                     await asyncio.sleep(delay)
                 return
+        self._alone = True
         self.fell_back += 1
         await self.fallback.wait()
 
