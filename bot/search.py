@@ -28,7 +28,6 @@ import gc
 import json
 import sqlite3
 import threading
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -37,6 +36,7 @@ from bot import text
 from bot.autocomplete import Autocomplete
 from bot.confidence import CONFIDENCE_THRESHOLD, WEAK_THRESHOLD
 from bot.did_you_mean import did_you_mean
+from bot.document_cache import StoryDocumentCache
 from bot.fuzzy_index import FuzzyPool
 from bot.passage_store import unpack_passages
 from bot.presence import PresencePlanner
@@ -158,6 +158,7 @@ class SearchEngine:
             self._db, self._lock, self._statistics, self._retriever, self._presence
         )
         self._autocomplete = Autocomplete(self._db, self._lock, self._held, self.vocabulary)
+        self._documents = StoryDocumentCache()
 
     def _held_entities(self) -> list[Entity]:
         """The names held in memory for fuzzy matching, most mentioned first."""
@@ -211,6 +212,7 @@ class SearchEngine:
         with self._lock:
             self._db.close()
         self.vocabulary.detach()
+        self._documents.clear()
 
     # -- statistics ---------------------------------------------------------------------
 
@@ -257,20 +259,22 @@ class SearchEngine:
     # -- documents ----------------------------------------------------------------------
 
     def documents_of(self, stories: Sequence[str]) -> dict[str, dict[str, Document]]:
-        """All documents of ``stories``: ``{story: {locale: Document}}``."""
-        found: dict[str, dict[str, Document]] = defaultdict(dict)
+        """All documents of ``stories``: ``{story: {locale: Document}}`` (stories without
+        documents are left out); those of recently shown stories come from memory
+        (``bot.document_cache``, at most STORY_CACHE_CAPACITY stories)."""
         if not stories:
-            return found
+            return {}
+        return self._documents.documents_of(stories, self._read_documents)
+
+    def _read_documents(self, stories: Sequence[str]) -> list[Document]:
+        """The documents of ``stories`` read from the index."""
         with self._lock:
             rows = self._db.execute(
                 f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE story IN "
                 "(SELECT value FROM json_each(?))",
                 [json.dumps(list(stories))],
             ).fetchall()
-        for row in rows:
-            document = document_from_row(row)
-            found[document.story][document.locale] = document
-        return found
+        return [document_from_row(row) for row in rows]
 
     def passages(self, document_id: int) -> list[tuple[str, str]]:
         """``(heading, text)`` passages of one document, in order."""

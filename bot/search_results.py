@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.confidence import StoryEvidence
 from bot.query import QueryPlan
@@ -131,6 +132,14 @@ DOCUMENT_COLUMNS = (
 )
 
 
+def _json_tuple(column: object) -> tuple[Any, ...]:
+    """The items of a JSON array column; the empty array, the most common value, without
+    parsing it."""
+    if column == "[]":
+        return ()
+    return tuple(json.loads(str(column)))
+
+
 def document_from_row(row: Sequence[object]) -> Document:
     """The ``Document`` of one row of ``SELECT {DOCUMENT_COLUMNS} FROM documents`` (tags,
     companies and sources are stored as JSON arrays)."""
@@ -147,9 +156,9 @@ def document_from_row(row: Sequence[object]) -> Document:
         description=str(description),
         date=dt.date.fromisoformat(str(date)),
         category=str(category),
-        tags=tuple(json.loads(str(tags))),
+        tags=_json_tuple(tags),
         technyan_comment=comment if isinstance(comment, str) else None,
         impact_level=impact if isinstance(impact, str) else None,
-        related_companies=tuple(json.loads(str(companies))),
-        sources=tuple(tuple(pair) for pair in json.loads(str(sources))),  # type: ignore[misc]
+        related_companies=_json_tuple(companies),
+        sources=tuple(tuple(pair) for pair in _json_tuple(sources)),  # type: ignore[misc]
     )
