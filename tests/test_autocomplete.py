@@ -131,3 +131,38 @@ def test_japanese_text_is_parsed_only_when_japanese(
     assert parsed == []
     autocomplete.suggest("上場", 25, "ja", plan)
     assert parsed == ["上場"]
+
+
+@pytest.fixture
+def body_words(tmp_path: Path, write_article: ArticleWriter) -> SearchEngine:
+    write_article(
+        "articles/20251201/rare/ja.md",
+        body="## 概要\n\n上場の準備で nebulatron を発表。\n",
+        title="資金の話",
+        date="raw:2025-12-01",
+    )
+    for day in range(2, 5):
+        write_article(
+            f"articles/202512{day:02d}/common-{day}/ja.md",
+            body="## 概要\n\n上場の準備で nebula を発表。\n",
+            title=f"別の話 {day}",
+            date=f"raw:2025-12-{day:02d}",
+        )
+    return SearchEngine(build(tmp_path))
+
+
+def test_a_partly_typed_word_finds_stories_holding_it_anywhere(
+    body_words: SearchEngine,
+) -> None:
+    titles = [s.name for s in body_words.suggest("上場 nebu", locale="ja") if s.kind == "title"]
+    assert sorted(titles) == ["別の話 2", "別の話 3", "別の話 4", "資金の話"]
+
+
+def test_a_partly_typed_word_searched_in_the_whole_text_stands_for_its_commonest_completions(
+    body_words: SearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.autocomplete.DOCS_PREFIX_COMPLETIONS", 1)
+    titles = [s.name for s in body_words.suggest("上場 nebu", locale="ja") if s.kind == "title"]
+    assert sorted(titles) == ["別の話 2", "別の話 3", "別の話 4"]
+    titles = [s.name for s in body_words.suggest("上場 nebulat", locale="ja") if s.kind == "title"]
+    assert "資金の話" in titles  # typed further, the rarer word is among the completions
