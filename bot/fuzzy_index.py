@@ -148,8 +148,16 @@ def partial_candidates(ngram_filter: NgramFilter, text: str, cutoff: float) -> l
     """Positions (ascending) of the keys that may have ``fuzz.partial_ratio(text, key)`` ≥
     ``cutoff``. partial_ratio is the best ``fuzz.ratio`` of the shorter string (``m``
     characters) against a stretch of the longer of at most ``m`` characters; reaching
-    ``c`` needs a stretch of at least ``m·c/(200 − c)`` characters and so a common
-    subsequence, and as many common characters, of at least ``m·c/(200 − c)``."""
+    ``c`` needs a stretch of at least ``w = m·c/(200 − c)`` characters and so a common
+    subsequence, and as many common characters, of at least ``m·c/(200 − c)``.
+
+    Bigrams: a common subsequence of ``L`` characters between strings of ``m`` and ``w``
+    characters keeps at least ``3L − 1 − m − w`` of its adjacent pairs adjacent in both
+    (each gap skips an unmatched character of one string), so a ratio of ``c`` (``L ≥
+    c(m + w)/200``) needs at least ``(3c/200 − 1)(m + w) − 1`` common bigrams with the
+    stretch, hence with the whole longer string; with ``w`` at its least, that is
+    ``(3c/200 − 1)·200m/(200 − c) − 1`` (a bound only for ``c`` above 200/3). For a
+    long text, which shares characters with nearly every key, this is what filters."""
     numpy = ngram_filter._numpy
     size = len(text)
     if size == 0 or ngram_filter.size == 0:
@@ -157,7 +165,14 @@ def partial_candidates(ngram_filter: NgramFilter, text: str, cutoff: float) -> l
     shortest = numpy.minimum(ngram_filter.lengths, size)
     needed = numpy.ceil(cutoff * shortest / (200 - cutoff) - 1e-6)
     common = ngram_filter._shared(text, 1, ngram_filter._characters, 0, ngram_filter.size)
-    found = ngram_filter._order[numpy.flatnonzero(common >= needed)]
+    keep = common >= needed
+    if size >= 2 and cutoff > 200 / 3:
+        bigrams_needed = numpy.ceil(
+            (3 * cutoff / 200 - 1) * shortest * 200 / (200 - cutoff) - 1 - 1e-6
+        )
+        bigrams = ngram_filter._shared(text, 2, ngram_filter._bigrams, 0, ngram_filter.size)
+        keep &= bigrams >= bigrams_needed
+    found = ngram_filter._order[numpy.flatnonzero(keep)]
     return [int(i) for i in numpy.sort(found)]
 
 

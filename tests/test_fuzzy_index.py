@@ -105,3 +105,29 @@ def test_filtered_partial_lookups_find_what_comparing_every_key_finds() -> None:
                 )
             ]  # fmt: skip
             assert extract_partial(pool, text, cutoff, 25) == expected
+
+
+def test_filtered_partial_lookups_of_long_texts_find_what_comparing_every_key_finds() -> None:
+    # A sentence shares characters with nearly every key: the bigram bound does the
+    # filtering there, and must never drop a key that reaches the cutoff.
+    generator = random.Random(11)
+    letters = ALPHABET + " "
+    keys = [
+        "".join(generator.choice(letters) for _ in range(generator.randint(2, 30)))
+        for _ in range(FILTER_MIN_KEYS + 1000)
+    ]
+    pool = FuzzyPool(keys)
+    for _ in range(60):
+        pieces = [generator.choice(keys) for _ in range(generator.randint(2, 5))]
+        sentence = " ".join(p[generator.randrange(len(p)) :] for p in pieces)
+        typo = generator.randrange(len(sentence))
+        text = sentence[:typo] + generator.choice(letters) + sentence[typo + 1 :]
+        for cutoff in (70, 80, 90):
+            expected = [
+                (str(k), float(score), int(position))
+                for k, score, position in process.extract(
+                    text, keys, scorer=fuzz.partial_ratio, processor=None,
+                    score_cutoff=cutoff, limit=25,
+                )
+            ]  # fmt: skip
+            assert extract_partial(pool, text, cutoff, 25) == expected
