@@ -9,8 +9,9 @@ and decoding them (three JSON columns per row) is most of its time at 100,000 do
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+
+from cachetools import LRUCache
 
 from bot.search_results import Document
 
@@ -33,7 +34,7 @@ class StoryDocumentCache:
         if capacity < 1:
             raise ValueError(f"story cache capacity must be at least 1, not {capacity}")
         self.capacity = capacity
-        self._stories: OrderedDict[str, dict[str, Document]] = OrderedDict()
+        self._stories: LRUCache[str, dict[str, Document]] = LRUCache(maxsize=capacity)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -52,11 +53,10 @@ class StoryDocumentCache:
         missing: list[str] = []
         with self._lock:
             for story in stories:
-                held = self._stories.get(story)
+                held = self._stories.get(story)  # a hit counts as a use
                 if held is None:
                     missing.append(story)
                 else:
-                    self._stories.move_to_end(story)
                     found[story] = dict(held)
         if not missing:
             return found
@@ -65,10 +65,7 @@ class StoryDocumentCache:
             loaded.setdefault(document.story, {})[document.locale] = document
         with self._lock:
             for story, by_locale in loaded.items():
-                self._stories[story] = by_locale
-                self._stories.move_to_end(story)
-            while len(self._stories) > self.capacity:
-                self._stories.popitem(last=False)
+                self._stories[story] = by_locale  # the least recently used leave first
         for story, by_locale in loaded.items():
             found[story] = dict(by_locale)
         return found
