@@ -622,6 +622,25 @@ def _concepts(
             concepts.append(concept)
             index += 2
             continue
+        if (split := _name_and_version(unit, vocabulary)) is not None:
+            # "deepseek-v3" the corpus never writes as one name: the known name and its
+            # version, found together or close ("DeepSeek's V3 model"), as "deepseek v3".
+            name, version = split
+            concept = Concept(unit.surface, [Alternative(tuple(text.analyze(name)))], role="entity")
+            _attach_version(
+                concept,
+                name,
+                version,
+                vocabulary,
+                document_frequency,
+                alternative_frequency,
+                plan,
+            )
+            concept.label = unit.typed or unit.surface
+            concept.sentence = unit.sentence
+            concepts.append(concept)
+            index += 1
+            continue
         concept = Concept(unit.surface, [Alternative(unit.terms, unit.named or "exact")])
         if unit.named:
             concept.role = "entity"
@@ -764,6 +783,23 @@ def _best_entity_window(
                 # 2.1 the corpus holds), nor of a capitalized phrase one story happens to hold.
                 return length, found[0], "typo"
     return None
+
+
+def _name_and_version(unit: _Unit, vocabulary: EntityVocabulary) -> tuple[str, _Unit] | None:
+    """A word written as a known name, a hyphen and a version (``deepseek-v3``,
+    ``gemini-2.5``) split into the name as the vocabulary spells it and the version as a
+    word of its own; None for any other word (the caller has already looked the whole word
+    up as a name)."""
+    name, hyphen, version = unit.surface.rpartition("-")
+    if not hyphen or not name or unit.named or _VERSION_RE.match(version) is None:
+        return None
+    entity = vocabulary.exact(text.squash(name))
+    if entity is None or any(ch.isdigit() for ch in entity.key):
+        return None
+    typed_version = (unit.typed or unit.surface).rpartition("-")[2]
+    return entity.name, _Unit(
+        version, tuple(text.analyze(version)), latin=True, typed=typed_version
+    )
 
 
 def _digits(key: str) -> str:

@@ -79,3 +79,15 @@ def test_a_spelling_mixing_kana_and_latin_letters_is_one_name(engine: SearchEngi
     plan = engine.plan("オープンAIの新しいモデル")
     assert plan.concepts[0].label == "openai" and plan.concepts[0].role == "entity"
     assert ("オープンai", "OpenAI") in plan.corrections
+
+
+def test_a_name_and_version_joined_by_a_hyphen_is_found_where_the_corpus_writes_them_apart(
+    engine: SearchEngine,
+) -> None:
+    # The corpus writes "DeepSeek releases the R1 reasoning model", never "DeepSeek-R1".
+    hits = engine.about("DeepSeek-R1", as_of=AS_OF).hits
+    assert [hit.story for hit in hits[:1]] == ["articles/20250120/deepseek-r1"]
+    assert engine.plan("DeepSeek-R1の学習コストは？", as_of=AS_OF).missing_versions == []
+    # A version it never writes is said to be unknown, not matched by R1.
+    unknown = engine.about("DeepSeek-R9", as_of=AS_OF)
+    assert unknown.hits == [] and unknown.plan.missing_versions == ["DeepSeek R9"]
