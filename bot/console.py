@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import re
 import shlex
 import sqlite3
 import sys
@@ -48,7 +49,8 @@ log = logging.getLogger(__name__)
 
 #: ``/digest`` subcommands that need a Discord server (a channel, Manage Server); typed
 #: under ``/news`` too, as they once were.
-DISCORD_ONLY_COMMANDS = frozenset({"subscribe", "unsubscribe", "subscriptions", "resume"})
+_MENTION_RE = re.compile(r"<@!?\d+>")
+DISCORD_ONLY_COMMANDS = frozenset({"subscribe", "unsubscribe", "subscriptions", "resume", "edit"})
 #: What ``/quit`` may be typed as.
 QUIT_COMMANDS = frozenset({"/quit", "/exit", "quit", "exit"})
 
@@ -220,7 +222,8 @@ def parse_slash_command(line: str) -> ConsoleCommand:
     subscribe``) or a mention becomes ``discord_only``, anything else not known
     ``unknown``, each with its ``command``."""
     typed = line.strip()
-    if typed.startswith("@"):
+    if typed.startswith("@") or _MENTION_RE.match(typed):
+        # "@technyan …" as typed, or a mention as Discord sends it (<@123>, <@!123>).
         return ConsoleCommand("discord_only", {"command": typed.split()[0]})
     if typed in ("/help", "help"):
         return ConsoleCommand("help")
@@ -390,17 +393,19 @@ def run_console(
         line = typed.strip()
         if not line:
             continue
+        if not interactive:
+            terminal.print(f"> {line}")
         if line in QUIT_COMMANDS:
             break
-        if line.startswith("/locale"):
-            wanted = line.split()[-1].casefold()
+        if line.split()[0] == "/locale":
+            wanted = line.split()[1].casefold() if len(line.split()) > 1 else ""
             if wanted in ("ja", "en"):
                 session.locale = wanted
                 terminal.print(f"locale: {wanted}")
-            else:
+            elif wanted:
                 terminal.print(f"locale: {session.locale} (ja or en, not {wanted!r})")
+            else:
+                terminal.print(f"locale: {session.locale} (/locale ja or /locale en)")
             continue
-        if not interactive:
-            terminal.print(f"> {line}")
         session.run(line)
     return 0

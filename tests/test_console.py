@@ -77,6 +77,8 @@ def test_help_offers_only_what_works_in_the_terminal(service: NewsService, local
         ("/news subscribe channel:#news", "/digest subscribe"),
         ("/news resume", "/digest resume"),
         ("@テクにゃん DeepSeekって何？", "@テクにゃん"),
+        ("<@1234567890> DeepSeekって何？", "<@1234567890>"),
+        ("/digest edit #news", "/digest edit"),
     ],
 )
 def test_a_discord_only_command_says_so_instead_of_the_help(
@@ -85,6 +87,15 @@ def test_a_discord_only_command_says_so_instead_of_the_help(
     (reply,) = console(service, typed, locale=locale)
     assert is_line(reply, "discord_only", locale, command=named)
     assert not is_line(reply, "console_help", locale, low=1, high=25)
+
+
+def test_locale_without_a_language_keeps_the_reply_language_and_says_how(
+    service: NewsService,
+) -> None:
+    asked, switched, latest = console(service, "/locale", "/locale ja", "/news latest 1")
+    assert asked == "locale: en (/locale ja or /locale en)"
+    assert switched == "locale: ja"
+    assert latest.splitlines()[0] in "".join(PERSONA.variants("latest_header_one", "ja"))
 
 
 def test_an_unknown_command_is_named_not_answered_with_the_help(service: NewsService) -> None:
