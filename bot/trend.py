@@ -557,6 +557,7 @@ class TrendService:
             end=end,
             peak=period_label(peak, locale, weekly=trend.weekly),
             peak_count=topic.counts[topic.peak],
+            count=topic.total,  # selects the singular line for one story
         )
 
     def _comment(self, trend: Trend, locale: str, seed: str) -> str:
@@ -572,6 +573,7 @@ class TrendService:
                 return say(
                     "trend_comment_tie", locale, seed=seed,
                     topics=self._join([t.topic for t in tied], locale), total=leader.total,
+                    count=leader.total,
                 )  # fmt: skip
             return say(
                 "trend_comment_compare", locale, seed=seed, topic=leader.topic, total=leader.total

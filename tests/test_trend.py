@@ -369,3 +369,22 @@ def test_any_text_gets_an_answer_never_an_exception(
 def test_period_objects_pass_through(trends: TrendService) -> None:
     reply = trends.trend("Gemini", Period("3m", 90), "en")
     assert reply.trend is not None and len(reply.trend.buckets) == 3
+
+
+def test_one_story_a_month_is_told_in_the_singular(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    write_article(
+        "articles/20250110/quokka-one/en.md", title="Quokka model launches", date="raw:2025-01-10"
+    )
+    write_article(
+        "articles/20250310/quokka-two/en.md", title="Quokka update ships", date="raw:2025-03-10"
+    )
+    write_article("articles/20250520/other/en.md", title="Unrelated news", date="raw:2025-05-20")
+    reply = small_service(tmp_path).trend("Quokka", locale="en")
+    assert reply.found
+    assert "1 stories" not in reply.text
+    assert said(reply.header, "trend_comment_quiet_one", "en") or said(
+        reply.header, "trend_comment_peak_one", "en"
+    )
+    assert "2 stories" in reply.summary[0]
