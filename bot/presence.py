@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from bot import text
 from bot.forward_index import DocumentTerms, Phrase
@@ -54,10 +54,7 @@ class PresencePlanner:
         """Which of ``document_ids`` hold any of ``phrases`` (analyzed terms), checked
         against their analyzed columns."""
         found: set[int] = set()
-        ids = list(document_ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _id_chunks(document_ids):
             with self._lock:
                 rows = self._db.execute(
                     "SELECT document_id, head, body FROM document_terms "
@@ -75,10 +72,7 @@ class PresencePlanner:
         """Which of ``document_ids`` match the FTS5 ``expression`` (looked up per rowid, so
         the cost follows the number of ids, not the length of the posting lists)."""
         found: set[int] = set()
-        ids = list(document_ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _id_chunks(document_ids):
             with self._lock:
                 rows = self._db.execute(
                     f"SELECT rowid FROM docs_fts WHERE docs_fts MATCH ? AND rowid IN ({marks})",
@@ -149,3 +143,16 @@ class PresencePlanner:
                 phrase = Phrase(terms)
                 found[alternative] = {i for i in document_ids if forward[i].holds(phrase)}
         return found
+
+
+#: Ids bound per ``IN (…)`` list: well under SQLite's 32,766 host parameters (SQLite's
+#: "Limits In SQLite", SQLITE_MAX_VARIABLE_NUMBER) and small enough to keep each statement cheap.
+ID_CHUNK = 500
+
+
+def _id_chunks(document_ids: Sequence[int]) -> Iterator[tuple[list[int], str]]:
+    """``document_ids`` in chunks of at most ``ID_CHUNK``, each with its ``?,?,…`` marks."""
+    ids = list(document_ids)
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        yield chunk, ",".join("?" * len(chunk))
