@@ -84,13 +84,18 @@ def test_a_pool_builds_its_filter_only_when_large() -> None:
     assert large.extract("name00042", 95, 1)[0][:2] == ("name00042", 100.0)
 
 
-def test_filtered_partial_lookups_find_what_comparing_every_key_finds() -> None:
-    generator = random.Random(7)
+def random_keys(generator: random.Random) -> list[str]:
+    """Enough keys of letters and spaces (2–30 characters) for a pool to use its filter."""
     letters = ALPHABET + " "
-    keys = [
+    return [
         "".join(generator.choice(letters) for _ in range(generator.randint(2, 30)))
         for _ in range(FILTER_MIN_KEYS + 1000)
     ]
+
+
+def test_filtered_partial_lookups_find_what_comparing_every_key_finds() -> None:
+    generator = random.Random(7)
+    keys = random_keys(generator)
     pool = FuzzyPool(keys)
     for _ in range(150):
         key = generator.choice(keys)
@@ -111,17 +116,13 @@ def test_filtered_partial_lookups_of_long_texts_find_what_comparing_every_key_fi
     # A sentence shares characters with nearly every key: the bigram bound does the
     # filtering there, and must never drop a key that reaches the cutoff.
     generator = random.Random(11)
-    letters = ALPHABET + " "
-    keys = [
-        "".join(generator.choice(letters) for _ in range(generator.randint(2, 30)))
-        for _ in range(FILTER_MIN_KEYS + 1000)
-    ]
+    keys = random_keys(generator)
     pool = FuzzyPool(keys)
     for _ in range(60):
         pieces = [generator.choice(keys) for _ in range(generator.randint(2, 5))]
         sentence = " ".join(p[generator.randrange(len(p)) :] for p in pieces)
         typo = generator.randrange(len(sentence))
-        text = sentence[:typo] + generator.choice(letters) + sentence[typo + 1 :]
+        text = sentence[:typo] + generator.choice(ALPHABET + " ") + sentence[typo + 1 :]
         for cutoff in (70, 80, 90):
             expected = [
                 (str(k), float(score), int(position))
