@@ -103,14 +103,15 @@ def local(zone: str, *args: int, fold: int = 0) -> dt.datetime:
 class FakePoster:
     """An in-memory channel world implementing ``Poster``: ``messages[channel]`` is the
     list of ``(id, text)`` (``DigestMessage.text()``, marker included); ``errors[channel]``
-    a list of ``DeliveryError`` raised by the next sends (consumed in order),
+    a list of ``DeliveryError`` (or None: that one goes through) for the next sends,
+    consumed in order,
     ``read_errors[channel]`` the same for reading the channel back; ``sent``
     every send attempt as ``(channel, text, nonce)``, ``posted`` the messages themselves;
     ``told`` every ``tell_guild`` as ``(guild, user, text)``."""
 
     def __init__(self) -> None:
         self.messages: dict[int, list[tuple[int, str]]] = {}
-        self.errors: dict[int, list[DeliveryError]] = {}
+        self.errors: dict[int, list[DeliveryError | None]] = {}
         self.read_errors: dict[int, list[DeliveryError]] = {}
         self.sent: list[tuple[int, str, int]] = []
         self.posted: dict[int, list[DigestMessage]] = {}
@@ -130,7 +131,9 @@ class FakePoster:
         self.sent.append((channel_id, text, nonce))
         queued = self.errors.get(channel_id)
         if queued:
-            raise queued.pop(0)
+            error = queued.pop(0)
+            if error is not None:  # None: this send goes through
+                raise error
         self._next_id += 1
         self.messages.setdefault(channel_id, []).append((self._next_id, text))
         self.posted.setdefault(channel_id, []).append(message)

@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.corpus import CorpusError, discover, parse_article, parse_date, split_passages
+from bot.corpus import (
+    CorpusError,
+    discover,
+    parse_article,
+    parse_date,
+    split_passages,
+    story_location,
+)
 from bot.index import build_index
 from bot.search import SearchEngine
 from tests.conftest import ArticleWriter, frontmatter_text
@@ -402,3 +409,80 @@ def test_a_very_long_unpunctuated_japanese_run_is_indexed(
     outcome = SearchEngine(tmp_path / "index.db").about("量子計算機")
     # Found (a word in passing is a weak match: the story is not about it).
     assert [hit.story for hit in outcome.hits + outcome.weak] == ["articles/20251118/long"]
+
+
+@pytest.mark.parametrize(
+    ("relative", "expected"),
+    [
+        ("articles/20251118/folder-story/ja.md",
+         ("articles/20251118/folder-story", "articles", "folder-story", "20251118", "ja")),
+        ("aiTimeline/202412-milestone/en.md",
+         ("aiTimeline/202412-milestone", "aiTimeline", "202412-milestone", None, "en")),
+        ("articles/20251119/suffixed-ja.md",
+         ("articles/20251119/suffixed", "articles", "suffixed", "20251119", "ja")),
+        ("articles/20251120/bare.md",
+         ("articles/20251120/bare", "articles", "bare", "20251120", "en")),
+        ("articles/flat-ja.md", ("articles/flat", "articles", "flat", None, "ja")),
+    ],
+)  # fmt: skip
+def test_where_a_file_sits_gives_its_story_slug_folder_date_and_locale(
+    relative: str, expected: tuple[str, str, str, str | None, str]
+) -> None:
+    location = story_location(Path(relative))
+    assert location is not None
+    shown = (location.story, location.collection, location.slug, location.folder_date,
+             location.filename_locale)  # fmt: skip
+    assert shown == expected
+
+
+@pytest.mark.parametrize(
+    "relative", ["docs/notes.md", "README.md", "articles/20251118/story/en.txt", "TAGS.md"]
+)
+def test_a_path_outside_the_collections_has_no_story(relative: str) -> None:
+    assert story_location(Path(relative)) is None
+
+
+def test_a_lowercase_z_is_utc_as_well() -> None:
+    assert parse_date("2025-11-18T23:30:00z", "articles/x/en.md") == dt.date(2025, 11, 18)
+
+
+@pytest.mark.parametrize("value", ["yesterday", "18/11/2025", "", None, ["2025-11-18"]])
+def test_a_date_not_written_as_one_says_how_to_write_it(value: object) -> None:
+    with pytest.raises(CorpusError) as caught:
+        parse_date(value, "articles/x/en.md")
+    assert caught.value.reason == "expected a date like 2025-11-18"
+    assert caught.value.value == (value if isinstance(value, str) else repr(value))
+
+
+def test_a_required_field_missing_or_blank_says_which_with_its_value(
+    write_article: ArticleWriter,
+) -> None:
+    missing = write_article("articles/20251118/missing/en.md", title=None)
+    blank = write_article("articles/20251118/blank/en.md", description="  ")
+    for path, field, value, reason in (
+        (missing, "title", "None", "missing"),
+        (blank, "description", "  ", "empty or only spaces"),
+    ):
+        relative = path.relative_to(path.parents[3]).as_posix()
+        location = story_location(Path(relative))
+        assert location is not None
+        with pytest.raises(CorpusError) as caught:
+            parse_article(path, location, relative)
+        assert (caught.value.field, caught.value.value, caught.value.reason) == (
+            field,
+            value,
+            reason,
+        )
+
+
+def test_a_list_field_that_is_not_a_list_of_text_names_its_value(
+    write_article: ArticleWriter,
+) -> None:
+    path = write_article("articles/20251118/story/en.md", tags="raw:{name: AI}")
+    relative = path.relative_to(path.parents[3]).as_posix()
+    location = story_location(Path(relative))
+    assert location is not None
+    with pytest.raises(CorpusError) as caught:
+        parse_article(path, location, relative)
+    assert (caught.value.field, caught.value.reason) == ("tags", "expected a list of text")
+    assert caught.value.value == "{'name': 'AI'}"

@@ -18,7 +18,14 @@ import pytest
 
 from bot.digest import DigestMessage
 from bot.digest_delivery import DeliveryError
-from bot.discord_app.delivery import DiscordPoster, RequestSpacer, translate_errors
+from bot.discord_app import delivery
+from bot.discord_app.delivery import (
+    DiscordPoster,
+    RequestSpacer,
+    SharedRequestBudget,
+    translate_errors,
+)
+from bot.discord_app.digest_targets import target_kind
 from tests.digest_support import DigestBot
 from tests.fakes import FakeDiscord
 
@@ -219,3 +226,123 @@ def test_a_delivery_error_passes_unchanged_and_other_errors_are_not_swallowed() 
     assert caught.value is original
     with pytest.raises(ZeroDivisionError), translate_errors(42):
         raise ZeroDivisionError
+
+
+# --------------------------------------------------------------------------- pacing
+
+
+async def test_a_spacer_starts_requests_one_interval_apart() -> None:
+    now = [100.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 6))
+        now[0] += seconds
+
+    spacer = RequestSpacer(10.0, clock=lambda: now[0], sleep=sleep)
+    for _ in range(3):
+        await spacer.wait()
+    assert slept == [0.1, 0.1]  # the first at once, then every 0.1 s
+    now[0] += 5.0  # idle for a while: the next starts at once
+    await spacer.wait()
+    assert slept == [0.1, 0.1]
+
+
+async def test_the_shared_budget_reserves_in_the_store_and_waits_what_it_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reserved: list[tuple[str, float]] = []
+    waits = iter([0.0, 0.5, 0.0])
+
+    async def reserve(budget: str, interval: float) -> float:
+        reserved.append((budget, interval))
+        return next(waits)
+
+    slept: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        await real_sleep(0)
+
+    shim = types.SimpleNamespace(**{n: getattr(asyncio, n) for n in dir(asyncio)})
+    shim.sleep = sleep
+    monkeypatch.setattr(delivery, "asyncio", shim)
+    fallback = CountingPacer()
+    budget = SharedRequestBudget(reserve, budget="bot", rate=40.0, fallback=fallback)
+    for _ in range(3):
+        await budget.wait()
+    assert reserved == [("bot", 0.025)] * 3
+    assert slept == [0.5] and budget.reserved == 3
+    assert (budget.fell_back, fallback.waits) == (0, 0)
+
+
+class CountingPacer:
+    """A fallback pacer that counts its waits."""
+
+    def __init__(self) -> None:
+        self.waits = 0
+
+    async def wait(self) -> None:
+        self.waits += 1
+
+
+async def test_the_shared_budget_paces_alone_while_the_store_fails_or_hangs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from bot.state import StateUnavailable
+
+    calls: list[str] = []
+    failing = True
+
+    async def reserve(budget: str, interval: float) -> float:
+        calls.append(budget)
+        if len(calls) == 1:
+            raise StateUnavailable("database is locked")
+        await asyncio.Event().wait()  # never answers
+        return 0.0
+
+    fallback = CountingPacer()
+    budget = SharedRequestBudget(
+        reserve, budget="bot", timeout=0.05, fallback=fallback, store_failing=lambda: failing
+    )
+    await budget.wait()  # the store is known to be down: no reservation is tried
+    assert (calls, fallback.waits) == ([], 1)
+    failing = False
+    with caplog.at_level("WARNING", logger="bot.discord_app.delivery"):
+        await budget.wait()  # refused
+        await budget.wait()  # no answer within the timeout
+    assert len(calls) == 2 and fallback.waits == 3
+    assert (budget.reserved, budget.fell_back) == (0, 3)
+    assert caplog.text.count("pacing alone") == 0  # said once, when it first fell back
+
+
+async def test_the_shared_budget_says_once_that_it_paces_alone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from bot.state import StateUnavailable
+
+    async def reserve(budget: str, interval: float) -> float:
+        raise StateUnavailable("database is locked")
+
+    budget = SharedRequestBudget(reserve, budget="bot", fallback=CountingPacer())
+    with caplog.at_level("WARNING", logger="bot.discord_app.delivery"):
+        for _ in range(3):
+            await budget.wait()
+    assert caplog.text.count("request budget bot unavailable") == 1
+    assert budget.fell_back == 3
+
+
+def test_a_429_without_readable_headers_waits_one_second() -> None:
+    class Bare:
+        status = 429
+        reason = "Too Many Requests"
+
+    error = discord.HTTPException(Bare(), "slow down")  # type: ignore[arg-type]
+    with pytest.raises(DeliveryError) as caught, translate_errors(42):
+        raise error
+    assert caught.value.retry_after == 1.0
+
+
+def test_only_channels_a_digest_can_go_to_have_a_kind() -> None:
+    assert target_kind(object()) is None  # no type at all

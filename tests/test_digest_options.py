@@ -116,3 +116,23 @@ def test_every_problem_and_permission_has_words() -> None:
     for locale in ("ja", "en"):
         assert all(f"permission_{code}" in lines[locale] for code in PERMISSION_ORDER)
         assert all(f"problem_{problem}" in lines[locale] for problem in problems)
+
+
+def test_a_minute_past_59_is_not_a_time() -> None:
+    assert [parse_time(t) for t in ("09:60", "23:61", "00:59")] == [None, None, "00:59"]
+
+
+async def test_every_reason_a_channel_is_refused_is_said_in_order(
+    form: SubscriptionForm,
+) -> None:
+    check = ChannelCheck("thread", missing=("send_messages_in_threads",),
+                         problems=("thread_locked", "role_everyone"))  # fmt: skip
+    with pytest.raises(Refused) as refused:
+        await form.apply("en", BASE, DigestOptions(), check)
+    persona = form.persona
+    details = (
+        persona.say("missing_permissions_line", "en", permissions="Send Messages in Threads")
+        + persona.say("problem_thread_locked", "en")
+        + persona.say("problem_role_everyone", "en")
+    )
+    assert details in refused.value.text and "<#2>" in refused.value.text

@@ -26,7 +26,12 @@ from bot.state import SqliteStateStore
 from tests.digest_support import Clock, digest_posts, local, make_settings, write_story
 from tests.fakes import FakeChannel, FakeDiscord, FakeGuild, FakeInteraction, FakeRole, FakeUser
 from tests.fakes.discord_server import ANNOUNCEMENT, FLAG_CROSSPOSTED, FORUM
-from tests.fakes.permissions import EMBED_LINKS, READ_MESSAGE_HISTORY, SEND_MESSAGES
+from tests.fakes.permissions import (
+    EMBED_LINKS,
+    MANAGE_THREADS,
+    READ_MESSAGE_HISTORY,
+    SEND_MESSAGES,
+)
 
 TOKYO = "Asia/Tokyo"
 MANAGE_GUILD = discord.Permissions(manage_guild=True).value
@@ -247,6 +252,28 @@ async def test_a_thread_gets_the_digest_even_when_archived(settings: Settings) -
     assert posts(w.fake, thread) == [("2025-11-18", 1, 1)]
     assert not thread.archived  # the message reopened it
     assert w.fake.channel_messages(w.guild.channels[0].id) == []
+
+
+@pytest.mark.parametrize("manages_threads", [False, True])
+async def test_a_locked_archived_thread_needs_manage_threads(
+    settings: Settings, manages_threads: bool
+) -> None:
+    """Only a member with Manage Threads may post in a thread that is locked as well as
+    archived: without it the subscription is refused, saying why."""
+    threads: list[FakeChannel] = []
+
+    def build(fake: FakeDiscord, guild: FakeGuild) -> None:
+        if manages_threads:
+            guild.bot_permissions |= MANAGE_THREADS
+        threads.append(fake.add_thread(guild.channels[0], "closed", archived=True, locked=True))
+
+    async with world(settings, build) as w:
+        [thread] = threads
+        reply = await w.digest("subscribe", {"channel": thread, "time": "09:00"})
+        told = reply.messages[-1]["content"]
+        subscribed = w.store.get_subscription(thread.id) is not None
+    assert subscribed == manages_threads, told
+    assert ("That thread is archived and locked." in told) == (not manages_threads)
 
 
 async def test_an_announcement_channel_publishes_to_followers_when_asked(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
 import pytest
 
+from bot.query import Alternative, Concept
 from bot.search import SearchEngine
 from tests.test_search import make_engine
 
@@ -91,3 +93,65 @@ def test_a_name_and_version_joined_by_a_hyphen_is_found_where_the_corpus_writes_
     # A version it never writes is said to be unknown, not matched by R1.
     unknown = engine.about("DeepSeek-R9", as_of=AS_OF)
     assert unknown.hits == [] and unknown.plan.missing_versions == ["DeepSeek R9"]
+
+
+# -- FTS5 expressions ------------------------------------------------------------------------
+
+#: Rows of an FTS5 table with the index's tokenizer (unicode61), by rowid.
+FTS_ROWS = {
+    1: "open source weights released",
+    2: "source code for the open letter",
+    3: "weights that are open source",
+    4: "you may or not agree near the end",
+    5: "o k then",
+}
+
+
+def fts_matches(alternative: Alternative) -> set[int]:
+    """Rowids of ``FTS_ROWS`` that ``alternative.fts()`` matches."""
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE VIRTUAL TABLE docs USING fts5(body, tokenize='unicode61')")
+    db.executemany("INSERT INTO docs(rowid, body) VALUES (?, ?)", FTS_ROWS.items())
+    rows = db.execute("SELECT rowid FROM docs WHERE docs MATCH ?", [alternative.fts()])
+    return {rowid for (rowid,) in rows}
+
+
+def test_an_alternative_of_several_words_is_a_phrase_not_an_and_of_words() -> None:
+    assert Alternative(("open", "source")).fts() == '"open source"'
+    assert fts_matches(Alternative(("open", "source"))) == {1, 3}  # not 2: words apart
+    assert fts_matches(Alternative(("source", "open"))) == set()  # in their order
+
+
+def test_words_fts5_reads_as_operators_are_only_words() -> None:
+    assert fts_matches(Alternative(("or", "not"))) == {4}
+    assert fts_matches(Alternative(("near",))) == {4}
+    assert fts_matches(Alternative(("and",))) == set()
+    assert Alternative(('o"k',)).fts() == '"o""k"'  # a quote inside is doubled
+    assert fts_matches(Alternative(('o"k',))) == {5}
+
+
+def test_a_near_alternative_finds_its_words_close_in_any_order() -> None:
+    near = Alternative(("letter", "open"), near=True)
+    assert near.fts() == 'NEAR("letter" "open", 4)'
+    assert fts_matches(near) == {2}
+    assert fts_matches(Alternative(("weights", "released"), near=True, near_distance=1)) == {1}
+    assert fts_matches(Alternative(("open", "released"), near=True, near_distance=1)) == set()
+    assert Alternative(("a", "b", "c"), near=True).fts() == 'NEAR("a" "b" "c", 6)'
+
+
+def test_a_near_alternative_with_a_quote_inside_is_still_words() -> None:
+    near = Alternative(('o"k', "then"), near=True)
+    assert near.fts() == 'NEAR("o""k" "then", 4)'
+    assert fts_matches(near) == {5}
+
+
+def test_a_concept_keeps_one_alternative_per_spelling() -> None:
+    concept = Concept("DeepSeek", [])
+    concept.add(Alternative(("deepseek",)))
+    concept.add(Alternative(("deepseek",), how="typo", trust=0.5))  # same terms: kept once
+    concept.add(Alternative(()))  # no terms: nothing to find
+    concept.add(Alternative(("deepseek",), near=True))  # the same words near each other
+    assert [(a.terms, a.how, a.near) for a in concept.alternatives] == [
+        (("deepseek",), "exact", False),
+        (("deepseek",), "exact", True),
+    ]

@@ -541,3 +541,214 @@ async def test_a_digest_whose_record_outlasted_the_store_is_finished_by_recovery
     entry = world.store.entry(CHANNEL, day)
     [(message_id, _)] = world.poster.messages[CHANNEL]
     assert entry is not None and entry.status == "posted" and entry.message_ids == (message_id,)
+
+
+# --------------------------------------------------------------------------- edges
+
+
+def two_part_digest(world: World) -> list[Any]:
+    """Ten long stories on 2025-11-18: the 09:00 digest takes two messages."""
+    from bot.digest import render_digest_messages
+
+    for index in range(10):
+        write_story(world.root / "corpus", "2025-11-18", f"big-{index}", description="x " * 140)
+    world.service.reindex()
+    world.subscribe(max_items=10)
+    at = local(TOKYO, 2025, 11, 18, 9, 0)
+    subscription = world.store.get_subscription(CHANNEL)
+    assert subscription is not None
+    messages = render_digest_messages(
+        world.scheduler.compose(subscription, at - dt.timedelta(hours=24), at)
+    )
+    assert len(messages) == 2
+    return messages
+
+
+async def test_a_digest_refused_after_its_first_part_keeps_what_was_posted(
+    world: World,
+) -> None:
+    two_part_digest(world)
+    world.poster.errors[CHANNEL] = [None, DeliveryError("missing_access", permanent=True)]
+    world.clock.set(local(TOKYO, 2025, 11, 18, 9, 0))
+    assert await world.scheduler.run_due(CHANNEL) == "paused"
+    entry = world.store.entry(CHANNEL, dt.date(2025, 11, 18))
+    assert entry is not None and (entry.status, entry.reason) == ("failed", "missing_access")
+    [(first, _)] = world.poster.messages[CHANNEL]
+    assert entry.message_ids == (first,)
+
+
+async def test_a_day_rejected_by_discord_is_tried_three_times_at_most(world: World) -> None:
+    from bot.digest_delivery import MAX_DAY_ATTEMPTS
+
+    world.subscribe()
+    world.poster.errors[CHANNEL] = [DeliveryError("rejected", "400 50035")] * 10
+    world.clock.set(local(TOKYO, 2025, 11, 18, 9, 0))
+    outcomes = [await world.scheduler.run_due(CHANNEL) for _ in range(MAX_DAY_ATTEMPTS + 2)]
+    assert len(world.poster.sent) == MAX_DAY_ATTEMPTS == 3
+    assert outcomes[:MAX_DAY_ATTEMPTS] == ["failed"] * MAX_DAY_ATTEMPTS
+    entry = world.store.entry(CHANNEL, dt.date(2025, 11, 18))
+    assert entry is not None and entry.attempts == MAX_DAY_ATTEMPTS
+
+
+async def test_recovery_goes_on_past_a_row_whose_owner_lives(world: World) -> None:
+    world.subscribe()
+    world.subscribe(channel_id=CHANNEL + 1)
+    day, at = dt.date(2025, 11, 18), local(TOKYO, 2025, 11, 18, 9, 0)
+    me = world.scheduler.delivery.identity
+    alive = lease_for(world, "elsewhere", 7, host_key="another-machine")
+    dead = lease_for(world, me.host, 999_999_999, host_key=me.host_key)
+    for channel, owner in ((CHANNEL, alive.owner), (CHANNEL + 1, dead.owner)):
+        start = at - dt.timedelta(hours=24)
+        world.store.claim(
+            channel_id=channel, guild_id=GUILD, digest_date=day, owner=owner,
+            window_start=start, window_end=at, now=at,
+        )  # fmt: skip
+    world.clock.set(at + dt.timedelta(minutes=1))
+    assert await world.scheduler.recover() == {(CHANNEL + 1, day): "posted"}
+    assert world.digests(CHANNEL + 1) == [("2025-11-18", 1, 1)] and world.digests() == []
+
+
+async def test_recovery_leaves_other_shards_rows_alone(tmp_path: Path) -> None:
+    """Rows of two stopped processes: the other shard's guild (first in the ledger) is left
+    to its own process; this shard's is recovered."""
+    write_story(tmp_path / "corpus", "2025-11-18", "tuesday", impact="high")
+    settings = make_settings(tmp_path, shard_count=2, shard_ids=(1,))
+    at = local(TOKYO, 2025, 11, 18, 9, 0)
+    clock = Clock(at + dt.timedelta(minutes=1))
+    poster = FakePoster()
+    scheduler = make_scheduler(settings, NewsService(settings), clock, poster=poster,
+                               watch_seconds=0)  # fmt: skip
+    store = scheduler.store
+    other_shard, this_shard = 2 << 22, 1 << 22
+    assert not scheduler.owns(other_shard) and scheduler.owns(this_shard)
+    for guild, channel in ((other_shard, 5), (this_shard, 6)):
+        store.save_subscription(Subscription(guild, channel, "09:00", TOKYO), at)
+        owner = f"gone/{channel}/x"
+        store.register_process(owner, "gone", channel, "another-machine")
+        store.claim(channel_id=channel, guild_id=guild, digest_date=dt.date(2025, 11, 18),
+                    owner=owner, window_start=at - dt.timedelta(hours=24), window_end=at,
+                    now=at)  # fmt: skip
+        store.retire_process(owner)  # stopped: its rows may be taken at once
+    await scheduler.start(object())  # start-up recovery
+    await scheduler.wait_idle()
+    day = dt.date(2025, 11, 18)
+    other, mine = store.entry(5, day), store.entry(6, day)
+    assert other is not None and (other.status, other.owner) == ("intent", "gone/5/x")
+    assert mine is not None and mine.status == "posted"
+    assert [channel for channel, _, _ in poster.sent] == [6]
+    assert await scheduler.recover() == {}
+    await scheduler.stop()
+    store.close()
+
+
+async def test_a_digest_missing_its_first_part_gets_it_posted(world: World) -> None:
+    messages = two_part_digest(world)
+    at = local(TOKYO, 2025, 11, 18, 9, 0)
+    me = world.scheduler.delivery.identity
+    dead = lease_for(world, me.host, 999_999_999, host_key=me.host_key)
+    claim_for(world, dead.owner, at)
+    second = await world.poster.send(CHANNEL, messages[1], nonce=2)  # only part 2 is there
+    world.clock.set(at + dt.timedelta(minutes=1))
+    assert list((await world.scheduler.recover()).values()) == ["posted"]
+    assert world.poster.posted[CHANNEL][-1] == messages[0]
+    entry = world.store.entry(CHANNEL, dt.date(2025, 11, 18))
+    assert entry is not None and entry.status == "posted"
+    assert entry.message_ids[1] == second and len(entry.message_ids) == 2
+
+
+async def test_a_digest_found_whole_is_recorded_with_its_stories(world: World) -> None:
+    messages = two_part_digest(world)
+    at = local(TOKYO, 2025, 11, 18, 9, 0)
+    me = world.scheduler.delivery.identity
+    dead = lease_for(world, me.host, 999_999_999, host_key=me.host_key)
+    claim_for(world, dead.owner, at)
+    ids = [await world.poster.send(CHANNEL, message, nonce=n) for n, message in enumerate(messages)]
+    world.clock.set(at + dt.timedelta(minutes=1))
+    assert list((await world.scheduler.recover()).values()) == ["recovered"]
+    entry = world.store.entry(CHANNEL, dt.date(2025, 11, 18))
+    assert entry is not None and entry.status == "posted" and list(entry.message_ids) == ids
+    assert len(entry.stories) == 10  # so tomorrow's digest does not repeat them
+    assert len(world.poster.sent) == 2  # nothing posted again
+
+
+async def test_an_interrupted_digest_at_the_very_end_of_its_grace_is_still_posted(
+    world: World,
+) -> None:
+    world.subscribe()
+    at = local(TOKYO, 2025, 11, 18, 9, 0)
+    me = world.scheduler.delivery.identity
+    dead = lease_for(world, me.host, 999_999_999, host_key=me.host_key)
+    claim_for(world, dead.owner, at)
+    world.clock.set(at + dt.timedelta(seconds=world.scheduler.settings.misfire_grace_seconds))
+    assert list((await world.scheduler.recover()).values()) == ["posted"]
+
+
+async def test_catch_up_serves_every_active_subscription(world: World) -> None:
+    world.subscribe()
+    world.subscribe(channel_id=CHANNEL + 1)
+    world.store.set_state(CHANNEL + 1, "paused", "missing_access", world.clock())
+    world.clock.set(local(TOKYO, 2025, 11, 18, 9, 30))  # back after the 09:00 run
+    assert await world.scheduler.catch_up() == {CHANNEL: "posted"}
+    assert world.digests() == [("2025-11-18", 1, 1)] and world.digests(CHANNEL + 1) == []
+
+
+async def test_a_subscription_made_at_the_very_moment_of_a_run_gets_it(world: World) -> None:
+    at = local(TOKYO, 2025, 11, 18, 9, 0)
+    subscription = world.store.save_subscription(Subscription(GUILD, CHANNEL, "09:00", TOKYO), at)
+    world.scheduler.schedule(subscription)
+    world.clock.set(at + dt.timedelta(minutes=1))
+    assert await world.scheduler.run_due(CHANNEL) == "posted"
+
+
+def test_the_next_run_is_dated_in_the_subscriptions_zone() -> None:
+    from bot.schedule import next_occurrence
+
+    early = Subscription(GUILD, CHANNEL, "08:00", TOKYO)  # 23:00 UTC the day before
+    occurrence = next_occurrence(early, dt.datetime(2025, 11, 17, 12, 0, tzinfo=dt.UTC))
+    assert occurrence is not None
+    assert occurrence.at == dt.datetime(2025, 11, 17, 23, 0, tzinfo=dt.UTC)
+    assert occurrence.day == dt.date(2025, 11, 18)
+
+
+def failing_once(monkeypatch: pytest.MonkeyPatch, store: StateStore, method: str) -> list[int]:
+    """Make ``store.method`` refuse its first call (the store briefly unavailable);
+    returns the list of calls made."""
+    real = getattr(store, method)
+    calls: list[int] = []
+
+    def flaky(*arguments: Any, **options: Any) -> Any:
+        calls.append(len(calls))
+        if len(calls) == 1:
+            raise StateUnavailable("database is locked")
+        return real(*arguments, **options)
+
+    monkeypatch.setattr(store, method, flaky)
+    return calls
+
+
+async def test_runs_catch_up_and_recovery_wait_out_a_store_that_is_briefly_away(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.subscribe()
+    world.clock.set(local(TOKYO, 2025, 11, 18, 9, 0))
+    calls = failing_once(monkeypatch, world.store, "get_subscription")
+    assert await world.scheduler.run_due(CHANNEL) == "posted"
+    assert len(calls) >= 2
+    monkeypatch.undo()
+
+    world.clock.set(local(TOKYO, 2025, 11, 19, 9, 30))  # back after the next day's run
+    calls = failing_once(monkeypatch, world.store, "list_subscriptions")
+    assert await world.scheduler.catch_up() == {CHANNEL: "posted"}
+    monkeypatch.undo()
+
+    at = local(TOKYO, 2025, 11, 20, 9, 0)
+    me = world.scheduler.delivery.identity
+    dead = lease_for(world, me.host, 999_999_999, host_key=me.host_key)
+    claim_for(world, dead.owner, at)
+    world.clock.set(at + dt.timedelta(minutes=1))
+    calls = failing_once(monkeypatch, world.store, "entries")
+    # Nothing new since the 19th: the interrupted run is closed as empty.
+    assert list((await world.scheduler.recover()).values()) == ["empty"]
+    entry = world.store.entry(CHANNEL, dt.date(2025, 11, 20))
+    assert entry is not None and entry.status != "intent"
+    assert [d for d, _, _ in world.digests()] == ["2025-11-18", "2025-11-19"]
