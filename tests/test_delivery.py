@@ -273,7 +273,7 @@ async def test_the_shared_budget_reserves_in_the_store_and_waits_what_it_says(
     for _ in range(3):
         await budget.wait()
     assert reserved == [("bot", 0.025)] * 3
-    assert slept == [0.5] and budget.reserved == 3
+    assert slept == [0.5]
     assert (budget.fell_back, fallback.waits) == (0, 0)
 
 
@@ -313,7 +313,7 @@ async def test_the_shared_budget_paces_alone_while_the_store_fails_or_hangs(
         await budget.wait()  # refused
         await budget.wait()  # no answer within the timeout
     assert len(calls) == 2 and fallback.waits == 3
-    assert (budget.reserved, budget.fell_back) == (0, 3)
+    assert budget.fell_back == 3
     assert caplog.text.count("pacing alone") == 0  # said once, when it first fell back
 
 
