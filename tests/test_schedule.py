@@ -287,6 +287,35 @@ async def test_permanent_errors_pause_until_resumed(world: World) -> None:
     assert CHANNEL in world.scheduler.jobs()
 
 
+async def test_a_refused_channel_is_paused_even_while_the_store_stumbles(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pausing after a refusal is retried until the run's deadline, not only for the
+    least retry time: the subscription is paused and the admin told, not left to be
+    refused again the next day."""
+    world.subscribe(subscribed_by=55)
+    delivery = world.scheduler.delivery
+    delivery.min_retry_seconds = delivery.posting.min_retry_seconds = 0.05
+    world.scheduler.calls.first_delay, world.scheduler.calls.max_delay = 0.05, 0.1
+    real_set_state = world.store.set_state
+    calls: list[int] = []
+
+    def away_for_four_calls(*arguments: Any, **options: Any) -> Any:
+        calls.append(len(calls))
+        if len(calls) <= 4:
+            raise StateUnavailable("database is locked")
+        return real_set_state(*arguments, **options)
+
+    monkeypatch.setattr(world.store, "set_state", away_for_four_calls)
+    world.poster.errors[CHANNEL] = [DeliveryError("missing_access", permanent=True)]
+    world.clock.set(local(TOKYO, 2025, 11, 18, 9, 0))
+    assert await world.scheduler.run_due(CHANNEL) == "paused"
+    assert len(calls) == 5
+    subscription = world.store.get_subscription(CHANNEL)
+    assert subscription is not None and subscription.state == "paused"
+    assert len(world.poster.told) == 1
+
+
 def claim_for(world: World, owner: str, at: dt.datetime) -> None:
     """An ``intent`` row of ``owner`` for today's 09:00 digest, claimed at ``at``."""
     world.store.claim(
@@ -610,7 +639,7 @@ async def test_recovery_goes_on_past_a_row_whose_owner_lives(world: World) -> No
 
 async def test_recovery_leaves_other_shards_rows_alone(tmp_path: Path) -> None:
     """Rows of two stopped processes: the other shard's guild (first in the ledger) is left
-    to its own process; this shard's is recovered."""
+    to its own process; this shard's is recovered, at start-up and by a later pass."""
     write_story(tmp_path / "corpus", "2025-11-18", "tuesday", impact="high")
     settings = make_settings(tmp_path, shard_count=2, shard_ids=(1,))
     at = local(TOKYO, 2025, 11, 18, 9, 0)
@@ -637,6 +666,19 @@ async def test_recovery_leaves_other_shards_rows_alone(tmp_path: Path) -> None:
     assert mine is not None and mine.status == "posted"
     assert [channel for channel, _, _ in poster.sent] == [6]
     assert await scheduler.recover() == {}
+    # The same again while running: a pass of recovery alone (no catch-up for that
+    # channel) goes past the other shard's row to this shard's.
+    yesterday = dt.date(2025, 11, 17)
+    for guild, channel in ((other_shard, 5), (this_shard, 6)):
+        owner = f"gone-again/{channel}/x"
+        store.register_process(owner, "gone", channel, "another-machine")
+        store.claim(channel_id=channel, guild_id=guild, digest_date=yesterday, owner=owner,
+                    window_start=at - dt.timedelta(hours=48),
+                    window_end=at - dt.timedelta(hours=24), now=at)  # fmt: skip
+        store.retire_process(owner)
+    assert await scheduler.recover() == {(6, yesterday): "missed"}  # past its grace time
+    other = store.entry(5, yesterday)
+    assert other is not None and other.status == "intent"
     await scheduler.stop()
     store.close()
 
@@ -669,6 +711,85 @@ async def test_a_digest_found_whole_is_recorded_with_its_stories(world: World) -
     assert entry is not None and entry.status == "posted" and list(entry.message_ids) == ids
     assert len(entry.stories) == 10  # so tomorrow's digest does not repeat them
     assert len(world.poster.sent) == 2  # nothing posted again
+
+
+async def test_a_failed_digest_keeps_the_parts_found_in_the_channel_so_its_retry_adds_the_rest(
+    world: World,
+) -> None:
+    """Recovery finds part 1 of an interrupted digest in the channel; part 2 then fails
+    past its retries. The failed row names part 1, so the next run posts part 2 alone."""
+    messages = two_part_digest(world)
+    day, at = dt.date(2025, 11, 18), local(TOKYO, 2025, 11, 18, 9, 0)
+    me = world.scheduler.delivery.identity
+    dead = lease_for(world, me.host, 999_999_999, host_key=me.host_key)
+    claim_for(world, dead.owner, at)
+    first = await world.poster.send(CHANNEL, messages[0], nonce=1)  # posted, never recorded
+    world.poster.errors[CHANNEL] = [DeliveryError("timeout", retryable=True)] * 3
+    world.clock.set(at + dt.timedelta(minutes=1))
+    assert await world.scheduler.recover() == {(CHANNEL, day): "failed"}
+    failed = world.store.entry(CHANNEL, day)
+    assert failed is not None and failed.status == "failed" and failed.message_ids == (first,)
+    assert await world.scheduler.run_due(CHANNEL) == "posted"
+    assert world.digests() == [("2025-11-18", 1, 2), ("2025-11-18", 2, 2)]
+
+
+async def test_a_part_the_owner_taken_for_dead_recorded_at_the_last_moment_is_not_posted_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The owner judged dead was only slow: after recovery looked at the channel, and
+    just before the takeover, it posts and records part 2. Recovery goes by the row as
+    taken over, not as first read: both parts are there, nothing is posted again."""
+    messages = two_part_digest(world)
+    day, at = dt.date(2025, 11, 18), local(TOKYO, 2025, 11, 18, 9, 0)
+    me = world.scheduler.delivery.identity
+    slow = lease_for(world, me.host, 999_999_999, host_key=me.host_key)
+    claim_for(world, slow.owner, at)
+    first = await world.poster.send(CHANNEL, messages[0], nonce=1)
+    world.store.record_messages(CHANNEL, day, slow.owner, [first], at)
+    real_take_over = world.store.take_over
+
+    def last_write_then_take_over(*arguments: Any, **options: Any) -> Any:
+        world.poster.messages[CHANNEL].append((first + 1, messages[1].text()))
+        world.store.record_messages(CHANNEL, day, slow.owner, [first, first + 1], at)
+        return real_take_over(*arguments, **options)
+
+    monkeypatch.setattr(world.store, "take_over", last_write_then_take_over)
+    world.clock.set(at + dt.timedelta(minutes=1))
+    assert await world.scheduler.recover() == {(CHANNEL, day): "posted"}
+    assert world.digests() == [("2025-11-18", 1, 2), ("2025-11-18", 2, 2)]
+    entry = world.store.entry(CHANNEL, day)
+    assert entry is not None and entry.status == "posted"
+    assert entry.message_ids == (first, first + 1)
+
+
+async def test_a_digest_found_whole_on_a_row_without_its_window_start_records_the_days_stories(
+    world: World,
+) -> None:
+    """A row claimed before the ledger kept window starts: the digest is taken to cover
+    the 24 hours before its time, so the stories it records are the ones it showed (at
+    00:30, the local dates of yesterday and today, not the day before yesterday)."""
+    write_story(world.root / "corpus", "2025-11-16", "sunday", impact="high")
+    world.service.reindex()
+    subscription = world.subscribe(time="00:30")
+    day, at = dt.date(2025, 11, 18), local(TOKYO, 2025, 11, 18, 0, 30)
+    digest = world.scheduler.compose(subscription, at - dt.timedelta(hours=24), at)
+    assert len(digest.stories) == 2  # 2025-11-17 and 2025-11-18, not 2025-11-16
+    me = world.scheduler.delivery.identity
+    dead = lease_for(world, me.host, 999_999_999, host_key=me.host_key)
+    claim_for(world, dead.owner, at)
+    store = world.store
+    assert isinstance(store, SqlStateStore)
+    with store._transaction() as cursor:
+        store._run(cursor, "UPDATE digest_ledger SET window_start = NULL", [])
+    from bot.digest import render_digest_messages
+
+    for nonce, message in enumerate(render_digest_messages(digest)):
+        await world.poster.send(CHANNEL, message, nonce=nonce)
+    world.clock.set(at + dt.timedelta(minutes=1))
+    assert await world.scheduler.recover() == {(CHANNEL, day): "recovered"}
+    entry = world.store.entry(CHANNEL, day)
+    assert entry is not None and entry.status == "posted"
+    assert sorted(entry.stories) == sorted(digest.stories)  # tomorrow repeats none of them
 
 
 async def test_an_interrupted_digest_at_the_very_end_of_its_grace_is_still_posted(
