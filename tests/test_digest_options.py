@@ -136,3 +136,21 @@ async def test_every_reason_a_channel_is_refused_is_said_in_order(
         + persona.say("problem_role_everyone", "en")
     )
     assert details in refused.value.text and "<#2>" in refused.value.text
+
+
+async def test_a_refusal_keeps_its_words_for_a_channel_and_varies_them_across_channels(
+    form: SubscriptionForm,
+) -> None:
+    """technyan words a refused channel one way each time it is tried, and not the same
+    way for every channel (the persona's variants, chosen by channel)."""
+    check = ChannelCheck("text", problems=("thread_locked",))
+
+    async def refusal(channel_id: int) -> str:
+        base = Subscription(1, channel_id, "09:00", "Asia/Tokyo", "en")
+        with pytest.raises(Refused) as refused:
+            await form.apply("en", base, DigestOptions(), check)
+        return refused.value.text.replace(f"<#{channel_id}>", "<#…>")
+
+    assert await refusal(2) == await refusal(2)
+    wordings = {await refusal(channel_id) for channel_id in range(1, 9)}
+    assert len(wordings) == 2 == len(form.persona.variants("cannot_post", "en"))
