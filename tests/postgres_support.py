@@ -143,21 +143,19 @@ class ThrowawayServer:
             )
             with (self.data / "postgresql.conf").open("a", encoding="utf-8") as conf:
                 conf.write("\n# technyan-bot tests\n" + "\n".join(settings) + "\n")
-            started = self._run(
-                "pg_ctl",
-                "-D",
-                str(self.data),
-                "-l",
-                str(self.log),
-                "-w",
-                "-t",
-                str(START_TIMEOUT_SECONDS),
-                "start",
-            )
+            started = self._pg_start()
             if started.returncode == 0:
                 return self
         log = self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
         raise RuntimeError(f"PostgreSQL did not start: {started.stderr.strip()}\n{log[-2000:]}")
+
+    def _pg_start(self) -> subprocess.CompletedProcess[str]:
+        """``pg_ctl start`` on this data folder, logging to ``self.log``, waiting up to
+        START_TIMEOUT_SECONDS for the server to accept connections."""
+        return self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.log),
+            "-w", "-t", str(START_TIMEOUT_SECONDS), "start",
+        )  # fmt: skip
 
     def kill(self) -> None:
         """Stop the server at once (``pg_ctl stop -m immediate``: connections are cut as
@@ -170,17 +168,7 @@ class ThrowawayServer:
     def restart(self) -> None:
         """Start a killed server again, on the same port. Raises ``RuntimeError`` with the
         server's log when it does not start."""
-        started = self._run(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.log),
-            "-w",
-            "-t",
-            str(START_TIMEOUT_SECONDS),
-            "start",
-        )
+        started = self._pg_start()
         if started.returncode != 0:
             log = self.log.read_text(encoding="utf-8", errors="replace")[-2000:]
             raise RuntimeError(f"PostgreSQL did not restart: {started.stderr.strip()}\n{log}")
