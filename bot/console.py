@@ -397,8 +397,9 @@ def run_console(
             terminal.print(f"> {line}")
         if line in QUIT_COMMANDS:
             break
-        if line.split()[0] == "/locale":
-            wanted = line.split()[1].casefold() if len(line.split()) > 1 else ""
+        words = line.split()
+        if words[0] == "/locale":
+            wanted = words[1].casefold() if len(words) > 1 else ""
             if wanted in ("ja", "en"):
                 session.locale = wanted
                 terminal.print(f"locale: {wanted}")
