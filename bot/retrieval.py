@@ -16,6 +16,8 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 
+from cachetools import LRUCache
+
 from bot.forward_index import DocumentTerms, Phrase
 from bot.query import Alternative, QueryPlan
 from bot.term_statistics import TermStatistics
@@ -25,6 +27,7 @@ __all__ = [
     "CANDIDATE_LIMIT",
     "COMMON_POSTINGS",
     "NEWEST_POOL",
+    "PERIOD_RUNS_CACHED",
     "RETRIEVAL_POSTINGS",
     "CandidateRetriever",
     "id_runs",
@@ -41,6 +44,10 @@ COMMON_POSTINGS = 2000
 # Such words' candidates are the title matches among this many times as many of the newest
 # documents holding them, then the newest of those.
 NEWEST_POOL = 3
+# Periods whose runs of document ids are kept (a period such as "2025" covers a quarter of
+# a 100,000-document index: reading its ids again costs about 9 ms; each entry is at most
+# 32 pairs of ids).
+PERIOD_RUNS_CACHED = 256
 
 
 def id_runs(ids: Sequence[int], most: int = 32) -> list[tuple[int, int]]:
@@ -84,6 +91,9 @@ class CandidateRetriever:
         self.document_count = document_count
         self.common_postings = COMMON_POSTINGS
         self._ranges: list[tuple[int, int]] | None = None
+        self._period_runs: LRUCache[tuple[str, str], list[tuple[int, int]]] = LRUCache(
+            maxsize=PERIOD_RUNS_CACHED
+        )
 
     def retrieve(self, plan: QueryPlan, limit: int = CANDIDATE_LIMIT) -> dict[int, float]:
         """Candidate document ids with their bm25 strength (positive, larger is better):
@@ -169,14 +179,7 @@ class CandidateRetriever:
         until it holds enough matches; titles are checked here, against the stored
         analyzed heads."""
         if plan.date_range is not None:
-            with self._lock:
-                ids = sorted(
-                    int(document_id)
-                    for (document_id,) in self._db.execute(
-                        "SELECT id FROM documents WHERE date BETWEEN ? AND ?", values
-                    ).fetchall()
-                )
-            ranges = id_runs(ids)
+            ranges = self.period_runs(values[0], values[1])
         else:
             ranges = self.collection_ranges()
         pool = NEWEST_POOL * limit
@@ -227,6 +230,25 @@ class CandidateRetriever:
         for document_id in others[: limit - len(candidates)]:
             candidates[document_id] = 0.5
         return candidates
+
+    def period_runs(self, first: str, last: str) -> list[tuple[int, int]]:
+        """The ids of the documents dated ``first`` to ``last`` (ISO dates, inclusive) as at
+        most 32 ranges ``(first id, last id)`` (``id_runs``); the runs of the last
+        PERIOD_RUNS_CACHED periods asked for are kept (the index does not change while
+        open)."""
+        key = (first, last)
+        runs = self._period_runs.get(key)
+        if runs is None:
+            with self._lock:
+                ids = sorted(
+                    int(document_id)
+                    for (document_id,) in self._db.execute(
+                        "SELECT id FROM documents WHERE date BETWEEN ? AND ?", [first, last]
+                    ).fetchall()
+                )
+                runs = id_runs(ids)
+                self._period_runs[key] = runs
+        return runs
 
     def collection_ranges(self) -> list[tuple[int, int]]:
         """The first and last document id of each collection (computed once)."""

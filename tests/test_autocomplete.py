@@ -11,6 +11,7 @@ from bot import text
 from bot.autocomplete import Autocomplete
 from bot.query import QueryPlan
 from bot.search import SearchEngine
+from bot.term_statistics import TermStatistics
 from tests.conftest import ArticleWriter
 from tests.search_support import build, open_index
 
@@ -49,7 +50,8 @@ def engine(db_path: Path) -> SearchEngine:
 @pytest.fixture
 def autocomplete(db_path: Path, engine: SearchEngine) -> Autocomplete:
     db, lock = open_index(db_path)
-    return Autocomplete(db, lock, "1", engine.vocabulary)
+    statistics = TermStatistics(db, lock, engine.document_count)
+    return Autocomplete(db, lock, "1", engine.vocabulary, statistics)
 
 
 def suggest(
