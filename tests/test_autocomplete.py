@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot import text
-from bot.autocomplete import Autocomplete
+from bot.autocomplete import SUGGEST_FUZZY_TEXT, Autocomplete
 from bot.query import QueryPlan
 from bot.search import SearchEngine
 from bot.term_statistics import TermStatistics
@@ -102,6 +102,16 @@ def test_a_misspelled_name_is_offered_by_resemblance(
     assert "Anthropic" in names
 
 
+def test_a_sentence_is_not_matched_against_names_by_resemblance(
+    autocomplete: Autocomplete, engine: SearchEngine
+) -> None:
+    # Past name length, partial_ratio would find some name inside almost any sentence.
+    sentence = "is there anything new from anthrpic this week"
+    assert len(sentence) > SUGGEST_FUZZY_TEXT
+    names = [name for name, kind, _ in suggest(autocomplete, engine, sentence) if kind == "name"]
+    assert "Anthropic" not in names
+
+
 def test_at_most_limit_choices_newest_titles_first(
     autocomplete: Autocomplete, engine: SearchEngine
 ) -> None:
@@ -168,3 +178,20 @@ def test_a_partly_typed_word_searched_in_the_whole_text_stands_for_its_commonest
     assert sorted(titles) == ["別の話 2", "別の話 3", "別の話 4"]
     titles = [s.name for s in body_words.suggest("上場 nebulat", locale="ja") if s.kind == "title"]
     assert "資金の話" in titles  # typed further, the rarer word is among the completions
+
+
+def test_common_words_are_left_out_of_the_whole_text_search_when_a_rarer_one_is_there(
+    body_words: SearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 上場 is in all four stories: past the bound it filters nothing and costs the most.
+    monkeypatch.setattr("bot.autocomplete.DOCS_COMMON_WORD", 3)
+    found = body_words.suggest("上場 nebulatron を", locale="ja")
+    assert [s.name for s in found if s.kind == "title"] == ["資金の話"]
+
+
+def test_common_words_alone_search_only_the_titles(
+    body_words: SearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert [s.name for s in body_words.suggest("上場の準備", locale="ja") if s.kind == "title"]
+    monkeypatch.setattr("bot.autocomplete.DOCS_COMMON_WORD", 3)
+    assert not [s.name for s in body_words.suggest("上場の準備", locale="ja") if s.kind == "title"]
