@@ -13,6 +13,7 @@ and each problem becomes a ``CorpusError`` naming the file, the field and the va
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import reprlib
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ __all__ = [
     "Passage",
     "check_inside",
     "discover",
+    "discover_files",
     "parse_article",
     "parse_date",
     "story_location",
@@ -255,19 +257,45 @@ def story_location(relative: Path) -> StoryLocation | None:
     )
 
 
-def discover(root: Path) -> Iterator[tuple[Path, StoryLocation]]:
-    """Yield ``(absolute path, location)`` for every article file under ``root``, sorted by
-    path. Files outside the collection folders are not yielded."""
+def _files_under(folder: str, relative: str) -> Iterator[tuple[str, str]]:
+    """``(path, path relative to the corpus with "/")`` of the files under ``folder``
+    (``relative`` is the folder's own relative path), links to files included, depth
+    first with each folder's entries sorted by name: the order of
+    ``sorted(Path.rglob("*"))``. Linked folders are not entered; a folder that cannot be
+    read is skipped. ``os.scandir`` tells files from folders without a system call per
+    entry (``Path.rglob`` and ``is_file`` make two): a 100,000-file corpus is listed in
+    a fraction of the time."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            yield from _files_under(entry.path, f"{relative}/{entry.name}")
+        elif entry.is_file():
+            yield entry.path, f"{relative}/{entry.name}"
+
+
+def discover_files(root: Path) -> Iterator[tuple[Path, str, StoryLocation]]:
+    """Yield ``(path, relative path with "/", location)`` for every article file under
+    ``root``, sorted by path; ``path`` is ``root`` joined with the relative path. Files
+    outside the collection folders are not yielded."""
     for collection in COLLECTIONS:
         folder = root / collection
         if not folder.is_dir():
             continue
-        for path in sorted(folder.rglob("*")):
-            if not path.is_file():
-                continue
-            location = story_location(path.relative_to(root))
+        for path, relative in _files_under(str(folder), collection):
+            location = story_location(Path(relative))
             if location is not None:
-                yield path, location
+                yield Path(path), relative, location
+
+
+def discover(root: Path) -> Iterator[tuple[Path, StoryLocation]]:
+    """Yield ``(path, location)`` for every article file under ``root``, sorted by path
+    (``discover_files`` without the relative paths)."""
+    for path, _relative, location in discover_files(root):
+        yield path, location
 
 
 def check_inside(path: Path, root: Path, relative: str) -> None:

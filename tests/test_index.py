@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -117,6 +118,33 @@ def test_changed_and_deleted_files_are_updated_and_removed(
     assert engine.about("Gemini").hits == []
     assert engine.about("Llama").hits == []
     assert engine.about("Keep this story").hits[0].story == "articles/20251118/keep"
+
+
+def test_an_updated_index_derives_the_same_names_and_statistics_as_a_full_build(
+    real_corpus: Path, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(real_corpus, corpus)
+    updated = tmp_path / "updated.db"
+    build_index(corpus, updated, workers=1)
+    changed = sorted(corpus.rglob("ja.md"))[:3] + sorted(corpus.rglob("en.md"))[:3]
+    for path in changed:
+        path.write_text(
+            path.read_text(encoding="utf-8").replace("title:", "title: Zorblax Quantum 社の", 1)
+            + "\nZorblax Quantum とクオンタムゾーブラックスの発表。\n",
+            encoding="utf-8",
+        )
+    sorted(corpus.rglob("en.md"))[-1].unlink()
+    report = build_index(corpus, updated, workers=1)
+    assert (report.updated, report.removed) == (6, 1)
+    fresh = tmp_path / "fresh.db"
+    build_index(corpus, fresh, full=True, workers=1)
+    tables = ("entities", "term_stats", "katakana_terms", "stories", "story_categories")
+    with sqlite3.connect(updated) as a, sqlite3.connect(fresh) as b:
+        assert a.execute("SELECT name FROM entities WHERE key = 'zorblaxquantum'").fetchall()
+        for table in tables:
+            query = f"SELECT * FROM {table}"
+            assert sorted(a.execute(query)) == sorted(b.execute(query)), table
 
 
 def test_a_file_that_becomes_broken_is_skipped_and_its_old_version_dropped(
