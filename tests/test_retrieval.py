@@ -7,6 +7,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bot.retrieval
 from bot.retrieval import CandidateRetriever, id_runs
@@ -102,3 +104,44 @@ def test_a_periods_ids_split_into_runs_at_the_widest_gaps() -> None:
     assert id_runs([5, 6, 7, 9, 10, 40, 41, 900]) == [(5, 7), (9, 10), (40, 41), (900, 900)]
     assert id_runs([5, 6, 7, 9, 10, 40, 41, 900], most=2) == [(5, 41), (900, 900)]
     assert id_runs(list(range(1, 50)), most=3) == [(1, 49)]
+
+
+def _runs_by_sorting_gaps(ids: list[int], most: int) -> list[tuple[int, int]]:
+    """The definition id_runs computes with arrays: sort (gap, position) pairs, widest
+    (then latest) first, and cut at the first most - 1 of them."""
+    if not ids:
+        return []
+    gaps = sorted(
+        ((ids[i + 1] - ids[i], i) for i in range(len(ids) - 1) if ids[i + 1] - ids[i] > 1),
+        reverse=True,
+    )[: most - 1]
+    runs, start = [], ids[0]
+    for i in sorted(i for _, i in gaps):
+        runs.append((start, ids[i]))
+        start = ids[i + 1]
+    return [*runs, (start, ids[-1])]
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.sets(st.integers(1, 2000), max_size=80), st.integers(1, 12))
+def test_id_runs_cut_at_the_widest_gaps_whatever_the_ids(ids: set[int], most: int) -> None:
+    ordered = sorted(ids)
+    runs = id_runs(ordered, most)
+    assert runs == _runs_by_sorting_gaps(ordered, most)
+    assert len(runs) <= most
+    assert all(any(low <= i <= high for low, high in runs) for i in ordered)
+
+
+def test_a_periods_runs_are_those_of_its_documents_ids(db_path: Path) -> None:
+    retriever = retriever_for(db_path)
+    with retriever._lock:
+        ids = [
+            int(i)
+            for (i,) in retriever._db.execute(
+                "SELECT id FROM documents WHERE date BETWEEN '2025-02-01' AND '2025-06-30' "
+                "ORDER BY id"
+            )
+        ]
+    assert ids
+    assert retriever.period_runs("2025-02-01", "2025-06-30") == id_runs(ids)
+    assert retriever.period_runs("2031-01-01", "2031-12-31") == []
