@@ -145,3 +145,10 @@ def test_a_periods_runs_are_those_of_its_documents_ids(db_path: Path) -> None:
     assert ids
     assert retriever.period_runs("2025-02-01", "2025-06-30") == id_runs(ids)
     assert retriever.period_runs("2031-01-01", "2031-12-31") == []
+
+
+def test_the_walk_back_reads_as_many_ids_as_the_wanted_matches_need_at_the_density_seen() -> None:
+    # 10 matches in 100 ids, 30 more wanted: 300 ids at that density, a quarter to spare.
+    assert CandidateRetriever._next_window(100, needed=30, matched=10, read=100) == 376
+    # Nothing matched yet: no density to go by, the window grows fourfold.
+    assert CandidateRetriever._next_window(100, needed=30, matched=0, read=100) == 400
