@@ -47,6 +47,12 @@ def _grams(text: str, size: int) -> Counter[str]:
     return Counter(text[i : i + size] for i in range(len(text) - size + 1))
 
 
+# Keys left after the bigram pass, as a share of the keys of plausible length (one in
+# FEW_LEFT or fewer), for which characters are counted key by key rather than by a pass
+# over every holder of each character.
+FEW_LEFT = 8
+
+
 class NgramFilter:
     """An inverted index of the character n-grams of ``keys`` (bigrams and single
     characters), for ``candidates``: the positions of the keys that may reach a ratio
@@ -120,6 +126,24 @@ class NgramFilter:
                 )
         return shared
 
+    def _shared_at(self, text: str, size: int, postings: tuple[Any, Any, Any, Any], at: Any) -> Any:
+        """The n-grams each key at the filter positions ``at`` (ascending) shares with
+        ``text``, counted with repeats: ``_shared`` for a few keys, one binary search of
+        them per n-gram of the text instead of a pass over every holder."""
+        numpy = self._numpy
+        grams, offsets, owners, counts = postings
+        shared = numpy.zeros(len(at), dtype=numpy.int64)
+        for gram, count in _grams(text, size).items():
+            code = ord(gram[0]) if size == 1 else (ord(gram[0]) << 21) | ord(gram[1])
+            index = int(numpy.searchsorted(grams, code))
+            if index < len(grams) and grams[index] == code:
+                start, end = int(offsets[index]), int(offsets[index + 1])
+                holders = owners[start:end]
+                found = numpy.minimum(numpy.searchsorted(holders, at), len(holders) - 1)
+                held = holders[found] == at
+                shared[held] += numpy.minimum(counts[start + found[held]], count)
+        return shared
+
     def candidates(self, text: str, cutoff: float) -> list[int]:
         """Positions (ascending) of the keys that may have ``fuzz.ratio(text, key)`` ≥
         ``cutoff``; every key that does is among them."""
@@ -135,12 +159,25 @@ class NgramFilter:
         total = lengths + size
         # Edits allowed, rounded up a little so float rounding never drops a match.
         edits = numpy.floor((1 - cutoff / 100) * total + 1e-6)
-        common = self._shared(text, 1, self._characters, low, high)
-        keep = common >= numpy.ceil(total * cutoff / 200 - 1e-6)
-        if size >= 2:
-            needed = numpy.maximum(lengths, size) - 1 - 2 * edits
-            keep &= self._shared(text, 2, self._bigrams, low, high) >= needed
-        found = self._order[low + numpy.flatnonzero(keep)]
+        characters_needed = numpy.ceil(total * cutoff / 200 - 1e-6)
+        bigrams_needed = numpy.maximum(lengths, size) - 1 - 2 * edits
+        if size >= 2 and bigrams_needed.max() > 0:
+            # Bigrams first: their postings are shorter and they filter more; when few
+            # keys are left, characters are counted for those keys only.
+            bigrams = self._shared(text, 2, self._bigrams, low, high)
+            left = numpy.flatnonzero(bigrams >= bigrams_needed)
+            if len(left) * FEW_LEFT <= high - low:
+                common = self._shared_at(text, 1, self._characters, low + left)
+                left = left[common >= characters_needed[left]]
+            else:
+                common = self._shared(text, 1, self._characters, low, high)
+                left = numpy.flatnonzero(
+                    (common >= characters_needed) & (bigrams >= bigrams_needed)
+                )
+        else:
+            common = self._shared(text, 1, self._characters, low, high)
+            left = numpy.flatnonzero(common >= characters_needed)
+        found = self._order[low + left]
         return [int(i) for i in numpy.sort(found)]
 
 

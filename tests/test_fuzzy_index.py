@@ -132,3 +132,17 @@ def test_filtered_partial_lookups_of_long_texts_find_what_comparing_every_key_fi
                 )
             ]  # fmt: skip
             assert extract_partial(pool, text, cutoff, 25) == expected
+
+
+def test_counting_characters_for_the_keys_left_or_for_all_lets_the_same_keys_through(
+    keys: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generator = random.Random(11)
+    ngram_filter = NgramFilter(keys)
+    texts = [_typo(generator.choice(keys), generator) for _ in range(80)]
+    found = {}
+    for few_left in (1, 10**9):  # always key by key; always a pass over every holder
+        monkeypatch.setattr("bot.fuzzy_index.FEW_LEFT", few_left)
+        found[few_left] = [ngram_filter.candidates(t, c) for t in texts for c in (75, 85)]
+    assert found[1] == found[10**9]
+    assert any(found[1])
