@@ -47,6 +47,9 @@ def _grams(text: str, size: int) -> Counter[str]:
     return Counter(text[i : i + size] for i in range(len(text) - size + 1))
 
 
+# A character held by at least one key in DENSE_SHARE is counted from a dense matrix
+# (NgramFilter._dense_characters).
+DENSE_SHARE = 16
 # Keys left after the bigram pass, as a share of the keys of plausible length (one in
 # FEW_LEFT or fewer), for which characters are counted key by key rather than by a pass
 # over every holder of each character.
@@ -80,6 +83,46 @@ class NgramFilter:
         bigrams = (codes[:-1] << 21) | codes[1:]
         del codes
         self._bigrams = self._postings(bigrams[same_key], owners[1:][same_key])
+        self._dense_rows, self._dense = self._dense_characters()
+
+    def _dense_characters(self) -> tuple[dict[int, int], Any]:
+        """The characters held by one key in DENSE_SHARE or more, as a matrix of counts
+        (one uint8 row per character, one column per key: a few megabytes for tens of
+        thousands of keys) and each character's row by code point. Counting these common
+        characters is then one slice of the matrix, not a pass over thousands of
+        holders per character. A character some key holds more than 255 times keeps its
+        postings."""
+        numpy = self._numpy
+        grams, offsets, owners, counts = self._characters
+        holders = numpy.diff(offsets)
+        rows: dict[int, int] = {}
+        common = [
+            int(index)
+            for index in numpy.flatnonzero(holders * DENSE_SHARE >= self.size)
+            if counts[offsets[index] : offsets[index + 1]].max() <= 255
+        ]
+        matrix = numpy.zeros((len(common), self.size), dtype=numpy.uint8)
+        for row, index in enumerate(common):
+            start, end = int(offsets[index]), int(offsets[index + 1])
+            matrix[row, owners[start:end]] = counts[start:end]
+            rows[int(grams[index])] = row
+        return rows, matrix
+
+    def _dense_split(self, text: str) -> tuple[Any, Any, Counter[str]]:
+        """The text's characters with a row in the dense matrix (``(rows, counts)`` as
+        arrays) and the others with their counts."""
+        numpy = self._numpy
+        rows: list[int] = []
+        wanted: list[int] = []
+        others: Counter[str] = Counter()
+        for character, count in _grams(text, 1).items():
+            row = self._dense_rows.get(ord(character))
+            if row is None:
+                others[character] = count
+            else:
+                rows.append(row)
+                wanted.append(count)
+        return numpy.array(rows, dtype=numpy.intp), numpy.array(wanted, dtype=numpy.int64), others
 
     def _postings(self, grams: Any, owners: Any) -> tuple[Any, Any, Any, Any]:
         """``(grams, offsets, keys, counts)``: the distinct n-grams sorted, and for the
@@ -114,7 +157,13 @@ class NgramFilter:
         numpy = self._numpy
         grams, offsets, owners, counts = postings
         shared = numpy.zeros(high - low, dtype=numpy.int64)
-        for gram, count in _grams(text, size).items():
+        sparse = _grams(text, size)
+        if size == 1:
+            rows, wanted, sparse = self._dense_split(text)
+            if len(rows):
+                block = self._dense[rows, low:high]
+                shared += numpy.minimum(block, wanted[:, None]).sum(axis=0)
+        for gram, count in sparse.items():
             code = ord(gram[0]) if size == 1 else (ord(gram[0]) << 21) | ord(gram[1])
             index = int(numpy.searchsorted(grams, code))
             if index < len(grams) and grams[index] == code:
@@ -133,7 +182,13 @@ class NgramFilter:
         numpy = self._numpy
         grams, offsets, owners, counts = postings
         shared = numpy.zeros(len(at), dtype=numpy.int64)
-        for gram, count in _grams(text, size).items():
+        sparse = _grams(text, size)
+        if size == 1:
+            rows, wanted, sparse = self._dense_split(text)
+            if len(rows):
+                block = self._dense[numpy.ix_(rows, at)]
+                shared += numpy.minimum(block, wanted[:, None]).sum(axis=0)
+        for gram, count in sparse.items():
             code = ord(gram[0]) if size == 1 else (ord(gram[0]) << 21) | ord(gram[1])
             index = int(numpy.searchsorted(grams, code))
             if index < len(grams) and grams[index] == code:
