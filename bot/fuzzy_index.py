@@ -47,8 +47,8 @@ def _grams(text: str, size: int) -> Counter[str]:
     return Counter(text[i : i + size] for i in range(len(text) - size + 1))
 
 
-# A character held by at least one key in DENSE_SHARE is counted from a dense matrix
-# (NgramFilter._dense_characters).
+# An n-gram held by at least one key in DENSE_SHARE is counted from a dense matrix
+# (NgramFilter._dense_counts).
 DENSE_SHARE = 16
 # Keys left after the bigram pass, as a share of the keys of plausible length (one in
 # FEW_LEFT or fewer), for which characters are counted key by key rather than by a pass
@@ -83,24 +83,27 @@ class NgramFilter:
         bigrams = (codes[:-1] << 21) | codes[1:]
         del codes
         self._bigrams = self._postings(bigrams[same_key], owners[1:][same_key])
-        self._dense_rows, self._dense = self._dense_characters()
+        # Per n-gram size, the common n-grams' rows by code and their matrix of counts.
+        self._dense = {
+            1: self._dense_counts(self._characters),
+            2: self._dense_counts(self._bigrams),
+        }
 
-    def _dense_characters(self) -> tuple[dict[int, int], Any]:
-        """The characters held by one key in DENSE_SHARE or more, as a matrix of counts
-        (one uint8 row per character, one column per key: a few megabytes for tens of
-        thousands of keys) and each character's row by code point. Counting these common
-        characters is then one slice of the matrix, not a pass over thousands of
-        holders per character. A character some key holds more than 255 times keeps its
-        postings."""
+    def _dense_counts(self, postings: tuple[Any, Any, Any, Any]) -> tuple[dict[int, int], Any]:
+        """The n-grams of ``postings`` held by one key in DENSE_SHARE or more, as a matrix
+        of counts (one uint8 row per n-gram, one column per key: a few megabytes for tens
+        of thousands of keys) and each n-gram's row by code. Counting these common
+        n-grams is then one slice of the matrix, not a pass over thousands of holders
+        each. An n-gram some key holds more than 255 times keeps its postings."""
         numpy = self._numpy
-        grams, offsets, owners, counts = self._characters
+        grams, offsets, owners, counts = postings
         holders = numpy.diff(offsets)
-        rows: dict[int, int] = {}
         common = [
             int(index)
             for index in numpy.flatnonzero(holders * DENSE_SHARE >= self.size)
             if counts[offsets[index] : offsets[index + 1]].max() <= 255
         ]
+        rows: dict[int, int] = {}
         matrix = numpy.zeros((len(common), self.size), dtype=numpy.uint8)
         for row, index in enumerate(common):
             start, end = int(offsets[index]), int(offsets[index + 1])
@@ -108,21 +111,33 @@ class NgramFilter:
             rows[int(grams[index])] = row
         return rows, matrix
 
-    def _dense_split(self, text: str) -> tuple[Any, Any, Counter[str]]:
-        """The text's characters with a row in the dense matrix (``(rows, counts)`` as
-        arrays) and the others with their counts."""
+    def _text_grams(
+        self, text: str, size: int, postings: tuple[Any, Any, Any, Any]
+    ) -> tuple[Any, Any, list[tuple[int, int, int]]]:
+        """The n-grams of ``text`` the keys hold: the common ones as ``(rows, counts)``
+        arrays (rows of the dense matrix of ``size``) and the others as ``(start, end,
+        count)``, their holders being ``postings``' ``keys[start:end]``."""
         numpy = self._numpy
+        grams, offsets, _owners, _counts = postings
+        dense_rows = self._dense[size][0]
         rows: list[int] = []
         wanted: list[int] = []
-        others: Counter[str] = Counter()
-        for character, count in _grams(text, 1).items():
-            row = self._dense_rows.get(ord(character))
-            if row is None:
-                others[character] = count
-            else:
+        sparse: list[tuple[int, int, int]] = []
+        for gram, count in _grams(text, size).items():
+            code = ord(gram[0]) if size == 1 else (ord(gram[0]) << 21) | ord(gram[1])
+            row = dense_rows.get(code)
+            if row is not None:
                 rows.append(row)
                 wanted.append(count)
-        return numpy.array(rows, dtype=numpy.intp), numpy.array(wanted, dtype=numpy.int64), others
+                continue
+            index = int(numpy.searchsorted(grams, code))
+            if index < len(grams) and grams[index] == code:
+                sparse.append((int(offsets[index]), int(offsets[index + 1]), count))
+        return (
+            numpy.array(rows, dtype=numpy.intp),
+            numpy.array(wanted, dtype=numpy.int64),
+            sparse,
+        )
 
     def _postings(self, grams: Any, owners: Any) -> tuple[Any, Any, Any, Any]:
         """``(grams, offsets, keys, counts)``: the distinct n-grams sorted, and for the
@@ -152,51 +167,39 @@ class NgramFilter:
     def _shared(
         self, text: str, size: int, postings: tuple[Any, Any, Any, Any], low: int, high: int
     ) -> Any:
-        """For the keys at positions ``low`` to ``high`` (excluded), the n-grams each
-        shares with ``text``, counted with repeats."""
+        """For the keys at positions ``low`` to ``high`` (excluded), the n-grams of
+        ``size`` each shares with ``text``, counted with repeats."""
         numpy = self._numpy
-        grams, offsets, owners, counts = postings
+        _grams_sorted, _offsets, owners, counts = postings
         shared = numpy.zeros(high - low, dtype=numpy.int64)
-        sparse = _grams(text, size)
-        if size == 1:
-            rows, wanted, sparse = self._dense_split(text)
-            if len(rows):
-                block = self._dense[rows, low:high]
-                shared += numpy.minimum(block, wanted[:, None]).sum(axis=0)
-        for gram, count in sparse.items():
-            code = ord(gram[0]) if size == 1 else (ord(gram[0]) << 21) | ord(gram[1])
-            index = int(numpy.searchsorted(grams, code))
-            if index < len(grams) and grams[index] == code:
-                start, end = int(offsets[index]), int(offsets[index + 1])
-                holders = owners[start:end]
-                first, last = numpy.searchsorted(holders, (low, high))
-                shared[holders[first:last] - low] += numpy.minimum(
-                    counts[start + first : start + last], count
-                )
+        rows, wanted, sparse = self._text_grams(text, size, postings)
+        if len(rows):
+            block = self._dense[size][1][rows, low:high]
+            shared += numpy.minimum(block, wanted[:, None]).sum(axis=0)
+        for start, end, count in sparse:
+            holders = owners[start:end]
+            first, last = numpy.searchsorted(holders, (low, high))
+            shared[holders[first:last] - low] += numpy.minimum(
+                counts[start + first : start + last], count
+            )
         return shared
 
     def _shared_at(self, text: str, size: int, postings: tuple[Any, Any, Any, Any], at: Any) -> Any:
-        """The n-grams each key at the filter positions ``at`` (ascending) shares with
-        ``text``, counted with repeats: ``_shared`` for a few keys, one binary search of
-        them per n-gram of the text instead of a pass over every holder."""
+        """``_shared`` for the keys at the filter positions ``at`` (ascending) only: one
+        binary search of them per n-gram of the text instead of a pass over every
+        holder."""
         numpy = self._numpy
-        grams, offsets, owners, counts = postings
+        _grams_sorted, _offsets, owners, counts = postings
         shared = numpy.zeros(len(at), dtype=numpy.int64)
-        sparse = _grams(text, size)
-        if size == 1:
-            rows, wanted, sparse = self._dense_split(text)
-            if len(rows):
-                block = self._dense[numpy.ix_(rows, at)]
-                shared += numpy.minimum(block, wanted[:, None]).sum(axis=0)
-        for gram, count in sparse.items():
-            code = ord(gram[0]) if size == 1 else (ord(gram[0]) << 21) | ord(gram[1])
-            index = int(numpy.searchsorted(grams, code))
-            if index < len(grams) and grams[index] == code:
-                start, end = int(offsets[index]), int(offsets[index + 1])
-                holders = owners[start:end]
-                found = numpy.minimum(numpy.searchsorted(holders, at), len(holders) - 1)
-                held = holders[found] == at
-                shared[held] += numpy.minimum(counts[start + found[held]], count)
+        rows, wanted, sparse = self._text_grams(text, size, postings)
+        if len(rows):
+            block = self._dense[size][1][numpy.ix_(rows, at)]
+            shared += numpy.minimum(block, wanted[:, None]).sum(axis=0)
+        for start, end, count in sparse:
+            holders = owners[start:end]
+            found = numpy.minimum(numpy.searchsorted(holders, at), len(holders) - 1)
+            held = holders[found] == at
+            shared[held] += numpy.minimum(counts[start + found[held]], count)
         return shared
 
     def candidates(self, text: str, cutoff: float) -> list[int]:
