@@ -47,7 +47,7 @@ def _grams(text: str, size: int) -> Counter[str]:
     return Counter(text[i : i + size] for i in range(len(text) - size + 1))
 
 
-# An n-gram held by at least one key in DENSE_SHARE is counted from a dense matrix
+# A character held by at least one key in DENSE_SHARE is counted from a dense matrix
 # (NgramFilter._dense_counts).
 DENSE_SHARE = 16
 # Keys left after the bigram pass, as a share of the keys of plausible length (one in
@@ -84,10 +84,9 @@ class NgramFilter:
         del codes
         self._bigrams = self._postings(bigrams[same_key], owners[1:][same_key])
         # Per n-gram size, the common n-grams' rows by code and their matrix of counts.
-        self._dense = {
-            1: self._dense_counts(self._characters),
-            2: self._dense_counts(self._bigrams),
-        }
+        # Bigrams keep their postings: even the commonest are held by few of the keys of
+        # a given length, where a matrix row costs a pass over all of them.
+        self._dense = {1: self._dense_counts(self._characters), 2: ({}, None)}
 
     def _dense_counts(self, postings: tuple[Any, Any, Any, Any]) -> tuple[dict[int, int], Any]:
         """The n-grams of ``postings`` held by one key in DENSE_SHARE or more, as a matrix
@@ -133,9 +132,12 @@ class NgramFilter:
             index = int(numpy.searchsorted(grams, code))
             if index < len(grams) and grams[index] == code:
                 sparse.append((int(offsets[index]), int(offsets[index + 1]), count))
+        # The matrix holds counts up to 255: the smaller of one and a text's count is the
+        # same with the text's count capped there, and uint8 arithmetic moves an eighth of
+        # the bytes int64 would.
         return (
             numpy.array(rows, dtype=numpy.intp),
-            numpy.array(wanted, dtype=numpy.int64),
+            numpy.minimum(numpy.array(wanted, dtype=numpy.int64), 255).astype(numpy.uint8),
             sparse,
         )
 
@@ -175,7 +177,7 @@ class NgramFilter:
         rows, wanted, sparse = self._text_grams(text, size, postings)
         if len(rows):
             block = self._dense[size][1][rows, low:high]
-            shared += numpy.minimum(block, wanted[:, None]).sum(axis=0)
+            shared += numpy.minimum(block, wanted[:, None]).sum(axis=0, dtype=numpy.int64)
         for start, end, count in sparse:
             holders = owners[start:end]
             first, last = numpy.searchsorted(holders, (low, high))
@@ -194,7 +196,7 @@ class NgramFilter:
         rows, wanted, sparse = self._text_grams(text, size, postings)
         if len(rows):
             block = self._dense[size][1][numpy.ix_(rows, at)]
-            shared += numpy.minimum(block, wanted[:, None]).sum(axis=0)
+            shared += numpy.minimum(block, wanted[:, None]).sum(axis=0, dtype=numpy.int64)
         for start, end, count in sparse:
             holders = owners[start:end]
             found = numpy.minimum(numpy.searchsorted(holders, at), len(holders) - 1)

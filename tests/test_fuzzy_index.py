@@ -148,16 +148,16 @@ def test_counting_characters_for_the_keys_left_or_for_all_lets_the_same_keys_thr
     assert any(found[1])
 
 
-def test_counting_ngrams_from_the_dense_matrices_or_the_postings_lets_the_same_keys_through(
+def test_counting_characters_from_the_dense_matrix_or_the_postings_lets_the_same_keys_through(
     keys: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     generator = random.Random(13)
     texts = [_typo(generator.choice(keys), generator) for _ in range(80)] + ["a" * 300]
     found = {}
-    for dense_share in (1, 10**9):  # no n-gram in the matrices; every n-gram in them
+    for dense_share in (1, 10**9):  # no character in the matrix; every character in it
         monkeypatch.setattr("bot.fuzzy_index.DENSE_SHARE", dense_share)
-        ngram_filter = NgramFilter([*keys, "a" * 300])  # "a", "aa" 300 times: postings
-        assert all(bool(ngram_filter._dense[size][0]) == (dense_share > 1) for size in (1, 2))
+        ngram_filter = NgramFilter([*keys, "a" * 300])  # "a" 300 times: postings
+        assert bool(ngram_filter._dense[1][0]) == (dense_share > 1)
         found[dense_share] = [ngram_filter.candidates(t, c) for t in texts for c in (75, 85)]
     assert found[1] == found[10**9]
     assert any(found[1])
