@@ -52,9 +52,8 @@ class Autocomplete:
     ``db`` is a read-only connection to ``index.db`` used only under ``lock``; ``held`` is
     the SQL condition on ``entities`` for the names held in memory (``"1"``: all of
     them); ``vocabulary`` resolves Japanese words to names; ``statistics`` gives how many
-    documents hold a word. It keeps no reference to the
-    engine that owns it (the query parser is passed per call), so closing the engine
-    leaves no cycle behind.
+    documents hold a word. It keeps no reference to the engine that owns it (the query
+    parser is passed per call), so closing the engine leaves no cycle behind.
     """
 
     def __init__(

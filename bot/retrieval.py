@@ -186,9 +186,9 @@ class CandidateRetriever:
         take new ids) are read apart and the results merged by date. FTS5 reads a
         posting list cheaply forward from a given id, not backwards from one (that reads
         the whole list, and so does a column filter), so each stretch's newest ids are
-        read forward, over a window sized from how common the words are and widened
-        until it holds enough matches; titles are checked here, against the stored
-        analyzed heads."""
+        read forward, over a window sized from how common the words are, then while too
+        few matched over the ids before it (``_next_window``); titles are checked here,
+        against the stored analyzed heads."""
         if plan.date_range is not None:
             ranges = self.period_runs(values[0], values[1])
         else:
@@ -248,8 +248,8 @@ class CandidateRetriever:
         """The ids to read next in a walk back through a stretch of the index: enough
         for the ``needed`` matches still wanted at the density seen so far (``matched``
         in ``read`` ids), with a quarter to spare; four times ``window`` (the last one)
-        when nothing matched yet. Sizing by density rather than by a fixed factor reads
-        far fewer matches than wanted past the last window (each costs FTS5 a posting and
+        when nothing matched yet. Sized by density rather than by a fixed factor, the
+        last window holds few matches beyond those wanted (each costs FTS5 a posting and
         SQLite a date lookup)."""
         if matched == 0:
             return window * 4
@@ -262,15 +262,14 @@ class CandidateRetriever:
         open)."""
         import numpy
 
+        dates, ids = self.dated_ids()
         key = (first, last)
-        runs = self._period_runs.get(key)
-        if runs is None:
-            dates, ids = self.dated_ids()
-            low = int(numpy.searchsorted(dates, first.encode(), side="left"))
-            high = int(numpy.searchsorted(dates, last.encode(), side="right"))
-            runs = id_runs(numpy.sort(ids[low:high]))
-            with self._lock:
-                self._period_runs[key] = runs
+        with self._lock:  # an LRU cache reorders itself on every read
+            runs = self._period_runs.get(key)
+            if runs is None:
+                low = int(numpy.searchsorted(dates, first.encode(), side="left"))
+                high = int(numpy.searchsorted(dates, last.encode(), side="right"))
+                runs = self._period_runs[key] = id_runs(numpy.sort(ids[low:high]))
         return runs
 
     def dated_ids(self) -> tuple[Any, Any]:
