@@ -760,7 +760,8 @@ def _best_entity_window(
     """The longest window of Latin words starting at ``start`` that names an entity:
     exactly (any window of two or more words, one word with punctuation inside such as
     ``gpt-5.2``, or one word the corpus lacks as written, such as ``gpt5``), or fuzzily
-    (ratio ≥ 85) when the window holds a word the corpus lacks."""
+    (ratio ≥ 85) when the window holds a word the corpus lacks that is not one of the
+    lexicon's (``data/lexicon.toml``)."""
     for length in range(min(4, end - start), 0, -1):
         window = units[start : start + length]
         key = text.squash(" ".join(u.surface for u in window))
@@ -770,7 +771,15 @@ def _best_entity_window(
         entity = vocabulary.exact(key)
         if entity is not None and (length > 1 or len(terms) > 1 or document_frequency(terms) == 0):
             return length, entity, "entity"
-        has_unknown = any(document_frequency(u.terms) == 0 for u in window)
+        # A word the lexicon lists (chat filler such as "ok", "lol") is a known word the
+        # corpus happens to lack, never a name mistyped.
+        filler = lexicon()
+        has_unknown = any(
+            document_frequency(u.terms) == 0
+            and not filler.is_context(u.surface.casefold())
+            and not filler.is_stopword(u.surface.casefold())
+            for u in window
+        )
         glued = length == 1 and _LETTERS_THEN_VERSION_RE.match(window[0].surface)
         if has_unknown and len(key) >= 5 and not glued:
             found = vocabulary.fuzzy(key, cutoff=85)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from pathlib import Path
 
 import pytest
 
 from bot.query import Alternative, Concept
 from bot.search import SearchEngine
+from tests.conftest import ArticleWriter
+from tests.search_support import build
 from tests.test_search import make_engine
 
 AS_OF = dt.date(2026, 2, 15)
@@ -155,3 +158,25 @@ def test_a_concept_keeps_one_alternative_per_spelling() -> None:
         (("deepseek",), "exact", False),
         (("deepseek",), "exact", True),
     ]
+
+
+def test_chat_filler_the_corpus_lacks_is_never_read_as_part_of_a_mistyped_name(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    # "Kumotra" is a tag of two stories. "ok kumotra" is as close to it as a typo would
+    # be, but "ok" is chat filler (data/lexicon.toml): the name is typed right after it.
+    for day in (1, 2):
+        write_article(
+            f"articles/2025110{day}/robots-{day}/en.md",
+            title=f"Robots at work {day}",
+            tags=["Kumotra"],
+            date=f"raw:2025-11-0{day}",
+        )
+    engine = SearchEngine(build(tmp_path))
+    plan = engine.plan("ok kumotra robots", as_of=AS_OF)
+    assert plan.corrections == []
+    assert [(c.label, c.role) for c in plan.concepts if c.role == "entity"] == [
+        ("kumotra", "entity")
+    ]
+    typo = engine.plan("kumotraa robots", as_of=AS_OF)  # a real typo of the tag
+    assert [corrected for _typed, corrected in typo.corrections] == ["Kumotra"]
