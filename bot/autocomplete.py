@@ -37,8 +37,10 @@ SUGGEST_FUZZY_TEXT = 32
 DOCS_COMMON_WORD = 2000
 # The completions of a partly typed last word searched in the whole text of the stories
 # (``docs_fts``), most frequent first: enough for the word being typed, few enough that
-# the search stays within a couple of milliseconds at 100,000 documents.
-DOCS_PREFIX_COMPLETIONS = 64
+# the search stays within a millisecond or two at 100,000 documents (they are ANDed with a
+# rarer word, and FTS5 advances every completion's postings to each of its documents:
+# 64 of them took 6–7 ms).
+DOCS_PREFIX_COMPLETIONS = 16
 
 
 def _quoted(term: str) -> str:

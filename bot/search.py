@@ -184,18 +184,19 @@ class SearchEngine:
 
     def warm(self) -> None:
         """Load now what the first queries would otherwise load (the held names and their
-        n-gram filters, the Japanese vocabulary, the emoji table, each collection's range
-        of document ids and the documents' dates), for a process about to serve, so no
-        user waits for it; then move everything loaded so far out of the cyclic garbage
-        collector's reach (``gc.freeze``): these objects live as long as the process
-        serves, and a full collection scanning them would stall a query for tens of
-        milliseconds; and give the memory the building freed back to the system (glibc's
-        ``malloc_trim``; elsewhere nothing). Safe to call from a worker thread."""
+        n-gram filters, autocomplete's names and theirs, the Japanese vocabulary, the
+        emoji table, each collection's range of document ids and the documents' dates),
+        for a process about to serve, so no user waits for it; then move everything
+        loaded so far out of the cyclic garbage collector's reach (``gc.freeze``): these
+        objects live as long as the process serves, and a full collection scanning them
+        would stall a query for tens of milliseconds; and give the memory the building
+        freed back to the system (glibc's ``malloc_trim``; elsewhere nothing). Safe to
+        call from a worker thread."""
         self.vocabulary.ensure_loaded()
         self.vocabulary.similar_scored("warming", cutoff=75, limit=1)
         self.vocabulary.katakana_name("ウォーミングアップ", aliases=False)
         self.japanese_vocabulary().ngram_filter()
-        self._autocomplete.suggestion_pool()
+        self._autocomplete.suggestion_pool().ngram_filter()
         self._retriever.warm()
         self.plan("warming up 🙂")
         gc.freeze()
