@@ -83,19 +83,20 @@ class NgramFilter:
         bigrams = (codes[:-1] << 21) | codes[1:]
         del codes
         self._bigrams = self._postings(bigrams[same_key], owners[1:][same_key])
-        # Per n-gram size, the common n-grams' rows by code and their matrix of counts.
-        # Bigrams keep their postings: even the commonest are held by few of the keys of
-        # a given length, where a matrix row costs a pass over all of them.
-        self._dense = {1: self._dense_counts(self._characters), 2: ({}, None)}
+        # The common characters' rows by code point and their matrix of counts. Bigrams
+        # keep their postings: even the commonest are held by few of the keys of a given
+        # length, where a matrix row costs a pass over all of them.
+        self._dense_rows, self._dense = self._dense_counts()
 
-    def _dense_counts(self, postings: tuple[Any, Any, Any, Any]) -> tuple[dict[int, int], Any]:
-        """The n-grams of ``postings`` held by one key in DENSE_SHARE or more, as a matrix
-        of counts (one uint8 row per n-gram, one column per key: a few megabytes for tens
-        of thousands of keys) and each n-gram's row by code. Counting these common
-        n-grams is then one slice of the matrix, not a pass over thousands of holders
-        each. An n-gram some key holds more than 255 times keeps its postings."""
+    def _dense_counts(self) -> tuple[dict[int, int], Any]:
+        """The characters held by one key in DENSE_SHARE or more, as a matrix of counts
+        (one uint8 row per character, one column per key: about a megabyte for tens of
+        thousands of keys) and each character's row by code point. Counting these common
+        characters is then one slice of the matrix, not a pass over thousands of
+        holders each. A character some key holds more than 255 times keeps its
+        postings."""
         numpy = self._numpy
-        grams, offsets, owners, counts = postings
+        grams, offsets, owners, counts = self._characters
         holders = numpy.diff(offsets)
         common = [
             int(index)
@@ -113,12 +114,12 @@ class NgramFilter:
     def _text_grams(
         self, text: str, size: int, postings: tuple[Any, Any, Any, Any]
     ) -> tuple[Any, Any, list[tuple[int, int, int]]]:
-        """The n-grams of ``text`` the keys hold: the common ones as ``(rows, counts)``
-        arrays (rows of the dense matrix of ``size``) and the others as ``(start, end,
-        count)``, their holders being ``postings``' ``keys[start:end]``."""
+        """The n-grams of ``size`` of ``text`` the keys hold: the common characters as
+        ``(rows, counts)`` arrays (rows of the dense matrix) and the others as ``(start,
+        end, count)``, their holders being ``postings``' ``keys[start:end]``."""
         numpy = self._numpy
         grams, offsets, _owners, _counts = postings
-        dense_rows = self._dense[size][0]
+        dense_rows = self._dense_rows if size == 1 else {}
         rows: list[int] = []
         wanted: list[int] = []
         sparse: list[tuple[int, int, int]] = []
@@ -176,7 +177,7 @@ class NgramFilter:
         shared = numpy.zeros(high - low, dtype=numpy.int64)
         rows, wanted, sparse = self._text_grams(text, size, postings)
         if len(rows):
-            block = self._dense[size][1][rows, low:high]
+            block = self._dense[rows, low:high]
             shared += numpy.minimum(block, wanted[:, None]).sum(axis=0, dtype=numpy.int64)
         for start, end, count in sparse:
             holders = owners[start:end]
@@ -195,7 +196,7 @@ class NgramFilter:
         shared = numpy.zeros(len(at), dtype=numpy.int64)
         rows, wanted, sparse = self._text_grams(text, size, postings)
         if len(rows):
-            block = self._dense[size][1][numpy.ix_(rows, at)]
+            block = self._dense[numpy.ix_(rows, at)]
             shared += numpy.minimum(block, wanted[:, None]).sum(axis=0, dtype=numpy.int64)
         for start, end, count in sparse:
             holders = owners[start:end]
@@ -231,9 +232,7 @@ class NgramFilter:
                 left = left[common >= characters_needed[left]]
             else:
                 common = self._shared(text, 1, self._characters, low, high)
-                left = numpy.flatnonzero(
-                    (common >= characters_needed) & (bigrams >= bigrams_needed)
-                )
+                left = left[common[left] >= characters_needed[left]]
         else:
             common = self._shared(text, 1, self._characters, low, high)
             left = numpy.flatnonzero(common >= characters_needed)

@@ -762,7 +762,18 @@ def _best_entity_window(
     ``gpt-5.2``, or one word the corpus lacks as written, such as ``gpt5``), or fuzzily
     (ratio ≥ 85) when the window holds a word the corpus lacks that is not one of the
     lexicon's (``data/lexicon.toml``)."""
-    for length in range(min(4, end - start), 0, -1):
+    longest = min(4, end - start)
+    # Per word of the longest window: the corpus lacks it and it is no word of the lexicon
+    # (chat filler such as "ok", "lol" is a known word the corpus happens to lack, never a
+    # name mistyped).
+    words = lexicon()
+    unknown = [
+        document_frequency(u.terms) == 0
+        and not words.is_context(surface := u.surface.casefold())
+        and not words.is_stopword(surface)
+        for u in units[start : start + longest]
+    ]
+    for length in range(longest, 0, -1):
         window = units[start : start + length]
         key = text.squash(" ".join(u.surface for u in window))
         if len(key) < 2:
@@ -771,15 +782,7 @@ def _best_entity_window(
         entity = vocabulary.exact(key)
         if entity is not None and (length > 1 or len(terms) > 1 or document_frequency(terms) == 0):
             return length, entity, "entity"
-        # A word the lexicon lists (chat filler such as "ok", "lol") is a known word the
-        # corpus happens to lack, never a name mistyped.
-        filler = lexicon()
-        has_unknown = any(
-            document_frequency(u.terms) == 0
-            and not filler.is_context(u.surface.casefold())
-            and not filler.is_stopword(u.surface.casefold())
-            for u in window
-        )
+        has_unknown = any(unknown[:length])
         glued = length == 1 and _LETTERS_THEN_VERSION_RE.match(window[0].surface)
         if has_unknown and len(key) >= 5 and not glued:
             found = vocabulary.fuzzy(key, cutoff=85)

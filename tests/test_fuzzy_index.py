@@ -93,6 +93,18 @@ def random_keys(generator: random.Random) -> list[str]:
     ]
 
 
+def _partial_over_every_key(
+    text: str, keys: list[str], cutoff: float
+) -> list[tuple[str, float, int]]:
+    """What ``extract_partial`` must return: rapidfuzz's partial_ratio over every key."""
+    return [
+        (str(k), float(score), int(position))
+        for k, score, position in process.extract(
+            text, keys, scorer=fuzz.partial_ratio, processor=None, score_cutoff=cutoff, limit=25
+        )
+    ]
+
+
 def test_filtered_partial_lookups_find_what_comparing_every_key_finds() -> None:
     generator = random.Random(7)
     keys = random_keys(generator)
@@ -102,14 +114,9 @@ def test_filtered_partial_lookups_find_what_comparing_every_key_finds() -> None:
         start = generator.randrange(len(key))
         text = key[start : start + generator.randint(1, 12)] + generator.choice(["", "x"])
         for cutoff in (70, 80, 90):
-            expected = [
-                (str(k), float(score), int(position))
-                for k, score, position in process.extract(
-                    text, keys, scorer=fuzz.partial_ratio, processor=None,
-                    score_cutoff=cutoff, limit=25,
-                )
-            ]  # fmt: skip
-            assert extract_partial(pool, text, cutoff, 25) == expected
+            assert extract_partial(pool, text, cutoff, 25) == _partial_over_every_key(
+                text, keys, cutoff
+            )
 
 
 def test_filtered_partial_lookups_of_long_texts_find_what_comparing_every_key_finds() -> None:
@@ -124,14 +131,9 @@ def test_filtered_partial_lookups_of_long_texts_find_what_comparing_every_key_fi
         typo = generator.randrange(len(sentence))
         text = sentence[:typo] + generator.choice(ALPHABET + " ") + sentence[typo + 1 :]
         for cutoff in (70, 80, 90):
-            expected = [
-                (str(k), float(score), int(position))
-                for k, score, position in process.extract(
-                    text, keys, scorer=fuzz.partial_ratio, processor=None,
-                    score_cutoff=cutoff, limit=25,
-                )
-            ]  # fmt: skip
-            assert extract_partial(pool, text, cutoff, 25) == expected
+            assert extract_partial(pool, text, cutoff, 25) == _partial_over_every_key(
+                text, keys, cutoff
+            )
 
 
 def test_counting_characters_for_the_keys_left_or_for_all_lets_the_same_keys_through(
@@ -157,7 +159,7 @@ def test_counting_characters_from_the_dense_matrix_or_the_postings_lets_the_same
     for dense_share in (1, 10**9):  # no character in the matrix; every character in it
         monkeypatch.setattr("bot.fuzzy_index.DENSE_SHARE", dense_share)
         ngram_filter = NgramFilter([*keys, "a" * 300])  # "a" 300 times: postings
-        assert bool(ngram_filter._dense[1][0]) == (dense_share > 1)
+        assert bool(ngram_filter._dense_rows) == (dense_share > 1)
         found[dense_share] = [ngram_filter.candidates(t, c) for t in texts for c in (75, 85)]
     assert found[1] == found[10**9]
     assert any(found[1])

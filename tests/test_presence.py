@@ -11,31 +11,21 @@ from bot import text
 from bot.forward_index import DocumentTerms
 from bot.presence import PresencePlanner
 from bot.query import Alternative
-from bot.term_statistics import TermStatistics
 from tests.conftest import ArticleWriter
-from tests.search_support import build, open_index
+from tests.search_support import index_of_bodies
 
-BODIES = {
-    1: "Open weights for everyone.",
-    2: "The weights are open to researchers.",
-    3: "Open source tools, released on March 3.",
-    4: "Nothing relevant here.",
-}
+BODIES = [
+    "Open weights for everyone.",
+    "The weights are open to researchers.",
+    "Open source tools, released on March 3.",
+    "Nothing relevant here.",
+]
 
 
 @pytest.fixture
 def planner(tmp_path: Path, write_article: ArticleWriter) -> PresencePlanner:
-    for number, body in BODIES.items():
-        write_article(
-            f"articles/2025010{number}/story-{number}/en.md",
-            body=f"## Body\n\n{body}\n",
-            title=f"Story {number}",
-            description="A story.",
-            date=f"raw:2025-01-0{number}",
-        )
-    db, lock = open_index(build(tmp_path))
-    count = int(db.execute("SELECT count(*) FROM documents").fetchone()[0])
-    return PresencePlanner(db, lock, TermStatistics(db, lock, count), last_document_id=count)
+    db, lock, statistics = index_of_bodies(tmp_path, write_article, BODIES)
+    return PresencePlanner(db, lock, statistics, last_document_id=len(BODIES))
 
 
 def forward_terms(planner: PresencePlanner) -> dict[int, DocumentTerms]:

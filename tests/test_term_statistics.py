@@ -11,7 +11,7 @@ from bot import text
 from bot.query import Alternative
 from bot.term_statistics import TermStatistics
 from tests.conftest import ArticleWriter
-from tests.search_support import build, open_index
+from tests.search_support import index_of_bodies
 
 
 @pytest.fixture
@@ -22,17 +22,7 @@ def statistics(tmp_path: Path, write_article: ArticleWriter) -> TermStatistics:
         "Open source tools.",  # one word only
         "Nothing relevant here.",
     ]
-    for number, body in enumerate(bodies):
-        write_article(
-            f"articles/2025010{number + 1}/story-{number}/en.md",
-            body=f"## Body\n\n{body}\n",
-            title=f"Story {number}",
-            description="A story.",
-            date=f"raw:2025-01-0{number + 1}",
-        )
-    db, lock = open_index(build(tmp_path))
-    count = int(db.execute("SELECT count(*) FROM documents").fetchone()[0])
-    return TermStatistics(db, lock, count)
+    return index_of_bodies(tmp_path, write_article, bodies)[2]
 
 
 def terms(phrase: str) -> tuple[str, ...]:
