@@ -21,14 +21,15 @@ query path never loads it:
 * ``passages`` — each document's body split at headings, for answers (one compressed row
   per document, ``pack_passages``).
 * ``entity_mentions`` — names each document mentions (tags, companies, category, names
-  found in the text).
+  found in the text); read only by the build, for the derived ``entities``.
 * ``files`` — size, mtime and SHA-256 of each corpus file, with its document or its error.
 * ``docs_fts`` — contentless FTS5 over analyzed text (``bot.text.analyze``), columns
   title, description, tags, body; ``docs_vocab`` — its fts5vocab ``row`` table;
   ``title_fts`` — the analyzed titles alone with prefix indexes, for autocomplete.
 * ``meta`` — analyzer identity (``index_identity``), corpus root, build time.
-* derived from all of the above at the end of every build (``_rebuild_derived``):
-  ``stories``, ``story_categories``, ``entities``, ``term_stats``, ``katakana_terms``.
+* derived from all of the above (``bot.index_derived``): ``stories``,
+  ``story_categories``, ``entity_spellings``, ``entities``, ``term_stats``,
+  ``katakana_terms`` — recomputed by a full build, updated by difference by an update.
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ import sqlite3
 import stat
 import time
 import unicodedata
-from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -64,6 +64,7 @@ from bot.corpus import (
     story_location,
 )
 from bot.forward_index import pack_body, pack_head, split_head, unpack_body
+from bot.index_derived import RemovedDocuments, rebuild_derived, update_derived
 from bot.passage_store import pack_passages, unpack_passages
 from bot.sqlite_uri import connect_uri
 
@@ -90,7 +91,7 @@ log = logging.getLogger(__name__)
 # identity (bot.text.analyzer_identity: its source, SudachiPy, dictionary, PyStemmer) it
 # decides whether an index can be updated: a contentless FTS5 table can only delete a row
 # given the exact terms it was indexed with, so any change means a full rebuild.
-INDEX_FORMAT = "10"
+INDEX_FORMAT = "11"
 #: A frontmatter date further than this many days from the article folder's date
 #: (``articles/YYYYMMDD/…``) is reported as a warning.
 DATE_WARNING_DAYS = 30
@@ -370,9 +371,6 @@ def _create_schema(db: sqlite_utils.Database) -> None:
     )
 
 
-_DERIVED_TABLES = ("stories", "story_categories", "entities", "term_stats", "katakana_terms")
-
-
 def _fts_columns(
     title: str,
     description: str,
@@ -504,117 +502,6 @@ def _delete_document(db: sqlite_utils.Database, document_id: int) -> None:
     for table in ("passages", "entity_mentions", "document_terms"):
         db.execute(f"DELETE FROM {table} WHERE document_id = ?", [document_id])
     db.execute("DELETE FROM documents WHERE id = ?", [document_id])
-
-
-def _rebuild_derived(db: sqlite_utils.Database) -> None:
-    """Recompute the tables derived from all documents, in SQL where it scales:
-
-    * ``stories`` — one row per story: newest date, impact, collection, locales;
-    * ``story_categories`` — (normalized category, newest date, story) for ``latest``;
-    * ``entities`` — tags, companies, categories (kind ``tag``/``company``/``category``) and
-      names found in the text (``name``), with the number of stories mentioning them, the
-      most frequent spelling as ``name``, ``key`` (``text.squash``), ``normalized`` (for
-      autocomplete) and ``skeleton`` (``text.consonant_skeleton``, for katakana);
-    * ``term_stats`` — document frequency of every indexed term;
-    * ``katakana_terms`` — katakana terms by consonant skeleton, for English → katakana.
-    """
-    # An entity's skeleton depends on its key only and its normalized form on its name
-    # only: an update takes them from the table it replaces rather than recomputing
-    # hundreds of thousands of them (seconds at 100,000 documents).
-    skeletons: dict[str, str] = {}
-    normalized_names: dict[str, str] = {}
-    if db.table("entities").exists():
-        for key, name, normalized, skeleton in db.execute(
-            "SELECT key, name, normalized, skeleton FROM entities"
-        ).fetchall():
-            skeletons[key] = skeleton
-            normalized_names[name] = normalized
-    for table in _DERIVED_TABLES:
-        db.execute(f"DROP TABLE IF EXISTS {table}")
-    db.execute(
-        "CREATE TABLE stories AS SELECT story, collection, max(date) AS newest, "
-        "max(CASE impact_level WHEN 'critical' THEN 3 WHEN 'high' THEN 2 "
-        "WHEN 'medium' THEN 1 WHEN 'low' THEN 0 ELSE 1 END) AS impact, "
-        "group_concat(locale) AS locales FROM documents GROUP BY story"
-    )
-    db.execute("CREATE UNIQUE INDEX stories_story ON stories(story)")
-    db.execute("CREATE INDEX stories_newest ON stories(newest, story)")
-    db.execute(
-        "CREATE TABLE story_categories AS SELECT DISTINCT lower(d.category) AS category, "
-        "s.newest AS newest, s.story AS story FROM documents d JOIN stories s USING (story)"
-    )
-    db.execute("CREATE INDEX story_categories_newest ON story_categories(category, newest)")
-
-    rank = {"company": 0, "tag": 1, "category": 2, "name": 3}
-    spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    kinds: dict[str, str] = {}
-    for key, name, kind, count in db.execute(
-        "SELECT key, name, kind, count(*) FROM entity_mentions GROUP BY key, name, kind"
-    ).fetchall():
-        spellings[key][name] += count
-        if key not in kinds or rank[kind] < rank[kinds[key]]:
-            kinds[key] = kind
-    story_counts = dict(
-        db.execute(
-            "SELECT m.key, count(DISTINCT d.story) FROM entity_mentions m "
-            "JOIN documents d ON d.id = m.document_id GROUP BY m.key"
-        ).fetchall()
-    )
-    db.table("entities").create(
-        {
-            "key": str,
-            "name": str,
-            "kind": str,
-            "stories": int,
-            "mentions": int,
-            "normalized": str,
-            "skeleton": str,
-        },
-        pk="key",
-    )
-    rows = []
-    for key, counter in spellings.items():
-        name = counter.most_common(1)[0][0]
-        skeleton = skeletons.get(key)
-        if skeleton is None:
-            skeleton = text.consonant_skeleton(key) if key.isalpha() and len(key) >= 3 else ""
-        normalized = normalized_names.get(name)
-        if normalized is None:
-            normalized = text.normalize(name)
-        rows.append(
-            (
-                key,
-                name,
-                kinds[key],
-                story_counts.get(key, 0),
-                sum(counter.values()),
-                normalized,
-                skeleton,
-            )
-        )
-    # Plain executemany: sqlite-utils' insert_all checks every value of every row.
-    db.conn.executemany(
-        "INSERT INTO entities (key, name, kind, stories, mentions, normalized, skeleton) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
-    db.execute("CREATE INDEX entities_stories ON entities(stories)")
-    db.execute("CREATE INDEX entities_normalized ON entities(normalized, name)")
-
-    db.execute("CREATE TABLE term_stats (term TEXT PRIMARY KEY, documents INTEGER) WITHOUT ROWID")
-    db.execute("INSERT INTO term_stats SELECT term, doc FROM docs_vocab")
-    db.execute(
-        "CREATE TABLE katakana_terms (skeleton TEXT, term TEXT, documents INTEGER, "
-        "PRIMARY KEY (skeleton, term)) WITHOUT ROWID"
-    )
-    katakana = [
-        (text.consonant_skeleton(text.romanize_katakana(term)), term, documents)
-        for term, documents in db.execute(
-            "SELECT term, documents FROM term_stats WHERE term >= 'ァ' AND term < 'ー'"
-        ).fetchall()
-        if text.is_katakana_word(term) and len(term) >= 2
-    ]
-    db.conn.executemany("INSERT OR IGNORE INTO katakana_terms VALUES (?, ?, ?)", katakana)
 
 
 def _report_from_db(db: sqlite_utils.Database, report: IndexReport) -> IndexReport:
@@ -901,6 +788,16 @@ def build_index(
         if rebuild:
             _create_schema(db)
         with connection:
+            # What the documents about to go contributed, for an update's derived tables.
+            first_new_id = _next_document_id(connection)
+            removed_documents = None
+            if not rebuild:
+                removed_ids = [
+                    old.document_id
+                    for relative in [*removed, *to_parse]
+                    if (old := known.get(relative)) is not None and old.document_id is not None
+                ]
+                removed_documents = RemovedDocuments.capture(connection, removed_ids)
             for relative in removed:
                 removed_id = known[relative].document_id
                 if removed_id is not None:
@@ -912,10 +809,13 @@ def build_index(
                     "UPDATE files SET mtime_ns = ? WHERE path = ?",
                     [current[relative].mtime_ns, relative],
                 )
-            _write_changes(db, report, to_parse, outcomes(), current, known, progress)
+            _write_changes(db, report, to_parse, outcomes(), current, known, progress, first_new_id)
             if progress is not None:
                 progress(IndexProgress("finish", 0, 1))
-            _rebuild_derived(db)
+            if removed_documents is None:
+                rebuild_derived(connection)
+            else:
+                update_derived(connection, removed_documents, first_new_id)
             db.table("meta").upsert_all(
                 [
                     {"key": "identity", "value": json.dumps(index_identity(), sort_keys=True)},
@@ -954,6 +854,13 @@ def build_index(
     return report
 
 
+def _next_document_id(connection: sqlite3.Connection) -> int:
+    """One past the largest document id: the first id of the documents a build inserts
+    (taken before it deletes any, so every inserted document has this id or a larger
+    one, and no id of a deleted document is given again in the same run)."""
+    return int(connection.execute("SELECT coalesce(max(id), 0) FROM documents").fetchone()[0]) + 1
+
+
 def _write_changes(
     db: sqlite_utils.Database,
     report: IndexReport,
@@ -962,11 +869,12 @@ def _write_changes(
     current: dict[str, _CorpusFile],
     known: dict[str, _KnownFile],
     progress: ProgressCallback | None,
+    first_id: int,
 ) -> None:
     """Write the parse outcomes of ``to_parse`` (in order) into ``db``: old versions
-    deleted, documents inserted in batches, one ``files`` row each (with its error for a
-    skipped file). Counts go into ``report``."""
-    next_id = int(db.execute("SELECT coalesce(max(id), 0) FROM documents").fetchone()[0])
+    deleted, documents inserted in batches with ids from ``first_id`` on, one ``files`` row
+    each (with its error for a skipped file). Counts go into ``report``."""
+    next_id = first_id - 1
     batch: list[tuple[int, PreparedDocument]] = []
     file_rows: list[tuple[object, ...]] = []
     written = 0

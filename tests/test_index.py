@@ -19,6 +19,7 @@ import pytest
 
 from bot import index, text
 from bot.index import build_index
+from bot.index_derived import DERIVED_TABLES
 from bot.ops import _check_index
 from bot.search import SearchEngine
 from tests.conftest import ArticleWriter
@@ -135,11 +136,13 @@ def test_an_updated_index_derives_the_same_names_and_statistics_as_a_full_build(
             encoding="utf-8",
         )
     sorted(corpus.rglob("en.md"))[-1].unlink()
+    (corpus / "articles/20251130/zorblax/en.md").parent.mkdir(parents=True)
+    shutil.copyfile(changed[-1], corpus / "articles/20251130/zorblax/en.md")
     report = build_index(corpus, updated, workers=1)
-    assert (report.updated, report.removed) == (6, 1)
+    assert (report.added, report.updated, report.removed) == (1, 6, 1)
     fresh = tmp_path / "fresh.db"
     build_index(corpus, fresh, full=True, workers=1)
-    tables = ("entities", "term_stats", "katakana_terms", "stories", "story_categories")
+    tables = DERIVED_TABLES
     with sqlite3.connect(updated) as a, sqlite3.connect(fresh) as b:
         assert a.execute("SELECT name FROM entities WHERE key = 'zorblaxquantum'").fetchall()
         for table in tables:
