@@ -102,6 +102,8 @@ class CandidateRetriever:
         self.common_postings = COMMON_POSTINGS
         self._ranges: list[tuple[int, int]] | None = None
         self._dated_ids: tuple[Any, Any] | None = None
+        # Each document's date by id (b"" for ids no document has), read with _dated_ids.
+        self._dates_by_id: Any = None
         self._period_runs: LRUCache[tuple[str, str], list[tuple[int, int]]] = LRUCache(
             maxsize=PERIOD_RUNS_CACHED
         )
@@ -141,44 +143,41 @@ class CandidateRetriever:
         # Within a period, each match is checked against its document's date as FTS5
         # yields it (FTS5 the outer loop: CROSS JOIN keeps SQLite from probing FTS5 once
         # per document of the period, which costs as much as the whole query each time).
-        join, clause, values = "", "", []
+        join, clause, period = "", "", None
         if plan.date_range is not None:
             slack = dt.timedelta(days=1 if plan.date_range.granularity == "day" else 0)
             join = " CROSS JOIN documents d ON d.id = docs_fts.rowid"
             clause = " AND d.date BETWEEN ? AND ?"
-            values = [
+            period = (
                 (plan.date_range.start - slack).isoformat(),
                 (plan.date_range.end + slack).isoformat(),
-            ]
+            )
         if rarest <= self.common_postings:
             with self._lock:
                 rows = self._db.execute(
                     f"SELECT docs_fts.rowid, -bm25(docs_fts, {weights}) FROM docs_fts{join} "
                     f"WHERE docs_fts MATCH ?{clause} ORDER BY bm25(docs_fts, {weights}) LIMIT ?",
-                    [expression, *values, limit],
+                    [expression, *(period or ()), limit],
                 ).fetchall()
             return {int(rowid): float(strength) for rowid, strength in rows}
-        return self.retrieve_newest(
-            plan, alternatives, expression, join, clause, values, postings, limit
-        )
+        return self.retrieve_newest(alternatives, expression, period, postings, limit)
 
     def retrieve_newest(
         self,
-        plan: QueryPlan,
         alternatives: Sequence[Alternative],
         expression: str,
-        join: str,
-        clause: str,
-        values: list[str],
+        period: tuple[str, str] | None,
         postings: int,
         limit: int = CANDIDATE_LIMIT,
     ) -> dict[int, float]:
         """Candidates for a query made only of common words, where bm25 would read most of
         the index (its idf alone scans every posting of every phrase): among the newest
-        NEWEST_POOL × ``limit`` documents matching ``expression`` (``alternatives`` ORed),
-        those whose title holds one of ``alternatives`` (strength 1), then the others
-        (strength 0.5), newest first. ``postings`` (how many documents hold them at most)
-        sizes the walk.
+        NEWEST_POOL × ``limit`` documents matching ``expression`` (``alternatives`` ORed)
+        and dated within ``period`` (first and last ISO date, inclusive) if given, those
+        whose title holds one of ``alternatives`` (strength 1), then the others (strength
+        0.5), newest first. ``postings`` (how many documents hold them at most) sizes the
+        walk. Each match's date comes from memory (``dated_ids``), not from a join with
+        ``documents`` (a row lookup per match, about a third of the walk).
 
         Document ids follow the corpus's file order, by date within each collection, so
         each collection's ids (within a period, each run of the period's ids: a
@@ -189,28 +188,33 @@ class CandidateRetriever:
         read forward, over a window sized from how common the words are, then while too
         few matched over the ids before it (``_next_window``); titles are checked here,
         against the stored analyzed heads."""
-        if plan.date_range is not None:
-            ranges = self.period_runs(values[0], values[1])
-        else:
-            ranges = self.collection_ranges()
+        import numpy
+
+        ranges = self.period_runs(*period) if period is not None else self.collection_ranges()
+        self.dated_ids()
+        dates_by_id = self._dates_by_id
+        first, last = (period[0].encode(), period[1].encode()) if period else (b"", b"")
         pool = NEWEST_POOL * limit
         share = min(1.0, max(1, postings) / max(1, self.document_count))
-        dated = join or " CROSS JOIN documents d ON d.id = docs_fts.rowid"
-        found: list[tuple[int, str]] = []
+        found: list[tuple[int, bytes]] = []
         for low, high in ranges:
             window = max(pool, int(2 * pool / share))
             end = high
-            matched: list[tuple[int, str]] = []
+            matched: list[tuple[int, bytes]] = []
             while end >= low and len(matched) < pool:
                 start = max(low, end - window + 1)
                 with self._lock:
                     rows = self._db.execute(
-                        f"SELECT docs_fts.rowid, d.date FROM docs_fts{dated} "
-                        f"WHERE docs_fts MATCH ? AND docs_fts.rowid BETWEEN ? AND ?{clause} "
-                        "ORDER BY docs_fts.rowid",
-                        [expression, start, end, *values],
+                        "SELECT rowid FROM docs_fts WHERE docs_fts MATCH ? "
+                        "AND rowid BETWEEN ? AND ? ORDER BY rowid",
+                        [expression, start, end],
                     ).fetchall()
-                matched = [(int(rowid), str(date)) for rowid, date in rows] + matched
+                ids = numpy.array(rows, dtype=numpy.int64).reshape(-1)
+                dates = dates_by_id[ids]
+                if period is not None:
+                    inside = (dates >= first) & (dates <= last)
+                    ids, dates = ids[inside], dates[inside]
+                matched = list(zip(ids.tolist(), dates.tolist(), strict=True)) + matched
                 end = start - 1
                 window = self._next_window(window, pool - len(matched), len(matched), high - end)
             found += matched[-pool:]
@@ -275,7 +279,8 @@ class CandidateRetriever:
     def dated_ids(self) -> tuple[Any, Any]:
         """Every document's date and id, by date then id, as two numpy arrays (ISO dates
         as 10-byte strings, ids as int64; 18 bytes a document), read once: a period's ids
-        are then a slice, not a query returning tens of thousands of rows."""
+        are then a slice, not a query returning tens of thousands of rows. Also fills the
+        dates by id that ``retrieve_newest`` reads (10 bytes an id)."""
         if self._dated_ids is None:
             import numpy
 
@@ -285,6 +290,9 @@ class CandidateRetriever:
                 ).fetchall()
             dates = numpy.array([str(date).encode() for date, _ in rows], dtype="S10")
             ids = numpy.fromiter((int(i) for _, i in rows), dtype=numpy.int64, count=len(rows))
+            by_id = numpy.zeros(int(ids.max()) + 1 if ids.size else 1, dtype="S10")
+            by_id[ids] = dates
+            self._dates_by_id = by_id
             self._dated_ids = (dates, ids)
         return self._dated_ids
 
