@@ -54,6 +54,21 @@ NEWEST_POOL = 3
 PERIOD_RUNS_CACHED = 256
 
 
+def _in_period(
+    rows: list[tuple[int]], dates_by_id: numpy.ndarray, period: tuple[str, str] | None
+) -> list[tuple[int, bytes]]:
+    """Matched ``rows`` (``(rowid,)``) as ``(id, date)`` from the dates by id, only those
+    dated within ``period`` (first and last ISO date, inclusive) when one is given."""
+    import numpy
+
+    ids = numpy.array(rows, dtype=numpy.int64).reshape(-1)
+    dates = dates_by_id[ids]
+    if period is not None:
+        inside = (dates >= period[0].encode()) & (dates <= period[1].encode())
+        ids, dates = ids[inside], dates[inside]
+    return list(zip(ids.tolist(), dates.tolist(), strict=True))
+
+
 def id_runs(ids: Sequence[int] | numpy.ndarray, most: int = 32) -> list[tuple[int, int]]:
     """Sorted ``ids`` (a list or an int array) as at most ``most`` ranges ``(first,
     last)``, split at the widest gaps (of equal gaps, the later first): the stretches of
@@ -176,8 +191,10 @@ class CandidateRetriever:
         and dated within ``period`` (first and last ISO date, inclusive) if given, those
         whose title holds one of ``alternatives`` (strength 1), then the others (strength
         0.5), newest first. ``postings`` (how many documents hold them at most) sizes the
-        walk. Each match's date comes from memory (``dated_ids``), not from a join with
-        ``documents`` (a row lookup per match, about a third of the walk).
+        walk. Each match's date comes from memory once the documents' dates are loaded
+        (``dated_ids``: by ``warm`` or a period), not from a join with ``documents`` (a
+        row lookup per match, about a third of the walk); a cold process asking once
+        (``technyan-bot news about``) joins rather than load 100,000 dates.
 
         Document ids follow the corpus's file order, by date within each collection, so
         each collection's ids (within a period, each run of the period's ids: a
@@ -188,12 +205,8 @@ class CandidateRetriever:
         read forward, over a window sized from how common the words are, then while too
         few matched over the ids before it (``_next_window``); titles are checked here,
         against the stored analyzed heads."""
-        import numpy
-
         ranges = self.period_runs(*period) if period is not None else self.collection_ranges()
-        self.dated_ids()
-        dates_by_id = self._dates_by_id
-        first, last = (period[0].encode(), period[1].encode()) if period else (b"", b"")
+        dates_by_id = self._dates_by_id  # loaded with a period's runs
         pool = NEWEST_POOL * limit
         share = min(1.0, max(1, postings) / max(1, self.document_count))
         found: list[tuple[int, bytes]] = []
@@ -203,18 +216,13 @@ class CandidateRetriever:
             matched: list[tuple[int, bytes]] = []
             while end >= low and len(matched) < pool:
                 start = max(low, end - window + 1)
-                with self._lock:
-                    rows = self._db.execute(
-                        "SELECT rowid FROM docs_fts WHERE docs_fts MATCH ? "
-                        "AND rowid BETWEEN ? AND ? ORDER BY rowid",
-                        [expression, start, end],
-                    ).fetchall()
-                ids = numpy.array(rows, dtype=numpy.int64).reshape(-1)
-                dates = dates_by_id[ids]
-                if period is not None:
-                    inside = (dates >= first) & (dates <= last)
-                    ids, dates = ids[inside], dates[inside]
-                matched = list(zip(ids.tolist(), dates.tolist(), strict=True)) + matched
+                if dates_by_id is None:
+                    matched = self._dated_matches(expression, start, end) + matched
+                else:
+                    matched = (
+                        _in_period(self._matches(expression, start, end), dates_by_id, period)
+                        + matched
+                    )
                 end = start - 1
                 window = self._next_window(window, pool - len(matched), len(matched), high - end)
             found += matched[-pool:]
@@ -246,6 +254,31 @@ class CandidateRetriever:
         for document_id in others[: limit - len(candidates)]:
             candidates[document_id] = 0.5
         return candidates
+
+    def _matches(self, expression: str, first_id: int, last_id: int) -> list[tuple[int]]:
+        """Rows ``(rowid,)`` of the documents matching ``expression`` with ids ``first_id``
+        to ``last_id``, by id."""
+        with self._lock:
+            rows: list[tuple[int]] = self._db.execute(
+                "SELECT rowid FROM docs_fts WHERE docs_fts MATCH ? "
+                "AND rowid BETWEEN ? AND ? ORDER BY rowid",
+                [expression, first_id, last_id],
+            ).fetchall()
+        return rows
+
+    def _dated_matches(
+        self, expression: str, first_id: int, last_id: int
+    ) -> list[tuple[int, bytes]]:
+        """``_matches`` with each document's date (ISO, bytes), joined from ``documents``."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT docs_fts.rowid, d.date FROM docs_fts "
+                "CROSS JOIN documents d ON d.id = docs_fts.rowid "
+                "WHERE docs_fts MATCH ? AND docs_fts.rowid BETWEEN ? AND ? "
+                "ORDER BY docs_fts.rowid",
+                [expression, first_id, last_id],
+            ).fetchall()
+        return [(int(rowid), str(date).encode()) for rowid, date in rows]
 
     @staticmethod
     def _next_window(window: int, needed: int, matched: int, read: int) -> int:

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bot.retrieval
+from bot.index import build_index
 from bot.retrieval import CandidateRetriever, id_runs
 from bot.search import SearchEngine
 from bot.term_statistics import TermStatistics
@@ -69,8 +70,13 @@ def test_a_period_restricts_the_candidates_to_its_dates(db_path: Path) -> None:
     assert [story_of(retriever._db, i) for i in candidates] == ["articles/20250301/robots-14"]
 
 
-def test_very_common_words_give_the_newest_holders_titled_first(db_path: Path) -> None:
+@pytest.mark.parametrize("warmed", [False, True], ids=["cold", "warmed"])
+def test_very_common_words_give_the_newest_holders_titled_first(
+    db_path: Path, warmed: bool
+) -> None:
     retriever = retriever_for(db_path)
+    if warmed:  # the documents' dates in memory rather than joined per match
+        retriever.warm()
     retriever.common_postings = 5  # every document holds "robots": the newest-first path
     plan = SearchEngine(db_path).plan("robots")
     candidates = retriever.retrieve(plan, limit=4)
@@ -86,6 +92,32 @@ def test_very_common_words_give_the_newest_holders_titled_first(db_path: Path) -
     untitled = {story_of(retriever._db, i) for i, s in everything.items() if s == 0.5}
     assert untitled == {
         f"articles/{2024 + n // 12}{n % 12 + 1:02d}01/robots-{n}" for n in (0, 4, 8, 12, 16)
+    }
+
+
+def test_very_common_words_in_a_period_give_its_newest_holders(
+    db_path: Path, tmp_path: Path, write_article: ArticleWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A story filed among 2024's but dated 2026: its id lies inside 2024's run of ids
+    # once runs are merged (as a period with more than 32 gaps has them).
+    write_article(
+        "articles/20240615/late/en.md",
+        title="Robots news, late",
+        date="raw:2026-01-01",
+    )
+    build_index(tmp_path / "corpus", db_path, full=True)  # ids in file order
+    monkeypatch.setattr(bot.retrieval, "id_runs", lambda ids: id_runs(ids, most=1))
+    retriever = retriever_for(db_path)
+    retriever.common_postings = 5
+    plan = SearchEngine(db_path).plan("robots in 2024", as_of=dt.date(2026, 2, 1))
+    candidates = retriever.retrieve(plan, limit=4)
+    stories = {story_of(retriever._db, i): strength for i, strength in candidates.items()}
+    # 2024's newest titled holders (8 has "robots" in its body only); none of 2025.
+    assert stories == {
+        "articles/20241201/robots-11": 1.0,
+        "articles/20241101/robots-10": 1.0,
+        "articles/20241001/robots-9": 1.0,
+        "articles/20240801/robots-7": 1.0,
     }
 
 
