@@ -88,6 +88,12 @@ class DocumentTerms:
         self._body_utf8: bytes | None = None
         self._body: str | None = None
 
+    def packed_body_size(self) -> int:
+        """Bytes of the compressed body still to unpack (0 once unpacked, or for none)."""
+        if self._body_utf8 is not None or not self._packed_body:
+            return 0
+        return len(self._packed_body)
+
     def body_utf8(self) -> bytes:
         """The analyzed body in UTF-8, padded with a space at both ends."""
         if self._body_utf8 is None:

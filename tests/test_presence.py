@@ -47,11 +47,11 @@ ALTERNATIVES = [
 EXPECTED = [{1}, {1, 2}, {1, 2}, {3}, set()]
 
 
-@pytest.mark.parametrize("budget", [0, 10**9], ids=["in memory", "fts5"])
+@pytest.mark.parametrize("posting_cost", [10**9, 0], ids=["in memory", "fts5"])
 def test_presence_lists_the_holders_of_each_alternative(
-    planner: PresencePlanner, monkeypatch: pytest.MonkeyPatch, budget: int
+    planner: PresencePlanner, monkeypatch: pytest.MonkeyPatch, posting_cost: int
 ) -> None:
-    monkeypatch.setattr(bot.presence, "PRESENCE_MATCH_POSTINGS", budget)
+    monkeypatch.setattr(bot.presence, "PACKED_BYTES_PER_POSTING", posting_cost)
     found = planner.presence(ALTERNATIVES, [1, 2, 3, 4], forward_terms(planner))
     assert [found[a] for a in ALTERNATIVES] == EXPECTED
 

@@ -483,9 +483,9 @@ def test_listing_holders_with_fts5_or_checking_stored_terms_gives_the_same_ranki
         engine.close()
         return found
 
-    monkeypatch.setattr(presence, "PRESENCE_MATCH_POSTINGS", 0)  # every check in memory
+    monkeypatch.setattr(presence, "PACKED_BYTES_PER_POSTING", 10**9)  # every check in memory
     in_memory = rankings()
-    monkeypatch.setattr(presence, "PRESENCE_MATCH_POSTINGS", 10**9)  # every list from FTS5
+    monkeypatch.setattr(presence, "PACKED_BYTES_PER_POSTING", 0)  # every list from FTS5
     assert rankings() == in_memory
     assert any(in_memory)
 
