@@ -95,18 +95,25 @@ def test_very_common_words_give_the_newest_holders_titled_first(
     }
 
 
+@pytest.mark.parametrize("merged", [False, True], ids=["runs listed together", "one run walked"])
 def test_very_common_words_in_a_period_give_its_newest_holders(
-    db_path: Path, tmp_path: Path, write_article: ArticleWriter, monkeypatch: pytest.MonkeyPatch
+    db_path: Path,
+    tmp_path: Path,
+    write_article: ArticleWriter,
+    monkeypatch: pytest.MonkeyPatch,
+    merged: bool,
 ) -> None:
-    # A story filed among 2024's but dated 2026: its id lies inside 2024's run of ids
-    # once runs are merged (as a period with more than 32 gaps has them).
+    # A story filed among 2024's but dated 2026: 2024's ids are two runs around it, read
+    # by one listing each; or, merged (as a period with more than 32 gaps has them), one
+    # run holding it, walked back from its newest id.
     write_article(
         "articles/20240615/late/en.md",
         title="Robots news, late",
         date="raw:2026-01-01",
     )
     build_index(tmp_path / "corpus", db_path, full=True)  # ids in file order
-    monkeypatch.setattr(bot.retrieval, "id_runs", lambda ids: id_runs(ids, most=1))
+    if merged:
+        monkeypatch.setattr(bot.retrieval, "id_runs", lambda ids: id_runs(ids, most=1))
     retriever = retriever_for(db_path)
     retriever.common_postings = 5
     plan = SearchEngine(db_path).plan("robots in 2024", as_of=dt.date(2026, 2, 1))
@@ -119,6 +126,32 @@ def test_very_common_words_in_a_period_give_its_newest_holders(
         "articles/20241001/robots-9": 1.0,
         "articles/20240801/robots-7": 1.0,
     }
+
+
+def test_a_listed_run_keeps_what_the_walk_back_would_keep(
+    db_path: Path, tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    # Filed early in 2024, dated its last day: a small id with the newest date of 2024.
+    write_article("articles/20240115/odd/en.md", title="Robots news, odd", date="raw:2024-12-31")
+    build_index(tmp_path / "corpus", db_path, full=True)
+    retriever = retriever_for(db_path)
+    alternatives = SearchEngine(db_path).plan("robots").concepts[0].alternatives
+    expression = " OR ".join(a.fts() for a in alternatives)
+    period = ("2024-01-01", "2024-12-31")
+    # Words in every document: 2024's run is longer than its share allows, and walked;
+    # said to be in one document, the same run is listed whole. Either way the run's
+    # newest three ids are kept, which leave out the odd story.
+    walked = retriever.retrieve_newest(alternatives, expression, period, postings=21, limit=1)
+    listed = retriever.retrieve_newest(alternatives, expression, period, postings=1, limit=1)
+    assert listed == walked
+    assert [story_of(retriever._db, i) for i in walked] == ["articles/20241201/robots-11"]
+
+
+def test_short_runs_are_grouped_and_long_ones_walked_apart() -> None:
+    runs = [(1, 4), (6, 9), (11, 30), (40, 41), (43, 45), (60, 61)]
+    groups, walked = bot.retrieval._run_groups(runs, most_ids=10)
+    assert groups == [[(1, 4), (6, 9)], [(40, 41), (43, 45)], [(60, 61)]]
+    assert walked == [(11, 30)]
 
 
 def test_a_query_the_index_lacks_retrieves_nothing(db_path: Path) -> None:
