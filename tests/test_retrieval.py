@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import bot.retrieval
 from bot.index import build_index
+from bot.query import QueryPlan
 from bot.retrieval import CandidateRetriever, id_runs
 from bot.search import SearchEngine
 from bot.term_statistics import TermStatistics
@@ -34,6 +35,14 @@ def db_path(tmp_path: Path, write_article: ArticleWriter) -> Path:
             date=f"raw:{year}-{month:02d}-01",
         )
     return build(tmp_path)
+
+
+def stories_retrieved(
+    retriever: CandidateRetriever, plan: QueryPlan, limit: int
+) -> dict[str, float]:
+    """The candidates' stories with their strength."""
+    candidates = retriever.retrieve(plan, limit=limit)
+    return {story_of(retriever._db, i): strength for i, strength in candidates.items()}
 
 
 def retriever_for(db_path: Path) -> CandidateRetriever:
@@ -79,10 +88,8 @@ def test_very_common_words_give_the_newest_holders_titled_first(
         retriever.warm()
     retriever.common_postings = 5  # every document holds "robots": the newest-first path
     plan = SearchEngine(db_path).plan("robots")
-    candidates = retriever.retrieve(plan, limit=4)
-    stories = {story_of(retriever._db, i): strength for i, strength in candidates.items()}
     # The newest titled holders (19, 18, 17, 15; 16 has "robots" in its body only).
-    assert stories == {
+    assert stories_retrieved(retriever, plan, limit=4) == {
         "articles/20250801/robots-19": 1.0,
         "articles/20250701/robots-18": 1.0,
         "articles/20250601/robots-17": 1.0,
@@ -117,10 +124,8 @@ def test_very_common_words_in_a_period_give_its_newest_holders(
     retriever = retriever_for(db_path)
     retriever.common_postings = 5
     plan = SearchEngine(db_path).plan("robots in 2024", as_of=dt.date(2026, 2, 1))
-    candidates = retriever.retrieve(plan, limit=4)
-    stories = {story_of(retriever._db, i): strength for i, strength in candidates.items()}
     # 2024's newest titled holders (8 has "robots" in its body only); none of 2025.
-    assert stories == {
+    assert stories_retrieved(retriever, plan, limit=4) == {
         "articles/20241201/robots-11": 1.0,
         "articles/20241101/robots-10": 1.0,
         "articles/20241001/robots-9": 1.0,
