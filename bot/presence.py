@@ -118,7 +118,7 @@ class PresencePlanner:
             a: all(text.is_plain_term(t) or text.fts5_tokens(t) == (t,) for t in a.terms)
             for a in alternatives
         }
-        listing = sum(self._statistics.postings(a) * span for a in alternatives if plain[a])
+        listing = sum(self._statistics.postings(a) * span for a in plain if plain[a])
         unpacking = sum(forward[i].packed_body_size() for i in document_ids)
         listed = listing * PACKED_BYTES_PER_POSTING <= unpacking
         for alternative in alternatives:

@@ -222,7 +222,9 @@ class CandidateRetriever:
         posting list cheaply forward from a given id, not backwards from one (that reads
         the whole list, and so does a column filter), so each stretch's newest ids are
         read forward, over a window sized from how common the words are, then while too
-        few matched over the ids before it (``_next_window``); titles are checked here,
+        few matched over the ids before it (``_next_window``). A period's runs too short
+        to need that are listed together, one query over their span (``_run_groups``),
+        each keeping its newest matches as its walk would. Titles are checked here,
         against the stored analyzed heads."""
         ranges = self.period_runs(*period) if period is not None else self.collection_ranges()
         dates_by_id = self._dates_by_id  # loaded with a period's runs
