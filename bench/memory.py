@@ -4,15 +4,18 @@
 
 Two fresh processes each open ``NewsService`` on the index of the synthetic corpus of
 ``--size`` documents, warm it as the bot does when it starts (``SearchEngine.warm``) and
-answer one query: their memory then is "start". Each then runs ``--commands`` commands as
-users send them: about (distinct queries from ``bench/query_set.py``, and repeats of
-popular ones), latest with counts and categories, ask, and autocomplete on prefixes; the
-second also draws a ``/news trend`` chart every 250 commands (matplotlib and its fonts load
-with the first one, as in the bot). Memory is read from ``/proc/self/status`` every 500
-commands: ``VmRSS``, split into ``RssAnon`` (the process's own allocations: caches, loaded
-names) and ``RssFile`` (pages of mapped files: mostly the 115 MB Japanese dictionary, which
-Sudachi maps and touches page by page as new words come; shared, and given back under
-memory pressure), and ``VmHWM`` at the end.
+answer one query: their memory then is "start". The commands' texts are prepared by this
+(parent) process and handed over as a small file, so the measured one holds nothing of
+the benchmark's own (the corpus manifest it builds queries from is 5 MB of JSON). Each
+then runs ``--commands`` commands as users send them: about (distinct queries from
+``bench/query_set.py``, and repeats of popular ones), latest with counts and categories,
+ask, and autocomplete on prefixes; the second also draws a ``/news trend`` chart every 250
+commands (matplotlib and its fonts load with the first one, as in the bot). Memory is
+read from ``/proc/self/status`` every 500 commands: ``VmRSS``, split into ``RssAnon``
+(the process's own allocations: caches, loaded names) and ``RssFile`` (pages of mapped
+files: mostly the 115 MB Japanese dictionary, which Sudachi maps and touches page by page
+as new words come; shared, and given back under memory pressure), and ``VmHWM`` at the
+end.
 """
 
 from __future__ import annotations
@@ -38,28 +41,29 @@ from bench.common import (  # noqa: E402
     run_child,
     table,
 )
+from bench.query_set import build_queries, prefixes  # noqa: E402
 
 TARGET_START_MB = 150.0
 TARGET_GROWTH_MB = 10.0
 SAMPLE_EVERY = 500
 
 
-def child(index: Path, manifest_path: str, commands: int, charts: bool) -> dict[str, object]:
+def child(index: Path, texts_path: str, commands: int, charts: bool) -> dict[str, object]:
     """Run in the measured process: open, warm, serve ``commands`` commands; memory
-    samples."""
-    from bench.query_set import build_queries, prefixes
+    samples. ``texts_path``: the queries and typed prefixes the parent prepared (JSON),
+    so this process holds none of the benchmark's corpus data."""
     from bot.config import load_settings
     from bot.service import NewsService
     from bot.trend import TrendService
 
-    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8")) if manifest_path else {}
+    texts = json.loads(Path(texts_path).read_text(encoding="utf-8"))
+    queries: list[str] = texts["queries"]
+    typed: list[str] = texts["typed"]
     settings = load_settings(None, environ={}).with_paths(index=index)
     service = NewsService(settings)
     service.engine.warm()
     service.about("OpenAI", locale="en")
     start = proc_memory_mb()
-    queries = [q for _, q in build_queries(index, manifest, SHARED_CORPUS, per_kind=200)]
-    typed = prefixes(queries, 3000)
     categories = [name for name, _ in service.engine.categories()[:20]]
     generator = random.Random(11)
     trends = TrendService(service)
@@ -107,17 +111,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        index, manifest, commands, charts = args.child
-        print(json.dumps(child(Path(index), manifest, int(commands), charts == "charts")))
+        index, texts, commands, charts = args.child
+        print(json.dumps(child(Path(index), texts, int(commands), charts == "charts")))
         return 0
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     try:
-        index, _trigram, _manifest = ensure_indexes(work, args.size, args.seed)
+        index, _trigram, manifest = ensure_indexes(work, args.size, args.seed)
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
         return 2
-    manifest_path = work / f"corpus-{args.size}" / "bench-manifest.json"
+    # The commands' texts, prepared here: the measured process loads neither the corpus
+    # manifest (5 MB of JSON at 100,000 documents, tens of MB once parsed) nor the
+    # query-set builder.
+    queries = [q for _, q in build_queries(index, manifest, SHARED_CORPUS, per_kind=200)]
+    texts_path = work / f"memory-commands-{args.size}.json"
+    texts_path.write_text(
+        json.dumps({"queries": queries, "typed": prefixes(queries, 3000)}, ensure_ascii=False),
+        encoding="utf-8",
+    )
     load_before = load_average()
     rows = []
     curves = []
@@ -127,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                 str(Path(__file__)),
                 "--child",
                 str(index),
-                str(manifest_path),
+                str(texts_path),
                 str(args.commands),
                 scenario,
             ]
