@@ -48,6 +48,9 @@ DERIVED_TABLES = (
 # The kind an entity takes when its mentions differ: the lowest rank wins.
 _KIND_RANK = {"company": 0, "tag": 1, "category": 2, "name": 3}
 _SPELLING = tuple[str, str, str]  # (key, name, kind)
+# Values bound per ``IN (…)`` list: well under SQLite's 32,766 host parameters
+# (SQLITE_MAX_VARIABLE_NUMBER, "Limits In SQLite").
+_CHUNK = 500
 
 
 def _rebuild_story_tables(connection: sqlite3.Connection) -> None:
@@ -160,8 +163,9 @@ def _document_terms(head: str, packed_body: bytes | None) -> set[str]:
     return terms
 
 
-def _id_marks(ids: Sequence[object]) -> str:
-    return ", ".join("?" * len(ids))
+def _marks(values: Sequence[object]) -> str:
+    """``?, ?, …``: one SQL parameter per value."""
+    return ", ".join("?" * len(values))
 
 
 @dataclass
@@ -181,9 +185,9 @@ class RemovedDocuments:
         """Read the contribution of ``document_ids`` (ids of ``documents``; unknown ids
         contribute nothing). Call before deleting them."""
         removed = cls()
-        for start in range(0, len(document_ids), 500):
-            chunk = list(document_ids[start : start + 500])
-            marks = _id_marks(chunk)
+        for start in range(0, len(document_ids), _CHUNK):
+            chunk = list(document_ids[start : start + _CHUNK])
+            marks = _marks(chunk)
             removed.stories.update(
                 story
                 for (story,) in connection.execute(
@@ -239,11 +243,11 @@ def _update_entities(
     before: dict[str, set[str]] = defaultdict(set)
     after: dict[str, set[str]] = defaultdict(set)
     story_list = sorted(stories)
-    for start in range(0, len(story_list), 500):
-        chunk = story_list[start : start + 500]
+    for start in range(0, len(story_list), _CHUNK):
+        chunk = story_list[start : start + _CHUNK]
         for story, key in connection.execute(
             "SELECT d.story, m.key FROM documents d JOIN entity_mentions m "
-            f"ON m.document_id = d.id WHERE d.story IN ({_id_marks(chunk)}) AND d.id < ?",
+            f"ON m.document_id = d.id WHERE d.story IN ({_marks(chunk)}) AND d.id < ?",
             [*chunk, first_new_id],
         ):
             kept[story].add(key)
