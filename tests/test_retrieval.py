@@ -100,6 +100,8 @@ def test_very_common_words_give_the_newest_holders_titled_first(
     assert untitled == {
         f"articles/{2024 + n // 12}{n % 12 + 1:02d}01/robots-{n}" for n in (0, 4, 8, 12, 16)
     }
+    # A cold process asking once (`technyan-bot news about`) loads no dates for it.
+    assert (retriever._dated_ids is not None) == warmed
 
 
 @pytest.mark.parametrize("merged", [False, True], ids=["runs listed together", "one run walked"])
