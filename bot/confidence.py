@@ -39,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["CONFIDENCE_THRESHOLD", "WEAK_THRESHOLD", "StoryEvidence"]
+__all__ = ["CONFIDENCE_THRESHOLD", "WEAK_THRESHOLD", "ConceptGroups", "StoryEvidence"]
 
 # At or above: a result. Between WEAK_THRESHOLD and it: a weak match, shown labelled as such.
 CONFIDENCE_THRESHOLD = 0.40
@@ -64,7 +64,9 @@ class StoryEvidence:
     the best candidate, in [0, 1]. ``runner_up`` is the key weight held by the best other
     candidate and ``best_name_focus`` the best ``name_focus`` among the candidates; the
     ranking sets both once every candidate is known. ``people`` marks the concepts that
-    are people's names (aligned with the concepts; empty: none)."""
+    are people's names (aligned with the concepts; empty: none). ``groups``: the query's
+    ``ConceptGroups`` for these ``weights`` and ``roles``, shared by every candidate (made
+    here when absent or made for other weights)."""
 
     weights: Sequence[float]
     roles: Sequence[str]
@@ -75,6 +77,7 @@ class StoryEvidence:
     runner_up: float = 0.0
     best_name_focus: float = 0.0
     people: Sequence[bool] = ()
+    groups: ConceptGroups | None = field(default=None, repr=False, compare=False)
     # Ranking reads these many times per story: the shares are computed once (they are
     # fixed once the evidence is made), confidence with the runner-up and best name
     # focus it was computed for.
@@ -191,15 +194,48 @@ class _Summary:
     key_concepts: int
 
 
-def _share(
-    weights: Sequence[float], values: Sequence[float], positions: Sequence[int]
-) -> float | None:
-    """Weighted share of ``values`` over the concepts at ``positions``; None when they
-    weigh nothing."""
-    total = sum([weights[i] for i in positions])
-    if not total > 0:
-        return None
-    return sum([weights[i] * values[i] for i in positions]) / total
+@dataclass(frozen=True)
+class ConceptGroups:
+    """A query's concepts grouped by role, with each group's total weight: the same for
+    every candidate story, so ranking builds it once per query (``of``) and hands it to
+    each story's evidence. Positions index the query's concepts; totals are sums of
+    ``weights`` (idf units) over a group's positions."""
+
+    weights: Sequence[float]
+    every: tuple[int, ...]
+    keys: tuple[int, ...]
+    names: tuple[int, ...]
+    topics: tuple[int, ...]
+    every_total: float
+    key_total: float
+    name_total: float
+    topic_total: float
+
+    @classmethod
+    def of(cls, weights: Sequence[float], roles: Sequence[str]) -> ConceptGroups:
+        """The groups of concepts with ``weights`` and ``roles`` (aligned sequences)."""
+        every = tuple(range(len(weights)))
+        keys = tuple(i for i in every if roles[i] in _KEY_ROLES)
+        names = tuple(i for i in every if roles[i] in _NAME_ROLES)
+        topics = tuple(i for i in every if roles[i] in _TOPIC_ROLES)
+        return cls(
+            weights,
+            every,
+            keys,
+            names,
+            topics,
+            *(sum([weights[i] for i in group]) for group in (every, keys, names, topics)),
+        )
+
+    def share(
+        self, values: Sequence[float], positions: Sequence[int], total: float
+    ) -> float | None:
+        """Weighted share of ``values`` over the concepts at ``positions`` (one of the
+        groups, ``total`` its weight); None when they weigh nothing."""
+        if not total > 0:
+            return None
+        weights = self.weights
+        return sum([weights[i] * values[i] for i in positions]) / total
 
 
 def _summarize(evidence: StoryEvidence) -> _Summary:
@@ -209,24 +245,25 @@ def _summarize(evidence: StoryEvidence) -> _Summary:
     lengths = (len(roles), len(anywhere), len(title), len(headline))
     if any(length != size for length in lengths):
         raise ValueError(f"evidence sequences differ in length: {size}, {lengths}")
-    every = range(size)
-    keys = [i for i in every if roles[i] in _KEY_ROLES]
-    names = [i for i in every if roles[i] in _NAME_ROLES]
-    topics = [i for i in every if roles[i] in _TOPIC_ROLES]
+    groups = evidence.groups
+    if groups is None or groups.weights is not weights:
+        groups = ConceptGroups.of(weights, roles)
+    share = groups.share
+    every, keys, names = groups.every, groups.keys, groups.names
     focus_values = [max(t, 0.67 * h) for t, h in zip(title, headline, strict=True)]
-    coverage = _share(weights, anywhere, every) or 0.0
-    focus = 0.6 * (_share(weights, title, every) or 0.0) + 0.4 * (
-        _share(weights, headline, every) or 0.0
+    coverage = share(anywhere, every, groups.every_total) or 0.0
+    focus = 0.6 * (share(title, every, groups.every_total) or 0.0) + 0.4 * (
+        share(headline, every, groups.every_total) or 0.0
     )
     return _Summary(
         coverage=coverage,
         focus=focus,
         score=0.45 * coverage + 0.3 * focus + 0.25 * evidence.strength,
-        name_coverage=_share(weights, anywhere, names),
-        topic_coverage=_share(weights, anywhere, topics),
-        key_coverage=_share(weights, anywhere, keys) or 0.0,
-        key_focus=_share(weights, focus_values, keys) or 0.0,
-        name_focus=_share(weights, focus_values, names) or 0.0,
+        name_coverage=share(anywhere, names, groups.name_total),
+        topic_coverage=share(anywhere, groups.topics, groups.topic_total),
+        key_coverage=share(anywhere, keys, groups.key_total) or 0.0,
+        key_focus=share(focus_values, keys, groups.key_total) or 0.0,
+        name_focus=share(focus_values, names, groups.name_total) or 0.0,
         held=sum([weights[i] * anywhere[i] for i in keys]),
         key_concepts=len(keys),
     )

@@ -16,7 +16,7 @@ import sqlite3
 import threading
 from collections import defaultdict
 
-from bot.confidence import CONFIDENCE_THRESHOLD, StoryEvidence
+from bot.confidence import CONFIDENCE_THRESHOLD, ConceptGroups, StoryEvidence
 from bot.forward_index import DocumentTerms
 from bot.presence import PresencePlanner
 from bot.query import ROLE_WEIGHTS, UNKNOWN_WORD_WEIGHT, Alternative, Concept, QueryPlan
@@ -151,6 +151,7 @@ class StoryRanker:
         best_strength = max(strength.values(), default=0.0) or 1.0
         roles = [c.role for c in plan.concepts]
         people = [c.person for c in plan.concepts]
+        groups = ConceptGroups.of(weights, roles)
         ranked = [
             RankedStory(
                 story=story,
@@ -162,6 +163,7 @@ class StoryRanker:
                     headline=found[story][2],
                     strength=strength[story] / best_strength,
                     people=people,
+                    groups=groups,
                 ),
                 newest=newest[story],
             )
