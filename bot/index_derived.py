@@ -2,6 +2,10 @@
 updated by difference after an incremental one.
 
 * ``stories`` — one row per story: newest date, impact, collection, locales (sorted);
+* ``collection_runs`` — the documents in id order cut into runs of one collection in
+  path order each (collection, first id, last id): a full build gives each collection
+  one run, and each update adds the runs of the files it inserted, which take new ids
+  after all others;
 * ``story_categories`` — (lowercased category, newest date, story) for ``latest``;
 * ``entity_spellings`` — how many documents mention each (key, spelling, kind);
 * ``entities`` — tags, companies, categories (kind ``tag``/``company``/``category``) and
@@ -19,9 +23,11 @@ about 15 s at 100,000 documents). An update changes a few documents but touches 
 entities' source rows (a common name is in a third of the corpus), so it applies the
 difference instead (``RemovedDocuments``, ``update_derived``): the mentions and terms of
 the documents it removes (read before they go) against those of the documents it inserts,
-and story by story which keys a story held before and after. ``stories`` and
-``story_categories`` are cheap and always rebuilt. The result is the full build's, row for
-row (``tests/test_index_derived.py`` and ``tests/test_index.py`` compare them).
+and story by story which keys a story held before and after. ``stories``,
+``story_categories`` and ``collection_runs`` are cheap and always rebuilt. The tables of
+``DERIVED_TABLES`` are then the full build's, row for row (``tests/test_index_derived.py``
+and ``tests/test_index.py`` compare them); ``collection_runs`` records where the files of
+each update begin, so it differs from a full build's by design (as the ids do).
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ _CHUNK = 500
 
 
 def _rebuild_story_tables(connection: sqlite3.Connection) -> None:
+    """``stories``, ``story_categories`` and ``collection_runs``, from ``documents``."""
     connection.execute("DROP TABLE IF EXISTS stories")
     connection.execute("DROP TABLE IF EXISTS story_categories")
     connection.execute(
@@ -71,6 +78,18 @@ def _rebuild_story_tables(connection: sqlite3.Connection) -> None:
         "s.newest AS newest, s.story AS story FROM documents d JOIN stories s USING (story)"
     )
     connection.execute("CREATE INDEX story_categories_newest ON story_categories(category, newest)")
+    connection.execute("DROP TABLE IF EXISTS collection_runs")
+    # A run ends where the next document (by id) is of another collection or has a path
+    # before its own: each build or update inserts its files in path order, so that is
+    # where the files an update inserted begin (ids freed by deleted documents are no
+    # break).
+    connection.execute(
+        "CREATE TABLE collection_runs AS SELECT collection, min(id) AS first_id, "
+        "max(id) AS last_id FROM (SELECT id, collection, sum(starts) OVER (ORDER BY id) AS run "
+        "FROM (SELECT id, collection, CASE WHEN collection IS lag(collection) OVER by_id "
+        "AND path >= lag(path) OVER by_id THEN 0 ELSE 1 END AS starts FROM documents "
+        "WINDOW by_id AS (ORDER BY id))) GROUP BY run ORDER BY first_id"
+    )
 
 
 def _entity_row(

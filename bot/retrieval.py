@@ -134,7 +134,7 @@ class CandidateRetriever:
         self._statistics = statistics
         self.document_count = document_count
         self.common_postings = COMMON_POSTINGS
-        self._ranges: list[tuple[int, int]] | None = None
+        self._runs: list[tuple[int, int]] | None = None
         self._dated_ids: tuple[Any, Any] | None = None
         # Each document's date by id (b"" for ids no document has), read with _dated_ids.
         self._dates_by_id: Any = None
@@ -215,30 +215,35 @@ class CandidateRetriever:
         row lookup per match, about a third of the walk); a cold process asking once
         (``technyan-bot news about``) joins rather than load 100,000 dates.
 
-        Document ids follow the corpus's file order, by date within each collection, so
-        each collection's ids (within a period, each run of the period's ids: a
-        collection's documents of those dates, and files added or changed later, which
-        take new ids) are read apart and the results merged by date. FTS5 reads a
+        Document ids follow the corpus's file order, by date within each collection, and
+        files an update adds or changes take new ids after all others, so each run of
+        one collection's ids (``collection_runs``; within a period, each run of the
+        period's ids) is read apart and the results merged by date. FTS5 reads a
         posting list cheaply forward from a given id, not backwards from one (that reads
         the whole list, and so does a column filter), so each stretch's newest ids are
         read forward, over a window sized from how common the words are, then while too
-        few matched over the ids before it (``_next_window``). A period's runs too short
-        to need that are listed together, one query over their span (``_run_groups``),
-        each keeping its newest matches as its walk would. Titles are checked here,
+        few matched over the ids before it (``_next_window``). Runs too short to need
+        that (a period's, an update's) are listed together, one query over their span
+        (``_run_groups``), each keeping its newest matches as its walk would. Titles are
+        checked here,
         against the stored analyzed heads."""
-        ranges = self.period_runs(*period) if period is not None else self.collection_ranges()
+        ranges = self.period_runs(*period) if period is not None else self.collection_runs()
         dates_by_id = self._dates_by_id  # loaded with a period's runs
         pool = NEWEST_POOL * limit
         share = min(1.0, max(1, postings) / max(1, self.document_count))
         found: list[tuple[int, bytes]] = []
-        # Runs of a period short enough to be read whole (no more ids together than hold
-        # about ``pool`` matches) are listed by one query over their span, split by run:
-        # each FTS5 query costs as much as reading a hundred-odd matches.
-        groups, walked = _run_groups(ranges, int(pool / share)) if period else ([], ranges)
+        # Runs short enough to be read whole (no more ids together than hold about
+        # ``pool`` matches: a period's, or the files each update added) are listed by one
+        # query over their span, split by run: each FTS5 query costs as much as reading a
+        # hundred-odd matches.
+        groups, walked = _run_groups(ranges, int(pool / share))
         for group in groups:
-            rows = _in_period(
-                self._matches(expression, group[0][0], group[-1][1]), dates_by_id, period
-            )
+            if dates_by_id is None:
+                rows = self._dated_matches(expression, group[0][0], group[-1][1])
+            else:
+                rows = _in_period(
+                    self._matches(expression, group[0][0], group[-1][1]), dates_by_id, period
+                )
             ids = [document_id for document_id, _date in rows]
             for low, high in group:
                 last = bisect.bisect_right(ids, high)
@@ -364,19 +369,23 @@ class CandidateRetriever:
         return self._dated_ids
 
     def warm(self) -> None:
-        """Read now what the first queries of a kind would otherwise read: each
-        collection's range of ids and the documents' dates."""
-        self.collection_ranges()
+        """Read now what the first queries of a kind would otherwise read: the runs of
+        each collection's ids and the documents' dates."""
+        self.collection_runs()
         self.dated_ids()
 
-    def collection_ranges(self) -> list[tuple[int, int]]:
-        """The first and last document id of each collection (computed once)."""
-        if self._ranges is None:
+    def collection_runs(self) -> list[tuple[int, int]]:
+        """The documents' ids as runs ``(first id, last id)``, by id, each of one
+        collection's files in path order (``collection_runs`` of ``bot.index_derived``:
+        a full build's collections and the files each update inserted; read once). Within
+        a run, ids follow the dates of dated article folders; runs never overlap, so no
+        stretch of the index is walked twice."""
+        if self._runs is None:
             with self._lock:
-                self._ranges = [
+                self._runs = [
                     (int(low), int(high))
                     for low, high in self._db.execute(
-                        "SELECT min(id), max(id) FROM documents GROUP BY collection"
+                        "SELECT first_id, last_id FROM collection_runs ORDER BY first_id"
                     ).fetchall()
                 ]
-        return self._ranges
+        return self._runs

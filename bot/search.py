@@ -185,7 +185,7 @@ class SearchEngine:
     def warm(self) -> None:
         """Load now what the first queries would otherwise load (the held names and their
         n-gram filters, autocomplete's names and theirs, the Japanese vocabulary, the
-        emoji table, each collection's range of document ids and the documents' dates),
+        emoji table, the runs of each collection's document ids and the documents' dates),
         for a process about to serve, so no user waits for it; then move everything
         loaded so far out of the cyclic garbage collector's reach (``gc.freeze``): these
         objects live as long as the process serves, and a full collection scanning them

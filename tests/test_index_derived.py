@@ -3,6 +3,7 @@ full build's, whatever the files added, changed and deleted."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 from pathlib import Path
@@ -73,6 +74,26 @@ def _derived(db: Path) -> dict[str, list[tuple[object, ...]]]:
         }
 
 
+def _assert_runs_partition_the_documents(db: Path) -> None:
+    """Every document is in exactly one of ``collection_runs``, whose documents are of its
+    collection and in path order by id."""
+    with sqlite3.connect(db) as connection:
+        runs = connection.execute(
+            "SELECT collection, first_id, last_id FROM collection_runs ORDER BY first_id"
+        ).fetchall()
+        documents = connection.execute(
+            "SELECT id, collection, path FROM documents ORDER BY id"
+        ).fetchall()
+    assert all(a[2] < b[1] for a, b in itertools.pairwise(runs))
+    covered = 0
+    for collection, first_id, last_id in runs:
+        inside = [d for d in documents if first_id <= d[0] <= last_id]
+        assert inside and {d[1] for d in inside} == {collection}
+        assert [d[2] for d in inside] == sorted(d[2] for d in inside)
+        covered += len(inside)
+    assert covered == len(documents)
+
+
 @seed(20261130)
 @settings(
     max_examples=40,
@@ -101,3 +122,5 @@ def test_an_update_derives_what_a_full_build_derives(
         fresh = root / f"fresh-{number}.db"
         build_index(corpus, fresh, full=True, workers=1)
         assert _derived(updated) == _derived(fresh)
+        _assert_runs_partition_the_documents(updated)
+        _assert_runs_partition_the_documents(fresh)

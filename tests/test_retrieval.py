@@ -104,6 +104,38 @@ def test_very_common_words_give_the_newest_holders_titled_first(
     assert (retriever._dated_ids is not None) == warmed
 
 
+@pytest.mark.parametrize("warmed", [False, True], ids=["cold", "warmed"])
+def test_after_an_update_the_newest_holders_are_still_the_newest(
+    db_path: Path, tmp_path: Path, write_article: ArticleWriter, warmed: bool
+) -> None:
+    # An update gives the files it changes or adds new ids after all others: eight
+    # stories of 2024 corrected and a timeline entry added must not stand in for the
+    # newest articles (walked from the highest id, they filled the pool with old ones).
+    for number in (1, 2, 3, 5, 6, 7, 9, 10):
+        month = number + 1
+        write_article(
+            f"articles/2024{month:02d}01/robots-{number}/en.md",
+            body="## Body\n\nRobots everywhere, corrected.",
+            title=f"Robots news {number}",
+            description="Industry.",
+            date=f"raw:2024-{month:02d}-01",
+        )
+    write_article(
+        "aiTimeline/robot-milestone/en.md", title="Robots milestone", date="raw:2024-03-15"
+    )
+    build_index(tmp_path / "corpus", db_path, full=False)
+    retriever = retriever_for(db_path)
+    if warmed:
+        retriever.warm()
+    retriever.common_postings = 5
+    plan = SearchEngine(db_path).plan("robots")
+    assert stories_retrieved(retriever, plan, limit=2) == {
+        "articles/20250801/robots-19": 1.0,
+        "articles/20250701/robots-18": 1.0,
+    }
+    assert retriever.collection_runs() == [(1, 20), (21, 28), (29, 29)]
+
+
 @pytest.mark.parametrize("merged", [False, True], ids=["runs listed together", "one run walked"])
 def test_very_common_words_in_a_period_give_its_newest_holders(
     db_path: Path,
@@ -166,9 +198,13 @@ def test_a_query_the_index_lacks_retrieves_nothing(db_path: Path) -> None:
     assert retriever.retrieve(SearchEngine(db_path).plan("qwxzv")) == {}
 
 
-def test_each_collection_is_one_range_of_ids(db_path: Path) -> None:
-    retriever = retriever_for(db_path)
-    assert retriever.collection_ranges() == [(1, 20)]
+def test_a_full_build_gives_each_collection_one_run_of_ids(
+    db_path: Path, tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    assert retriever_for(db_path).collection_runs() == [(1, 20)]
+    write_article("aiTimeline/robot-milestone/en.md", title="Robots milestone")
+    build_index(tmp_path / "corpus", db_path, full=True)
+    assert retriever_for(db_path).collection_runs() == [(1, 20), (21, 21)]
 
 
 def test_a_periods_ids_split_into_runs_at_the_widest_gaps() -> None:
