@@ -140,9 +140,44 @@ class DocumentTerms:
 def _near_in(padded: AnyStr, needles: Sequence[AnyStr], distance: int, space: AnyStr) -> bool:
     """True when ``padded`` (space-separated tokens with a space at both ends) holds every
     one of ``needles`` (distinct tokens, space-delimited) in a window whose first and last
-    tokens have at most ``distance`` tokens between them. Instances are found with
-    ``find`` and their token positions by counting the spaces before them; then the
-    smallest window ending at each instance, in one pass."""
+    tokens have at most ``distance`` tokens between them. Such a window holds an instance
+    of the rarest needle and lies within ``distance + 1`` tokens of it on either side, so
+    only those neighbourhoods are searched (``_near_window``): a common word's instances
+    all over a long body are never listed one by one."""
+    counts = [padded.count(needle) for needle in needles]
+    if not all(counts):
+        return False
+    if len(needles) == 1:
+        return True
+    rarest = needles[counts.index(min(counts))]
+    reach = distance + 1
+    at = padded.find(rarest)
+    while at >= 0:
+        low = at  # the space before the rarest's instance, then before each token back
+        for _ in range(reach):
+            low = padded.rfind(space, 0, low)
+            if low < 0:
+                low = 0
+                break
+        high = at + len(rarest) - 1  # the space after it, then after each token on
+        for _ in range(reach):
+            high = padded.find(space, high + 1)
+            if high < 0:
+                high = len(padded) - 1
+                break
+        neighbourhood = padded[low : high + 1]
+        if all(needle in neighbourhood for needle in needles) and _near_window(
+            neighbourhood, needles, distance, space
+        ):
+            return True
+        at = padded.find(rarest, at + 1)
+    return False
+
+
+def _near_window(padded: AnyStr, needles: Sequence[AnyStr], distance: int, space: AnyStr) -> bool:
+    """``_near_in`` by listing every instance: found with ``find``, their token positions
+    by counting the spaces before them; then the smallest window ending at each
+    instance, in one pass."""
     occurrences: list[tuple[int, int]] = []
     for which, needle in enumerate(needles):
         at = padded.find(needle)
@@ -151,8 +186,6 @@ def _near_in(padded: AnyStr, needles: Sequence[AnyStr], distance: int, space: An
         while at >= 0:
             occurrences.append((at, which))
             at = padded.find(needle, at + 1)
-    if len(needles) == 1:
-        return True
     occurrences.sort()
     positions: list[tuple[int, int]] = []
     tokens_before = previous = 0

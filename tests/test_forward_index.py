@@ -69,6 +69,44 @@ def test_a_near_group_matches_the_documents_fts5_matches(
     assert found == expected
 
 
+@pytest.fixture(scope="module")
+def long_documents() -> tuple[sqlite3.Connection, dict[int, DocumentTerms]]:
+    """600 documents whose bodies run to 300 tokens, mostly a common one ("x"), so a
+    rare term's neighbourhood is a small part of the body."""
+    connection = sqlite3.connect(":memory:")
+    connection.execute(
+        "CREATE VIRTUAL TABLE t USING fts5(title, description, tags, body, content='', "
+        "tokenize='unicode61 remove_diacritics 2')"
+    )
+    generator = random.Random(5)
+    stored: dict[int, DocumentTerms] = {}
+    for rowid in range(1, 601):
+        body = " ".join(
+            generator.choices("abcdx", weights=[2, 2, 1, 1, 30])[0]
+            for _ in range(generator.randint(1, 300))
+        )
+        stored[rowid] = DocumentTerms(pack_head("", "", ""), pack_body(body))
+        connection.execute("INSERT INTO t(rowid, body) VALUES (?, ?)", (rowid, body))
+    return connection, stored
+
+
+@pytest.mark.parametrize("terms", [("a", "b"), ("a", "b", "c"), ("x", "d"), ("c", "d", "x")])
+@pytest.mark.parametrize("distance", [0, 1, 3, 10])
+def test_a_near_group_in_a_long_body_matches_what_fts5_matches(
+    long_documents: tuple[sqlite3.Connection, dict[int, DocumentTerms]],
+    terms: tuple[str, ...],
+    distance: int,
+) -> None:
+    connection, stored = long_documents
+    near = "NEAR(" + " ".join(f'"{t}"' for t in terms) + f", {distance})"
+    expected = {r for (r,) in connection.execute("SELECT rowid FROM t WHERE t MATCH ?", [near])}
+    found = {rowid for rowid, document in stored.items() if document.holds_near(terms, distance)}
+    assert found == expected
+    # Matches and misses both (three distinct terms need one token between at least).
+    assert len(expected) < len(stored)
+    assert expected or distance < len(terms) - 2
+
+
 def test_a_phrase_never_spans_two_columns() -> None:
     document = DocumentTerms(pack_head("openai model", "release", "tag"), pack_body("gpt five"))
     assert document.holds_phrase(("openai", "model"))
