@@ -12,22 +12,19 @@ from bot.forward_index import DocumentTerms, pack_body, pack_head, split_head, u
 TOKENS = "abcdx"
 
 
-@pytest.fixture(scope="module")
-def documents() -> tuple[sqlite3.Connection, dict[int, DocumentTerms]]:
-    """3,000 documents of four short columns of a few tokens, in FTS5 (configured as the
-    index's) and as stored terms."""
+Indexed = tuple[sqlite3.Connection, dict[int, DocumentTerms]]
+
+
+def _indexed(rows: list[list[str]]) -> Indexed:
+    """``rows`` (title, description, tags and body of each document, rowids from 1) in an
+    FTS5 table configured as the index's, and as stored terms."""
     connection = sqlite3.connect(":memory:")
     connection.execute(
         "CREATE VIRTUAL TABLE t USING fts5(title, description, tags, body, content='', "
         "tokenize='unicode61 remove_diacritics 2')"
     )
-    generator = random.Random(3)
     stored: dict[int, DocumentTerms] = {}
-    for rowid in range(1, 3001):
-        columns = [
-            " ".join(generator.choice(TOKENS) for _ in range(generator.randint(0, 12)))
-            for _ in range(4)
-        ]
+    for rowid, columns in enumerate(rows, start=1):
         stored[rowid] = DocumentTerms(
             pack_head(*columns[:3]), pack_body(columns[3]) if columns[3] else None
         )
@@ -38,12 +35,39 @@ def documents() -> tuple[sqlite3.Connection, dict[int, DocumentTerms]]:
     return connection, stored
 
 
+def _near_both_ways(
+    documents: Indexed, terms: tuple[str, ...], distance: int
+) -> tuple[set[int], set[int]]:
+    """The rowids FTS5 matches for ``NEAR(terms, distance)``, and those whose stored terms
+    hold the group."""
+    connection, stored = documents
+    near = "NEAR(" + " ".join(f'"{t}"' for t in terms) + f", {distance})"
+    expected = {r for (r,) in connection.execute("SELECT rowid FROM t WHERE t MATCH ?", [near])}
+    found = {rowid for rowid, document in stored.items() if document.holds_near(terms, distance)}
+    return expected, found
+
+
+@pytest.fixture(scope="module")
+def documents() -> Indexed:
+    """3,000 documents of four short columns of a few tokens."""
+    generator = random.Random(3)
+    return _indexed(
+        [
+            [
+                " ".join(generator.choice(TOKENS) for _ in range(generator.randint(0, 12)))
+                for _ in range(4)
+            ]
+            for _ in range(3000)
+        ]
+    )
+
+
 GROUPS = [("a", "b"), ("a", "b", "c"), ("a", "a"), ("a", "b", "a"), ("c", "d"), ("a",)]
 
 
 @pytest.mark.parametrize("terms", GROUPS)
 def test_a_phrase_matches_the_documents_fts5_matches(
-    documents: tuple[sqlite3.Connection, dict[int, DocumentTerms]], terms: tuple[str, ...]
+    documents: Indexed, terms: tuple[str, ...]
 ) -> None:
     connection, stored = documents
     phrase = '"' + " ".join(terms) + '"'
@@ -58,52 +82,36 @@ def test_a_phrase_matches_the_documents_fts5_matches(
 @pytest.mark.parametrize("terms", [*GROUPS, ("d", "x", "a", "b")])
 @pytest.mark.parametrize("distance", [0, 1, 2, 5])
 def test_a_near_group_matches_the_documents_fts5_matches(
-    documents: tuple[sqlite3.Connection, dict[int, DocumentTerms]],
-    terms: tuple[str, ...],
-    distance: int,
+    documents: Indexed, terms: tuple[str, ...], distance: int
 ) -> None:
-    connection, stored = documents
-    near = "NEAR(" + " ".join(f'"{t}"' for t in terms) + f", {distance})"
-    expected = {r for (r,) in connection.execute("SELECT rowid FROM t WHERE t MATCH ?", [near])}
-    found = {rowid for rowid, document in stored.items() if document.holds_near(terms, distance)}
+    expected, found = _near_both_ways(documents, terms, distance)
     assert found == expected
 
 
 @pytest.fixture(scope="module")
-def long_documents() -> tuple[sqlite3.Connection, dict[int, DocumentTerms]]:
+def long_documents() -> Indexed:
     """600 documents whose bodies run to 300 tokens, mostly a common one ("x"), so a
     rare term's neighbourhood is a small part of the body."""
-    connection = sqlite3.connect(":memory:")
-    connection.execute(
-        "CREATE VIRTUAL TABLE t USING fts5(title, description, tags, body, content='', "
-        "tokenize='unicode61 remove_diacritics 2')"
-    )
     generator = random.Random(5)
-    stored: dict[int, DocumentTerms] = {}
-    for rowid in range(1, 601):
-        body = " ".join(
+    bodies = [
+        " ".join(
             generator.choices("abcdx", weights=[2, 2, 1, 1, 30])[0]
             for _ in range(generator.randint(1, 300))
         )
-        stored[rowid] = DocumentTerms(pack_head("", "", ""), pack_body(body))
-        connection.execute("INSERT INTO t(rowid, body) VALUES (?, ?)", (rowid, body))
-    return connection, stored
+        for _ in range(600)
+    ]
+    return _indexed([["", "", "", body] for body in bodies])
 
 
 @pytest.mark.parametrize("terms", [("a", "b"), ("a", "b", "c"), ("x", "d"), ("c", "d", "x")])
 @pytest.mark.parametrize("distance", [0, 1, 3, 10])
 def test_a_near_group_in_a_long_body_matches_what_fts5_matches(
-    long_documents: tuple[sqlite3.Connection, dict[int, DocumentTerms]],
-    terms: tuple[str, ...],
-    distance: int,
+    long_documents: Indexed, terms: tuple[str, ...], distance: int
 ) -> None:
-    connection, stored = long_documents
-    near = "NEAR(" + " ".join(f'"{t}"' for t in terms) + f", {distance})"
-    expected = {r for (r,) in connection.execute("SELECT rowid FROM t WHERE t MATCH ?", [near])}
-    found = {rowid for rowid, document in stored.items() if document.holds_near(terms, distance)}
+    expected, found = _near_both_ways(long_documents, terms, distance)
     assert found == expected
     # Matches and misses both (three distinct terms need one token between at least).
-    assert len(expected) < len(stored)
+    assert len(expected) < len(long_documents[1])
     assert expected or distance < len(terms) - 2
 
 
