@@ -82,13 +82,16 @@ def _rebuild_story_tables(connection: sqlite3.Connection) -> None:
     # A run ends where the next document (by id) is of another collection or has a path
     # before its own: each build or update inserts its files in path order, so that is
     # where the files an update inserted begin (ids freed by deleted documents are no
-    # break).
+    # break). Paths compare folder by folder, as the corpus is listed
+    # (``corpus.discover_files``): "/" read as char(1), below any character of a name, so
+    # "gemini-3/en.md" comes before "gemini-3-pro/en.md".
     connection.execute(
         "CREATE TABLE collection_runs AS SELECT collection, min(id) AS first_id, "
         "max(id) AS last_id FROM (SELECT id, collection, sum(starts) OVER (ORDER BY id) AS run "
         "FROM (SELECT id, collection, CASE WHEN collection IS lag(collection) OVER by_id "
-        "AND path >= lag(path) OVER by_id THEN 0 ELSE 1 END AS starts FROM documents "
-        "WINDOW by_id AS (ORDER BY id))) GROUP BY run ORDER BY first_id"
+        "AND replace(path, '/', char(1)) >= lag(replace(path, '/', char(1))) OVER by_id "
+        "THEN 0 ELSE 1 END AS starts FROM documents WINDOW by_id AS (ORDER BY id))) "
+        "GROUP BY run ORDER BY first_id"
     )
 
 

@@ -203,8 +203,10 @@ def test_a_full_build_gives_each_collection_one_run_of_ids(
 ) -> None:
     assert retriever_for(db_path).collection_runs() == [(1, 20)]
     write_article("aiTimeline/robot-milestone/en.md", title="Robots milestone")
+    # A folder named as another's start, then "-…": listed after it, "/" before "-".
+    write_article("articles/20250801/robots-19-recap/en.md", title="Robots recap")
     build_index(tmp_path / "corpus", db_path, full=True)
-    assert retriever_for(db_path).collection_runs() == [(1, 20), (21, 21)]
+    assert retriever_for(db_path).collection_runs() == [(1, 21), (22, 22)]
 
 
 def test_a_periods_ids_split_into_runs_at_the_widest_gaps() -> None:
