@@ -386,7 +386,9 @@ def stem(word: str) -> str:
     return _stem(word) if word.isascii() and word.isalpha() else word
 
 
-def _dictionary_file() -> Path:
+def dictionary_file() -> Path:
+    """The Sudachi system dictionary the analyzer maps (sudachidict-small's
+    ``system.dic``, about 115 MB)."""
     import sudachidict_small
 
     return Path(sudachidict_small.__file__).parent / "resources" / "system.dic"
@@ -417,7 +419,7 @@ def analyzer_identity() -> dict[str, str]:
     """
     source = Path(__file__).read_bytes()
     try:
-        with _dictionary_file().open("rb") as dictionary:
+        with dictionary_file().open("rb") as dictionary:
             header = hashlib.sha256(dictionary.read(4096)).hexdigest()[:16]
     except (OSError, ImportError):
         header = "unreadable"
