@@ -5,13 +5,15 @@
 Three fresh processes each open ``NewsService`` on the index of the synthetic corpus of
 ``--size`` documents, warm it as the bot does when it starts (``SearchEngine.warm``) and
 answer one query: their memory then is "start". The first starts with the Japanese
-dictionary file out of the page cache, the others with it in (``_cache_dictionary``). The commands' texts are prepared by this
-(parent) process and handed over as a small file, so the measured one holds nothing of
-the benchmark's own (the corpus manifest it builds queries from is 5 MB of JSON). Each
-then runs ``--commands`` commands as users send them: about (distinct queries from
-``bench/query_set.py``, and repeats of popular ones), latest with counts and categories,
-ask, and autocomplete on prefixes; the third also draws a ``/news trend`` chart every 250
-commands (matplotlib and its fonts load with the first one, as in the bot). Memory is
+dictionary file out of the page cache, the others with it read whole into it
+(``_cache_dictionary``), never as an earlier step left it. The commands' texts are
+prepared by this (parent) process and handed over as a small file, so the measured one
+holds nothing of the benchmark's own (the corpus manifest it builds queries from is 5 MB
+of JSON). Each then runs ``--commands`` commands as users send them: about (distinct
+queries from ``bench/query_set.py``, and repeats of popular ones), latest with counts and
+categories, ask, and autocomplete on prefixes; the third also draws a ``/news trend``
+chart every 250 commands (matplotlib and its fonts load with the first one, as in the
+bot). Memory is
 read from ``/proc/self/status`` every 500 commands: ``VmRSS``, split into ``RssAnon``
 (the process's own allocations: caches, loaded names) and ``RssFile`` (pages of mapped
 files: mostly the 115 MB Japanese dictionary, which Sudachi maps and touches page by page
@@ -105,12 +107,12 @@ def _status(ok: bool) -> str:
 
 
 def _cache_dictionary(cached: bool) -> None:
-    """Put the Japanese dictionary file in the page cache (read whole, as an index build
-    that just ran leaves it) or take it out (``posix_fadvise(POSIX_FADV_DONTNEED)``, as
-    after a restart or under memory pressure). Sudachi maps the file, and the kernel maps
-    the cached neighbours of every page a process touches, so the start reading depends
-    on this (about 17 MB at 100,000 documents); each is measured rather than left to
-    chance."""
+    """Take the Japanese dictionary file out of the page cache
+    (``posix_fadvise(POSIX_FADV_DONTNEED)``), or read it whole into it. Sudachi maps the
+    file, and how many of its pages a new process shows depends on how the cached ones
+    got there: right after an index build (whose workers use the whole dictionary) the
+    start reading was 17 MB higher at 100,000 documents. Evicting it first keeps a run
+    from inheriting that; the later runs start with the file read whole instead."""
     from bot.text import dictionary_file
 
     if cached:
