@@ -13,12 +13,11 @@ of JSON). Each then runs ``--commands`` commands as users send them: about (dist
 queries from ``bench/query_set.py``, and repeats of popular ones), latest with counts and
 categories, ask, and autocomplete on prefixes; the third also draws a ``/news trend``
 chart every 250 commands (matplotlib and its fonts load with the first one, as in the
-bot). Memory is
-read from ``/proc/self/status`` every 500 commands: ``VmRSS``, split into ``RssAnon``
-(the process's own allocations: caches, loaded names) and ``RssFile`` (pages of mapped
-files: mostly the 115 MB Japanese dictionary, which Sudachi maps and touches page by page
-as new words come; shared, and given back under memory pressure), and ``VmHWM`` at the
-end.
+bot). Memory is read from ``/proc/self/status`` every 500 commands: ``VmRSS``, split into
+``RssAnon`` (the process's own allocations: caches, loaded names) and ``RssFile`` (pages
+of mapped files: mostly the 115 MB Japanese dictionary, which Sudachi maps and touches
+page by page as new words come; shared, and given back under memory pressure), and
+``VmHWM`` at the end.
 """
 
 from __future__ import annotations
@@ -221,9 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"- {curve}")
     print(
         "\nFrom /proc/self/status of the serving process itself. RssFile is mostly the "
-        "Japanese dictionary (a 115 MB file Sudachi maps and touches as new words come; "
-        "with the file in the page cache the kernel maps the cached neighbours of each page "
-        "touched too); "
+        "Japanese dictionary (a 115 MB file Sudachi maps and touches as new words come); "
         "RssAnon is what the process allocates (caches, names, filters, matplotlib)."
     )
     return 0

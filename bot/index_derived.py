@@ -60,7 +60,7 @@ _CHUNK = 500
 
 
 def _rebuild_story_tables(connection: sqlite3.Connection) -> None:
-    """``stories``, ``story_categories`` and ``collection_runs``, from ``documents``."""
+    """``stories`` and ``story_categories``, from ``documents``."""
     connection.execute("DROP TABLE IF EXISTS stories")
     connection.execute("DROP TABLE IF EXISTS story_categories")
     connection.execute(
@@ -78,6 +78,10 @@ def _rebuild_story_tables(connection: sqlite3.Connection) -> None:
         "s.newest AS newest, s.story AS story FROM documents d JOIN stories s USING (story)"
     )
     connection.execute("CREATE INDEX story_categories_newest ON story_categories(category, newest)")
+
+
+def _rebuild_collection_runs(connection: sqlite3.Connection) -> None:
+    """``collection_runs``, from ``documents``."""
     connection.execute("DROP TABLE IF EXISTS collection_runs")
     # A run ends where the next document (by id) is of another collection or has a path
     # before its own: each build or update inserts its files in path order, so that is
@@ -129,6 +133,7 @@ def rebuild_derived(connection: sqlite3.Connection) -> None:
     for table in DERIVED_TABLES:
         connection.execute(f"DROP TABLE IF EXISTS {table}")
     _rebuild_story_tables(connection)
+    _rebuild_collection_runs(connection)
     connection.execute(
         "CREATE TABLE entity_spellings (key TEXT, name TEXT, kind TEXT, documents INTEGER, "
         "PRIMARY KEY (key, name, kind)) WITHOUT ROWID"
@@ -236,6 +241,7 @@ def update_derived(
     inserted. Runs inside the caller's transaction; the result equals ``rebuild_derived``.
     """
     _rebuild_story_tables(connection)
+    _rebuild_collection_runs(connection)
     added_mentions = connection.execute(
         "SELECT d.story, m.key, m.name, m.kind FROM entity_mentions m "
         "JOIN documents d ON d.id = m.document_id WHERE m.document_id >= ?",

@@ -6,8 +6,8 @@ A contentless FTS5 table answers "which documents match" from its posting lists,
 per query: every alternative is listed by FTS5 within the candidates' id runs when that
 reads fewer postings than unpacking the candidates' stored bodies would cost (at
 PACKED_BYTES_PER_POSTING), else every alternative is checked in memory against the
-candidates' stored analyzed columns (``bot.forward_index``): once the bodies are unpacked,
-each further check costs next to nothing.
+candidates' stored analyzed columns (``bot.forward_index``), the bodies unpacked once for
+all alternatives.
 """
 
 from __future__ import annotations

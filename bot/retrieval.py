@@ -225,10 +225,8 @@ class CandidateRetriever:
         few matched over the ids before it (``_next_window``). Runs too short to need
         that (a period's, an update's) are listed together, one query over their span
         (``_run_groups``), each keeping its newest matches as its walk would. Titles are
-        checked here,
-        against the stored analyzed heads."""
+        checked here, against the stored analyzed heads."""
         ranges = self.period_runs(*period) if period is not None else self.collection_runs()
-        dates_by_id = self._dates_by_id  # loaded with a period's runs
         pool = NEWEST_POOL * limit
         share = min(1.0, max(1, postings) / max(1, self.document_count))
         found: list[tuple[int, bytes]] = []
@@ -238,12 +236,7 @@ class CandidateRetriever:
         # hundred-odd matches.
         groups, walked = _run_groups(ranges, int(pool / share))
         for group in groups:
-            if dates_by_id is None:
-                rows = self._dated_matches(expression, group[0][0], group[-1][1])
-            else:
-                rows = _in_period(
-                    self._matches(expression, group[0][0], group[-1][1]), dates_by_id, period
-                )
+            rows = self._dated_rows(expression, group[0][0], group[-1][1], period)
             ids = [document_id for document_id, _date in rows]
             for low, high in group:
                 last = bisect.bisect_right(ids, high)
@@ -255,13 +248,7 @@ class CandidateRetriever:
             matched: list[tuple[int, bytes]] = []
             while end >= low and len(matched) < pool:
                 start = max(low, end - window + 1)
-                if dates_by_id is None:
-                    matched = self._dated_matches(expression, start, end) + matched
-                else:
-                    matched = (
-                        _in_period(self._matches(expression, start, end), dates_by_id, period)
-                        + matched
-                    )
+                matched = self._dated_rows(expression, start, end, period) + matched
                 end = start - 1
                 window = self._next_window(window, pool - len(matched), len(matched), high - end)
             found += matched[-pool:]
@@ -304,6 +291,17 @@ class CandidateRetriever:
                 [expression, first_id, last_id],
             ).fetchall()
         return rows
+
+    def _dated_rows(
+        self, expression: str, first_id: int, last_id: int, period: tuple[str, str] | None
+    ) -> list[tuple[int, bytes]]:
+        """``(id, date)`` (ISO date, bytes) of the documents matching ``expression`` with
+        ids ``first_id`` to ``last_id``, by id, dated within ``period`` if given: dates
+        from memory once loaded (``dated_ids``; a period's runs load them), else joined
+        from ``documents`` (a cold process, never with a period)."""
+        if self._dates_by_id is None:
+            return self._dated_matches(expression, first_id, last_id)
+        return _in_period(self._matches(expression, first_id, last_id), self._dates_by_id, period)
 
     def _dated_matches(
         self, expression: str, first_id: int, last_id: int
