@@ -37,6 +37,7 @@ __all__ = [
     "discover_files",
     "parse_article",
     "parse_date",
+    "read_article_bytes",
     "story_location",
 ]
 
@@ -298,15 +299,18 @@ def discover(root: Path) -> Iterator[tuple[Path, StoryLocation]]:
         yield path, location
 
 
-def check_inside(path: Path, root: Path, relative: str) -> None:
+def check_inside(
+    path: Path, root: Path, relative: str, *, resolved_root: Path | None = None
+) -> None:
     """Raise ``CorpusError`` (field ``file``) when ``path`` resolves outside the corpus
     folder ``root``: a symbolic link (of the file or of a folder on its way) to a file
     elsewhere is never read, so a link to a system file cannot leak into the index, the
     report or the log. Links that stay inside the corpus are fine. The target is not
-    named in the error."""
+    named in the error. ``resolved_root``: ``root`` already resolved by the caller (a
+    build checks every file against one resolution, not one per file)."""
     try:
         resolved = path.resolve(strict=True)
-        inside = resolved.is_relative_to(root.resolve(strict=True))
+        inside = resolved.is_relative_to(resolved_root or root.resolve(strict=True))
     except (OSError, RuntimeError):  # a dangling link or a loop
         raise CorpusError(relative, "file", relative, "a link that leads nowhere") from None
     if not inside:
@@ -453,17 +457,27 @@ def split_passages(body: str) -> tuple[tuple[Passage, ...], tuple[tuple[str, str
     return tuple(passages), tuple(sources)
 
 
-def parse_article(path: Path, location: StoryLocation, relative: str) -> Article:
-    """Parse one corpus file into an ``Article``.
+def read_article_bytes(path: Path, relative: str) -> bytes:
+    """The bytes of the corpus file ``path``; ``CorpusError`` (field ``file``) when it
+    cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise CorpusError(relative, "file", str(path), f"unreadable ({error})") from None
+
+
+def parse_article(
+    path: Path, location: StoryLocation, relative: str, raw: bytes | None = None
+) -> Article:
+    """Parse one corpus file into an ``Article``; ``raw``: its bytes when the caller has
+    read them already (``read_article_bytes``), else they are read here.
 
     Tolerates a UTF-8 BOM, CRLF line endings, a frontmatter mangled into a ``## title: …``
     heading and ``---`` horizontal rules in the body. Raises ``CorpusError`` (naming
     ``relative``, the field and the value) for anything that cannot be read or validated.
     """
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise CorpusError(relative, "file", str(path), f"unreadable ({error})") from None
+    if raw is None:
+        raw = read_article_bytes(path, relative)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:

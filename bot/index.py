@@ -61,6 +61,7 @@ from bot.corpus import (
     check_inside,
     discover_files,
     parse_article,
+    read_article_bytes,
     story_location,
 )
 from bot.forward_index import pack_body, pack_head, split_head, unpack_body
@@ -229,9 +230,10 @@ def _names_in(article: Article, folded: Sequence[str] | None = None) -> tuple[st
     return tuple(found)
 
 
-def prepare_document(path: Path, root: Path) -> PreparedDocument:
+def prepare_document(path: Path, root: Path, resolved_root: Path | None = None) -> PreparedDocument:
     """Parse one corpus file and analyze its searchable fields. The returned article
     carries no body or passages: they are in ``packed_passages`` (``unpack_passages``).
+    ``resolved_root``: ``root`` resolved once by a caller preparing many files.
 
     Raises ``CorpusError`` for a file that is not a valid article or that resolves outside
     ``root``; ``ValueError`` when the path is not an article location (callers pass paths
@@ -241,8 +243,9 @@ def prepare_document(path: Path, root: Path) -> PreparedDocument:
     location = story_location(Path(relative))
     if location is None:
         raise ValueError(f"{relative} is not an article location")
-    check_inside(path, root, relative)
-    article = parse_article(path, location, relative)
+    check_inside(path, root, relative, resolved_root=resolved_root)
+    raw = read_article_bytes(path, relative)
+    article = parse_article(path, location, relative, raw)
     # NFKC once for the name finder and the analyzer, whose own NFKC then finds the text
     # already folded (a newline between passages never composes with its neighbours).
     nfkc = unicodedata.normalize
@@ -265,13 +268,15 @@ def prepare_document(path: Path, root: Path) -> PreparedDocument:
         names=names,
         packed_passages=pack_passages(article.passages),
         packed_body=pack_body(fts[3]),
-        sha256=_file_sha256(path),
+        sha256=hashlib.sha256(raw).hexdigest(),
     )
 
 
-def _prepare_safely(path: Path, root: Path) -> PreparedDocument | CorpusError:
+def _prepare_safely(
+    path: Path, root: Path, resolved_root: Path | None = None
+) -> PreparedDocument | CorpusError:
     try:
-        return prepare_document(path, root)
+        return prepare_document(path, root, resolved_root)
     except CorpusError as error:
         return error
     except Exception as error:  # one broken file never stops a run
@@ -580,8 +585,12 @@ def _prepare_all(
     are parsed in this process, so the build still completes."""
     if workers is None:
         workers = min(os.cpu_count() or 1, 8)
+    try:
+        resolved_root: Path | None = root.resolve(strict=True)
+    except (OSError, RuntimeError):  # each file's check reports it
+        resolved_root = None
     if workers <= 1 or len(paths) < PARALLEL_THRESHOLD:
-        yield from (_prepare_safely(path, root) for path in paths)
+        yield from (_prepare_safely(path, root, resolved_root) for path in paths)
         return
     chunk = max(1, min(64, len(paths) // (workers * 8)))
     done = 0
@@ -589,7 +598,13 @@ def _prepare_all(
         max_workers=workers, initializer=text.set_run_cache_limit, initargs=(BUILD_RUN_CACHE,)
     )
     try:
-        for outcome in pool.map(_prepare_safely, paths, [root] * len(paths), chunksize=chunk):
+        for outcome in pool.map(
+            _prepare_safely,
+            paths,
+            [root] * len(paths),
+            [resolved_root] * len(paths),
+            chunksize=chunk,
+        ):
             done += 1
             yield outcome
     except BrokenProcessPool as broken:
@@ -598,7 +613,7 @@ def _prepare_all(
             broken,
             len(paths) - done,
         )
-        yield from (_prepare_safely(path, root) for path in paths[done:])
+        yield from (_prepare_safely(path, root, resolved_root) for path in paths[done:])
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -360,6 +360,23 @@ def test_a_link_to_a_file_outside_the_corpus_is_skipped_and_never_read(
     assert again.unchanged == 3 and "articles/20251118/story/ja.md" in dict(again.skipped)
 
 
+def test_a_corpus_reached_through_a_linked_folder_is_indexed_and_links_out_still_refused(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    # A deployment's `current -> releases/N`: the build resolves the root once and checks
+    # every file against that.
+    for number in range(3):
+        write_article(f"articles/20251118/story-{number}/en.md")
+    secret = tmp_path / "outside.md"
+    secret.write_text("SECRET", encoding="utf-8")
+    (tmp_path / "corpus" / "articles" / "20251118" / "story-0" / "ja.md").symlink_to(secret)
+    current = tmp_path / "current"
+    current.symlink_to(tmp_path / "corpus")
+    report = build_index(current, tmp_path / "index.db")
+    assert report.documents == 3
+    assert "outside the corpus folder" in dict(report.skipped)["articles/20251118/story-0/ja.md"]
+
+
 # --------------------------------------------------------------------- formatter damage
 
 

@@ -306,10 +306,12 @@ def test_a_worker_process_that_dies_does_not_stop_the_build(
     parent = os.getpid()
     real_prepare = index.prepare_document
 
-    def dying_in_workers(path: Path, root: Path) -> index.PreparedDocument:
+    def dying_in_workers(
+        path: Path, root: Path, resolved_root: Path | None = None
+    ) -> index.PreparedDocument:
         if os.getpid() != parent and path.parent.name == "story-200":
             os._exit(1)  # a worker killed mid-file (out of memory, a crash in C)
-        return real_prepare(path, root)
+        return real_prepare(path, root, resolved_root)
 
     monkeypatch.setattr(index, "prepare_document", dying_in_workers)
     report = build_index(tmp_path / "corpus", tmp_path / "index.db", workers=2)
