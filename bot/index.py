@@ -88,11 +88,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Bump when the tables or the FTS column layout change. Together with the analyzer's own
+# Bump when the tables, the FTS column layout or what is stored in them change (13: names
+# no longer begin with a sentence's "While", "If", "Both"). Together with the analyzer's own
 # identity (bot.text.analyzer_identity: its source, SudachiPy, dictionary, PyStemmer) it
 # decides whether an index can be updated: a contentless FTS5 table can only delete a row
 # given the exact terms it was indexed with, so any change means a full rebuild.
-INDEX_FORMAT = "12"
+INDEX_FORMAT = "13"
 #: A frontmatter date further than this many days from the article folder's date
 #: (``articles/YYYYMMDD/…``) is reported as a warning.
 DATE_WARNING_DAYS = 30
@@ -117,9 +118,16 @@ _INNER_CAPITAL_RE = re.compile(
     r"(?![A-Za-z0-9])"
 )
 _LIST_NUMBER_RE = re.compile(r"^\d+[.)]\s+")
+# Words that begin or end a capitalized run without being part of a name: articles,
+# conjunctions, prepositions, pronouns and sentence adverbs ("While OpenAI …", "If
+# Anthropic …", "Meanwhile Google …" name OpenAI, Anthropic and Google).
 _STOP_NAME_WORDS = frozenset(
     "the a an and or of in on for to with by from at as is are was be this that its it "
-    "how what why when who new".split()
+    "how what why when who new if while after before although though because since unless "
+    "until whether but so yet also then once both all some many most more other these those "
+    "our their his her we they you no not only just even still during into over under about "
+    "between through via amid despite across within without against toward towards per "
+    "unlike including following meanwhile however today now here there where which whose".split()
 )
 
 
@@ -216,6 +224,8 @@ def _names_in(article: Article, folded: Sequence[str] | None = None) -> tuple[st
                 words = run.strip(" .-").split(" ")
                 while words and words[-1].casefold() in _STOP_NAME_WORDS:
                     words.pop()
+                while words and words[0].casefold() in _STOP_NAME_WORDS:
+                    words.pop(0)
                 name = " ".join(words)
                 if len(name) >= 2 and any(ch.isalpha() for ch in name) and len(name) <= 40:
                     found.append(name)

@@ -383,6 +383,24 @@ def test_the_analyzer_identity_names_every_component() -> None:
 # --------------------------------------------------------------------- names with symbols
 
 
+def test_names_do_not_begin_with_the_word_that_begins_a_sentence(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    english = write_article(
+        "articles/20251118/race/en.md",
+        body="While OpenAI Research shipped, If Anthropic Labs waits. Both Google DeepMind "
+        "and Meta AI Research agree; Through Microsoft Azure it runs.",
+    )
+    japanese = write_article(
+        "articles/20251118/race/ja.md", body="While OpenAIとThe Informationが報じた。"
+    )
+    root = tmp_path / "corpus"
+    names = index.prepare_document(english, root).names
+    assert {"OpenAI Research", "Anthropic Labs", "Google DeepMind", "Microsoft Azure"} <= set(names)
+    assert not any(name.split()[0] in {"While", "If", "Both", "Through"} for name in names)
+    assert {"OpenAI", "Information"} <= set(index.prepare_document(japanese, root).names)
+
+
 def test_names_made_of_a_letter_and_symbols_are_terms(
     tmp_path: Path, write_article: ArticleWriter
 ) -> None:
