@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot import text
 from bot.lexicon import lexicon
-from bot.query import EntityVocabulary, QueryPlan
+from bot.query import Entity, EntityVocabulary, QueryPlan
 
 __all__ = ["DID_YOU_MEAN_LOOKUPS", "did_you_mean"]
 
@@ -18,10 +18,14 @@ def did_you_mean(plan: QueryPlan, vocabulary: EntityVocabulary) -> list[str]:
     """Names close to what the user typed: corrections made while parsing, then
     entities resembling windows of one to three Latin words of the query (ratio ≥ 75;
     windows holding a word the index lacks first, then longer ones; at most
-    DID_YOU_MEAN_LOOKUPS of them), best first. Names the user typed exactly are not
-    suggested back. Japanese text is left out: names written in kana were resolved
-    while parsing. ``vocabulary`` is the index's names. Returns at most five names
-    (entity display names)."""
+    DID_YOU_MEAN_LOOKUPS of them), best first, then the names the query spells exactly
+    beside other words, most stories first ("Tesla Optimus": Tesla alone is worth a
+    try). A window that spells a name exactly is no typo: nothing resembling it is
+    offered, and a query that is one name is not offered back; nor is a name found
+    inside words the index holds (not "SLA" for "Tesla").
+    Japanese text is left out: names written in kana were resolved while parsing.
+    ``vocabulary`` is the index's names. Returns at most five names (entity display
+    names)."""
     scored: dict[str, float] = {}
     words = [
         word
@@ -37,15 +41,30 @@ def did_you_mean(plan: QueryPlan, vocabulary: EntityVocabulary) -> list[str]:
     ]
     # Windows holding a word the index lacks first, then the longer ones.
     windows.sort(key=lambda w: (not unknown & {text.squash(x) for x in w[1]}, -w[0]))
+    spelled: list[Entity] = []  # names spelled exactly, beside other words
     for size, window in windows[:DID_YOU_MEAN_LOOKUPS]:
         key = text.squash(" ".join(window))
-        if len(key) >= 4:
-            for entity, score in vocabulary.similar_scored(key, cutoff=75, limit=3):
-                if entity.key in typed or entity.key == key:
-                    continue
-                bonus = 0.5 * size  # longer windows carry more of what was meant
-                scored[entity.name] = max(scored.get(entity.name, 0.0), score + bonus)
+        if len(key) < 4:
+            continue
+        exact = vocabulary.exact(key)
+        if exact is not None:
+            if size < len(words) and exact.stories > 0:
+                spelled.append(exact)
+            continue
+        # A word the index holds is spelled as meant: a shorter name inside it ("SLA"
+        # in "Tesla") is no correction (an unknown "Anthropicc" may hide one).
+        misspelled = bool(unknown & {text.squash(word) for word in window})
+        for entity, score in vocabulary.similar_scored(key, cutoff=75, limit=3):
+            if entity.key in typed or entity.key == key:
+                continue
+            if not misspelled and entity.key in key:
+                continue
+            bonus = 0.5 * size  # longer windows carry more of what was meant
+            scored[entity.name] = max(scored.get(entity.name, 0.0), score + bonus)
     ranked = sorted(scored, key=lambda name: -scored[name])
+    for entity in sorted(spelled, key=lambda entity: -entity.stories):
+        if entity.name not in ranked:
+            ranked.append(entity.name)
     for _typed, corrected in reversed(plan.corrections):
         if corrected in ranked:
             ranked.remove(corrected)

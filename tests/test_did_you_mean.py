@@ -15,6 +15,9 @@ VOCABULARY = EntityVocabulary(
         Entity("Gemini 3", "gemini3", "product", 5),
         Entity("Anthropic", "anthropic", "company", 9),
         Entity("DeepSeek", "deepseek", "company", 7),
+        Entity("SLA", "sla", "product", 2),
+        Entity("Tesla CEO", "teslaceo", "person", 1),
+        Entity("Mistral", "mistral", "company", 3),
     ]
 )
 
@@ -29,6 +32,20 @@ def test_a_misspelled_name_is_offered() -> None:
 
 def test_a_name_typed_exactly_is_not_offered_back() -> None:
     assert "DeepSeek" not in did_you_mean(plan("deepseek"), VOCABULARY)
+
+
+def test_a_name_beside_words_nothing_matched_is_offered_alone_after_the_corrections() -> None:
+    offered = did_you_mean(
+        plan("mistral larg antrhopic", unknown=["larg", "antrhopic"]), VOCABULARY
+    )
+    assert offered == ["Anthropic", "Mistral"]
+
+
+def test_no_shorter_name_inside_a_word_the_index_holds_is_offered() -> None:
+    # "tesla" is a word of the index: the "sla" inside it was not meant.
+    assert "SLA" not in did_you_mean(plan("tesla optimus", unknown=["optimus"]), VOCABULARY)
+    # An unknown word may hide a name behind an extra letter.
+    assert did_you_mean(plan("deepseekk", unknown=["deepseekk"]), VOCABULARY) == ["DeepSeek"]
 
 
 def test_corrections_made_while_parsing_come_first() -> None:
