@@ -218,7 +218,9 @@ def _fts5_tokens(term: str) -> tuple[str, ...]:
     return tuple(str(token) for (token,) in rows)
 
 
-@lru_cache(maxsize=10_000)
+# Latin runs keep their terms in ``_LATIN_TERMS``; this cache serves the word lists'
+# lookups (``stem``), a few thousand distinct words.
+@lru_cache(maxsize=2_048)
 def _stem(word: str) -> str:
     with _stemmer_lock:
         stemmed: str = _stemmer.stemWord(word)
@@ -227,9 +229,9 @@ def _stem(word: str) -> str:
 
 # Terms of Japanese and of Latin runs, by run (Sudachi is most of the analysis, and runs
 # repeat): dicts emptied when they reach the limit, so memory stays bounded. A query
-# process keeps small ones (a few MB at most); a build raises the limit
-# (``set_run_cache_limit``).
-QUERY_RUN_CACHE = 5_000
+# process keeps small ones (about a megabyte; its messages rarely repeat a run beyond the
+# few popular queries); a build raises the limit (``set_run_cache_limit``).
+QUERY_RUN_CACHE = 1_000
 _RUN_TERMS: dict[str, tuple[str, ...]] = {}
 _LATIN_TERMS: dict[str, str] = {}
 _run_terms_limit = QUERY_RUN_CACHE

@@ -68,3 +68,13 @@ def test_rarer_words_weigh_more_and_every_weight_is_positive(statistics: TermSta
 def test_postings_add_up_the_documents_of_each_word(statistics: TermStatistics) -> None:
     assert statistics.postings(Alternative(terms("open weights"))) == 3 + 2
     assert statistics.postings(Alternative(terms("zeppelin"))) == 0
+
+
+def test_remembered_frequencies_stay_within_the_limit_for_near_groups_too(
+    statistics: TermStatistics, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot.term_statistics, "DF_CACHE_LIMIT", 3)
+    for distance in range(1, 30):
+        near = Alternative(terms("weights open"), near=True, near_distance=distance)
+        assert statistics.alternative_frequency(near) == 2
+        assert len(statistics._df_cache) <= 3
