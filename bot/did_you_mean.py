@@ -19,10 +19,9 @@ def did_you_mean(plan: QueryPlan, vocabulary: EntityVocabulary) -> list[str]:
     entities resembling windows of one to three Latin words of the query (ratio ≥ 75;
     windows holding a word the index lacks first, then longer ones; at most
     DID_YOU_MEAN_LOOKUPS of them), best first, then the names the query spells exactly
-    beside other words, most stories first ("Tesla Optimus": Tesla alone is worth a
-    try). A window that spells a name exactly is no typo: nothing resembling it is
-    offered, and a query that is one name is not offered back; nor is a name found
-    inside words the index holds (not "SLA" for "Tesla").
+    beside other words, most stories first ("Mistral Large": Mistral alone is worth a
+    try; a query that is one name is not offered back). A name inside words the index
+    holds is no correction (not "SLA" for "Tesla"); a longer one may be ("Sora 2").
     Japanese text is left out: names written in kana were resolved while parsing.
     ``vocabulary`` is the index's names. Returns at most five names (entity display
     names)."""
@@ -47,10 +46,8 @@ def did_you_mean(plan: QueryPlan, vocabulary: EntityVocabulary) -> list[str]:
         if len(key) < 4:
             continue
         exact = vocabulary.exact(key)
-        if exact is not None:
-            if size < len(words) and exact.stories > 0:
-                spelled.append(exact)
-            continue
+        if exact is not None and size < len(words) and exact.stories > 0:
+            spelled.append(exact)
         # A word the index holds is spelled as meant: a shorter name inside it ("SLA"
         # in "Tesla") is no correction (an unknown "Anthropicc" may hide one).
         misspelled = bool(unknown & {text.squash(word) for word in window})

@@ -77,3 +77,10 @@ def test_at_most_five_names_are_offered_in_the_order_they_were_corrected() -> No
     corrections = [(f"typo{n}", f"Name {n}") for n in range(7)]
     offered = did_you_mean(plan("antrhopic", corrections=corrections), VOCABULARY)
     assert offered == [f"Name {n}" for n in range(5)]
+
+
+def test_a_longer_name_holding_a_name_typed_exactly_is_still_offered() -> None:
+    vocabulary = EntityVocabulary(
+        [Entity("Sora", "sora", "product", 4), Entity("Sora 2", "sora2", "product", 3)]
+    )
+    assert did_you_mean(plan("sora zzq", unknown=["zzq"]), vocabulary) == ["Sora 2", "Sora"]
