@@ -138,6 +138,7 @@ class CandidateRetriever:
         self._dated_ids: tuple[Any, Any] | None = None
         # Each document's date by id (b"" for ids no document has), read with _dated_ids.
         self._dates_by_id: Any = None
+        self._ranks: Any = None  # _date_ranks
         self._period_runs: LRUCache[tuple[str, str], list[tuple[int, int]]] = LRUCache(
             maxsize=PERIOD_RUNS_CACHED
         )
@@ -196,6 +197,54 @@ class CandidateRetriever:
             return {int(rowid): float(strength) for rowid, strength in rows}
         return self.retrieve_newest(alternatives, expression, period, postings, limit)
 
+    def newest_matches(
+        self, expression: str, period: tuple[str, str] | None, postings: int, pool: int
+    ) -> list[int]:
+        """The ids of the ``pool`` newest documents matching ``expression`` (by date,
+        then id), dated within ``period`` (first and last ISO date) if given, read run by
+        run as ``retrieve_newest`` describes; ``postings`` (how many documents hold the
+        words at most) sizes the windows. Once ``pool`` are in hand, the ids of a stretch
+        dated before the oldest of them are not read (``_first_worth_reading``): after
+        updates, most of each update's run."""
+        ranges = self.period_runs(*period) if period is not None else self.collection_runs()
+        share = min(1.0, max(1, postings) / max(1, self.document_count))
+        found: list[tuple[int, bytes]] = []
+        # Runs short enough to be read whole (no more ids together than hold about
+        # ``pool`` matches: a period's, or the files each update added) are listed by one
+        # query over their span, split by run: each FTS5 query costs as much as reading a
+        # hundred-odd matches.
+        groups, walked = _run_groups(ranges, int(pool / share))
+        ranks = None if self._dates_by_id is None else self._date_ranks()
+        if ranks is not None:  # the stretches ending on the newest dates first
+            walked.sort(key=lambda run: int(ranks[run[1]]), reverse=True)
+        for low, high in walked:
+            window = max(pool, int(2 * pool / share))
+            end = high
+            low = self._first_worth_reading(found, pool, low, high, ranks)
+            matched: list[tuple[int, bytes]] = []
+            while end >= low and len(matched) < pool:
+                start = max(low, end - window + 1)
+                matched = self._dated_rows(expression, start, end, period) + matched
+                end = start - 1
+                window = self._next_window(window, pool - len(matched), len(matched), high - end)
+            found += matched[-pool:]
+        for group in groups:
+            floor = self._pool_floor(found, pool, ranks)
+            worth = [(self._first_above(floor, low, high, ranks), high) for low, high in group]
+            group = [(low, high) for low, high in worth if low <= high]
+            if not group:
+                continue
+            rows = self._dated_rows(expression, group[0][0], group[-1][1], period)
+            ids = [document_id for document_id, _date in rows]
+            for low, high in group:
+                last = bisect.bisect_right(ids, high)
+                first = max(bisect.bisect_left(ids, low), last - pool)
+                found += rows[first:last]
+        return [
+            document_id
+            for document_id, _date in sorted(found, key=lambda row: (row[1], row[0]), reverse=True)
+        ][:pool]
+
     def retrieve_newest(
         self,
         alternatives: Sequence[Alternative],
@@ -224,38 +273,10 @@ class CandidateRetriever:
         read forward, over a window sized from how common the words are, then while too
         few matched over the ids before it (``_next_window``). Runs too short to need
         that (a period's, an update's) are listed together, one query over their span
-        (``_run_groups``), each keeping its newest matches as its walk would. Titles are
-        checked here, against the stored analyzed heads."""
-        ranges = self.period_runs(*period) if period is not None else self.collection_runs()
-        pool = NEWEST_POOL * limit
-        share = min(1.0, max(1, postings) / max(1, self.document_count))
-        found: list[tuple[int, bytes]] = []
-        # Runs short enough to be read whole (no more ids together than hold about
-        # ``pool`` matches: a period's, or the files each update added) are listed by one
-        # query over their span, split by run: each FTS5 query costs as much as reading a
-        # hundred-odd matches.
-        groups, walked = _run_groups(ranges, int(pool / share))
-        for group in groups:
-            rows = self._dated_rows(expression, group[0][0], group[-1][1], period)
-            ids = [document_id for document_id, _date in rows]
-            for low, high in group:
-                last = bisect.bisect_right(ids, high)
-                first = max(bisect.bisect_left(ids, low), last - pool)
-                found += rows[first:last]
-        for low, high in walked:
-            window = max(pool, int(2 * pool / share))
-            end = high
-            matched: list[tuple[int, bytes]] = []
-            while end >= low and len(matched) < pool:
-                start = max(low, end - window + 1)
-                matched = self._dated_rows(expression, start, end, period) + matched
-                end = start - 1
-                window = self._next_window(window, pool - len(matched), len(matched), high - end)
-            found += matched[-pool:]
-        newest = [
-            document_id
-            for document_id, _date in sorted(found, key=lambda row: (row[1], row[0]), reverse=True)
-        ][:pool]
+        (``_run_groups``), each keeping its newest matches as its walk would
+        (``newest_matches``). Titles are checked here, against the stored analyzed
+        heads."""
+        newest = self.newest_matches(expression, period, postings, NEWEST_POOL * limit)
         if not newest:
             return {}
         marks = ",".join("?" * len(newest))
@@ -317,6 +338,51 @@ class CandidateRetriever:
             ).fetchall()
         return [(int(rowid), str(date).encode()) for rowid, date in rows]
 
+    def _first_worth_reading(
+        self, found: Sequence[tuple[int, bytes]], pool: int, low: int, high: int, ranks: Any
+    ) -> int:
+        """The lowest id from ``low`` to ``high`` that could still enter the ``pool``
+        newest of ``found`` (``(id, date)`` pairs, all kept) and whatever is found later:
+        ``_first_above`` the pool's oldest date (``_pool_floor``)."""
+        return self._first_above(self._pool_floor(found, pool, ranks), low, high, ranks)
+
+    @staticmethod
+    def _pool_floor(found: Sequence[tuple[int, bytes]], pool: int, ranks: Any) -> int | None:
+        """The rank (``_date_ranks``) of the oldest date among the ``pool`` newest of
+        ``found``; None while fewer are found or without ranks."""
+        if ranks is None or len(found) < pool:
+            return None
+        import numpy
+
+        held = ranks[numpy.fromiter((i for i, _ in found), numpy.int64, len(found))]
+        return int(numpy.partition(held, len(held) - pool)[len(held) - pool])
+
+    @staticmethod
+    def _first_above(floor: int | None, low: int, high: int, ranks: Any) -> int:
+        """The lowest id from ``low`` to ``high`` dated ``floor`` or later (``ranks``):
+        every id below it is older, so reading it cannot change a pool whose oldest date
+        is ``floor``, whatever order the dates are in. ``low`` without a floor; ``high +
+        1`` when no id is that new."""
+        if floor is None:
+            return low
+        import numpy
+
+        worth = numpy.flatnonzero(ranks[low : high + 1] >= floor)
+        return low + int(worth[0]) if worth.size else high + 1
+
+    def _date_ranks(self) -> Any:
+        """Each id's date as a rank: its position among ``dated_ids``' sorted dates, the
+        first of equal ones (-1 for an id no document has), so dates compare as integers.
+        Int32 array by id (4 bytes an id), computed once with the dates."""
+        if self._ranks is None:
+            import numpy
+
+            dates, ids = self.dated_ids()
+            ranks = numpy.full(len(self._dates_by_id), -1, dtype=numpy.int32)
+            ranks[ids] = numpy.searchsorted(dates, dates, side="left")
+            self._ranks = ranks
+        return self._ranks
+
     @staticmethod
     def _next_window(window: int, needed: int, matched: int, read: int) -> int:
         """The ids to read next in a walk back through a stretch of the index: enough
@@ -368,9 +434,10 @@ class CandidateRetriever:
 
     def warm(self) -> None:
         """Read now what the first queries of a kind would otherwise read: the runs of
-        each collection's ids and the documents' dates."""
+        each collection's ids, the documents' dates and their ranks."""
         self.collection_runs()
         self.dated_ids()
+        self._date_ranks()
 
     def collection_runs(self) -> list[tuple[int, int]]:
         """The documents' ids as runs ``(first id, last id)``, by id, each of one

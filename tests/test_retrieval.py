@@ -4,7 +4,9 @@ holders of very common words."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -134,6 +136,54 @@ def test_after_an_update_the_newest_holders_are_still_the_newest(
         "articles/20250701/robots-18": 1.0,
     }
     assert retriever.collection_runs() == [(1, 20), (21, 28), (29, 29)]
+
+
+def test_after_many_updates_the_newest_holders_skip_what_cannot_be_newer(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    # 90 robot stories dated by month (many share a date), a fifth of them dated apart
+    # from their folders, then three updates of mostly recent files: the warmed
+    # retriever leaves out stretches whose dates cannot reach the newest it holds, and
+    # finds exactly what the cold one (which reads every stretch, joining dates) finds.
+    generator = random.Random(7)
+
+    def write(number: int, note: str = "") -> None:
+        folder = dt.date(2023, 1, 1) + dt.timedelta(days=9 * number)
+        shift = generator.choice([0] * 4 + [-400, 300])
+        date = (folder + dt.timedelta(days=shift)).replace(day=1)
+        write_article(
+            f"articles/{folder:%Y%m%d}/robots-{number}/en.md",
+            body=f"## Body\n\nRobots everywhere.{note}",
+            title=f"Robots news {number}",
+            date=f"raw:{date.isoformat()}",
+        )
+
+    for number in range(90):
+        write(number)
+    db_path = build(tmp_path)
+    for round_number in range(3):
+        changed = generator.sample(range(50, 90), 10) + generator.sample(range(50), 3)
+        for number in changed:
+            write(number, f" Corrected {round_number}.")
+        build_index(tmp_path / "corpus", db_path, full=False)
+    cold, warmed = retriever_for(db_path), retriever_for(db_path)
+    warmed.warm()
+    read: dict[str, int] = {"cold": 0, "warmed": 0}
+    for name, retriever in (("cold", cold), ("warmed", warmed)):
+        dated_rows = retriever._dated_rows
+
+        def counted(*args: Any, name: str = name, dated_rows: Any = dated_rows) -> Any:
+            rows = dated_rows(*args)
+            read[name] += len(rows)
+            return rows
+
+        retriever._dated_rows = counted  # type: ignore[method-assign]
+    assert len(warmed.collection_runs()) > 2
+    for pool in range(1, 60):
+        for postings in (90, 30):  # windows sized for a word in every document, in a third
+            expected = cold.newest_matches('"robot"', None, postings, pool)
+            assert warmed.newest_matches('"robot"', None, postings, pool) == expected, pool
+    assert read["warmed"] < read["cold"]
 
 
 @pytest.mark.parametrize("merged", [False, True], ids=["runs listed together", "one run walked"])
