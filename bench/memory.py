@@ -101,17 +101,39 @@ def child(index: Path, texts_path: str, commands: int, charts: bool) -> dict[str
     return {"samples": samples, "end": proc_memory_mb(), "seconds": time.perf_counter() - started}
 
 
+def prepare(work: Path, size: int, seed: int) -> dict[str, str]:
+    """Bring the index of ``size`` documents up to date and write the commands' texts:
+    ``{"index": path, "texts": path}``, or ``{"error": message}`` without the real
+    corpus. Run in a child: the measured processes load neither the corpus manifest (5 MB
+    of JSON at 100,000 documents, tens of MB once parsed) nor the query-set builder, and
+    the benchmark's own process never maps the Japanese dictionary."""
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        index, _trigram, manifest = ensure_indexes(work, size, seed)
+    except FileNotFoundError as error:
+        return {"error": str(error)}
+    queries = [q for _, q in build_queries(index, manifest, SHARED_CORPUS, per_kind=200)]
+    texts_path = work / f"memory-commands-{size}.json"
+    texts_path.write_text(
+        json.dumps({"queries": queries, "typed": prefixes(queries, 3000)}, ensure_ascii=False),
+        encoding="utf-8",
+    )
+    return {"index": str(index), "texts": str(texts_path)}
+
+
 def _status(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
 def _cache_dictionary(cached: bool) -> None:
     """Take the Japanese dictionary file out of the page cache
-    (``posix_fadvise(POSIX_FADV_DONTNEED)``), or read it whole into it. Sudachi maps the
-    file, and how many of its pages a new process shows depends on how the cached ones
-    got there: right after an index build (whose workers use the whole dictionary) the
-    start reading was 17 MB higher at 100,000 documents. Evicting it first keeps a run
-    from inheriting that; the later runs start with the file read whole instead."""
+    (``posix_fadvise(POSIX_FADV_DONTNEED)``, which leaves the pages a process maps: none
+    here, see ``prepare``), or read it whole into it. Sudachi maps the file, and how
+    many of its pages a new process shows depends on how the cached ones got there: right
+    after an index build (whose workers use the whole dictionary) or the install that
+    wrote the file, the start reading was 17–20 MB higher at 100,000 documents. Evicting
+    it first keeps a run from inheriting that; the later runs start with the file read
+    whole instead."""
     from bot.text import dictionary_file
 
     if cached:
@@ -132,27 +154,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--commands", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    work = args.work.resolve()
     if args.child:
         index, texts, commands, charts = args.child
         print(json.dumps(child(Path(index), texts, int(commands), charts == "charts")))
         return 0
-    work = args.work.resolve()
-    work.mkdir(parents=True, exist_ok=True)
-    try:
-        index, _trigram, manifest = ensure_indexes(work, args.size, args.seed)
-    except FileNotFoundError as error:
-        print(error, file=sys.stderr)
+    if args.prepare:
+        print(json.dumps(prepare(work, args.size, args.seed)))
+        return 0
+    # Prepared in a process of its own: building the queries maps the dictionary, and
+    # a file some process maps cannot be taken out of the page cache.
+    command = [str(Path(__file__)), "--prepare", "--work", str(work)]
+    prepared = run_child([*command, "--size", str(args.size), "--seed", str(args.seed)])
+    if "error" in prepared:
+        print(prepared["error"], file=sys.stderr)
         return 2
-    # The commands' texts, prepared here: the measured process loads neither the corpus
-    # manifest (5 MB of JSON at 100,000 documents, tens of MB once parsed) nor the
-    # query-set builder.
-    queries = [q for _, q in build_queries(index, manifest, SHARED_CORPUS, per_kind=200)]
-    texts_path = work / f"memory-commands-{args.size}.json"
-    texts_path.write_text(
-        json.dumps({"queries": queries, "typed": prefixes(queries, 3000)}, ensure_ascii=False),
-        encoding="utf-8",
-    )
+    index, texts_path = Path(str(prepared["index"])), Path(str(prepared["texts"]))
     load_before = load_average()
     rows = []
     curves = []
