@@ -204,8 +204,8 @@ class CandidateRetriever:
         then id), dated within ``period`` (first and last ISO date) if given, read run by
         run as ``retrieve_newest`` describes; ``postings`` (how many documents hold the
         words at most) sizes the windows. Once ``pool`` are in hand, the ids of a stretch
-        dated before the oldest of them are not read (``_first_worth_reading``): after
-        updates, most of each update's run."""
+        dated before the oldest of them are not read (``_pool_floor``, ``_first_above``):
+        after updates, most of each update's run."""
         ranges = self.period_runs(*period) if period is not None else self.collection_runs()
         share = min(1.0, max(1, postings) / max(1, self.document_count))
         found: list[tuple[int, bytes]] = []
@@ -220,7 +220,7 @@ class CandidateRetriever:
         for low, high in walked:
             window = max(pool, int(2 * pool / share))
             end = high
-            low = self._first_worth_reading(found, pool, low, high, ranks)
+            low = self._first_above(self._pool_floor(found, pool, ranks), low, high, ranks)
             matched: list[tuple[int, bytes]] = []
             while end >= low and len(matched) < pool:
                 start = max(low, end - window + 1)
@@ -337,14 +337,6 @@ class CandidateRetriever:
                 [expression, first_id, last_id],
             ).fetchall()
         return [(int(rowid), str(date).encode()) for rowid, date in rows]
-
-    def _first_worth_reading(
-        self, found: Sequence[tuple[int, bytes]], pool: int, low: int, high: int, ranks: Any
-    ) -> int:
-        """The lowest id from ``low`` to ``high`` that could still enter the ``pool``
-        newest of ``found`` (``(id, date)`` pairs, all kept) and whatever is found later:
-        ``_first_above`` the pool's oldest date (``_pool_floor``)."""
-        return self._first_above(self._pool_floor(found, pool, ranks), low, high, ranks)
 
     @staticmethod
     def _pool_floor(found: Sequence[tuple[int, bytes]], pool: int, ranks: Any) -> int | None:
