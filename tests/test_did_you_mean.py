@@ -34,7 +34,7 @@ def test_a_name_typed_exactly_is_not_offered_back() -> None:
     assert "DeepSeek" not in did_you_mean(plan("deepseek"), VOCABULARY)
 
 
-def test_a_name_beside_words_nothing_matched_is_offered_alone_after_the_corrections() -> None:
+def test_a_name_beside_words_nothing_matched_is_offered_alone_after_closer_names() -> None:
     offered = did_you_mean(
         plan("mistral larg antrhopic", unknown=["larg", "antrhopic"]), VOCABULARY
     )
