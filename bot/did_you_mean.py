@@ -33,15 +33,18 @@ def did_you_mean(plan: QueryPlan, vocabulary: EntityVocabulary) -> list[str]:
     ]
     typed = {text.squash(word) for word in words}
     unknown = {text.squash(word) for label in plan.unknown for word in label.split()}
-    windows = [
-        (size, words[start : start + size])
-        for size in (3, 2, 1)
-        for start in range(len(words) - size + 1)
+    # Each window with whether it holds a word the index lacks: those first, then the
+    # longer ones.
+    spans = [
+        words[start : start + size] for size in (3, 2, 1) for start in range(len(words) - size + 1)
     ]
-    # Windows holding a word the index lacks first, then the longer ones.
-    windows.sort(key=lambda w: (not unknown & {text.squash(x) for x in w[1]}, -w[0]))
+    windows = sorted(
+        ((window, bool(unknown & {text.squash(word) for word in window})) for window in spans),
+        key=lambda item: (not item[1], -len(item[0])),
+    )
     spelled: list[Entity] = []  # names spelled exactly, beside other words
-    for size, window in windows[:DID_YOU_MEAN_LOOKUPS]:
+    for window, misspelled in windows[:DID_YOU_MEAN_LOOKUPS]:
+        size = len(window)
         key = text.squash(" ".join(window))
         if len(key) < 4:
             continue
@@ -50,7 +53,6 @@ def did_you_mean(plan: QueryPlan, vocabulary: EntityVocabulary) -> list[str]:
             spelled.append(exact)
         # A word the index holds is spelled as meant: a shorter name inside it ("SLA"
         # in "Tesla") is no correction (an unknown "Anthropicc" may hide one).
-        misspelled = bool(unknown & {text.squash(word) for word in window})
         for entity, score in vocabulary.similar_scored(key, cutoff=75, limit=3):
             if entity.key in typed or entity.key == key:
                 continue
