@@ -18,7 +18,8 @@ from bot.query import QueryPlan
 from bot.retrieval import CandidateRetriever, id_runs
 from bot.search import SearchEngine
 from bot.term_statistics import TermStatistics
-from tests.conftest import ArticleWriter
+from bot.text import analyze
+from tests.conftest import ArticleWriter, frontmatter_text
 from tests.search_support import build, open_index, story_of
 
 
@@ -204,7 +205,7 @@ def test_very_common_words_in_a_period_give_its_newest_holders(
     )
     build_index(tmp_path / "corpus", db_path, full=True)  # ids in file order
     if merged:
-        monkeypatch.setattr(bot.retrieval, "id_runs", lambda ids: id_runs(ids, most=1))
+        monkeypatch.setattr(bot.retrieval, "id_runs", lambda ids, most=32: id_runs(ids, most=1))
     retriever = retriever_for(db_path)
     retriever.common_postings = 5
     plan = SearchEngine(db_path).plan("robots in 2024", as_of=dt.date(2026, 2, 1))
@@ -312,3 +313,63 @@ def test_the_walk_back_reads_as_many_ids_as_the_wanted_matches_need_at_the_densi
     assert CandidateRetriever._next_window(100, needed=30, matched=10, read=100) == 376
     # Nothing matched yet: no density to go by, the window grows fourfold.
     assert CandidateRetriever._next_window(100, needed=30, matched=0, read=100) == 400
+
+
+TITLE_WORDS = ["robots", "factory", "news", "arm", "vision", "robots news"]
+
+
+@pytest.fixture(scope="module")
+def titles_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # 60 documents whose titles mix a few words in every order, so phrases and NEAR
+    # groups hold in some titles and not others; bodies hold every word.
+    tmp_path = tmp_path_factory.mktemp("titles")
+    order = random.Random(5)
+    for number in range(60):
+        words = order.sample(["robots", "factory", "news", "arm", "vision", "daily"], 3)
+        day = f"2025-{number % 12 + 1:02d}-{number % 28 + 1:02d}"
+        path = tmp_path / "corpus" / "articles" / day.replace("-", "") / f"t-{number}" / "en.md"
+        path.parent.mkdir(parents=True)
+        fields = {
+            "title": " ".join(words).capitalize(),
+            "description": "Industry.",
+            "date": f"raw:{day}",
+            "category": "Other",
+            "locale": "en",
+        }
+        body = "## Body\n\nRobots, factory news, an arm and vision every day.\n"
+        path.write_text(frontmatter_text(fields) + "\n" + body, encoding="utf-8")
+    return build(tmp_path)
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(
+    st.sets(st.integers(1, 60), min_size=1, max_size=40),
+    st.lists(st.sampled_from(TITLE_WORDS), min_size=1, max_size=3, unique=True),
+    st.booleans(),
+)
+def test_the_title_check_of_the_newest_holders_agrees_with_the_stored_titles(
+    titles_index: Path, ids: set[int], words: list[str], near: bool
+) -> None:
+    """``title_matches`` (FTS5 over ``title_fts``, by stretches of ids) finds exactly the
+    ids whose stored analyzed title holds a phrase or NEAR group of the expression."""
+    from bot.forward_index import DocumentTerms
+    from bot.query import Alternative
+
+    retriever = retriever_for(titles_index)
+    alternatives = [
+        Alternative(terms=tuple(analyze(word)), trust=1.0, near=near and " " in word)
+        for word in words
+    ]
+    expression = " OR ".join(sorted({a.fts() for a in alternatives}))
+    heads = dict(retriever._db.execute("SELECT document_id, head FROM document_terms"))
+    expected = set()
+    for document_id in ids:
+        document = DocumentTerms(heads[document_id], None)
+        for alternative in alternatives:
+            if alternative.near:
+                held = document.title_holds_near(alternative.terms, alternative.near_window())
+            else:
+                held = " " + " ".join(alternative.terms) + " " in document.title
+            if held:
+                expected.add(document_id)
+    assert retriever.title_matches(expression, sorted(ids)) == expected
