@@ -38,6 +38,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import mul
+from typing import NamedTuple
 
 __all__ = ["CONFIDENCE_THRESHOLD", "WEAK_THRESHOLD", "ConceptGroups", "StoryEvidence"]
 
@@ -178,9 +180,9 @@ class StoryEvidence:
         return min(1.0, max(share, evidence))
 
 
-@dataclass(frozen=True)
-class _Summary:
-    """The shares of one story's evidence that do not depend on the other candidates."""
+class _Summary(NamedTuple):
+    """The shares of one story's evidence that do not depend on the other candidates
+    (a tuple: ranking makes one per candidate story, about a hundred per query)."""
 
     coverage: float
     focus: float
@@ -227,43 +229,42 @@ class ConceptGroups:
             *(sum([weights[i] for i in group]) for group in (every, keys, names, topics)),
         )
 
-    def share(
-        self, values: Sequence[float], positions: Sequence[int], total: float
-    ) -> float | None:
-        """Weighted share of ``values`` over the concepts at ``positions`` (one of the
-        groups, ``total`` its weight); None when they weigh nothing."""
-        if not total > 0:
-            return None
-        weights = self.weights
-        return sum([weights[i] * values[i] for i in positions]) / total
-
 
 def _summarize(evidence: StoryEvidence) -> _Summary:
+    """The story's shares: each concept's weight times what the story holds of it,
+    multiplied once and summed over each group in the concepts' order."""
     weights, roles = evidence.weights, evidence.roles
     anywhere, title, headline = evidence.anywhere, evidence.title, evidence.headline
     size = len(weights)
     lengths = (len(roles), len(anywhere), len(title), len(headline))
-    if any(length != size for length in lengths):
+    if lengths != (size, size, size, size):
         raise ValueError(f"evidence sequences differ in length: {size}, {lengths}")
     groups = evidence.groups
     if groups is None or groups.weights is not weights:
         groups = ConceptGroups.of(weights, roles)
-    share = groups.share
-    every, keys, names = groups.every, groups.keys, groups.names
-    focus_values = [max(t, 0.67 * h) for t, h in zip(title, headline, strict=True)]
-    coverage = share(anywhere, every, groups.every_total) or 0.0
-    focus = 0.6 * (share(title, every, groups.every_total) or 0.0) + 0.4 * (
-        share(headline, every, groups.every_total) or 0.0
-    )
+    keys, names, topics = groups.keys, groups.names, groups.topics
+    every_total, key_total = groups.every_total, groups.key_total
+    name_total, topic_total = groups.name_total, groups.topic_total
+    held_by = list(map(mul, weights, anywhere))
+    focus_by = [w * max(t, 0.67 * h) for w, t, h in zip(weights, title, headline, strict=True)]
+    held = sum([held_by[i] for i in keys])
+    coverage = focus = 0.0
+    if every_total > 0:
+        coverage = sum(held_by) / every_total
+        focus = 0.6 * (sum(map(mul, weights, title)) / every_total) + 0.4 * (
+            sum(map(mul, weights, headline)) / every_total
+        )
     return _Summary(
         coverage=coverage,
         focus=focus,
         score=0.45 * coverage + 0.3 * focus + 0.25 * evidence.strength,
-        name_coverage=share(anywhere, names, groups.name_total),
-        topic_coverage=share(anywhere, groups.topics, groups.topic_total),
-        key_coverage=share(anywhere, keys, groups.key_total) or 0.0,
-        key_focus=share(focus_values, keys, groups.key_total) or 0.0,
-        name_focus=share(focus_values, names, groups.name_total) or 0.0,
-        held=sum([weights[i] * anywhere[i] for i in keys]),
+        name_coverage=sum([held_by[i] for i in names]) / name_total if name_total > 0 else None,
+        topic_coverage=(
+            sum([held_by[i] for i in topics]) / topic_total if topic_total > 0 else None
+        ),
+        key_coverage=held / key_total if key_total > 0 else 0.0,
+        key_focus=sum([focus_by[i] for i in keys]) / key_total if key_total > 0 else 0.0,
+        name_focus=sum([focus_by[i] for i in names]) / name_total if name_total > 0 else 0.0,
+        held=held,
         key_concepts=len(keys),
     )
