@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bot.confidence import CONFIDENCE_THRESHOLD, StoryEvidence
 
 
@@ -77,3 +81,43 @@ def test_a_long_message_is_answered_by_the_story_clearly_best_at_it() -> None:
 def test_the_long_message_reading_does_not_apply_to_short_queries() -> None:
     short = evidence(["entity", "topic", "topic"], [1.0, 1.0, 0.0], weights=[6, 6, 12], runner_up=1)
     assert short.confidence() < CONFIDENCE_THRESHOLD
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["entity", "topic", "context"]),
+            st.floats(0, 10),
+            *(st.sampled_from([0.0, 0.5, 1.0]) for _ in range(3)),
+        ),
+        min_size=1,
+        max_size=10,
+    ),
+    st.floats(0, 1),
+)
+def test_the_shares_are_the_weighted_shares_the_module_defines(
+    concepts: list[tuple[str, float, float, float, float]], strength: float
+) -> None:
+    roles = [c[0] for c in concepts]
+    weights = [c[1] for c in concepts]
+    anywhere, title, headline = ([c[k] for c in concepts] for k in (2, 3, 4))
+    story = StoryEvidence(weights, roles, anywhere, title, headline, strength)
+
+    def share(values: list[float], wanted: set[str]) -> float | None:
+        total = sum(w for w, r in zip(weights, roles, strict=True) if r in wanted)
+        held = sum(w * v for w, v, r in zip(weights, values, roles, strict=True) if r in wanted)
+        return held / total if total > 0 else None
+
+    every = {"entity", "topic", "context"}
+    coverage = share(anywhere, every) or 0.0
+    focus = 0.6 * (share(title, every) or 0.0) + 0.4 * (share(headline, every) or 0.0)
+    assert story.coverage() == pytest.approx(coverage)
+    assert story.focus() == pytest.approx(focus)
+    assert story.score() == pytest.approx(0.45 * coverage + 0.3 * focus + 0.25 * strength)
+    assert story.name_coverage() == pytest.approx(share(anywhere, {"entity"}))
+    assert story.key_coverage() == pytest.approx(share(anywhere, {"entity", "topic"}) or 0.0)
+    focus_values = [max(t, 0.67 * h) for t, h in zip(title, headline, strict=True)]
+    assert story.name_focus() == pytest.approx(share(focus_values, {"entity"}) or 0.0)
+    held = sum(w * a for w, a, r in zip(weights, anywhere, roles, strict=True) if r != "context")
+    assert story.held() == pytest.approx(held)
