@@ -26,9 +26,10 @@ COOLDOWN_SECONDS = 10.0
 
 class UserCooldown:
     """Per-user command budgets: ``rate`` commands per ``per`` seconds for each user id.
-    Buckets idle for longer than ``per`` are dropped, so memory follows the users active
-    in the last window. Time is the interaction's creation time (from its snowflake, in
-    UTC seconds), as discord.py's own cooldown check uses."""
+    Buckets whose budget is whole again (no command in their last window: discord.py's
+    ``Cooldown.get_tokens``) are dropped, as a new bucket would behave the same, so memory
+    follows the users active in the last window. Time is the interaction's creation time
+    (from its snowflake, in UTC seconds), as discord.py's own cooldown check uses."""
 
     def __init__(self, rate: int = COMMANDS_PER_USER, per: float = COOLDOWN_SECONDS) -> None:
         self.rate = rate
@@ -40,7 +41,9 @@ class UserCooldown:
         ``app_commands.CommandOnCooldown`` (with ``retry_after`` in seconds) when the user
         is over the budget; the refused command does not count."""
         now = interaction.created_at.timestamp()
-        idle = [user for user, bucket in self._buckets.items() if now > bucket._last + self.per]
+        idle = [
+            user for user, bucket in self._buckets.items() if bucket.get_tokens(now) >= self.rate
+        ]
         for user in idle:
             del self._buckets[user]
         bucket = self._buckets.setdefault(
