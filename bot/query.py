@@ -41,6 +41,7 @@ from bot.message import clean_message
 from bot.periods import DateRange, parse_period
 from bot.vocabulary import (
     FUZZY_POOL_LIMIT,
+    KANJI_RE,
     Entity,
     EntityVocabulary,
     hiragana_names,
@@ -87,7 +88,6 @@ _JOINED_NAME_RE = re.compile(r"[a-z]{2,}\.[a-z]{2,}", re.IGNORECASE)
 _KANA_WORD_RE = re.compile(r"^[ぁ-ゖァ-ヺー]{3,}$")
 # Ordinals and amounts written with a unit are not names: 8th, 4t, 10b, 200k, 3x, 5gb.
 _AMOUNT_RE = re.compile(r"^\$?\d+(?:[.,]\d+)*(?:st|nd|rd|th|k|m|b|bn|t|x|gb|tb|ms|s|h|yr)$")
-_KANJI_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff々]")
 # Where a sentence of a message ends: its words are weighed by whether it names something.
 _SENTENCE_END_RE = re.compile(r"[.!?。！？]+(?=\s|$)|[。！？]")
 # A message of this many names and topic words is a long one (see _focus_long_message).
@@ -398,7 +398,7 @@ def plan_query(
         # A number with a counter (1枚, 3年, 10億) or a percent sign is a quantity, never a
         # version.
         quantity = chunk[-1].isdigit() and (
-            _KANJI_RE.match(rest, match.end()) is not None or rest.startswith("%", match.end())
+            KANJI_RE.match(rest, match.end()) is not None or rest.startswith("%", match.end())
         )
         if text.is_japanese(chunk):
             found, trailing_gap = _japanese_units(chunk, vocabulary, document_frequency, plan)

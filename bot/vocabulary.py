@@ -32,6 +32,7 @@ from bot.fuzzy_index import FILTER_MIN_KEYS, FuzzyPool, NgramFilter, length_boun
 
 __all__ = [
     "FUZZY_POOL_LIMIT",
+    "KANJI_RE",
     "Entity",
     "EntityVocabulary",
     "hiragana_names",
@@ -49,7 +50,8 @@ _PARTICLES = ("って", "から", "より", "とか", "さん", "くん", "ち�
               "も", "や", "を", "に", "で", "へ")  # fmt: skip
 _HIRAGANA_RUN_RE = re.compile(r"[ぁ-ゖー・]+")
 _LOANWORD_MARK_RE = re.compile("[ーぁぃぅぇぉゎゔ]")
-_KANJI_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff々]")
+#: One kanji (CJK unified ideographs, extension A, and the iteration mark 々).
+KANJI_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff々]")
 
 
 class Entity(NamedTuple):
@@ -324,7 +326,7 @@ def hiragana_names(
     position = 0
     for match in _HIRAGANA_RUN_RE.finditer(run):
         start, end = match.span()
-        if start > 0 and _KANJI_RE.match(run[start - 1]):
+        if start > 0 and KANJI_RE.match(run[start - 1]):
             continue  # okurigana: 始めた, 使える
         converted = _convert_stretch(match.group(0), vocabulary, known_term)
         if converted != match.group(0):
