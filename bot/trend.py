@@ -40,7 +40,7 @@ __all__ = [
     "TrendReply",
     "TrendService",
     "TrendStory",
-    "parse_period",
+    "parse_trend_period",
     "split_topics",
 ]
 
@@ -107,7 +107,7 @@ class Period:
         return max(WEEKLY_BELOW_MONTHS, round(self.days * 12 / 365))
 
 
-def parse_period(value: str | None) -> Period:
+def parse_trend_period(value: str | None) -> Period:
     """Read a period: empty or ``all`` (``全期間``) for everything, else a number and a unit,
     ``d``/``w``/``m``/``y`` or their English and Japanese words (``3m``, ``8 weeks``, ``6か月``,
     ``1年``), from one week to ten years. Months count 30 days, years 365. Raises
@@ -397,7 +397,7 @@ class TrendService:
         self, query: str, period: str | Period | None = None, locale: str | None = None
     ) -> TrendReply:
         """The trend of the topics in ``query`` (see ``split_topics``; the first
-        MAX_TOPICS) over ``period`` (see ``parse_period``; default everything), in
+        MAX_TOPICS) over ``period`` (see ``parse_trend_period``; default everything), in
         ``locale``. Never raises on user text: an empty query, an unknown period, or topics
         without stories are answered in technyan's words with no ``trend``."""
         locale = reply_locale(locale, self.news.settings.default_locale)
@@ -408,7 +408,7 @@ class TrendService:
         if not topics:
             return TrendReply(locale, say("empty_query", locale), shown)
         try:
-            wanted = period if isinstance(period, Period) else parse_period(period)
+            wanted = period if isinstance(period, Period) else parse_trend_period(period)
         except PeriodError as error:
             header = say("trend_bad_period", locale, seed=shown, period=error.value)
             return TrendReply(locale, header, shown)

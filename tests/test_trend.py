@@ -24,7 +24,7 @@ from bot.trend import (
     PeriodError,
     Trend,
     TrendService,
-    parse_period,
+    parse_trend_period,
     split_topics,
 )
 from tests.conftest import REAL_CORPUS, ArticleWriter
@@ -325,14 +325,14 @@ def test_timeline_milestones_are_marked_before_articles(
     ],
 )
 def test_periods(text: str | None, key: str, weekly: bool, bars: int | None) -> None:
-    period = parse_period(text)
+    period = parse_trend_period(text)
     assert (period.key, period.weekly, period.bar_count) == (key, weekly, bars)
 
 
 @pytest.mark.parametrize("text", ["soon", "0d", "3d", "20y", "1.5m", "-3m", "m"])
 def test_periods_it_cannot_read(text: str) -> None:
     with pytest.raises(PeriodError) as caught:
-        parse_period(text)
+        parse_trend_period(text)
     assert caught.value.value == text
 
 
