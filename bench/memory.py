@@ -145,8 +145,8 @@ def _cache_mapped_files(cached: bool) -> None:
     every page of a mapped file that it touched, and also the cached pages around each
     one the kernel maps with it (fault-around): how many depends on how the cached pages
     got there. With the same code, the start reading was 151.3 MB in an environment pip
-    had just written (its libraries wholly cached) and 146.0 MB in an older one, 17–20 MB
-    higher right after an index build (whose workers use the whole dictionary). The
+    had just written (its libraries wholly cached) and 146.0 MB in an older one; right
+    after an index build (whose workers use the whole dictionary), 17–20 MB more. The
     first process therefore starts with all of them evicted; the later ones with the
     dictionary read whole, the libraries as the first left them."""
     files = _mapped_files()

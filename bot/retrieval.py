@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from cachetools import LRUCache
 
-from bot.query import Alternative, QueryPlan
+from bot.query import QueryPlan
 from bot.term_statistics import TermStatistics
 
 if TYPE_CHECKING:
@@ -164,7 +164,6 @@ class CandidateRetriever:
             if known:
                 concept_alternatives.append((min(df for df, _ in known), known))
         chosen: set[str] = set()
-        alternatives: list[Alternative] = []
         postings = 0
         rarest = 0
         for _, known in sorted(concept_alternatives, key=lambda item: item[0]):
@@ -172,7 +171,6 @@ class CandidateRetriever:
             if chosen and postings + size > RETRIEVAL_POSTINGS:
                 break
             chosen.update(a.fts() for _, a in known)
-            alternatives += [a for _, a in known]
             postings += size
             rarest = rarest or size
         if not chosen:
@@ -199,7 +197,7 @@ class CandidateRetriever:
                     [expression, *(period or ()), limit],
                 ).fetchall()
             return {int(rowid): float(strength) for rowid, strength in rows}
-        return self.retrieve_newest(alternatives, expression, period, postings, limit)
+        return self.retrieve_newest(expression, period, postings, limit)
 
     def newest_matches(
         self, expression: str, period: tuple[str, str] | None, postings: int, pool: int
@@ -251,7 +249,6 @@ class CandidateRetriever:
 
     def retrieve_newest(
         self,
-        alternatives: Sequence[Alternative],
         expression: str,
         period: tuple[str, str] | None,
         postings: int,
@@ -259,14 +256,14 @@ class CandidateRetriever:
     ) -> dict[int, float]:
         """Candidates for a query made only of common words, where bm25 would read most of
         the index (its idf alone scans every posting of every phrase): among the newest
-        NEWEST_POOL × ``limit`` documents matching ``expression`` (``alternatives`` ORed)
-        and dated within ``period`` (first and last ISO date, inclusive) if given, those
-        whose title holds one of ``alternatives`` (strength 1), then the others (strength
-        0.5), newest first. ``postings`` (how many documents hold them at most) sizes the
-        walk. Each match's date comes from memory once the documents' dates are loaded
-        (``dated_ids``: by ``warm`` or a period), not from a join with ``documents`` (a
-        row lookup per match, about a third of the walk); a cold process asking once
-        (``technyan-bot news about``) joins rather than load 100,000 dates.
+        NEWEST_POOL × ``limit`` documents matching ``expression`` (the alternatives of the
+        query's rarest concepts, ORed) and dated within ``period`` (first and last ISO
+        date, inclusive) if given, those whose title matches it (strength 1), then the
+        others (strength 0.5), newest first. ``postings`` (how many documents hold them at
+        most) sizes the walk. Each match's date comes from memory once the documents'
+        dates are loaded (``dated_ids``: by ``warm`` or a period), not from a join with
+        ``documents`` (a row lookup per match, about a third of the walk); a cold process
+        asking once (``technyan-bot news about``) joins rather than load 100,000 dates.
 
         Document ids follow the corpus's file order, by date within each collection, and
         files an update adds or changes take new ids after all others, so each run of

@@ -231,8 +231,8 @@ def test_a_listed_run_keeps_what_the_walk_back_would_keep(
     # Words in every document: 2024's run is longer than its share allows, and walked;
     # said to be in one document, the same run is listed whole. Either way the run's
     # newest three ids are kept, which leave out the odd story.
-    walked = retriever.retrieve_newest(alternatives, expression, period, postings=21, limit=1)
-    listed = retriever.retrieve_newest(alternatives, expression, period, postings=1, limit=1)
+    walked = retriever.retrieve_newest(expression, period, postings=21, limit=1)
+    listed = retriever.retrieve_newest(expression, period, postings=1, limit=1)
     assert listed == walked
     assert [story_of(retriever._db, i) for i in walked] == ["articles/20241201/robots-11"]
 
