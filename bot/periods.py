@@ -13,7 +13,7 @@ the text that remains. Understood, in English and Japanese:
   december``, ``this march``, ``12月``: the latest such month on or before ``as_of``, or
   before the current month for ``last``), ``this month``/``今月``, ``last month``/``先月``;
 * quarters: ``q3 2024``, ``2024 q3``, ``3q 2024``, ``third quarter of 2024``,
-  ``2024年第3四半期``, ``2024年7-9月期``, and ``last quarter``;
+  ``2024年第3四半期``, ``2024年Q3``, ``2024年7-9月期``, and ``last quarter``;
 * halves: ``h2 2025``, ``second half of 2025``, ``2025年下半期`` (上半期, 下半期, 上期, 下期,
   前半, 後半);
 * seasons (northern hemisphere, meteorological: spring is March–May, summer June–August,
@@ -293,12 +293,22 @@ def _patterns() -> list[tuple[re.Pattern[str], Builder]]:
             rf"{_YEAR}\s*年?\s*(?:度\s*)?の?\s*{quarter_ja}",
             lambda m, a: _quarter(_number(m, 1), _number(m, 2)),
         ),
+        # 2025年Q1, 2025年 q4のGemini: a Japanese year with the Latin quarter (a word
+        # boundary would miss it between kanji and digits).
+        (
+            rf"(?<!\d){_YEAR}\s*年\s*(?:度\s*)?の?\s*q([1-4])(?![0-9a-z])",
+            lambda m, a: _quarter(_number(m, 1), _number(m, 2)),
+        ),
         (
             rf"{_YEAR}\s*年?\s*(1|4|7|10)\s*[-~〜～]\s*(3|6|9|12)\s*月期?",
             lambda m, a: _quarter_by_months(m),
         ),
         (rf"\bh([12])\s*'?{_YEAR}\b", lambda m, a: _half(_number(m, 2), _number(m, 1))),
         (rf"\b{_YEAR}\s*-?\s*h([12])\b", lambda m, a: _half(_number(m, 1), _number(m, 2))),
+        (
+            rf"(?<!\d){_YEAR}\s*年\s*(?:度\s*)?の?\s*h([12])(?![0-9a-z])",
+            lambda m, a: _half(_number(m, 1), _number(m, 2)),
+        ),
         (
             rf"\b(first|second|1st|2nd) half(?: of)?,? {_YEAR}\b",
             lambda m, a: _half(_number(m, 2), _number(m, 1)),
