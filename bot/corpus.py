@@ -173,13 +173,16 @@ class Article:
 @dataclass(frozen=True)
 class StoryLocation:
     """Where a corpus file sits: its story id, collection, slug, folder date (YYYYMMDD or
-    None) and the locale its file name implies."""
+    None) and the locale its file name implies. ``stray``: a file in a story's folder
+    that is neither ``ja.md`` nor ``en.md`` (``de.md``, ``notes.md``), which
+    ``parse_article`` refuses rather than index as a story of its own."""
 
     story: str
     collection: str
     slug: str
     folder_date: str | None
     filename_locale: str
+    stray: bool = False
 
 
 class FrontmatterRefused(ValueError):
@@ -242,19 +245,26 @@ def story_location(relative: Path) -> StoryLocation | None:
         return None
     stem_parts = [*parts[:-1], relative.stem]
     last = stem_parts[-1]
+    named_locale = True
     if last in LOCALES and len(stem_parts) >= 3:
         locale, story_parts = last, stem_parts[:-1]
     elif match := _LOCALE_SUFFIX_RE.match(last):
         locale, story_parts = match["locale"], [*stem_parts[:-1], match["slug"]]
     else:
-        locale, story_parts = "en", stem_parts
+        locale, story_parts, named_locale = "en", stem_parts, False
     folder_date = next((p for p in story_parts[1:-1] if _FOLDER_DATE_RE.match(p)), None)
+    # articles/YYYYMMDD/<slug>/<file>.md and aiTimeline/<slug>/<file>.md: the story's
+    # folder, where only ja.md and en.md are its versions.
+    in_story_folder = len(parts) == (4 if parts[0] == "articles" else 3) and (
+        parts[0] != "articles" or _FOLDER_DATE_RE.match(parts[1]) is not None
+    )
     return StoryLocation(
         story="/".join(story_parts),
         collection=parts[0],
         slug=story_parts[-1],
         folder_date=folder_date,
         filename_locale=locale,
+        stray=in_story_folder and not named_locale,
     )
 
 
@@ -476,6 +486,10 @@ def parse_article(
     heading and ``---`` horizontal rules in the body. Raises ``CorpusError`` (naming
     ``relative``, the field and the value) for anything that cannot be read or validated.
     """
+    if location.stray:
+        raise CorpusError(
+            relative, "file", Path(relative).name, "expected ja.md or en.md in a story's folder"
+        )
     if raw is None:
         raw = read_article_bytes(path, relative)
     try:

@@ -503,3 +503,33 @@ def test_a_list_field_that_is_not_a_list_of_text_names_its_value(
         parse_article(path, location, relative)
     assert (caught.value.field, caught.value.reason) == ("tags", "expected a list of text")
     assert caught.value.value == "{'name': 'AI'}"
+
+
+@pytest.mark.parametrize(
+    "relative",
+    ["articles/20251118/story/de.md", "articles/20251118/story/notes.md", "aiTimeline/story/fr.md"],
+)
+def test_a_stray_file_in_a_story_folder_is_refused_not_made_a_story(
+    tmp_path: Path, relative: str
+) -> None:
+    path = tmp_path / relative
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        '---\ntitle: "T"\ndescription: "D"\ndate: 2025-11-18\ncategory: "C"\n---\nBody\n'
+    )
+    location = story_location(Path(relative))
+    assert location is not None and location.stray
+    with pytest.raises(CorpusError) as caught:
+        parse_article(path, location, relative)
+    assert (caught.value.field, caught.value.value) == ("file", Path(relative).name)
+    assert "ja.md or en.md" in caught.value.reason
+
+
+@pytest.mark.parametrize(
+    "relative",
+    ["articles/20251118/story/en.md", "articles/20251118/bare.md", "articles/flat.md",
+     "aiTimeline/story/ja.md", "aiTimeline/flat-ja.md", "articles/20251118/story-ja.md"],
+)  # fmt: skip
+def test_the_site_layouts_are_not_stray(relative: str) -> None:
+    location = story_location(Path(relative))
+    assert location is not None and not location.stray
