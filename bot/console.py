@@ -215,6 +215,13 @@ def _parse_trend(argument: str) -> ConsoleCommand:
     return ConsoleCommand("trend", options)
 
 
+def command_word(word: str) -> str:
+    """A command word as the console reads it: NFKC and lowercase, so what a Japanese
+    keyboard types (``／ｎｅｗｓ``, ``／News``) is ``/news``. Lines are split into words at
+    any whitespace, tabs and the ideographic space (U+3000) included."""
+    return unicodedata.normalize("NFKC", word).casefold()
+
+
 def parse_slash_command(line: str) -> ConsoleCommand:
     """Parse a console line: ``/news about DeepSeek``, ``/news latest count:3
     category:Claude``, ``/digest preview 2026-02-08`` (or ``/news digest preview …``) and so
@@ -225,13 +232,13 @@ def parse_slash_command(line: str) -> ConsoleCommand:
     if typed.startswith("@") or _MENTION_RE.match(typed):
         # "@technyan …" as typed, or a mention as Discord sends it (<@123>, <@!123>).
         return ConsoleCommand("discord_only", {"command": typed.split()[0]})
-    if typed in ("/help", "help"):
+    words = typed.split(maxsplit=2)
+    head, name = (command_word(word) for word in [*words[:2], ""][:2])
+    argument = words[2].strip() if len(words) > 2 else ""
+    if head in ("/help", "help") and not name:
         return ConsoleCommand("help")
-    head, _, rest = typed.partition(" ")
     if head not in ("/news", "/digest"):
         return ConsoleCommand("unknown", {"command": head})
-    name, _, argument = rest.strip().partition(" ")
-    argument = argument.strip()
     if head == "/digest":
         if name in DISCORD_ONLY_COMMANDS:
             return ConsoleCommand("discord_only", {"command": f"/digest {name}"})
@@ -395,11 +402,11 @@ def run_console(
             continue
         if not interactive:
             terminal.print(f"> {line}")
-        if line in QUIT_COMMANDS:
+        words = [command_word(word) for word in line.split()[:2]]
+        if len(words) == 1 and words[0] in QUIT_COMMANDS:
             break
-        words = line.split()
         if words[0] == "/locale":
-            wanted = words[1].casefold() if len(words) > 1 else ""
+            wanted = words[1] if len(words) > 1 else ""
             if wanted in ("ja", "en"):
                 session.locale = wanted
                 terminal.print(f"locale: {wanted}")

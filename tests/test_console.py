@@ -301,3 +301,13 @@ def test_any_other_failure_is_an_apology_without_a_traceback(
     assert is_line(shown, "error", "en")
     assert "secret internal detail" not in shown and "Traceback" not in shown
     assert "console command failed: /news latest" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["／news about DeepSeek R1", "/news\tabout\tDeepSeek R1", "／ｎｅｗｓ　about　DeepSeek R1",
+     "/News About DeepSeek R1"],
+)  # fmt: skip
+def test_a_command_typed_on_a_japanese_keyboard_or_with_tabs_is_understood(line: str) -> None:
+    command = parse_slash_command(line)
+    assert (command.name, command.options) == ("about", {"query": "DeepSeek R1"})
