@@ -15,6 +15,7 @@ is 0 when the value is not on a line of a file.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -86,6 +87,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "subscriptions": Key(list, [], "Subscriptions declared by the operator"),
     },
 }
+
+#: ``TECHNYAN_`` variables read outside ``SCHEMA``: the console's reply language
+#: (``technyan-bot console``) and the corpus the Docker image copies into an empty corpus
+#: folder (``docker/entrypoint.sh``). Any other ``TECHNYAN_`` variable is a problem
+#: of the configuration (``check-config``; ``load_settings`` refuses it), most likely a
+#: misspelt setting.
+OTHER_VARIABLES = ("TECHNYAN_LOCALE", "TECHNYAN_BUNDLED_CORPUS")
 
 SUBSCRIPTION_KEYS: dict[str, Key] = {
     "guild_id": Key(int, None, "Guild (server) id"),
@@ -523,6 +531,14 @@ def _from_environment(
             problems += [ConfigProblem(variable, 0, name, text) for text in found]
             if not found:
                 values[name] = (value, variable)
+    known = [
+        f"TECHNYAN_{section}_{key}".upper() for section, keys in SCHEMA.items() for key in keys
+    ]
+    for variable in sorted(environ):
+        if variable.startswith("TECHNYAN_") and variable not in known + list(OTHER_VARIABLES):
+            close = difflib.get_close_matches(variable, known, n=1, cutoff=0.8)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            problems.append(ConfigProblem(variable, 0, "environment", f"unknown variable{hint}"))
     return values, problems
 
 

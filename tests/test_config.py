@@ -311,3 +311,20 @@ def test_run_reports_every_problem_before_it_connects(tmp_path: Path) -> None:
     assert f"{config}:3 corpus.refresh_minutes: expected int, got str 'often'" in done.stderr
     assert f"{config}:2 corpus.path: not a folder: {tmp_path / 'nowhere'}" in done.stderr
     assert "TECHNYAN_STATE_URL:0 state.url: sslmode 'bogus' is not one of" in done.stderr
+
+
+def test_a_misspelt_or_unknown_technyan_variable_is_a_problem(tmp_path: Path) -> None:
+    config = write(tmp_path, '[corpus]\npath = "corpus"\n')
+    found = problems(
+        config,
+        TECHNYAN_BOT_DEFAULTLOCALE="ja",
+        TECHNYAN_FOO_BAR="1",
+        TECHNYAN_LOCALE="ja",  # the console's language: known
+        OTHER_TOOL_SETTING="x",  # not ours
+    )
+    assert found == [
+        "TECHNYAN_BOT_DEFAULTLOCALE:0 environment: unknown variable; "
+        "did you mean TECHNYAN_BOT_DEFAULT_LOCALE?",
+        "TECHNYAN_FOO_BAR:0 environment: unknown variable",
+    ]
+    assert all(PROBLEM_LINE.match(line) for line in found)
