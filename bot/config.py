@@ -534,8 +534,9 @@ def _from_environment(
     known = [
         f"TECHNYAN_{section}_{key}".upper() for section, keys in SCHEMA.items() for key in keys
     ]
+    allowed = {*known, *OTHER_VARIABLES}
     for variable in sorted(environ):
-        if variable.startswith("TECHNYAN_") and variable not in known + list(OTHER_VARIABLES):
+        if variable.startswith("TECHNYAN_") and variable not in allowed:
             close = difflib.get_close_matches(variable, known, n=1, cutoff=0.8)
             hint = f"; did you mean {close[0]}?" if close else ""
             problems.append(ConfigProblem(variable, 0, "environment", f"unknown variable{hint}"))

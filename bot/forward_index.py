@@ -123,11 +123,6 @@ class DocumentTerms:
         the text."""
         return phrase.text in self._head or phrase.utf8 in self.body_utf8()
 
-    def title_holds_near(self, terms: Sequence[str], distance: int) -> bool:
-        """``holds_near`` in the title alone."""
-        wanted = sorted(set(terms))
-        return bool(wanted) and _near_in(self.title, [f" {t} " for t in wanted], distance, " ")
-
     def holds_near(self, terms: Sequence[str], distance: int) -> bool:
         """True when one column holds an instance of every one of ``terms`` with at most
         ``distance`` tokens between the first and the last (FTS5's ``NEAR("t1" "t2" …,
