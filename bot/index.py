@@ -61,7 +61,7 @@ from bot.corpus import (
     check_inside,
     discover_files,
     parse_article,
-    read_article_bytes,
+    read_inside,
     story_location,
 )
 from bot.forward_index import pack_body, pack_head, split_head, unpack_body
@@ -107,8 +107,12 @@ BUILD_RUN_CACHE = 300_000
 _LATIN_NAME_RE = re.compile(
     r"[A-Za-z0-9][A-Za-z0-9.+\-]*(?:[ ][A-Za-z0-9][A-Za-z0-9.+\-]*){0,4}",
 )
+# Two to four capitalized words, the first not preceded by a letter, digit or dot. The
+# first capital comes before the look-behind (which then spans it): a pattern that opens
+# with a character class lets the regex engine skip to the next capital in C.
 _CAPITALIZED_RUN_RE = re.compile(
-    r"(?<![A-Za-z0-9.])(?:[A-Z][A-Za-z0-9+\-]*[A-Za-z0-9](?: |$)){2,4}"
+    r"[A-Z](?<![A-Za-z0-9.].)[A-Za-z0-9+\-]*[A-Za-z0-9](?: |$)"
+    r"(?:[A-Z][A-Za-z0-9+\-]*[A-Za-z0-9](?: |$)){1,3}"
 )
 # Single words shaped like product names: an inner capital (OpenAI, DeepSeek) or letters,
 # a hyphen and a digit (GPT-5.2, Claude-3).
@@ -253,8 +257,12 @@ def prepare_document(path: Path, root: Path, resolved_root: Path | None = None) 
     location = story_location(Path(relative))
     if location is None:
         raise ValueError(f"{relative} is not an article location")
-    check_inside(path, root, relative, resolved_root=resolved_root)
-    raw = read_article_bytes(path, relative)
+    if resolved_root is None:
+        try:
+            resolved_root = root.resolve(strict=True)
+        except (OSError, RuntimeError):
+            raise CorpusError(relative, "file", relative, "a link that leads nowhere") from None
+    raw = read_inside(path, relative, resolved_root)
     article = parse_article(path, location, relative, raw)
     # NFKC once for the name finder and the analyzer, whose own NFKC then finds the text
     # already folded (a newline between passages never composes with its neighbours).

@@ -138,9 +138,9 @@ def _sudachi() -> object:
 def symbol_names(normalized: str) -> str:
     """Replace names made of a letter and symbols in ``normalized`` text (see
     ``normalize``) by a word the run split keeps: ``"c++ and c#"`` → ``" cplusplus  and
-    csharp "``, ``".net"`` → ``" dotnet "``. Text without ``+``, ``#`` or ``.net`` is
+    csharp "``, ``".net"`` → ``" dotnet "``. Text without ``++``, ``#`` or ``.net`` is
     returned as it is."""
-    if "+" not in normalized and "#" not in normalized and ".net" not in normalized:
+    if "++" not in normalized and "#" not in normalized and ".net" not in normalized:
         return normalized
     return _SYMBOL_NAME_RE.sub(_symbol_word, normalized)
 

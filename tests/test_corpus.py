@@ -17,6 +17,7 @@ from bot.corpus import (
     discover,
     parse_article,
     parse_date,
+    read_inside,
     split_passages,
     story_location,
 )
@@ -375,6 +376,47 @@ def test_a_corpus_reached_through_a_linked_folder_is_indexed_and_links_out_still
     report = build_index(current, tmp_path / "index.db")
     assert report.documents == 3
     assert "outside the corpus folder" in dict(report.skipped)["articles/20251118/story-0/ja.md"]
+
+
+def test_a_collection_folder_linked_outside_the_corpus_is_refused_file_by_file(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    # No file is a link here: the check has to be of the file actually opened.
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "20251118" / "story").mkdir(parents=True)
+    (elsewhere / "20251118" / "story" / "en.md").write_text(
+        frontmatter_text({"title": "SECRET-TITLE", "description": "d", "date": "raw:2025-11-18",
+                          "category": "c"}),
+        encoding="utf-8",
+    )  # fmt: skip
+    write_article("aiTimeline/202511-kept/en.md")
+    (tmp_path / "corpus" / "articles").symlink_to(elsewhere)
+    report = build_index(tmp_path / "corpus", tmp_path / "index.db")
+    assert report.documents == 1
+    reason = dict(report.skipped)["articles/20251118/story/en.md"]
+    assert "outside the corpus folder" in reason and "SECRET" not in reason
+
+
+def test_read_inside_reads_files_inside_and_names_why_others_are_not_read(tmp_path: Path) -> None:
+    root = tmp_path / "corpus"
+    (root / "a").mkdir(parents=True)
+    (root / "a" / "en.md").write_bytes(b"inside")
+    (root / "a" / "link.md").symlink_to(root / "a" / "en.md")
+    (root / "a" / "dangling.md").symlink_to(root / "a" / "gone.md")
+    (tmp_path / "secret.md").write_bytes(b"SECRET")
+    (root / "a" / "out.md").symlink_to(tmp_path / "secret.md")
+    resolved = root.resolve()
+    assert read_inside(root / "a" / "en.md", "a/en.md", resolved) == b"inside"
+    assert read_inside(root / "a" / "link.md", "a/link.md", resolved) == b"inside"
+    with pytest.raises(CorpusError, match="leads nowhere") as nowhere:
+        read_inside(root / "a" / "dangling.md", "a/dangling.md", resolved)
+    assert nowhere.value.path == "a/dangling.md" and nowhere.value.field == "file"
+    with pytest.raises(CorpusError, match="outside the corpus folder") as outside:
+        read_inside(root / "a" / "out.md", "a/out.md", resolved)
+    assert "SECRET" not in str(outside.value)
+    (root / "a" / "folder.md").mkdir()
+    with pytest.raises(CorpusError, match="unreadable"):
+        read_inside(root / "a" / "folder.md", "a/folder.md", resolved)
 
 
 # --------------------------------------------------------------------- formatter damage
