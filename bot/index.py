@@ -209,6 +209,32 @@ class IndexReport:
         return self.added + self.updated + self.removed
 
 
+# Names of the Latin runs of Japanese text, by run: the same runs (OpenAI, GPT-5) come
+# back in document after document. Emptied when full, so a build's memory stays bounded.
+_NAME_OF_LATIN_RUN: dict[str, str | None] = {}
+_NAME_CACHE_LIMIT = 100_000
+_UNSEEN = ""  # never a name (names have two characters or more)
+
+
+def _name_of_latin_run(run: str) -> str | None:
+    """The name a Latin run of Japanese text gives (``"1. OpenAI の"`` → ``"OpenAI"``:
+    list number and stop words trimmed), or None when what is left is no name (shorter
+    than two or longer than 40 characters, or without a letter). Remembered."""
+    stripped = _LIST_NUMBER_RE.sub("", run) if run[0].isdigit() else run
+    words = stripped.strip(" .-").split(" ")
+    while words and words[-1].casefold() in _STOP_NAME_WORDS:
+        words.pop()
+    while words and words[0].casefold() in _STOP_NAME_WORDS:
+        words.pop(0)
+    name: str | None = " ".join(words)
+    if not (name and 2 <= len(name) <= 40 and any(ch.isalpha() for ch in name)):
+        name = None
+    if len(_NAME_OF_LATIN_RUN) >= _NAME_CACHE_LIMIT:
+        _NAME_OF_LATIN_RUN.clear()
+    _NAME_OF_LATIN_RUN[run] = name
+    return name
+
+
 def _names_in(article: Article, folded: Sequence[str] | None = None) -> tuple[str, ...]:
     """Names mentioned in an article: Latin runs inside Japanese text (the site writes
     names in Latin letters), and in English text runs of two to four capitalized words
@@ -221,17 +247,12 @@ def _names_in(article: Article, folded: Sequence[str] | None = None) -> tuple[st
     for source in folded:
         source = source.replace("*", "")
         if article.locale == "ja":
-            for match in _LATIN_NAME_RE.finditer(source):
-                run = match.group(0)
-                if run[0].isdigit():  # "1. OpenAI": a list number is no part of the name
-                    run = _LIST_NUMBER_RE.sub("", run)
-                words = run.strip(" .-").split(" ")
-                while words and words[-1].casefold() in _STOP_NAME_WORDS:
-                    words.pop()
-                while words and words[0].casefold() in _STOP_NAME_WORDS:
-                    words.pop(0)
-                name = " ".join(words)
-                if len(name) >= 2 and any(ch.isalpha() for ch in name) and len(name) <= 40:
+            names_of_runs = _NAME_OF_LATIN_RUN
+            for run in _LATIN_NAME_RE.findall(source):
+                name = names_of_runs.get(run, _UNSEEN)
+                if name == _UNSEEN:
+                    name = _name_of_latin_run(run)
+                if name is not None:
                     found.append(name)
         else:
             for match in _CAPITALIZED_RUN_RE.finditer(source):
