@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 
 from bot import text
+from bot.forward_index import DocumentTerms
 from bot.fuzzy_index import FuzzyPool, extract_partial
 from bot.query import Alternative, EntityVocabulary, QueryPlan
 from bot.search_results import Suggestion
@@ -17,7 +18,9 @@ from bot.term_statistics import TermStatistics
 
 __all__ = [
     "DOCS_COMMON_WORD",
+    "DOCS_PREFIX_CHECK",
     "DOCS_PREFIX_COMPLETIONS",
+    "POSTINGS_PER_DOCUMENT_READ",
     "SUGGEST_FUZZY_POOL",
     "SUGGEST_FUZZY_TEXT",
     "Autocomplete",
@@ -41,6 +44,15 @@ DOCS_COMMON_WORD = 2000
 # rarer word, and FTS5 advances every completion's postings to each of its documents:
 # 64 of them took 6–7 ms).
 DOCS_PREFIX_COMPLETIONS = 16
+# A partly typed last word after rarer ones is looked for in the stored terms
+# (``bot.forward_index``) of the documents holding those, every completion of it, rather
+# than ORing its commonest completions in ``docs_fts``, when they are at most this many
+# and FTS5 would read more than POSTINGS_PER_DOCUMENT_READ of the completions' postings
+# per document. Measured on the autocomplete prefixes of the 100,000-document benchmark:
+# FTS5 about 13 ns a posting ("rogo" AND 16 completions of "ma": 229,000 postings, 2.9
+# ms), the stored terms 6-10 µs a document (its 73 documents: 0.5-0.9 ms).
+DOCS_PREFIX_CHECK = 128
+POSTINGS_PER_DOCUMENT_READ = 800
 
 
 def _quoted(term: str) -> str:
@@ -87,7 +99,7 @@ class Autocomplete:
         newest documents first), one per story: the title in ``locale`` when it matches,
         and stories matched in ``locale`` before the others; for Japanese text with room
         left, stories holding its less common words anywhere (description, tags, body;
-        ``_words_expression``), so a word that titles never use still gives choices; then,
+        ``_whole_text_words``), so a word that titles never use still gives choices; then,
         for a text of 3 to SUGGEST_FUZZY_TEXT characters, names resembling it (rapidfuzz
         ``partial_ratio`` ≥ 80 over the SUGGEST_FUZZY_POOL most mentioned names)."""
         results: list[Suggestion] = []
@@ -131,7 +143,13 @@ class Autocomplete:
         for table in tables:
             if len(results) >= limit:
                 break
-            words = self._words_expression(terms, prefix, table) if terms else None
+            words = None
+            if terms and table == "title_fts":
+                words = self._title_words_expression(terms, prefix)
+            elif terms:
+                words, checked = self._whole_text_words(terms, prefix, limit, locale)
+                for story, title in checked:
+                    add(title, "title", story)
             resolved = self._concepts_expression(concepts, table)
             for expression in (words, resolved):
                 if not expression or len(results) >= limit:
@@ -144,30 +162,44 @@ class Autocomplete:
                 add(self._names[position], "name")
         return results[:limit]
 
-    def _words_expression(self, terms: list[str], prefix: bool, table: str) -> str | None:
-        """The FTS5 expression of the analyzed words ``terms`` ANDed, the last one as a
-        prefix when ``prefix``: ``"co"*`` in ``title_fts``; in ``docs_fts``, which has no
-        prefix index (FTS5 would merge the postings of every completion: over a thousand
-        words start with "ma" at 100,000 documents), the word's DOCS_PREFIX_COMPLETIONS
-        most frequent completions ORed (the same as the prefix when it has no more), and
-        only the whole words in at most DOCS_COMMON_WORD documents (None when there is no
-        such word: common words alone are no search worth its cost)."""
+    def _title_words_expression(self, terms: list[str], prefix: bool) -> str:
+        """The FTS5 expression of the analyzed words ``terms`` ANDed in ``title_fts``, the
+        last one as a prefix (``"co"*``, one lookup in its prefix index) when ``prefix``."""
         quoted = [_quoted(term) for term in terms]
-        if table == "title_fts":
-            if prefix:
-                quoted[-1] += "*"
-            return " AND ".join(quoted)
-        whole = terms[:-1] if prefix else terms
-        rare = [
-            _quoted(term)
-            for term in whole
-            if self._statistics.document_frequency((term,)) <= DOCS_COMMON_WORD
-        ]
-        if not rare:
-            return None
         if prefix:
-            rare.append(self._completions(terms[-1]))
-        return " AND ".join(rare)
+            quoted[-1] += "*"
+        return " AND ".join(quoted)
+
+    def _whole_text_words(
+        self, terms: list[str], prefix: bool, limit: int, locale: str
+    ) -> tuple[str | None, list[tuple[str, str]]]:
+        """Stories whose whole text (``docs_fts``) holds the analyzed words ``terms``, the
+        last one as a prefix when ``prefix``: ``(expression, titles)``, one of them empty.
+
+        Only the whole words in at most DOCS_COMMON_WORD documents count (none: no
+        search, common words alone are no search worth its cost). ``docs_fts`` has no
+        prefix index (FTS5 would merge the postings of every completion: over a thousand
+        words start with "ma" at 100,000 documents), so a partly typed word is either its
+        DOCS_PREFIX_COMPLETIONS commonest completions ORed in the expression (the same as
+        the prefix when it has no more), or, when that would read more postings than
+        reading the stored terms of the few documents holding the rarer words costs
+        (at most DOCS_PREFIX_CHECK documents, POSTINGS_PER_DOCUMENT_READ each), looked
+        for in those (every completion counts): the titles (``titles_with_prefix``)."""
+        whole = terms[:-1] if prefix else terms
+        frequencies = {term: self._statistics.document_frequency((term,)) for term in whole}
+        rare = [term for term in whole if frequencies[term] <= DOCS_COMMON_WORD]
+        if not rare:
+            return None, []
+        rare_expression = " AND ".join(_quoted(term) for term in rare)
+        if not prefix:
+            return rare_expression, []
+        completions, postings = self._completions(terms[-1])
+        holders = min(frequencies[term] for term in rare)
+        if holders <= DOCS_PREFIX_CHECK and holders * POSTINGS_PER_DOCUMENT_READ < postings:
+            checked = self.titles_with_prefix(rare_expression, terms[-1], limit, locale)
+            if checked is not None:
+                return None, checked
+        return f"{rare_expression} AND {completions}", []
 
     def _concepts_expression(self, concepts: list[list[Alternative]], table: str) -> str | None:
         """The FTS5 expression of a parsed Japanese text's ``concepts`` (each a list of
@@ -188,19 +220,21 @@ class Autocomplete:
             "(" + " OR ".join(a.fts() for a in alternatives) + ")" for alternatives in concepts
         )
 
-    def _completions(self, prefix: str) -> str:
+    def _completions(self, prefix: str) -> tuple[str, int]:
         """The DOCS_PREFIX_COMPLETIONS terms of the index starting with ``prefix`` found in
-        the most documents (``term_stats``), as an FTS5 OR group; the prefix itself when no
-        term starts with it (it then matches nothing, as the prefix would)."""
+        the most documents (``term_stats``), as an FTS5 OR group, and their documents
+        summed (the postings FTS5 reads for them); the prefix itself and 0 when no term
+        starts with it (it then matches nothing, as the prefix would)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT term FROM term_stats WHERE term >= ? AND term < ? "
+                "SELECT term, documents FROM term_stats WHERE term >= ? AND term < ? "
                 "ORDER BY documents DESC, term LIMIT ?",
                 [prefix, prefix + "\U0010ffff", DOCS_PREFIX_COMPLETIONS],
             ).fetchall()
         if not rows:
-            return _quoted(prefix)
-        return "(" + " OR ".join(_quoted(str(term)) for (term,) in rows) + ")"
+            return _quoted(prefix), 0
+        expression = "(" + " OR ".join(_quoted(str(term)) for term, _ in rows) + ")"
+        return expression, sum(int(documents) for _, documents in rows)
 
     def suggestion_pool(self) -> FuzzyPool:
         """The SUGGEST_FUZZY_POOL most mentioned names autocomplete may offer, by
@@ -215,6 +249,59 @@ class Autocomplete:
             self._names = [str(name) for _, name in rows]
             self._pool = FuzzyPool([str(normalized) for normalized, _ in rows])
         return self._pool
+
+    def titles_with_prefix(
+        self, expression: str, prefix: str, limit: int, locale: str
+    ) -> list[tuple[str, str]] | None:
+        """``(story, title)`` as ``titles`` gives them for the documents matching the FTS5
+        ``expression`` in ``docs_fts`` that hold a term starting with ``prefix`` (FTS5's
+        ``expression AND "prefix"*``), checked in their stored terms newest first until
+        ``4 * limit`` hold it. None when the expression matches more than
+        DOCS_PREFIX_CHECK documents (the caller then asks FTS5); an expression FTS5 cannot
+        parse gives nothing."""
+        try:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT rowid FROM docs_fts WHERE docs_fts MATCH ? ORDER BY rowid DESC "
+                    "LIMIT ?",
+                    [expression, DOCS_PREFIX_CHECK + 1],
+                ).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        if len(rows) > DOCS_PREFIX_CHECK:
+            return None
+        newest_first = [int(rowid) for (rowid,) in rows]
+        holding: list[int] = []
+        for start in range(0, len(newest_first), _TERMS_CHUNK):
+            chunk = newest_first[start : start + _TERMS_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            with self._lock:
+                stored = {
+                    int(document_id): (str(head), body)
+                    for document_id, head, body in self._db.execute(
+                        "SELECT document_id, head, body FROM document_terms "
+                        f"WHERE document_id IN ({marks})",
+                        chunk,
+                    )
+                }
+            for document_id in chunk:
+                if document_id in stored and DocumentTerms(*stored[document_id]).holds_prefix(
+                    prefix
+                ):
+                    holding.append(document_id)
+            if len(holding) >= 4 * limit:
+                break
+        if not holding:
+            return []
+        holding = holding[: 4 * limit]
+        marks = ", ".join("?" * len(holding))
+        with self._lock:
+            titled = self._db.execute(
+                f"SELECT story, locale, title FROM documents WHERE id IN ({marks}) "
+                "ORDER BY id DESC",
+                holding,
+            ).fetchall()
+        return _one_per_story(titled, locale)
 
     def titles(self, table: str, expression: str, limit: int, locale: str) -> list[tuple[str, str]]:
         """``(story, title)`` of the newest documents matching the FTS5 ``expression`` in
@@ -232,11 +319,22 @@ class Autocomplete:
                 ).fetchall()
         except sqlite3.OperationalError:
             return []
-        titles: dict[str, dict[str, str]] = {}
-        for story, document_locale, title in rows:
-            titles.setdefault(str(story), {}).setdefault(str(document_locale), str(title))
-        own = [(story, by[locale]) for story, by in titles.items() if locale in by]
-        other = [
-            (story, next(iter(by.values()))) for story, by in titles.items() if locale not in by
-        ]
-        return own + other
+        return _one_per_story(rows, locale)
+
+
+# Stored terms read per query while looking for a prefix (``titles_with_prefix``).
+_TERMS_CHUNK = 32
+
+
+def _one_per_story(rows: list[tuple[object, object, object]], locale: str) -> list[tuple[str, str]]:
+    """``(story, title)`` from ``(story, locale, title)`` rows, newest first: one per
+    story, the title in ``locale`` when there is one, stories with a title in ``locale``
+    first (each group in the rows' order)."""
+    titles: dict[str, dict[str, str]] = {}
+    for story, document_locale, title in rows:
+        titles.setdefault(str(story), {}).setdefault(str(document_locale), str(title))
+    own = [(story, by[locale]) for story, by in titles.items() if locale in by]
+    other = [
+        (story, next(iter(by.values()))) for story, by in titles.items() if locale not in by
+    ]
+    return own + other

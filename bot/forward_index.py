@@ -123,6 +123,13 @@ class DocumentTerms:
         the text."""
         return phrase.text in self._head or phrase.utf8 in self.body_utf8()
 
+    def holds_prefix(self, prefix: str) -> bool:
+        """True when a column holds a term starting with ``prefix`` (an analyzed term, or
+        its start: FTS5's prefix query ``"prefix"*``). The body is unpacked only when the
+        head has none."""
+        needle = " " + prefix
+        return needle in self._head or needle.encode("utf-8") in self.body_utf8()
+
     def holds_near(self, terms: Sequence[str], distance: int) -> bool:
         """True when one column holds an instance of every one of ``terms`` with at most
         ``distance`` tokens between the first and the last (FTS5's ``NEAR("t1" "t2" …,

@@ -173,11 +173,36 @@ def test_a_partly_typed_word_finds_stories_holding_it_anywhere(
 def test_a_partly_typed_word_searched_in_the_whole_text_stands_for_its_commonest_completions(
     body_words: SearchEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # 上場 is in four documents: past the bound FTS5 is asked, with the completions,
+    # however cheap reading the documents would be.
+    monkeypatch.setattr("bot.autocomplete.DOCS_PREFIX_CHECK", 3)
+    monkeypatch.setattr("bot.autocomplete.POSTINGS_PER_DOCUMENT_READ", 0)
     monkeypatch.setattr("bot.autocomplete.DOCS_PREFIX_COMPLETIONS", 1)
     titles = [s.name for s in body_words.suggest("上場 nebu", locale="ja") if s.kind == "title"]
     assert sorted(titles) == ["別の話 2", "別の話 3", "別の話 4"]
     titles = [s.name for s in body_words.suggest("上場 nebulat", locale="ja") if s.kind == "title"]
     assert "資金の話" in titles  # typed further, the rarer word is among the completions
+
+
+def test_a_partly_typed_word_after_a_rarer_one_finds_every_completion_in_its_documents(
+    body_words: SearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Within the bound, and with reading a document's terms costed below one posting, the
+    # four documents' stored terms are read: the rare completion "nebulatron" counts
+    # although only the commonest one would be asked of FTS5.
+    monkeypatch.setattr("bot.autocomplete.DOCS_PREFIX_CHECK", 4)
+    monkeypatch.setattr("bot.autocomplete.POSTINGS_PER_DOCUMENT_READ", 0)
+    monkeypatch.setattr("bot.autocomplete.DOCS_PREFIX_COMPLETIONS", 1)
+    found = body_words.suggest("上場 nebu", locale="ja")
+    assert sorted(s.name for s in found if s.kind == "title") == [
+        "別の話 2", "別の話 3", "別の話 4", "資金の話"
+    ]  # fmt: skip
+    found = body_words.suggest("上場 nebulatr", locale="ja")
+    assert [s.name for s in found if s.kind == "title"][0] == "資金の話"
+    # Three postings of the commonest completion cost less than reading four documents.
+    monkeypatch.setattr("bot.autocomplete.POSTINGS_PER_DOCUMENT_READ", 1)
+    found = body_words.suggest("上場 nebu", locale="ja")
+    assert sorted(s.name for s in found if s.kind == "title") == ["別の話 2", "別の話 3", "別の話 4"]
 
 
 def test_common_words_are_left_out_of_the_whole_text_search_when_a_rarer_one_is_there(

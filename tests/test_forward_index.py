@@ -130,3 +130,27 @@ def test_the_stored_columns_round_trip() -> None:
     document = DocumentTerms(pack_head("title words", "desc", "tags"), None)
     assert document.title == " title words " and document.headline == " desc tags "
     assert document.body() == ""
+
+
+WORDS = ["ma", "max", "make", "amax", "xm", "mb", "上場", "上", "場上", "nebula"]
+
+
+@pytest.mark.parametrize("prefix", ["m", "ma", "max", "make", "a", "上", "上場", "neb", "q"])
+def test_a_prefix_matches_the_documents_fts5_matches(prefix: str) -> None:
+    generator = random.Random(11)
+    connection, stored = _indexed(
+        [
+            [
+                " ".join(generator.choice(WORDS) for _ in range(generator.randint(0, 5)))
+                for _ in range(4)
+            ]
+            for _ in range(800)
+        ]
+    )
+    query = f'"{prefix}"*'
+    expected = {r for (r,) in connection.execute("SELECT rowid FROM t WHERE t MATCH ?", [query])}
+    assert {rowid for rowid, document in stored.items() if document.holds_prefix(prefix)} == (
+        expected
+    )
+    if prefix != "q":
+        assert 0 < len(expected) < len(stored)  # the test holds matches and misses
