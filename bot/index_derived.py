@@ -107,16 +107,21 @@ def _entity_row(
 ) -> tuple[str, str, str, int, int, str, str]:
     """The ``entities`` row of ``key`` from its (name, kind, documents) spellings in binary
     order of (name, kind); ``skeleton`` when already known (it depends on the key only)."""
-    by_name: Counter[str] = Counter()
-    kind = "name"
-    for name, spelling_kind, documents in spellings:
-        by_name[name] += documents
-        if _KIND_RANK[spelling_kind] < _KIND_RANK[kind]:
-            kind = spelling_kind
-    name = by_name.most_common(1)[0][0]
+    listed = list(spellings)
+    if len(listed) == 1:  # most keys: one spelling, one kind
+        name, kind, mentions = listed[0]
+    else:
+        by_name: Counter[str] = Counter()
+        kind = "name"
+        for spelling, spelling_kind, documents in listed:
+            by_name[spelling] += documents
+            if _KIND_RANK[spelling_kind] < _KIND_RANK[kind]:
+                kind = spelling_kind
+        name = by_name.most_common(1)[0][0]
+        mentions = sum(by_name.values())
     if skeleton is None:
         skeleton = text.consonant_skeleton(key) if key.isalpha() and len(key) >= 3 else ""
-    return (key, name, kind, stories, sum(by_name.values()), text.normalize(name), skeleton)
+    return (key, name, kind, stories, mentions, text.normalize(name), skeleton)
 
 
 def _katakana_row(term: str, documents: int) -> tuple[str, str, int] | None:

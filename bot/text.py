@@ -324,10 +324,15 @@ def analyze_to_text(text: str) -> str:
     return " ".join(analyze(text))
 
 
+# Everything ``str.isalnum`` refuses: ``\w`` is exactly alphanumerics and "_" (both use
+# CPython's Py_UNICODE_ISALNUM), so one C-level substitution does a character loop's work.
+_NOT_ALPHANUMERIC_RE = re.compile(r"[\W_]+")
+
+
 def squash(text: str) -> str:
     """Lowercase letters and digits only, after ``normalize``: the key for fuzzy name
     matching (``"Claude Opus 4.6"`` → ``"claudeopus46"``)."""
-    return "".join(ch for ch in normalize(text) if ch.isalnum())
+    return _NOT_ALPHANUMERIC_RE.sub("", normalize(text))
 
 
 def is_katakana_word(text: str) -> bool:
@@ -343,6 +348,8 @@ def romanize_katakana(text: str) -> str:
 
 
 _SKELETON_REPLACEMENTS = (("ph", "f"), ("th", "s"), ("sh", "s"), ("ch", "c"), ("l", "r"))
+_SKELETON_VOWELS_RE = re.compile(r"[aeiouyhw]+")
+_SKELETON_DOUBLES_RE = re.compile(r"(.)\1+")
 
 
 def consonant_skeleton(text: str) -> str:
@@ -353,8 +360,8 @@ def consonant_skeleton(text: str) -> str:
     for old, new in _SKELETON_REPLACEMENTS:
         word = word.replace(old, new)
     word = word.replace("c", "k").replace("q", "k").replace("x", "ks").replace("v", "b")
-    skeleton = re.sub(r"[aeiouyhw]", "", word)
-    return re.sub(r"(.)\1+", r"\1", skeleton)
+    skeleton = _SKELETON_VOWELS_RE.sub("", word)
+    return _SKELETON_DOUBLES_RE.sub(r"\1", skeleton)
 
 
 class Morpheme(NamedTuple):
