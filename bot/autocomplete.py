@@ -262,8 +262,7 @@ class Autocomplete:
         try:
             with self._lock:
                 rows = self._db.execute(
-                    "SELECT rowid FROM docs_fts WHERE docs_fts MATCH ? ORDER BY rowid DESC "
-                    "LIMIT ?",
+                    "SELECT rowid FROM docs_fts WHERE docs_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
                     [expression, DOCS_PREFIX_CHECK + 1],
                 ).fetchall()
         except sqlite3.OperationalError:
@@ -334,7 +333,5 @@ def _one_per_story(rows: list[tuple[object, object, object]], locale: str) -> li
     for story, document_locale, title in rows:
         titles.setdefault(str(story), {}).setdefault(str(document_locale), str(title))
     own = [(story, by[locale]) for story, by in titles.items() if locale in by]
-    other = [
-        (story, next(iter(by.values()))) for story, by in titles.items() if locale not in by
-    ]
+    other = [(story, next(iter(by.values()))) for story, by in titles.items() if locale not in by]
     return own + other

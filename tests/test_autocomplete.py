@@ -198,11 +198,12 @@ def test_a_partly_typed_word_after_a_rarer_one_finds_every_completion_in_its_doc
         "別の話 2", "別の話 3", "別の話 4", "資金の話"
     ]  # fmt: skip
     found = body_words.suggest("上場 nebulatr", locale="ja")
-    assert [s.name for s in found if s.kind == "title"][0] == "資金の話"
+    assert next(s.name for s in found if s.kind == "title") == "資金の話"
     # Three postings of the commonest completion cost less than reading four documents.
     monkeypatch.setattr("bot.autocomplete.POSTINGS_PER_DOCUMENT_READ", 1)
     found = body_words.suggest("上場 nebu", locale="ja")
-    assert sorted(s.name for s in found if s.kind == "title") == ["別の話 2", "別の話 3", "別の話 4"]
+    titles = sorted(s.name for s in found if s.kind == "title")
+    assert titles == ["別の話 2", "別の話 3", "別の話 4"]
 
 
 def test_common_words_are_left_out_of_the_whole_text_search_when_a_rarer_one_is_there(
