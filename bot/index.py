@@ -217,8 +217,8 @@ _UNSEEN = ""  # never a name (names have two characters or more)
 
 
 def _name_of_latin_run(run: str) -> str | None:
-    """The name a Latin run of Japanese text gives (``"1. OpenAI の"`` → ``"OpenAI"``:
-    list number and stop words trimmed), or None when what is left is no name (shorter
+    """The name a Latin run of Japanese text gives (``"1. The OpenAI API"`` → ``"OpenAI
+    API"``: list number and stop words trimmed), or None when what is left is no name (shorter
     than two or longer than 40 characters, or without a letter). Remembered."""
     stripped = _LIST_NUMBER_RE.sub("", run) if run[0].isdigit() else run
     words = stripped.strip(" .-").split(" ")
