@@ -16,6 +16,7 @@ import datetime as dt
 import os
 import re
 import reprlib
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -347,10 +348,14 @@ def read_inside(path: Path, relative: str, resolved_root: Path) -> bytes:
     slip through, and it costs one open instead of a ``stat`` per folder on the way.
 
     Raises ``CorpusError`` (field ``file``): a link that leads nowhere or outside the
-    corpus (as ``check_inside``), or a file that cannot be read (as
-    ``read_article_bytes``)."""
+    corpus (as ``check_inside``), something other than a regular file (a FIFO or a
+    device swapped in after the scan: never waited on), or a file that cannot be read
+    (as ``read_article_bytes``)."""
+    # Non-blocking: a FIFO put in a file's place opens at once (and is refused below)
+    # instead of waiting for a writer; regular files read as ever.
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        descriptor = os.open(path, flags)
     except OSError as error:
         # The slow path names the reason as the two-step check would.
         check_inside(path, resolved_root, relative, resolved_root=resolved_root)
@@ -367,6 +372,8 @@ def read_inside(path: Path, relative: str, resolved_root: Path) -> bytes:
             raise CorpusError(
                 relative, "file", relative, "a link to a file outside the corpus folder; not read"
             )
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise CorpusError(relative, "file", relative, "not a regular file; not read")
         chunks = []
         while chunk := os.read(descriptor, _READ_CHUNK_BYTES):
             chunks.append(chunk)

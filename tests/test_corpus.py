@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import pickle
 import subprocess
 import sys
@@ -415,8 +416,11 @@ def test_read_inside_reads_files_inside_and_names_why_others_are_not_read(tmp_pa
         read_inside(root / "a" / "out.md", "a/out.md", resolved)
     assert "SECRET" not in str(outside.value)
     (root / "a" / "folder.md").mkdir()
-    with pytest.raises(CorpusError, match="unreadable"):
+    with pytest.raises(CorpusError, match="not a regular file"):
         read_inside(root / "a" / "folder.md", "a/folder.md", resolved)
+    os.mkfifo(root / "a" / "pipe.md")  # no writer: a blocking open would wait for ever
+    with pytest.raises(CorpusError, match="not a regular file"):
+        read_inside(root / "a" / "pipe.md", "a/pipe.md", resolved)
 
 
 # --------------------------------------------------------------------- formatter damage
