@@ -146,6 +146,7 @@ class SearchEngine:
         self.confidence_threshold = CONFIDENCE_THRESHOLD
         self._japanese_vocabulary: FuzzyPool | None = None
         self._categories: list[tuple[str, int]] | None = None
+        self._date_span: tuple[dt.date, dt.date] | None = None
         # The parts share the connection and its lock; none of them refers back here.
         self._statistics = TermStatistics(self._db, self._lock, self.document_count)
         self._retriever = CandidateRetriever(
@@ -304,6 +305,20 @@ class SearchEngine:
                     merged[key] = (name, count)
             self._categories = list(merged.values())
         return self._categories
+
+    def date_span(self) -> tuple[dt.date, dt.date] | None:
+        """The dates of the oldest and the newest document (as their frontmatter writes
+        them), or None for an index without documents. Read once (the index's
+        ``documents(date, collection)`` index gives both ends)."""
+        if self._date_span is None:
+            with self._lock:
+                oldest, newest = self._db.execute(
+                    "SELECT min(date), max(date) FROM documents"
+                ).fetchone()
+            if oldest is None:
+                return None
+            self._date_span = (dt.date.fromisoformat(oldest), dt.date.fromisoformat(newest))
+        return self._date_span
 
     def latest(self, count: int = 5, category: str | None = None) -> list[StoryHit]:
         """Newest stories first (by the newest date of their documents, then story id),

@@ -13,6 +13,7 @@ import yarl
 
 from bot import text
 from bot.config import Settings
+from bot.periods import DateRange
 from bot.persona import Persona, reply_locale
 from bot.replies import Answer, Reply, StoryCard
 from bot.search import Document, SearchEngine, StoryHit, Suggestion
@@ -229,6 +230,8 @@ class NewsService:
         elif weak_cards:
             # The weak header says both: nothing exactly about it, and these are guesses.
             header = self.persona.say("about_weak_header", locale, seed=shown, query=shown)
+        elif period_header := self._outside_stories(shown, outcome.plan.date_range, locale):
+            header = period_header
         else:
             header = self.persona.say("not_found", locale, seed=shown, query=shown)
         suggestions = tuple(outcome.suggestions)
@@ -246,6 +249,32 @@ class NewsService:
             query=shown,
             weak=bool(weak_cards),
         )
+
+    def _outside_stories(self, shown: str, period: DateRange | None, locale: str) -> str:
+        """When the period a query asked for lies wholly past the newest story or before
+        the oldest, technyan names the dates searched (``not_found_in_period``) and where
+        the stories end or begin ("last month" on a corpus that stopped updating months
+        ago can find nothing, and the user should see why); else "" (the period is not
+        the reason, and the usual "nothing found" is said)."""
+        span = self.engine.date_span()
+        if period is None or span is None:
+            return ""
+        oldest, newest = span
+        if period.start > newest:
+            where = self.persona.say("stories_end", locale, seed=shown, newest=newest.isoformat())
+        elif period.end < oldest:
+            where = self.persona.say("stories_begin", locale, seed=shown, oldest=oldest.isoformat())
+        else:
+            return ""
+        if period.start == period.end:
+            dates = period.start.isoformat()
+        else:
+            joiner = "〜" if locale == "ja" else " to "
+            dates = f"{period.start.isoformat()}{joiner}{period.end.isoformat()}"
+        said = self.persona.say(
+            "not_found_in_period", locale, seed=shown, query=shown, period=dates
+        )
+        return f"{said}\n{where}"
 
     @staticmethod
     def _join_suggestions(suggestions: tuple[str, ...], locale: str) -> str:

@@ -1,0 +1,77 @@
+"""NewsService's replies where the period asked for explains why nothing was found."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_settings
+from bot.corpus import discover, parse_article
+from bot.service import NewsService
+from tests.discord_support import said
+
+REPO = Path(__file__).resolve().parents[1]
+# Months after the bundled corpus's newest story, as for a bot whose corpus stopped updating.
+LATE = dt.date(2026, 11, 29)
+
+
+@pytest.fixture(scope="module")
+def service(bundled_index: Path) -> NewsService:
+    return NewsService(load_settings(None, environ={}).with_paths(index=bundled_index))
+
+
+@pytest.fixture(scope="module")
+def corpus_dates() -> tuple[dt.date, dt.date]:
+    dates = [
+        parse_article(path, location, path.relative_to(REPO / "corpus").as_posix()).date
+        for path, location in discover(REPO / "corpus")
+    ]
+    return min(dates), max(dates)
+
+
+def test_the_date_span_is_the_oldest_and_newest_documents(
+    service: NewsService, corpus_dates: tuple[dt.date, dt.date]
+) -> None:
+    assert service.engine.date_span() == corpus_dates
+
+
+@pytest.mark.parametrize(
+    ("locale", "query", "period"),
+    [
+        ("en", "OpenAI last month", "2026-10-01 to 2026-10-31"),
+        ("ja", "先月のOpenAI", "2026-10-01〜2026-10-31"),
+    ],
+)
+def test_a_period_past_the_newest_story_is_named_with_where_the_stories_end(
+    service: NewsService,
+    corpus_dates: tuple[dt.date, dt.date],
+    locale: str,
+    query: str,
+    period: str,
+) -> None:
+    reply = service.about(query, locale, as_of=LATE)
+    assert not reply.cards
+    assert said(reply.header, "not_found_in_period", locale, query=query, period=period)
+    where = reply.header.split("\n")[1]
+    assert said(where, "stories_end", locale, newest=corpus_dates[1].isoformat())
+
+
+def test_a_period_before_the_oldest_story_is_named_with_where_the_stories_begin(
+    service: NewsService, corpus_dates: tuple[dt.date, dt.date]
+) -> None:
+    reply = service.about("OpenAI in January 2019", "en", as_of=LATE)
+    assert said(reply.header, "not_found_in_period", "en", period="2019-01-01 to 2019-01-31")
+    assert said(
+        reply.header.split("\n")[1], "stories_begin", "en", oldest=corpus_dates[0].isoformat()
+    )
+
+
+def test_a_period_within_the_stories_is_not_blamed_for_an_unknown_word(
+    service: NewsService, corpus_dates: tuple[dt.date, dt.date]
+) -> None:
+    inside = corpus_dates[1].strftime("%B %Y")
+    reply = service.about(f"xyzzy plugh {inside}", "en", as_of=LATE)
+    assert said(reply.header, "not_found", "en")
+    assert not said(reply.header, "not_found_in_period", "en")
