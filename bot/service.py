@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
+from functools import lru_cache
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import yarl
 
@@ -31,6 +33,42 @@ log = logging.getLogger(__name__)
 #: whole message: up to 2,000 characters, 4,000 with Nitro; Discord docs
 #: resources/message#create-message).
 MAX_QUERY_CHARACTERS = 500
+
+
+# A placeholder of ``site.article_url`` and what it matches in a pasted link.
+_URL_PLACEHOLDERS = {
+    "locale": r"[A-Za-z-]{2,8}",
+    "date": r"\d{8}",
+    "slug": r"[^/?#\s<>]+?",
+    "story": r"[^?#\s<>]+?",
+}
+
+
+@lru_cache(maxsize=4)
+def _article_url_pattern(template: str) -> re.Pattern[str] | None:
+    """A regular expression finding links made by ``template`` (``site.article_url``)
+    in text, its placeholders as named groups (a placeholder used twice is matched, not
+    captured, the second time), with an optional trailing slash, query or fragment and
+    without the punctuation that may follow a link in a sentence; None
+    for a template with no ``{date}``/``{slug}`` or ``{story}`` to read back."""
+    if "{story}" not in template and not ("{date}" in template and "{slug}" in template):
+        return None
+    parts = re.split(r"(\{\w+\})", template)
+    seen: set[str] = set()
+    pattern = ""
+    for part in parts:
+        name = part[1:-1] if part.startswith("{") and part.endswith("}") else None
+        if name is None or name not in _URL_PLACEHOLDERS:
+            pattern += re.escape(part)
+        elif name in seen:
+            pattern += f"(?:{_URL_PLACEHOLDERS[name]})"
+        else:
+            seen.add(name)
+            pattern += f"(?P<{name}>{_URL_PLACEHOLDERS[name]})"
+    # The link ends at a space, an angle bracket or the text's end, punctuation before it
+    # not included ("…/slug." or "(…/slug)").
+    end = r"/?(?:[?#][^\s<>]*?)?(?=[.,!?;:、。)\]]{0,3}(?:$|[\s<>]))"
+    return re.compile(pattern + end, re.IGNORECASE)
 
 
 class NewsService:
@@ -218,6 +256,11 @@ class NewsService:
         shown = " ".join(query.split())
         if not shown:
             return Reply("about", locale, self.persona.say("empty_query", locale), query=query)
+        linked = self._linked_stories(query)
+        if linked:
+            cards = tuple(self.card(hit, locale) for hit in linked[:limit])
+            header = self.persona.say("about_linked", locale, seed=shown, count=len(cards))
+            return Reply("about", locale, header, cards, query=shown)
         outcome = self.engine.about(query, limit=limit, as_of=as_of)
         if outcome.hits:
             cards = tuple(self.card(hit, locale) for hit in outcome.hits)
@@ -249,6 +292,28 @@ class NewsService:
             query=shown,
             weak=bool(weak_cards),
         )
+
+    def _linked_stories(self, query: str) -> list[StoryHit]:
+        """The stories whose pages on the site ``query`` links to (``site.article_url``
+        read back: its ``{story}``, or ``{date}`` and ``{slug}``, name an article's story
+        folder ``articles/{date}/{slug}``), in the order linked, each once; links to
+        anything else are left to the search (which ignores links)."""
+        pattern = _article_url_pattern(self.settings.article_url)
+        if pattern is None or "://" not in query:
+            return []
+        stories: list[str] = []
+        for match in pattern.finditer(query):
+            found = match.groupdict()
+            if found.get("story"):
+                story = unquote(found["story"]).strip("/")
+            elif found.get("date") and found.get("slug"):
+                story = f"articles/{found['date']}/{unquote(found['slug'])}"
+            else:
+                continue
+            if story not in stories:
+                stories.append(story)
+        documents = self.engine.documents_of(stories) if stories else {}
+        return [StoryHit(s, documents[s], 1.0, 1.0) for s in stories if documents.get(s)]
 
     def _outside_stories(self, shown: str, period: DateRange | None, locale: str) -> str:
         """When the period a query asked for lies wholly past the newest story or before

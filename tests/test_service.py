@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import load_settings
 from bot.corpus import discover, parse_article
-from bot.service import NewsService
+from bot.service import NewsService, _article_url_pattern
 from tests.discord_support import said
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,3 +75,48 @@ def test_a_period_within_the_stories_is_not_blamed_for_an_unknown_word(
     reply = service.about(f"xyzzy plugh {inside}", "en", as_of=LATE)
     assert said(reply.header, "not_found", "en")
     assert not said(reply.header, "not_found_in_period", "en")
+
+
+STORY = "articles/20250127/deepseek-r1-market-shock"
+LINK = "https://technyanai.com/articles/{locale}/20250127/deepseek-r1-market-shock"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        LINK.format(locale="en"),
+        f"これ読んだ？ <{LINK.format(locale='ja')}/> すごいにゃ",
+        f"{LINK.format(locale='en')}?utm_source=discord and more words",
+        f"Did you see this ({LINK.format(locale='en')})? Wow.",
+        f"読んだ：{LINK.format(locale='ja')}。",
+    ],
+)
+def test_a_pasted_link_to_a_site_article_answers_with_its_story(
+    service: NewsService, message: str
+) -> None:
+    reply = service.about(message, "en")
+    assert said(reply.header, "about_linked", "en")
+    assert [card.url for card in reply.cards] == [LINK.format(locale="en")]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "https://technyanai.com/articles/en/20990101/no-such-story",
+        "https://example.com/articles/en/20250127/deepseek-r1-market-shock",
+    ],
+)
+def test_a_link_to_no_story_of_the_site_is_left_to_the_search(
+    service: NewsService, message: str
+) -> None:
+    assert not said(service.about(message, "en").header, "about_linked", "en")
+
+
+def test_a_template_with_the_story_path_is_read_back_and_one_without_is_not_read() -> None:
+    pattern = _article_url_pattern("https://news.example/{locale}/{story}.html")
+    assert pattern is not None
+    match = pattern.search(f"see https://news.example/ja/{STORY}.html!")
+    assert match is not None and match["story"] == STORY
+    match = pattern.search(f"https://news.example/en/{STORY}-v5.2.html.")
+    assert match is not None and match["story"] == f"{STORY}-v5.2"
+    assert _article_url_pattern("https://news.example/{locale}/{slug}") is None
