@@ -15,6 +15,7 @@ to a dot on its bar; title, axis labels and tick labels in the user's language.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import threading
@@ -24,6 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jaconv
 import matplotlib
 import matplotlib_fontja
 from matplotlib import font_manager
@@ -292,13 +294,25 @@ def _mark_stories(
 
 
 def chart_filename(topics: Sequence[str]) -> str:
-    """A file name for the chart of ``topics``: ``trend-claude-gemini.png`` (ASCII letters
-    and digits of each topic, lowercased), or ``trend.png`` when a topic has none (a name
-    Discord and every file system keep as it is)."""
-    slugs = [re.sub(r"[^a-z0-9]+", "-", topic.casefold()).strip("-") for topic in topics]
-    if not slugs or not all(slugs):
+    """A file name for the chart of ``topics``, in ASCII letters, digits and hyphens (a
+    name Discord and every file system keep as it is), so different topics get different
+    files: ``trend-claude-gemini-3.png``; a topic in kana is romanized
+    (``ディープシーク`` → ``trend-deipushiku.png``), one in kanji or other scripts becomes
+    ``t`` and 8 hex digits of its SHA-1 (``開発`` → ``trend-t2dfb21e5.png``, the same
+    every time); ``trend.png`` for no topic."""
+    slugs = [_ascii_slug(topic) for topic in topics]
+    if not slugs:
         return "trend.png"
     return "trend-" + "-".join(slugs)[:80].strip("-") + ".png"
+
+
+def _ascii_slug(topic: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", topic.casefold()).strip("-")
+    if slug:
+        return slug
+    romanized = str(jaconv.kana2alphabet(jaconv.kata2hira(topic.replace("ー", ""))))
+    slug = re.sub(r"[^a-z0-9]+", "-", romanized.casefold()).strip("-")
+    return slug or "t" + hashlib.sha1(topic.encode("utf-8")).hexdigest()[:8]
 
 
 def render_png(trend: Trend) -> ChartImage:

@@ -176,5 +176,9 @@ def test_tick_and_story_labels_never_overlap(trends: TrendService) -> None:
 
 def test_file_names_say_the_topics() -> None:
     assert chart_filename(["Claude", "Gemini 3"]) == "trend-claude-gemini-3.png"
-    assert chart_filename(["ディープシーク"]) == "trend.png"
+    assert chart_filename(["ディープシーク"]) == "trend-deipushiku.png"
+    assert chart_filename(["くろーど", "Gemini"]) == "trend-kurodo-gemini.png"
+    # Kanji topics: one name per topic, the same every time, never another topic's.
+    assert chart_filename(["開発"]) == "trend-t2dfb21e5.png"
+    assert chart_filename(["生成"]) not in (chart_filename(["開発"]), "trend.png")
     assert chart_filename([]) == "trend.png"
