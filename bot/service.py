@@ -250,7 +250,9 @@ class NewsService:
         with "did you mean" suggestions and weak matches labelled as weak; for a version
         the corpus does not have ("Sora 4"), technyan says so and offers the neighbouring
         versions as weak matches. Periods in the query are resolved against ``as_of``
-        (default today)."""
+        (default today); when one lies wholly outside the stories' dates, "nothing found"
+        says so (``_outside_stories``). A message linking to articles of the site answers
+        with their stories (``_linked_stories``)."""
         locale = reply_locale(locale, self.settings.default_locale)
         query = clean_text((query or "")[:MAX_QUERY_CHARACTERS])
         shown = " ".join(query.split())
