@@ -270,9 +270,11 @@ def story_location(relative: Path) -> StoryLocation | None:
     )
 
 
-def _files_under(folder: str, relative: str) -> Iterator[tuple[str, str]]:
-    """``(path, path relative to the corpus with "/")`` of the files under ``folder``
-    (``relative`` is the folder's own relative path), links to files included, depth
+def _files_under(folder: str, relative: str) -> Iterator[tuple[str, str, bool]]:
+    """``(path, path relative to the corpus with "/", is a file)`` of the entries under
+    ``folder`` (``relative`` is the folder's own relative path): files and links to files
+    (True), and every other entry but the folders walked into (False: a FIFO, socket or
+    device, a link to a folder or to nothing; folders are yielded as well as walked), depth
     first with each folder's entries sorted by name: the order of
     ``sorted(Path.rglob("*"))``. Linked folders are not entered; a folder that cannot be
     read is skipped. ``os.scandir`` tells files from folders without a system call per
@@ -285,23 +287,33 @@ def _files_under(folder: str, relative: str) -> Iterator[tuple[str, str]]:
         return
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
+            yield entry.path, f"{relative}/{entry.name}", False
             yield from _files_under(entry.path, f"{relative}/{entry.name}")
-        elif entry.is_file():
-            yield entry.path, f"{relative}/{entry.name}"
+        else:
+            yield entry.path, f"{relative}/{entry.name}", entry.is_file()
 
 
-def discover_files(root: Path) -> Iterator[tuple[Path, str, StoryLocation]]:
+def discover_files(
+    root: Path, not_files: list[tuple[Path, str]] | None = None
+) -> Iterator[tuple[Path, str, StoryLocation]]:
     """Yield ``(path, relative path with "/", location)`` for every article file under
     ``root``, sorted by path; ``path`` is ``root`` joined with the relative path. Files
-    outside the collection folders are not yielded."""
+    outside the collection folders are not yielded. ``not_files``: where to list
+    ``(path, relative path)`` of what stands at an article's place but is no file (a
+    folder, FIFO, socket or device named ``en.md``, a link to nothing), so a build can say
+    why it was skipped; never opened here."""
     for collection in COLLECTIONS:
         folder = root / collection
         if not folder.is_dir():
             continue
-        for path, relative in _files_under(str(folder), collection):
+        for path, relative, is_file in _files_under(str(folder), collection):
             location = story_location(Path(relative))
-            if location is not None:
+            if location is None:
+                continue
+            if is_file:
                 yield Path(path), relative, location
+            elif not_files is not None:
+                not_files.append((Path(path), relative))
 
 
 def discover(root: Path) -> Iterator[tuple[Path, StoryLocation]]:

@@ -700,15 +700,37 @@ class _CorpusFile:
     refused: CorpusError | None = None
 
 
+def _not_a_file(relative: str, mode: int) -> CorpusError:
+    """Why the entry at ``relative`` (its ``lstat`` mode) is no article file."""
+    if stat.S_ISDIR(mode):
+        reason = "a folder, not a file"
+    elif stat.S_ISLNK(mode):
+        reason = "a link that leads nowhere (or to a folder)"
+    else:
+        reason = "not a regular file (a FIFO, socket or device); not read"
+    return CorpusError(relative, "file", relative, reason)
+
+
 def _scan(corpus: Path, progress: ProgressCallback | None) -> dict[str, _CorpusFile]:
     """Every article file of ``corpus`` by relative path, with its stat (of the link itself
     for a link outside the corpus, which is never read). Files that vanish while scanning
     are left out.
 
     ``discover_files`` does not descend into linked folders, so only a file itself can
-    be a link: one ``lstat`` per file tells, and only links are resolved."""
-    found = list(discover_files(corpus))
+    be a link: one ``lstat`` per file tells, and only links are resolved. What stands at
+    an article's place but is no file (a folder or FIFO named ``en.md``, a link to
+    nothing) is kept as refused, never opened, so the report names it."""
+    not_files: list[tuple[Path, str]] = []
+    found = list(discover_files(corpus, not_files))
     current: dict[str, _CorpusFile] = {}
+    for path, relative in not_files:
+        try:
+            info = path.lstat()
+        except OSError:
+            continue
+        current[relative] = _CorpusFile(
+            path, info.st_size, info.st_mtime_ns, refused=_not_a_file(relative, info.st_mode)
+        )
     for number, (path, relative, _location) in enumerate(found, start=1):
         if progress is not None and (number % 500 == 0 or number == len(found)):
             progress(IndexProgress("scan", number, len(found)))

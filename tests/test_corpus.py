@@ -398,6 +398,26 @@ def test_a_collection_folder_linked_outside_the_corpus_is_refused_file_by_file(
     assert "outside the corpus folder" in reason and "SECRET" not in reason
 
 
+def test_what_stands_at_an_articles_place_but_is_no_file_is_named_in_the_report(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    write_article("articles/20251118/kept/en.md")
+    story = tmp_path / "corpus" / "articles" / "20251118"
+    (story / "pipe").mkdir()
+    os.mkfifo(story / "pipe" / "en.md")  # opened for reading, it would wait for a writer
+    (story / "folder" / "en.md").mkdir(parents=True)
+    (story / "dangling").mkdir()
+    (story / "dangling" / "ja.md").symlink_to(tmp_path / "gone.md")
+    report = build_index(tmp_path / "corpus", tmp_path / "index.db")
+    reasons = dict(report.skipped)
+    assert report.documents == 1
+    assert "not a regular file" in reasons["articles/20251118/pipe/en.md"]
+    assert "a folder, not a file" in reasons["articles/20251118/folder/en.md"]
+    assert "leads nowhere" in reasons["articles/20251118/dangling/ja.md"]
+    # discover() (what benchmarks and tools read) still lists article files only.
+    assert [p.name for p, _ in discover(tmp_path / "corpus")] == ["en.md"]
+
+
 def test_read_inside_reads_files_inside_and_names_why_others_are_not_read(tmp_path: Path) -> None:
     root = tmp_path / "corpus"
     (root / "a").mkdir(parents=True)
