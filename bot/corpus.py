@@ -307,6 +307,8 @@ def discover_files(
         if not folder.is_dir():
             continue
         for path, relative, is_file in _files_under(str(folder), collection):
+            if not is_file and (not_files is None or not relative.endswith(".md")):
+                continue  # the story and date folders themselves: no article's place
             location = story_location(Path(relative))
             if location is None:
                 continue
