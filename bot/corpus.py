@@ -270,27 +270,29 @@ def story_location(relative: Path) -> StoryLocation | None:
     )
 
 
-def _files_under(folder: str, relative: str) -> Iterator[tuple[str, str, bool]]:
-    """``(path, path relative to the corpus with "/", is a file)`` of the entries under
-    ``folder`` (``relative`` is the folder's own relative path): files and links to files
-    (True), and every other entry but the folders walked into (False: a FIFO, socket or
-    device, a link to a folder or to nothing; folders are yielded as well as walked), depth
-    first with each folder's entries sorted by name: the order of
-    ``sorted(Path.rglob("*"))``. Linked folders are not entered; a folder that cannot be
-    read is skipped. ``os.scandir`` tells files from folders without a system call per
-    entry (``Path.rglob`` and ``is_file`` make two): a 100,000-file corpus is listed in
-    a fraction of the time."""
+def _files_under(folder: str, relative: str) -> Iterator[tuple[str, str, str]]:
+    """``(path, path relative to the corpus with "/", kind)`` of the entries under
+    ``folder`` (``relative`` is the folder's own relative path): ``file`` for files and
+    links to files, ``folder`` for folders (yielded, then walked into), ``link`` for a
+    link to a folder or to nothing (never entered), ``other`` for a FIFO, socket or
+    device; depth first with each folder's entries sorted by name: the order of
+    ``sorted(Path.rglob("*"))``. A folder that cannot be read is skipped. ``os.scandir``
+    tells these apart without a system call per entry (``Path.rglob`` and ``is_file``
+    make two): a 100,000-file corpus is listed in a fraction of the time."""
     try:
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=lambda entry: entry.name)
     except OSError:
         return
     for entry in entries:
+        path, entry_relative = entry.path, f"{relative}/{entry.name}"
         if entry.is_dir(follow_symlinks=False):
-            yield entry.path, f"{relative}/{entry.name}", False
-            yield from _files_under(entry.path, f"{relative}/{entry.name}")
+            yield path, entry_relative, "folder"
+            yield from _files_under(path, entry_relative)
+        elif entry.is_file():
+            yield path, entry_relative, "file"
         else:
-            yield entry.path, f"{relative}/{entry.name}", entry.is_file()
+            yield path, entry_relative, "link" if entry.is_symlink() else "other"
 
 
 def discover_files(
@@ -299,20 +301,25 @@ def discover_files(
     """Yield ``(path, relative path with "/", location)`` for every article file under
     ``root``, sorted by path; ``path`` is ``root`` joined with the relative path. Files
     outside the collection folders are not yielded. ``not_files``: where to list
-    ``(path, relative path)`` of what stands at an article's place but is no file (a
-    folder, FIFO, socket or device named ``en.md``, a link to nothing), so a build can say
-    why it was skipped; never opened here."""
+    ``(path, relative path)`` of what a build should name as skipped: a link to a folder
+    or to nothing anywhere in a collection (a linked date or story folder is not
+    followed), and a folder, FIFO, socket or device standing at an article's place
+    (named ``en.md``); never opened here."""
     for collection in COLLECTIONS:
         folder = root / collection
         if not folder.is_dir():
             continue
-        for path, relative, is_file in _files_under(str(folder), collection):
-            if not is_file and (not_files is None or not relative.endswith(".md")):
+        for path, relative, kind in _files_under(str(folder), collection):
+            if kind == "link":
+                if not_files is not None:
+                    not_files.append((Path(path), relative))
+                continue
+            if kind != "file" and (not_files is None or not relative.endswith(".md")):
                 continue  # the story and date folders themselves: no article's place
             location = story_location(Path(relative))
             if location is None:
                 continue
-            if is_file:
+            if kind == "file":
                 yield Path(path), relative, location
             elif not_files is not None:
                 not_files.append((Path(path), relative))

@@ -700,12 +700,15 @@ class _CorpusFile:
     refused: CorpusError | None = None
 
 
-def _not_a_file(relative: str, mode: int) -> CorpusError:
-    """Why the entry at ``relative`` (its ``lstat`` mode) is no article file."""
+def _not_a_file(path: Path, relative: str, mode: int) -> CorpusError:
+    """Why the entry at ``path`` (``relative`` in the corpus; ``mode`` from its
+    ``lstat``) is no article file."""
     if stat.S_ISDIR(mode):
         reason = "a folder, not a file"
+    elif stat.S_ISLNK(mode) and os.path.isdir(path):
+        reason = "a linked folder: not followed, its stories are not indexed"
     elif stat.S_ISLNK(mode):
-        reason = "a link that leads nowhere (or to a folder)"
+        reason = "a link that leads nowhere"
     else:
         reason = "not a regular file (a FIFO, socket or device); not read"
     return CorpusError(relative, "file", relative, reason)
@@ -719,7 +722,8 @@ def _scan(corpus: Path, progress: ProgressCallback | None) -> dict[str, _CorpusF
     ``discover_files`` does not descend into linked folders, so only a file itself can
     be a link: one ``lstat`` per file tells, and only links are resolved. What stands at
     an article's place but is no file (a folder or FIFO named ``en.md``, a link to
-    nothing) is kept as refused, never opened, so the report names it."""
+    nothing), and a linked folder anywhere in a collection, is kept as refused, never
+    opened or entered, so the report names it."""
     not_files: list[tuple[Path, str]] = []
     found = list(discover_files(corpus, not_files))
     current: dict[str, _CorpusFile] = {}
@@ -729,7 +733,7 @@ def _scan(corpus: Path, progress: ProgressCallback | None) -> dict[str, _CorpusF
         except OSError:
             continue
         current[relative] = _CorpusFile(
-            path, info.st_size, info.st_mtime_ns, refused=_not_a_file(relative, info.st_mode)
+            path, info.st_size, info.st_mtime_ns, refused=_not_a_file(path, relative, info.st_mode)
         )
     for number, (path, relative, _location) in enumerate(found, start=1):
         if progress is not None and (number % 500 == 0 or number == len(found)):

@@ -356,10 +356,12 @@ def test_a_link_to_a_file_outside_the_corpus_is_skipped_and_never_read(
     shown = repr(report.__dict__) + caplog.text
     assert "SECRET" not in shown
     assert "articles/20251118/story/ja.md" in caplog.text
-    # A folder link leading outside is not followed at all (rglob does not follow them).
-    assert not any(path.startswith("articles/20251118/linked") for path, _ in report.skipped)
+    # A folder link leading outside is named, and not followed at all.
+    assert "linked folder: not followed" in reasons["articles/20251118/linked"]
+    assert not any(path.startswith("articles/20251118/linked/") for path, _ in report.skipped)
     again = build_index(tmp_path / "corpus", tmp_path / "index.db")
-    assert again.unchanged == 3 and "articles/20251118/story/ja.md" in dict(again.skipped)
+    # The two stories, the refused link to a file and the linked folder: none changed.
+    assert again.unchanged == 4 and "articles/20251118/story/ja.md" in dict(again.skipped)
 
 
 def test_a_corpus_reached_through_a_linked_folder_is_indexed_and_links_out_still_refused(
