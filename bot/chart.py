@@ -25,7 +25,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jaconv
 import matplotlib
 import matplotlib_fontja
 from matplotlib import font_manager
@@ -34,6 +33,7 @@ from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from matplotlib.ticker import MaxNLocator
 
+from bot import text
 from bot.trend import Trend, TrendReply, TrendService
 
 __all__ = [
@@ -213,8 +213,8 @@ def draw_trend(trend: Trend) -> Figure:
         handlelength=1.2,
         columnspacing=1.6,
     )
-    for text in legend.get_texts():
-        text.set_color(INK)
+    for label in legend.get_texts():
+        label.set_color(INK)
     _mark_stories(axes, canvas, trend, tops, tallest, families, counted=show_counts)
     return figure
 
@@ -310,8 +310,7 @@ def _ascii_slug(topic: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", topic.casefold()).strip("-")
     if slug:
         return slug
-    romanized = str(jaconv.kana2alphabet(jaconv.kata2hira(topic.replace("ー", ""))))
-    slug = re.sub(r"[^a-z0-9]+", "-", romanized.casefold()).strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", text.romanize_katakana(topic)).strip("-")
     return slug or "t" + hashlib.sha1(topic.encode("utf-8")).hexdigest()[:8]
 
 
