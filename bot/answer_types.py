@@ -4,9 +4,10 @@
 wants: a ``person`` (who, 誰), an ``organization`` (which company, どこの会社, 所属), a
 ``place`` (where, どこで), a ``date`` (when, いつ), a ``deadline`` (until when, いつまで), an
 amount of ``money`` (how much, いくら), a ``count`` (how many, 何件), a ``percent`` (what
-share, 何%), a ``name`` or codename (what is it called, コードネーム), or a ``duration``
-(how long, 何年間), or a benchmark ``score`` (what did X score, スコア); None for other
-questions.
+share, 何%), a ``change`` (how much did it grow, どれくらい下がった: a percentage, an amount,
+a multiple or a "from … to …"), a ``name`` or codename (what is it called, コードネーム), a
+``duration`` (how long, 何年間, 何秒), or a benchmark ``score`` (what did X score, スコア);
+None for other questions.
 
 ``type_strength(sentence, kind, known)`` says how clearly a sentence holds such a thing,
 in [0, 1]: patterns for numbers with their units, currencies, percentages, dates and
@@ -28,6 +29,7 @@ _JAPANESE_CHARS = text.JAPANESE_RUN[1:-2]
 __all__ = ["ANSWER_TYPES", "asked_type", "type_strength"]
 
 ANSWER_TYPES = (
+    "change",
     "score",
     "person",
     "organization",
@@ -53,7 +55,21 @@ _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"\bfor how long\b|何年間|何ヶ月|何か月|何カ月|何週間|何日間|何時間|何分|何秒|"
             r"どのくらいの長さ|どれくらいの長さ|最長|"
             r"どのくらいの期間|どれくらいの期間|どのくらいで|どれくらいで|何年(?:在籍|勤|務|働|かけ|かか)|"
-            r"期間は|頻度",
+            r"期間は|頻度|(?:どれくらい|どのくらい|どれだけ|どんだけ)[^?？。]{0,6}?(?:かか|掛か)",
+        ),
+        (
+            # How much something grew or fell: answered by a percentage, an amount, a
+            # multiple or a "from … to …", whatever unit the story uses.
+            "change",
+            r"\b(?:by )?how much (?:did|does|do|has|have|had|will|would|is|was)\b[^?.!]{0,60}?"
+            r"\b(?:grow|grew|grown|rise|rose|risen|drop|dropped|fall|fell|fallen|decline|"
+            r"declined|increase|increased|decrease|decreased|jump|jumped|surge|surged|plunge|"
+            r"plunged|tank|tanked|slide|slid|climb|climbed|shrink|shrank|improve|improved|"
+            r"reduce|reduced|go up|go down|went up|went down)\b|"
+            r"\bhow much (?:higher|lower|faster|slower|cheaper|bigger|smaller|better)\b|"
+            r"(?:どれくらい|どのくらい|どれだけ|どんだけ|何%|何パーセント|何割)[^?？。]{0,12}?"
+            r"(?:下が|上が|伸び|増え|増加|減っ|減少|落ち|低下|上昇|成長|削減|改善|向上|縮小|"
+            r"拡大|下落|急落|暴落|値下が|値上が)",
         ),
         (
             "percent",
@@ -90,7 +106,14 @@ _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"\bwhere\b|\bwhich (?:country|city|region|state|venue|location)\b|"
             r"どこで|どこに|どの国|どこの国|どの都市|どの地域|どのリージョン|場所|どこ",
         ),
-        ("person", r"\bwho\b|\bwhom\b|\bwhich person\b|誰|だれ|何者|どなた|どの人"),
+        (
+            "person",
+            r"\bwho\b|\bwhom\b|\bwhich (?:[\w-]+ ){0,2}(?:person|people|engineer|researcher|"
+            r"executive|exec|ceo|cto|cfo|coo|founder|co-?founder|analyst|scientist|official|"
+            r"employee|investor|reporter|journalist|author|professor|lawyer|judge|lawmaker|"
+            r"senator|minister|leader|manager|director|designer|developer)s?\b|"
+            r"誰|だれ|何者|どなた|どの人|どのエンジニア|どの研究者|どの幹部|どの役員",
+        ),
         ("score", r"\bscore[ds]?\b|\bbenchmark results?\b|スコア|何点|点数|成績"),
         (
             "date",
@@ -110,9 +133,11 @@ _MONEY_RE = re.compile(
 _PERCENT_RE = re.compile(rf"{_NUMBER}\s*(?:%|％|パーセント|percent\b)", re.IGNORECASE)
 _DURATION_RE = re.compile(
     rf"(?:{_NUMBER}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a few|several)"
-    r"[\s-]*(?:and a half\s+)?(?:years?|months?|weeks?|days?|hours?|minutes?)\b|"
+    r"[\s-]*(?:and a half\s+)?(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|secs?)\b|"
     r"(?<![\d,.])\d{1,2}(?:\.\d+)?\s*(?:年間|年半|年(?!\d|度))|"
     rf"{_NUMBER}\s*(?:ヶ月|か月|カ月|ヵ月|週間|日間|時間|分間)|週間半|"
+    # Seconds and minutes: "最大60秒", "約30分で" (not "3分の1", "15時30分").
+    rf"(?<![時:\d]){_NUMBER}\s*(?:秒|分)(?![の析類散割野担])|"
     r"\b(?:a|one) (?:week|month|year) and a half\b|\bevery \w+ (?:hours?|days?|weeks?)\b",
     re.IGNORECASE,
 )
@@ -130,6 +155,17 @@ _PART_OF_YEAR_RE = re.compile(
     r"\b(?:early|mid|late|end of|beginning of|first half of|second half of)[\s-]*\d{4}\b|"
     r"\bq[1-4]\s*\d{4}\b|\b(?:spring|summer|fall|autumn|winter)\s+\d{4}\b|"
     r"\d{4}年\s*(?:初頭|初め|前半|後半|末|中|第[1-4一二三四]四半期|春|夏|秋|冬)",
+    re.IGNORECASE,
+)
+# A change as a multiple or a move between two values: "3x", "2倍", "doubled", "半減",
+# "3分の1", "from 12.09% to 4.22%", "203M→158M".
+_MULTIPLE_RE = re.compile(
+    rf"{_NUMBER}\s*(?:x|×|倍)(?![a-z])|\b(?:doubled|tripled|quadrupled|halved|twice|"
+    r"two-fold|threefold|tenfold)\b|半減|倍増|\d+分の\d+",
+    re.IGNORECASE,
+)
+_FROM_TO_RE = re.compile(
+    rf"\bfrom\s+\S*{_NUMBER}\S*\s+to\s+\S*{_NUMBER}|{_NUMBER}\S*\s*(?:→|->|から)\s*\S*{_NUMBER}",
     re.IGNORECASE,
 )
 _DEADLINE_RE = re.compile(
@@ -201,6 +237,27 @@ def _without(sentence: str, known: Collection[str]) -> str:
     return kept
 
 
+def _without_titles(span: str) -> str:
+    """The person's name in a capitalized ``span``, the job title before or after it left
+    out ("Google Principal Engineer Jaana Dogan" with "Google" known → "Jaana Dogan"), or
+    "" when what remains is no name: fewer than two words, a title word inside, or an
+    organization's name ("SoftBank Group")."""
+    words = span.split()
+    while words and words[0].casefold().strip(".,'’") in _TITLE_WORDS:
+        words.pop(0)
+    while words and words[-1].casefold().strip(".,'’") in _TITLE_WORDS:
+        words.pop()
+    name = " ".join(words)
+    if len(words) < 2 or any(w.casefold().strip(".,'’") in _TITLE_WORDS for w in words):
+        return ""
+    return "" if _ORGANIZATION_END_RE.search(name) else name
+
+
+def _undated(sentence: str) -> str:
+    """``sentence`` without its dates and years: "November 26, 2025" counts nothing."""
+    return _YEAR_RE.sub(" ", _PART_OF_YEAR_RE.sub(" ", _FULL_DATE_RE.sub(" ", sentence)))
+
+
 def _japanese_proper_nouns(sentence: str, detail: str) -> int:
     """How many Sudachi proper nouns of ``detail`` (人名, 地名, 組織名) the sentence holds."""
     count = 0
@@ -220,6 +277,12 @@ def type_strength(sentence: str, kind: str | None, known: Collection[str] = ()) 
     if kind is None:
         return 0.0
     rest = _without(sentence, known)
+    if kind == "change":
+        if _PERCENT_RE.search(rest):
+            return 1.0
+        if _MONEY_RE.search(rest) or _MULTIPLE_RE.search(rest) or _FROM_TO_RE.search(rest):
+            return 0.8
+        return 0.3 if re.search(r"\d", _undated(rest)) else 0.0
     if kind == "percent":
         return 1.0 if _PERCENT_RE.search(rest) else 0.0
     if kind == "score":
@@ -243,7 +306,7 @@ def type_strength(sentence: str, kind: str | None, known: Collection[str] = ()) 
     if kind == "count":
         if _PERCENT_RE.search(rest) and not re.sub(_PERCENT_RE, "", rest).strip():
             return 0.0
-        plain = _PERCENT_RE.sub(" ", _MONEY_RE.sub(" ", rest))
+        plain = _PERCENT_RE.sub(" ", _MONEY_RE.sub(" ", _undated(rest)))
         return 1.0 if re.search(r"\d", plain) else 0.0
     if kind == "name":
         if _NAMING_RE.search(rest):
@@ -259,13 +322,7 @@ def type_strength(sentence: str, kind: str | None, known: Collection[str] = ()) 
     if kind == "person":
         if _japanese_proper_nouns(rest, "人名"):
             return 1.0
-        names = [
-            span
-            for span in spans
-            if " " in span.strip()
-            and not any(word.casefold().strip(".,'’") in _TITLE_WORDS for word in span.split())
-            and not _ORGANIZATION_END_RE.search(span)
-        ]
+        names = [name for name in map(_without_titles, spans) if name]
         if names and _PERSON_TITLE_RE.search(rest):
             return 1.0
         return 0.6 if names else (0.3 if _PERSON_TITLE_RE.search(rest) else 0.0)
