@@ -168,12 +168,13 @@ def answer_question(
     kind = asked_type(question)
     known = [c.label for c in concepts if c.role == "entity"]
     known += re.findall(r"(?<![\d.])\d+(?:\.\d+)?(?=\s*[%％])", text.normalize(question))
+    asked_words = frozenset(w.casefold() for w in re.findall(r"[A-Za-z][A-Za-z'’-]+", question))
     best: ExtractedAnswer | None = None
     for rank, hit in enumerate(candidates):
         story_prior = (0.5 * hit.score + 0.5 * hit.coverage) * (1.0 - 0.15 * rank)
         by_locale = {
             document_locale: _best_in_document(
-                engine, document, concepts, weights, kind, known, story_prior, hit
+                engine, document, concepts, weights, kind, (known, asked_words), story_prior, hit
             )
             for document_locale, document in hit.documents.items()
         }
@@ -209,7 +210,9 @@ def _holds_the_names(hit: StoryHit) -> bool:
     )
 
 
-def _label_answers(unit: str, concepts: list[Concept], kind: str, known: list[str]) -> bool:
+def _label_answers(
+    unit: str, concepts: list[Concept], kind: str, given: tuple[list[str], frozenset[str]]
+) -> bool:
     """A "label: value" line whose label holds a word of the question and whose value holds
     what is asked for ("**Co-founder**: Jane Smith" for "who is the co-founder")."""
     label, colon, value = _clean(unit).partition(":")
@@ -225,7 +228,7 @@ def _label_answers(unit: str, concepts: list[Concept], kind: str, known: list[st
         for alternative in concept.alternatives
         if alternative.terms
     )
-    return holds and type_strength(value, kind, known) >= 0.6
+    return holds and type_strength(value, kind, *given) >= 0.6
 
 
 def _best_in_document(
@@ -234,14 +237,15 @@ def _best_in_document(
     concepts: list[Concept],
     weights: list[float],
     kind: str | None,
-    known: list[str],
+    given: tuple[list[str], frozenset[str]],
     story_prior: float,
     hit: StoryHit,
 ) -> ExtractedAnswer | None:
     """The best unit of one document for the question, scored by the concepts it holds
     that the title does not already say (0.35), the concepts with its heading and lead-in
     as context (0.25), what is asked for (0.2; else the concepts again) and the story's
-    match (0.2)."""
+    match (0.2). ``given``: the question's names and numbers, and its Latin words
+    (casefolded), which ``type_strength`` never takes for the answer."""
     title_terms = set(text.analyze(document.title))
     # What the title already says counts less in the sentence: it must hold the rest.
     residual = [
@@ -276,13 +280,13 @@ def _best_in_document(
             else:
                 # A lead-in's answer is in what follows it ("Main results:").
                 following = " ".join(units[position + 1 : position + 4]) if is_lead_in else ""
-                strength = type_strength(_clean(f"{unit} {following}"), kind, known)
+                strength = type_strength(_clean(f"{unit} {following}"), kind, *given)
                 score = (
                     W_OWN * own + W_CONTEXT * context + W_TYPE * strength + W_PRIOR * story_prior
                 )
                 if strength == 0:
                     score *= W_MISSING  # it does not hold what is asked for
-                elif _label_answers(unit, concepts, kind, known):
+                elif _label_answers(unit, concepts, kind, given):
                     score += 0.15
             if position == 0 and headed:
                 score *= 0.9  # the same fact in a sentence reads better than in a heading

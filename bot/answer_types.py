@@ -137,7 +137,7 @@ _DURATION_RE = re.compile(
     r"(?<![\d,.])\d{1,2}(?:\.\d+)?\s*(?:年間|年半|年(?!\d|度))|"
     rf"{_NUMBER}\s*(?:ヶ月|か月|カ月|ヵ月|週間|日間|時間|分間)|週間半|"
     # Seconds and minutes: "最大60秒", "約30分で" (not "3分の1", "15時30分").
-    rf"(?<![時:\d]){_NUMBER}\s*(?:秒|分)(?![の析類散割野担])|"
+    rf"(?<![時:\d]){_NUMBER}\s*(?:秒|分(?![の析類散割野担]))|"
     r"\b(?:a|one) (?:week|month|year) and a half\b|\bevery \w+ (?:hours?|days?|weeks?)\b",
     re.IGNORECASE,
 )
@@ -215,11 +215,23 @@ _PLACE_WORD_RE = re.compile(
 )
 
 
+# "Who can use it?" asks for an audience (plans, users, countries), not a person's name:
+# such a question is scored as one without a kind.
+_AUDIENCE_QUESTION_RE = re.compile(
+    r"\bwho (?:can|could|may|gets? to|is eligible|are eligible|has access|have access)\b|"
+    r"誰が(?:使え|利用でき|使用でき|使える|対象)|誰でも",
+    re.IGNORECASE,
+)
+
+
 def asked_type(question: str) -> str | None:
-    """The kind of answer ``question`` asks for (one of ``ANSWER_TYPES``), or None."""
+    """The kind of answer ``question`` asks for (one of ``ANSWER_TYPES``), or None (also
+    for "who can use it?", which asks for an audience rather than a name)."""
     folded = text.normalize(question)
     for kind, pattern in _QUESTION_PATTERNS:
         if pattern.search(folded):
+            if kind == "person" and _AUDIENCE_QUESTION_RE.search(folded):
+                return None
             return kind
     return None
 
@@ -269,11 +281,19 @@ def _japanese_proper_nouns(sentence: str, detail: str) -> int:
     return count
 
 
-def type_strength(sentence: str, kind: str | None, known: Collection[str] = ()) -> float:
+def type_strength(
+    sentence: str,
+    kind: str | None,
+    known: Collection[str] = (),
+    asked_words: Collection[str] = (),
+) -> float:
     """How clearly ``sentence`` (plain text) holds an answer of ``kind``, in [0, 1]: 1 for a
     clear one (a percentage for ``percent``, a full date for ``date``), less for a weaker
     sign (a bare year for ``date``, a number for ``money``), 0 for none. ``known`` are the
-    names the question gives, which are never the answer. Returns 0 for ``kind`` None."""
+    names the question gives, which are never the answer. ``asked_words`` are the
+    question's Latin words, casefolded: for ``person``, a name holding one of them is the
+    person asked about ("after krieger moved…" → "Mike Krieger"), not the answer. Returns
+    0 for ``kind`` None."""
     if kind is None:
         return 0.0
     rest = _without(sentence, known)
@@ -322,7 +342,11 @@ def type_strength(sentence: str, kind: str | None, known: Collection[str] = ()) 
     if kind == "person":
         if _japanese_proper_nouns(rest, "人名"):
             return 1.0
-        names = [name for name in map(_without_titles, spans) if name]
+        names = [
+            name
+            for name in map(_without_titles, spans)
+            if name and not any(w.casefold().strip(".,'’") in asked_words for w in name.split())
+        ]
         if names and _PERSON_TITLE_RE.search(rest):
             return 1.0
         return 0.6 if names else (0.3 if _PERSON_TITLE_RE.search(rest) else 0.0)

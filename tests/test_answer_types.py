@@ -33,6 +33,13 @@ from bot.answer_types import asked_type, type_strength
         ("最長何秒の動画まで作れた？", "duration"),
         ("What did Claude 3.5 Sonnet score on SWE-bench?", "score"),
         ("Tell me about DeepSeek", None),
+        ("how much did legalzoom drop in the selloff", "change"),
+        ("By how much has revenue increased since launch?", "change"),
+        ("ハルシネーション率どれくらい下がったの？", "change"),
+        ("which AWS engineer got quoted about MCP?", "person"),
+        ("Coworkって作るのにどれくらいかかったの？", "duration"),
+        ("Who can use Claude Code on the web?", None),  # an audience, not a name
+        ("誰が使えるの？", None),
     ],
 )
 def test_questions_say_what_they_ask_for(question: str, kind: str | None) -> None:
@@ -59,9 +66,25 @@ def test_questions_say_what_they_ask_for(question: str, kind: str | None) -> Non
         ("built in a week and a half", "duration", [], True),
         ("約3ヶ月間利用可能です", "duration", [], True),
         ("2025年11月12日にリリースしました。", "duration", [], False),  # a year is no duration
+        ("Sora can generate coherent videos up to 60 seconds long.", "duration", [], True),
+        ("Soraは最大60秒の動画を生成できます。", "duration", [], True),
+        ("精度は3分の1になった", "duration", [], False),  # a fraction, not minutes
+        ("LegalZoom plunged nearly 20%", "change", [], True),
+        ("Daily visits fell from 203M to 158M.", "change", [], True),
+        ("The error rate was halved.", "change", [], True),
+        ("The company was founded in Paris.", "change", [], False),
+        ("On November 26, 2025, newspapers filed suit.", "count", [], False),  # a date
+        ("Google Principal Engineer Jaana Dogan reports it.", "person", ["Google"], True),
     ],
 )
 def test_sentences_hold_what_is_asked_for(
     sentence: str, kind: str, known: list[str], holds: bool
 ) -> None:
     assert (type_strength(sentence, kind, known) >= 0.6) is holds
+
+
+def test_a_name_the_question_gives_is_not_the_answer() -> None:
+    sentence = "Mike Krieger, co-founder of Instagram, is joining Labs."
+    assert type_strength(sentence, "person") >= 0.6
+    # "after krieger moved to labs, who runs product?": Krieger is who it is asked about.
+    assert type_strength(sentence, "person", (), {"after", "krieger", "moved"}) < 0.6
