@@ -99,7 +99,8 @@ _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"agency|research firm|publisher)\b|\bwhat (?:company|firm|organi[sz]ation)\b|"
             r"\bwho (?:owns|acquired|bought|backs|funds)\b|\bparent company\b|"
             r"どの企業|どこの企業|どの会社|どこの会社|どの組織|どこの組織|どこの所属|所属|"
-            r"どこが|どこと|どの団体|傘下",
+            r"どこが|どこと|どの団体|傘下|"
+            r"(?:会社|企業|メーカー|団体|組織|スタートアップ|機関)[^。]{0,15}?どこ",
         ),
         (
             "place",

@@ -40,6 +40,7 @@ from bot.answer_types import asked_type, type_strength
         ("Coworkって作るのにどれくらいかかったの？", "duration"),
         ("Who can use Claude Code on the web?", None),  # an audience, not a name
         ("誰が使えるの？", None),
+        ("もう採用してる会社あるの？どこ？", "organization"),
     ],
 )
 def test_questions_say_what_they_ask_for(question: str, kind: str | None) -> None:
