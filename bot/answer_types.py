@@ -80,7 +80,9 @@ _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "money",
             r"\bhow much\b(?! (?:time|longer|faster|more time))|\bwhat (?:price|amount)\b|"
             r"\bcost\b|\bprice\b|\bvaluation\b|\bworth\b|いくら|金額|額は|費用|価格|料金|何円|"
-            r"何ドル|何億|評価額|時価総額",
+            r"何ドル|何億|評価額|時価総額|"
+            r"(?:売上|売り上げ|収益|収入|費用|コスト|資金|投資額|調達額|赤字|損失|利益)[^。]{0,10}?"
+            r"(?:どれくらい|どのくらい|どれだけ|どんだけ)",
         ),
         (
             "count",
@@ -225,10 +227,17 @@ _AUDIENCE_QUESTION_RE = re.compile(
 )
 
 
+_COST_QUESTION_RE = re.compile(
+    r"(?:費用|コスト|料金|価格|値段|お金|金額)[^。]{0,8}?(?:どれくらい|どのくらい|どれだけ|どんだけ)"
+)
+
+
 def asked_type(question: str) -> str | None:
     """The kind of answer ``question`` asks for (one of ``ANSWER_TYPES``), or None (also
     for "who can use it?", which asks for an audience rather than a name)."""
     folded = text.normalize(question)
+    if _COST_QUESTION_RE.search(folded):
+        return "money"  # "費用はどれくらいかかった": an amount, though "かかった" reads as time
     for kind, pattern in _QUESTION_PATTERNS:
         if pattern.search(folded):
             if kind == "person" and _AUDIENCE_QUESTION_RE.search(folded):

@@ -41,6 +41,8 @@ from bot.answer_types import asked_type, type_strength
         ("Who can use Claude Code on the web?", None),  # an audience, not a name
         ("誰が使えるの？", None),
         ("もう採用してる会社あるの？どこ？", "organization"),
+        ("去年の売上ってどれくらいって言われてる？", "money"),
+        ("開発費用はどれくらいかかったの？", "money"),
     ],
 )
 def test_questions_say_what_they_ask_for(question: str, kind: str | None) -> None:
