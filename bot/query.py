@@ -475,9 +475,10 @@ def plan_query(
     if plan.concepts and all(c.role == "context" for c in plan.concepts):
         if any(words.is_generic_news(a.terms[0]) for c in plan.concepts for a in c.alternatives):
             plan.recency = True  # "any news?", "最新情報ある？": the newest stories
-        else:
+        elif plan.date_range is None:
             for concept in plan.concepts:
                 concept.role = "topic"  # "AI", "lol": nothing else to search for
+        # else "anything big in Q1 2024?": the period is the request (dropped below)
     if plan.date_range is not None or plan.recency:
         # "AI news from summer 2024", "最新のニュース": the period or the wish for the newest is
         # the request; words around it only say "news".
