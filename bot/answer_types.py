@@ -157,7 +157,17 @@ _YEAR_RE = re.compile(r"\b(?:19|20)\d{2}\b|\d{4}年|年末|年度|end of \d{4}",
 _PART_OF_YEAR_RE = re.compile(
     r"\b(?:early|mid|late|end of|beginning of|first half of|second half of)[\s-]*\d{4}\b|"
     r"\bq[1-4]\s*\d{4}\b|\b(?:spring|summer|fall|autumn|winter)\s+\d{4}\b|"
-    r"\d{4}年\s*(?:初頭|初め|前半|後半|末|中|第[1-4一二三四]四半期|春|夏|秋|冬)",
+    r"\d{4}年\s*(?:初頭|初め|前半|後半|末|中|第[1-4一二三四]四半期|春|夏|秋|冬)|"
+    # A part of a month: "early January", "mid-March", "1月上旬", "3月末".
+    r"\b(?:early|mid|late|end of|beginning of)[\s-]+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|"
+    r"nov|dec)[a-z]*\b|\d{1,2}月\s*(?:上旬|中旬|下旬|初旬|初め|末|中)",
+    re.IGNORECASE,
+)
+# A deadline given as time from now: "in the coming weeks", "within 30 days", "数週間以内".
+_RELATIVE_DEADLINE_RE = re.compile(
+    r"\b(?:in|within|over) the (?:coming|next) (?:few |several )?(?:days|weeks|months)\b|"
+    r"\bcoming (?:days|weeks|months)\b|\bwithin (?:\d+|a|one|two|three|a few) "
+    r"(?:days?|weeks?|months?)\b|(?:数|\d+)(?:日|週間|か月|ヶ月|カ月)以内|今後数(?:日|週間|か月|ヶ月|カ月)",
     re.IGNORECASE,
 )
 # A change as a multiple or a move between two values: "3x", "2倍", "doubled", "半減",
@@ -332,6 +342,8 @@ def type_strength(
     if kind == "deadline":
         full = _FULL_DATE_RE.search(rest) or _PART_OF_YEAR_RE.search(rest)
         dated = 1.0 if full else (0.6 if _YEAR_RE.search(rest) else 0.0)
+        if not dated and _RELATIVE_DEADLINE_RE.search(rest):
+            return 0.8
         return dated if _DEADLINE_RE.search(rest) else 0.5 * dated
     if kind == "count":
         if _PERCENT_RE.search(rest) and not re.sub(_PERCENT_RE, "", rest).strip():

@@ -78,6 +78,11 @@ def test_questions_say_what_they_ask_for(question: str, kind: str | None) -> Non
         ("The company was founded in Paris.", "change", [], False),
         ("On November 26, 2025, newspapers filed suit.", "count", [], False),  # a date
         ("Google Principal Engineer Jaana Dogan reports it.", "person", ["Google"], True),
+        ("It was originally planned for early January.", "date", [], True),
+        ("3月上旬に公開予定", "date", [], True),
+        ("It will reach Ultra subscribers in the coming weeks.", "deadline", [], True),
+        ("今後数週間以内に提供される", "deadline", [], True),
+        ("It reached subscribers last week.", "deadline", [], False),
     ],
 )
 def test_sentences_hold_what_is_asked_for(
