@@ -246,12 +246,12 @@ def asked_type(question: str) -> str | None:
     """The kind of answer ``question`` asks for (one of ``ANSWER_TYPES``), or None (also
     for "who can use it?", which asks for an audience rather than a name)."""
     folded = text.normalize(question)
-    if _COST_QUESTION_RE.search(folded):
-        return "money"  # "費用はどれくらいかかった": an amount, though "かかった" reads as time
     for kind, pattern in _QUESTION_PATTERNS:
         if pattern.search(folded):
             if kind == "person" and _AUDIENCE_QUESTION_RE.search(folded):
                 return None
+            if kind == "duration" and _COST_QUESTION_RE.search(folded):
+                return "money"  # "費用はどれくらいかかった": an amount, not a time
             return kind
     return None
 

@@ -43,6 +43,7 @@ from bot.answer_types import asked_type, type_strength
         ("もう採用してる会社あるの？どこ？", "organization"),
         ("去年の売上ってどれくらいって言われてる？", "money"),
         ("開発費用はどれくらいかかったの？", "money"),
+        ("コストはどれくらい下がった？", "change"),
     ],
 )
 def test_questions_say_what_they_ask_for(question: str, kind: str | None) -> None:
