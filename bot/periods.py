@@ -251,7 +251,8 @@ def _patterns() -> list[tuple[re.Pattern[str], Builder]]:
             lambda m, a: _day_range(_number(m, 3), _month_of(m, 1), _number(m, 2)),
         ),
         (
-            rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH},?\s+(\d{{4}})\b",
+            # Not a version's number: "GPT-4 March 2023" is GPT-4 in March, not March 4.
+            rf"{_NOT_NUMBER_BEFORE}(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH},?\s+(\d{{4}})\b",
             lambda m, a: _day_range(_number(m, 3), _month_of(m, 2), _number(m, 1)),
         ),
         (

@@ -71,6 +71,15 @@ def _article_url_pattern(template: str) -> re.Pattern[str] | None:
     return re.compile(pattern + end, re.IGNORECASE)
 
 
+def _period_text(period: DateRange, locale: str) -> str:
+    """A period as technyan names it: one ISO date, or the first and last joined by "〜"
+    (ja) or " to " (other locales): ``2023-03-01 to 2023-03-31``."""
+    if period.start == period.end:
+        return period.start.isoformat()
+    joiner = "〜" if locale == "ja" else " to "
+    return f"{period.start.isoformat()}{joiner}{period.end.isoformat()}"
+
+
 class NewsService:
     """The bot's brain over one index.
 
@@ -266,7 +275,13 @@ class NewsService:
         outcome = self.engine.about(query, limit=limit, as_of=as_of)
         if outcome.hits:
             cards = tuple(self.card(hit, locale) for hit in outcome.hits)
-            header = self.persona.say("about_header", locale, seed=shown, query=shown)
+            period = outcome.plan.date_range
+            if period is not None and not outcome.plan.concepts:
+                # "anything big in March 2023?": the period's stories, said as such.
+                dates = _period_text(period, locale)
+                header = self.persona.say("period_header", locale, seed=shown, period=dates)
+            else:
+                header = self.persona.say("about_header", locale, seed=shown, query=shown)
             return Reply("about", locale, header, cards, query=shown)
         weak_cards = tuple(self.card(hit, locale, weak=True) for hit in outcome.weak)
         if outcome.plan.missing_versions:
@@ -333,13 +348,12 @@ class NewsService:
             where = self.persona.say("stories_begin", locale, seed=shown, oldest=oldest.isoformat())
         else:
             return ""
-        if period.start == period.end:
-            dates = period.start.isoformat()
-        else:
-            joiner = "〜" if locale == "ja" else " to "
-            dates = f"{period.start.isoformat()}{joiner}{period.end.isoformat()}"
         said = self.persona.say(
-            "not_found_in_period", locale, seed=shown, query=shown, period=dates
+            "not_found_in_period",
+            locale,
+            seed=shown,
+            query=shown,
+            period=_period_text(period, locale),
         )
         return f"{said}\n{where}"
 

@@ -26,6 +26,8 @@ def period(query: str, as_of: dt.date = AS_OF) -> tuple[str, str, str] | None:
         # days and months, with and without a year
         ("2025年12月16日に発表", ("2025-12-16", "2025-12-16", "day")),
         ("december 11 2025", ("2025-12-11", "2025-12-11", "day")),
+        ("4 march 2023", ("2023-03-04", "2023-03-04", "day")),
+        ("gpt-4 march 2023", ("2023-03-01", "2023-03-31", "month")),  # a version, not a day
         ("12月5日のニュース", ("2025-12-05", "2025-12-05", "day")),
         ("2026年1月にAnthropicが", ("2026-01-01", "2026-01-31", "month")),
         ("model releases last december", ("2025-12-01", "2025-12-31", "month")),

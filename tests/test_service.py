@@ -77,6 +77,23 @@ def test_a_period_within_the_stories_is_not_blamed_for_an_unknown_word(
     assert not said(reply.header, "not_found_in_period", "en")
 
 
+@pytest.mark.parametrize(
+    ("locale", "query", "period"),
+    [
+        ("en", "anything big happen in March 2023?", "2023-03-01 to 2023-03-31"),
+        ("ja", "2023年3月の大きな出来事って何？", "2023-03-01〜2023-03-31"),
+    ],
+)
+def test_a_period_asked_about_alone_is_named_over_its_stories(
+    service: NewsService, locale: str, query: str, period: str
+) -> None:
+    reply = service.about(query, locale, as_of=LATE)
+    assert [card.story for card in reply.cards] == ["aiTimeline/202303-gpt4-release"]
+    assert said(reply.header, "period_header", locale, period=period)
+    named = service.about("GPT-4 March 2023", locale, as_of=LATE)
+    assert named.cards and said(named.header, "about_header", locale)
+
+
 STORY = "articles/20250127/deepseek-r1-market-shock"
 LINK = "https://technyanai.com/articles/{locale}/20250127/deepseek-r1-market-shock"
 
