@@ -33,15 +33,15 @@ from bot.answer_types import asked_type, type_strength
         ("最長何秒の動画まで作れた？", "duration"),
         ("What did Claude 3.5 Sonnet score on SWE-bench?", "score"),
         ("Tell me about DeepSeek", None),
-        ("how much did legalzoom drop in the selloff", "change"),
+        ("how much did the stock drop after the earnings call?", "change"),
         ("By how much has revenue increased since launch?", "change"),
-        ("ハルシネーション率どれくらい下がったの？", "change"),
-        ("which AWS engineer got quoted about MCP?", "person"),
-        ("Coworkって作るのにどれくらいかかったの？", "duration"),
+        ("エラー率はどれくらい下がったの？", "change"),
+        ("which Microsoft researcher led the study?", "person"),
+        ("この機能を作るのにどれくらいかかったの？", "duration"),
         ("Who can use Claude Code on the web?", None),  # an audience, not a name
         ("誰が使えるの？", None),
-        ("もう採用してる会社あるの？どこ？", "organization"),
-        ("去年の売上ってどれくらいって言われてる？", "money"),
+        ("もう導入してる会社ってある？どこ？", "organization"),
+        ("今期の売上はどれくらいの見込み？", "money"),
         ("開発費用はどれくらいかかったの？", "money"),
         ("コストはどれくらい下がった？", "change"),
     ],
@@ -70,18 +70,18 @@ def test_questions_say_what_they_ask_for(question: str, kind: str | None) -> Non
         ("built in a week and a half", "duration", [], True),
         ("約3ヶ月間利用可能です", "duration", [], True),
         ("2025年11月12日にリリースしました。", "duration", [], False),  # a year is no duration
-        ("Sora can generate coherent videos up to 60 seconds long.", "duration", [], True),
-        ("Soraは最大60秒の動画を生成できます。", "duration", [], True),
+        ("The model generates clips up to 20 seconds long.", "duration", [], True),
+        ("最大20秒の動画を生成できます。", "duration", [], True),
         ("精度は3分の1になった", "duration", [], False),  # a fraction, not minutes
-        ("LegalZoom plunged nearly 20%", "change", [], True),
-        ("Daily visits fell from 203M to 158M.", "change", [], True),
+        ("Shares plunged nearly 12% on Monday", "change", [], True),
+        ("Weekly downloads fell from 40M to 31M.", "change", [], True),
         ("The error rate was halved.", "change", [], True),
         ("The company was founded in Paris.", "change", [], False),
-        ("On November 26, 2025, newspapers filed suit.", "count", [], False),  # a date
-        ("Google Principal Engineer Jaana Dogan reports it.", "person", ["Google"], True),
-        ("It was originally planned for early January.", "date", [], True),
+        ("On March 3, 2025, two publishers filed suit.", "count", [], False),  # a date
+        ("Acme Principal Engineer Maria Lopez reports it.", "person", ["Acme"], True),
+        ("The launch was first planned for early February.", "date", [], True),
         ("3月上旬に公開予定", "date", [], True),
-        ("It will reach Ultra subscribers in the coming weeks.", "deadline", [], True),
+        ("It will reach paying subscribers in the coming weeks.", "deadline", [], True),
         ("今後数週間以内に提供される", "deadline", [], True),
         ("It reached subscribers last week.", "deadline", [], False),
     ],
@@ -93,7 +93,7 @@ def test_sentences_hold_what_is_asked_for(
 
 
 def test_a_name_the_question_gives_is_not_the_answer() -> None:
-    sentence = "Mike Krieger, co-founder of Instagram, is joining Labs."
+    sentence = "Jane Park, co-founder of Example Labs, is joining the research team."
     assert type_strength(sentence, "person") >= 0.6
-    # "after krieger moved to labs, who runs product?": Krieger is who it is asked about.
-    assert type_strength(sentence, "person", (), {"after", "krieger", "moved"}) < 0.6
+    # "after park moved to research, who runs design?": Park is who it is asked about.
+    assert type_strength(sentence, "person", (), {"after", "park", "moved"}) < 0.6

@@ -208,8 +208,8 @@ def top(engine: SearchEngine, query: str) -> str | None:
         ("news from November 2025", "articles/20251118/gemini-3"),
         ("2024年2月のニュース", "aiTimeline/202402-sora"),
         # a period with words that only say "something big": the period's stories
-        ("anything big happen in Q1 2024?", "aiTimeline/202402-sora"),
-        ("2024年2月の大きな出来事って何？", "aiTimeline/202402-sora"),
+        ("anything major going on in Q1 2024?", "aiTimeline/202402-sora"),
+        ("2024年2月にあった重要なことって？", "aiTimeline/202402-sora"),
         ("what was announced on December 11 2025", "articles/20251212/gpt-5-2"),
         ("latest OpenAI release", "articles/20251212/gpt-5-2"),
         ("最新のAnthropic", "articles/20260105/claude-code-web"),

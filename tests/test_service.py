@@ -80,8 +80,8 @@ def test_a_period_within_the_stories_is_not_blamed_for_an_unknown_word(
 @pytest.mark.parametrize(
     ("locale", "query", "period"),
     [
-        ("en", "anything big happen in March 2023?", "2023-03-01 to 2023-03-31"),
-        ("ja", "2023年3月の大きな出来事って何？", "2023-03-01〜2023-03-31"),
+        ("en", "anything major going on in March 2023?", "2023-03-01 to 2023-03-31"),
+        ("ja", "2023年3月に何か大きなことあった？", "2023-03-01〜2023-03-31"),
     ],
 )
 def test_a_period_asked_about_alone_is_named_over_its_stories(
