@@ -43,6 +43,13 @@ ANSWER_TYPES = (
     "duration",
 )
 
+# An amount of money asked with "how much" in Japanese: "売上はどれくらい", "費用はどれくらい
+# かかった" (an amount, though "かかった" alone reads as time).
+_AMOUNT_HOW_MUCH = (
+    r"(?:売上|売り上げ|収益|収入|費用|コスト|料金|価格|値段|お金|金額|資金|投資額|調達額|赤字|"
+    r"損失|利益)[^。]{0,10}?(?:どれくらい|どのくらい|どれだけ|どんだけ)"
+)
+
 # Question patterns, most specific first: "until when" before "when", "how long" before
 # "how many", "何年間" before "何年".
 _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -80,9 +87,7 @@ _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "money",
             r"\bhow much\b(?! (?:time|longer|faster|more time))|\bwhat (?:price|amount)\b|"
             r"\bcost\b|\bprice\b|\bvaluation\b|\bworth\b|いくら|金額|額は|費用|価格|料金|何円|"
-            r"何ドル|何億|評価額|時価総額|"
-            r"(?:売上|売り上げ|収益|収入|費用|コスト|資金|投資額|調達額|赤字|損失|利益)[^。]{0,10}?"
-            r"(?:どれくらい|どのくらい|どれだけ|どんだけ)",
+            rf"何ドル|何億|評価額|時価総額|{_AMOUNT_HOW_MUCH}",
         ),
         (
             "count",
@@ -237,9 +242,7 @@ _AUDIENCE_QUESTION_RE = re.compile(
 )
 
 
-_COST_QUESTION_RE = re.compile(
-    r"(?:費用|コスト|料金|価格|値段|お金|金額)[^。]{0,8}?(?:どれくらい|どのくらい|どれだけ|どんだけ)"
-)
+_AMOUNT_QUESTION_RE = re.compile(_AMOUNT_HOW_MUCH)
 
 
 def asked_type(question: str) -> str | None:
@@ -250,7 +253,7 @@ def asked_type(question: str) -> str | None:
         if pattern.search(folded):
             if kind == "person" and _AUDIENCE_QUESTION_RE.search(folded):
                 return None
-            if kind == "duration" and _COST_QUESTION_RE.search(folded):
+            if kind == "duration" and _AMOUNT_QUESTION_RE.search(folded):
                 return "money"  # "費用はどれくらいかかった": an amount, not a time
             return kind
     return None

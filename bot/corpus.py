@@ -29,6 +29,7 @@ from frontmatter.default_handlers import YAMLHandler
 
 __all__ = [
     "COLLECTIONS",
+    "LINK_LEADS_NOWHERE",
     "LOCALES",
     "Article",
     "CorpusError",
@@ -332,6 +333,19 @@ def discover(root: Path) -> Iterator[tuple[Path, StoryLocation]]:
         yield path, location
 
 
+#: Why ``CorpusError`` refuses a link to nothing (or a loop of links).
+LINK_LEADS_NOWHERE = "a link that leads nowhere"
+
+
+def _refuse_outside(real: Path, resolved_root: Path, relative: str) -> None:
+    """Raise ``CorpusError`` (field ``file``) when ``real`` (a resolved path) lies outside
+    ``resolved_root``; the target is not named."""
+    if not real.is_relative_to(resolved_root):
+        raise CorpusError(
+            relative, "file", relative, "a link to a file outside the corpus folder; not read"
+        )
+
+
 def check_inside(
     path: Path, root: Path, relative: str, *, resolved_root: Path | None = None
 ) -> None:
@@ -343,13 +357,10 @@ def check_inside(
     build checks every file against one resolution, not one per file)."""
     try:
         resolved = path.resolve(strict=True)
-        inside = resolved.is_relative_to(resolved_root or root.resolve(strict=True))
+        resolved_root = resolved_root or root.resolve(strict=True)
     except (OSError, RuntimeError):  # a dangling link or a loop
-        raise CorpusError(relative, "file", relative, "a link that leads nowhere") from None
-    if not inside:
-        raise CorpusError(
-            relative, "file", relative, "a link to a file outside the corpus folder; not read"
-        )
+        raise CorpusError(relative, "file", relative, LINK_LEADS_NOWHERE) from None
+    _refuse_outside(resolved, resolved_root, relative)
 
 
 _READ_CHUNK_BYTES = 1 << 20
@@ -388,11 +399,8 @@ def read_inside(path: Path, relative: str, resolved_root: Path) -> bytes:
             else:
                 real = os.path.realpath(path, strict=True)
         except OSError:
-            raise CorpusError(relative, "file", relative, "a link that leads nowhere") from None
-        if not Path(real).is_relative_to(resolved_root):
-            raise CorpusError(
-                relative, "file", relative, "a link to a file outside the corpus folder; not read"
-            )
+            raise CorpusError(relative, "file", relative, LINK_LEADS_NOWHERE) from None
+        _refuse_outside(Path(real), resolved_root, relative)
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
             raise CorpusError(relative, "file", relative, "not a regular file; not read")
         chunks = []

@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING
 
 from bot import text
 from bot.corpus import (
+    LINK_LEADS_NOWHERE,
     Article,
     CorpusError,
     check_inside,
@@ -282,7 +283,7 @@ def prepare_document(path: Path, root: Path, resolved_root: Path | None = None) 
         try:
             resolved_root = root.resolve(strict=True)
         except (OSError, RuntimeError):
-            raise CorpusError(relative, "file", relative, "a link that leads nowhere") from None
+            raise CorpusError(relative, "file", relative, LINK_LEADS_NOWHERE) from None
     raw = read_inside(path, relative, resolved_root)
     article = parse_article(path, location, relative, raw)
     # NFKC once for the name finder and the analyzer, whose own NFKC then finds the text
@@ -708,7 +709,7 @@ def _not_a_file(path: Path, relative: str, mode: int) -> CorpusError:
     elif stat.S_ISLNK(mode) and os.path.isdir(path):
         reason = "a linked folder: not followed, its stories are not indexed"
     elif stat.S_ISLNK(mode):
-        reason = "a link that leads nowhere"
+        reason = LINK_LEADS_NOWHERE
     else:
         reason = "not a regular file (a FIFO, socket or device); not read"
     return CorpusError(relative, "file", relative, reason)
