@@ -357,6 +357,10 @@ def test_ask_says_nothing_when_no_passage_answers(engine: SearchEngine, question
         ("クロード コード", "claude-code"),
         # a name with a version one word apart in the text
         ("claude 4.6", "claude-opus-4-6"),
+        # an abbreviation the glossary spells out (monthly active users)
+        ("ChatGPT MAU", "chatgpt-gemini-market-share"),
+        # a stock ticker for its company (Salesforce)
+        ("CRM boss moves to Gemini", "benioff"),
     ],
 )
 def test_real_corpus_fixed_failures(real_index: Path, query: str, expected_story_part: str) -> None:

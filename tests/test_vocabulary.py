@@ -73,6 +73,7 @@ def test_loanwords_the_corpus_writes_in_katakana_are_read_as_katakana(
 def test_nicknames_and_tickers_name_companies() -> None:
     assert nickname("oai", "oai") == "OpenAI"
     assert nickname("nvda", "NVDA") == "Nvidia"
+    assert nickname("crm", "CRM") == "Salesforce"
     assert nickname("nvda", "nvda") == "Nvidia"
     assert nickname("ms", "MS") == "Microsoft"
     assert nickname("ms", "ms") is None  # "200 ms" is no company
