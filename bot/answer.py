@@ -34,6 +34,8 @@ WEAK_ANSWER_CONFIDENCE = 0.3
 # as context, how clearly it holds the kind (type), and its story's match (prior). A unit
 # that does not hold the kind keeps W_MISSING of its score.
 W_OWN, W_CONTEXT, W_TYPE, W_PRIOR, W_MISSING = 0.3, 0.2, 0.3, 0.2, 0.6
+# A lead-in ("… stated:") holding what is asked for this clearly is an answer itself.
+LEAD_IN_ANSWERS = 0.6
 # The same without a kind asked for: own, context and prior only.
 W_OWN_UNTYPED, W_CONTEXT_UNTYPED, W_PRIOR_UNTYPED = 0.55, 0.25, 0.2
 
@@ -298,7 +300,10 @@ def _best_in_document(
                     score *= 0.5
             if len(unit) < 6:
                 score *= 0.5  # a fragment is not an answer
-            elif is_lead_in:
+            elif is_lead_in and not (
+                # "In September 2025, OpenAI announced Sora 2:" answers "when" by itself.
+                kind is not None and type_strength(_clean(unit), kind, *given) >= LEAD_IN_ANSWERS
+            ):
                 # A lead-in ("Main results:") answers only with what follows it.
                 score *= 0.6 if position + 1 < len(units) else 0.3
             if best is None or score > best.score:

@@ -2,7 +2,8 @@
 
 ``asked_type(question)`` reads, in English and Japanese, what kind of answer a question
 wants: a ``person`` (who, 誰), an ``organization`` (which company, どこの会社, 所属), a
-``place`` (where, どこで), a ``date`` (when, いつ), a ``deadline`` (until when, いつまで), an
+``place`` (where, どこで), a ``date`` (when, いつ), a ``deadline`` (until when, いつまで;
+when something is expected: "when is it supposed to ship", いつ出る予定), an
 amount of ``money`` (how much, いくら), a ``count`` (how many, 何件), a ``percent`` (what
 share, 何%), a ``change`` (how much did it grow, どれくらい下がった: a percentage, an amount,
 a multiple or a "from … to …"), a ``name`` or codename (what is it called, コードネーム), a
@@ -55,7 +56,18 @@ _AMOUNT_HOW_MUCH = (
 _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.IGNORECASE))
     for kind, pattern in (
-        ("deadline", r"\b(?:until|till|by) when\b|\bdeadline\b|いつまで|期限|締め切り|締切"),
+        (
+            # "Until when", and when something is expected to happen: "when is it supposed
+            # to ship", "any timeframe?", "いつ出る予定", "いつ頃来るの".
+            "deadline",
+            r"\b(?:until|till|by) when\b|\bdeadline\b|いつまで|期限|締め切り|締切|"
+            r"\bwhen (?:is|are|was|were|will|would|do|does)\b[^?.!]{0,60}?\b(?:supposed to|"
+            r"expected|set to|slated|scheduled|planned|going to|due)\b|\bwhen will\b|"
+            r"\b(?:any|what(?:'s| is)? the) (?:timeframe|time frame|eta|target date)\b|"
+            r"いつ[^。？?]{0,8}?(?:予定|見込み|目標|目処|めど)|"
+            r"(?:予定|見込み|目標|目処|めど)[^。？?]{0,6}?(?:いつ|何年|何月)|"
+            r"いつ(?:頃|ごろ)?(?:に)?(?:出る|でる|出す|発売され|リリースされる|登場する|始まる|来る|くる)",
+        ),
         (
             "duration",
             r"\bhow long\b|\bhow often\b|\bhow many (?:years|months|weeks|days|hours)\b|"
@@ -87,6 +99,9 @@ _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "money",
             r"\bhow much\b(?! (?:time|longer|faster|more time))|\bwhat (?:price|amount)\b|"
             r"\bcost\b|\bprice\b|\bvaluation\b|\bworth\b|いくら|金額|額は|費用|価格|料金|何円|"
+            r"\bhow (?:big|large|huge) (?:is|was|were|are)\b[^?.!]{0,40}?\b(?:deal|lease|"
+            r"investment|round|funding|contract|raise|acquisition|check|budget|commitment|fine|"
+            r"settlement|package|bet)s?\b|"
             rf"何ドル|何億|評価額|時価総額|{_AMOUNT_HOW_MUCH}",
         ),
         (
@@ -102,12 +117,16 @@ _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "organization",
-            r"\bwhich (?:company|companies|firm|organi[sz]ation|lab|startup|group|bank|"
-            r"agency|research firm|publisher)\b|\bwhat (?:company|firm|organi[sz]ation)\b|"
+            r"\bwhich (?:[\w-]+ )?(?:company|companies|firm|organi[sz]ation|lab|startup|group|"
+            r"bank|agency|research firm|publisher|vc|fund|team|club|outlet|newspaper|"
+            r"university|vendor|manufacturer|regulator)s?\b|"
+            r"\bwhat (?:company|firm|organi[sz]ation|vc|fund|team|outlet)\b|"
             r"\bwho (?:owns|acquired|bought|backs|funds)\b|\bparent company\b|"
             r"どの企業|どこの企業|どの会社|どこの会社|どの組織|どこの組織|どこの所属|所属|"
             r"どこが|どこと|どの団体|傘下|"
-            r"(?:会社|企業|メーカー|団体|組織|スタートアップ|機関)[^。]{0,15}?どこ",
+            r"(?:会社|企業|メーカー|団体|組織|スタートアップ|機関)[^。]{0,15}?どこ|"
+            r"どこの(?:vc|ベンチャーキャピタル|ファンド|投資会社|銀行|メーカー|ベンダー|研究所|"
+            r"大学|メディア|新聞|調査会社|チーム|クラブ|ラボ|スタートアップ|団体|組織)",
         ),
         (
             "place",
@@ -172,7 +191,9 @@ _PART_OF_YEAR_RE = re.compile(
 _RELATIVE_DEADLINE_RE = re.compile(
     r"\b(?:in|within|over) the (?:coming|next) (?:few |several )?(?:days|weeks|months)\b|"
     r"\bcoming (?:days|weeks|months)\b|\bwithin (?:\d+|a|one|two|three|a few) "
-    r"(?:days?|weeks?|months?)\b|(?:数|\d+)(?:日|週間|か月|ヶ月|カ月)以内|今後数(?:日|週間|か月|ヶ月|カ月)",
+    r"(?:days?|weeks?|months?)\b|\b(?:this|next) (?:week|month)\b|"
+    r"\blater this (?:week|month|year)\b|(?:数|\d+)(?:日|週間|か月|ヶ月|カ月)以内|"
+    r"今後数(?:日|週間|か月|ヶ月|カ月)|今週中|来週|今月中|来月|年内",
     re.IGNORECASE,
 )
 # A change as a multiple or a move between two values: "3x", "2倍", "doubled", "半減",
@@ -186,9 +207,11 @@ _FROM_TO_RE = re.compile(
     rf"\bfrom\s+\S*{_NUMBER}\S*\s+to\s+\S*{_NUMBER}|{_NUMBER}\S*\s*(?:→|->|から)\s*\S*{_NUMBER}",
     re.IGNORECASE,
 )
+# Words that make a date a limit or a plan: "until", "expected", "slated", "予定", "目指す".
 _DEADLINE_RE = re.compile(
-    r"\b(?:until|till|through|by|before|no later than|deadline|expires?|ends?|guaranteed)\b|"
-    r"まで|までに|期限|以降|終了",
+    r"\b(?:until|till|through|by|before|no later than|deadline|expires?|ends?|guaranteed|"
+    r"expected|slated|scheduled|planned|plans? to|set to|due|will|targets?|targeting)\b|"
+    r"まで|までに|期限|以降|終了|予定|見込み|目指",
     re.IGNORECASE,
 )
 _QUOTED_RE = re.compile(
@@ -226,6 +249,7 @@ _PERSON_TITLE_RE = re.compile(
     r"\b(?:CEO|CTO|CPO|COO|CFO|founder|co-founder|cofounder|creator|president|chief|director|"
     r"head|researcher|analyst|professor|engineer|scientist|executive|expert|VP|Mr|Ms|Dr|"
     r"led by|alongside)\b|氏|さん|教授|創業者|社長|代表|専門家|研究者|責任者|CEO",
+    re.IGNORECASE,  # "President of Adobe" as "the president"
 )
 _PLACE_WORD_RE = re.compile(
     r"\b(?:in|at|near|from|across|throughout)\s+(?:the\s+)?[A-Z][A-Za-z]+|"
@@ -344,10 +368,10 @@ def type_strength(
         return 0.5 if _YEAR_RE.search(rest) else 0.0
     if kind == "deadline":
         full = _FULL_DATE_RE.search(rest) or _PART_OF_YEAR_RE.search(rest)
-        dated = 1.0 if full else (0.6 if _YEAR_RE.search(rest) else 0.0)
+        dated = 1.0 if full else (0.75 if _YEAR_RE.search(rest) else 0.0)
         if not dated and _RELATIVE_DEADLINE_RE.search(rest):
             return 0.8
-        return dated if _DEADLINE_RE.search(rest) else 0.5 * dated
+        return dated if _DEADLINE_RE.search(rest) else 0.7 * dated
     if kind == "count":
         if _PERCENT_RE.search(rest) and not re.sub(_PERCENT_RE, "", rest).strip():
             return 0.0

@@ -27,7 +27,13 @@ the text that remains. Understood, in English and Japanese:
   ``一昨年``, and Japanese era years ``令和7年`` (= 2025), ``平成31年``, ``昭和64年``,
   ``令和元年`` (era first years from the Cabinet Office's era proclamations: 昭和 1926,
   平成 1989, 令和 2019);
-* ``past/last N days|weeks|months``, ``ここN日``, ``直近Nヶ月``.
+* ``past/last N days|weeks|months``, ``ここN日``, ``直近Nヶ月``;
+* holidays: Christmas, US Thanksgiving (the fourth Thursday of November) and Black
+  Friday, Golden Week (29 April – 6 May), お盆, 正月, Halloween, with a year or the latest
+  one begun: the holiday and three days either side, ``the week of``/``週`` the week it
+  falls in, ``the week before``/``前`` the seven days before, ``after``/``明け`` the ten days
+  after, ``break``/``休み``/``中`` the holiday itself (``the week before christmas 2024``,
+  ``2024年のGW明け``). A greeting (``merry christmas``) dates nothing.
 
 A period written as a deadline (``until 2027``, ``2027年まで``) is not taken: it is a fact
 the message repeats, not the period it asks about.
@@ -276,6 +282,8 @@ def _patterns() -> list[tuple[re.Pattern[str], Builder]]:
             rf"(?:ここ|直近|過去)\s*(\d{{1,3}})\s*{_JA_UNIT}",
             lambda m, a: _past(_number(m, 1), m[2], a),
         ),
+        # -- holidays ("the week before christmas 2024", "2024年のGW明け")
+        (_HOLIDAY_PATTERN, _holiday),
         # -- weeks
         (r"\bthis week\b|今週", lambda m, a: _ago(0, "week", a)),
         (r"\b(?:last|past|previous) week\b|先週", lambda m, a: _ago(1, "week", a)),
@@ -331,7 +339,7 @@ def _patterns() -> list[tuple[re.Pattern[str], Builder]]:
             lambda m, a: _month_range(_number(m, 1), 9, 4),
         ),
         (
-            rf"{_YEAR}\s*年\s*(?:の)?\s*(?:末|暮れ|終わり)",
+            rf"{_YEAR}\s*年\s*(?:の)?\s*(?:年末|末|暮れ|終わり|年の瀬)",
             lambda m, a: _month_range(_number(m, 1), 12),
         ),
         (
@@ -415,6 +423,83 @@ def _is_a_deadline(text: str, match: re.Match[str]) -> bool:
         _DEADLINE_BEFORE_RE.search(text[max(0, match.start() - 12) : match.start()])
         or _DEADLINE_AFTER_RE.match(text[match.end() : match.end() + 4])
     )
+
+
+# Holidays people date things by, each as (first month, first day, days) in a year, or a
+# rule: US Thanksgiving is the fourth Thursday of November (5 U.S.C. § 6103), Black
+# Friday the day after it. Golden Week is 29 April – 6 May, お盆 13–16 August.
+_HOLIDAY_NAMES = {
+    "christmas": "christmas", "xmas": "christmas", "x'mas": "christmas", "クリスマス": "christmas",
+    "thanksgiving": "thanksgiving", "感謝祭": "thanksgiving", "black friday": "black friday",
+    "ブラックフライデー": "black friday", "golden week": "golden week",
+    "ゴールデンウィーク": "golden week", "ゴールデンウイーク": "golden week", "gw": "golden week",
+    "お盆": "obon", "盆休み": "obon", "お正月": "new year", "正月": "new year",
+    "halloween": "halloween", "ハロウィン": "halloween", "ハロウィーン": "halloween",
+}  # fmt: skip
+_FIXED_HOLIDAYS = {"christmas": (12, 24, 2), "golden week": (4, 29, 8), "obon": (8, 13, 4),
+                   "new year": (1, 1, 3), "halloween": (10, 31, 1)}  # fmt: skip
+_HOLIDAY = "|".join(
+    # "gw" only before Japanese text (GW明け, GWの): in English chat it is rarely the holiday.
+    re.escape(name) if name != "gw" else r"(?<![a-z])gw(?=[\u3040-\u30ff\u4e00-\u9fff])"
+    for name in sorted(_HOLIDAY_NAMES, key=len, reverse=True)
+)
+_HOLIDAY_PATTERN = (
+    r"(?:(?:(?:the\s+)?(?:week|weekend|days?)\s+(?P<relation>of|before|after|following|"
+    r"leading up to|around)|(?P<bare>after|following|around))\s+)?"
+    r"(?:(?P<year_before>(?:19|20)\d{2})\s*(?:年\s*の?|'s)?\s*)?"
+    # A greeting ("merry christmas", "happy thanksgiving") dates nothing.
+    rf"(?:the\s+)?(?<!merry )(?<!happy )(?<!メリー)(?P<holiday>{_HOLIDAY})"
+    r"(?:\s*(?P<suffix>明け|直前|前|直後|後|休み|中|週|"
+    r"week(?:end)?|break|holidays?)(?![a-z]))?(?:,?\s+(?:of\s+)?(?P<year_after>(?:19|20)\d{2})\b)?"
+)
+_HOLIDAY_RELATIONS = {"of": "week", "週": "week", "week": "week", "weekend": "week",
+                      "before": "before", "leading up to": "before", "前": "before",
+                      "直前": "before", "after": "after", "following": "after", "明け": "after",
+                      "後": "after", "直後": "after", "休み": "during", "中": "during",
+                      "break": "during", "holiday": "during", "holidays": "during",
+                      "around": "around"}  # fmt: skip
+
+
+def _holiday_days(holiday: str, year: int) -> tuple[dt.date, dt.date]:
+    """The first and last day of ``holiday`` (a value of ``_HOLIDAY_NAMES``) in ``year``."""
+    if holiday in ("thanksgiving", "black friday"):
+        first_of_november = dt.date(year, 11, 1)
+        thursday = first_of_november + dt.timedelta(days=(3 - first_of_november.weekday()) % 7 + 21)
+        if holiday == "black friday":
+            friday = thursday + dt.timedelta(days=1)
+            return friday, friday
+        return thursday, thursday + dt.timedelta(days=3)
+    month, day, days = _FIXED_HOLIDAYS[holiday]
+    first = dt.date(year, month, day)
+    return first, first + dt.timedelta(days=days - 1)
+
+
+def _holiday(match: re.Match[str], as_of: dt.date) -> DateRange:
+    """The period a holiday names: its own days for "over the holidays" (休み, break),
+    the week before or after it (前, 明け: ten days), the week it falls in (週, "the week
+    of"), else the holiday and three days either side. Without a year, the latest one
+    begun by ``as_of``."""
+    holiday = _HOLIDAY_NAMES[match["holiday"]]
+    year = match["year_before"] or match["year_after"]
+    if year:
+        first, last = _holiday_days(holiday, int(year))
+    else:
+        first, last = _holiday_days(holiday, as_of.year)
+        if first > as_of:
+            first, last = _holiday_days(holiday, as_of.year - 1)
+    said = match["relation"] or match["bare"] or match["suffix"] or ""
+    relation = _HOLIDAY_RELATIONS.get(said, "around")
+    day = dt.timedelta(days=1)
+    if relation == "during":
+        return DateRange(first, last, "week")
+    if relation == "before":
+        return DateRange(first - 7 * day, first - day, "week")
+    if relation == "after":
+        return DateRange(last + day, last + 10 * day, "week")
+    if relation == "week":
+        monday = first - first.weekday() * day
+        return DateRange(monday, max(last, monday + 6 * day), "week")
+    return DateRange(first - 3 * day, last + 3 * day, "week")
 
 
 _COMPILED: list[tuple[re.Pattern[str], Builder]] | None = None

@@ -80,6 +80,8 @@ _DROPPED_QUERY_POS = frozenset(
 _LATIN_UNIT = r"\.?[a-z0-9]+(?:[.\-+'][a-z0-9]+)*[+#]*"  # C++, C#, .NET whole
 _QUERY_UNIT_RE = re.compile(rf"{text.JAPANESE_RUN}|{_LATIN_UNIT}")
 _TYPED_WORD_RE = re.compile(r"\.?[A-Za-z0-9]+(?:[.\-+'][A-Za-z0-9]+)*[+#]*")
+# What makes the number after it a rank: "#1", "no. 1", "number 1", "第1位".
+_RANK_BEFORE_RE = re.compile(r"(?:#|\bno\.?|\bnumber|第)\s*$")
 # A version after a name: 4, 3.5, 2.0, 4o, r1, v3, o3, k2 (not amounts such as 10b, 200k).
 _VERSION_RE = re.compile(r"^(?:v?\d{1,2}(?:\.\d+){0,2}o?|[a-z]\d{1,2}(?:\.\d+)?)$")
 _LETTERS_THEN_VERSION_RE = re.compile(r"^([a-z]{2,})(\d+(?:\.\d+)*)$")
@@ -395,10 +397,12 @@ def plan_query(
     for match in _query_unit_pattern().finditer(rest):
         chunk = match.group(0)
         sentence = len(_SENTENCE_END_RE.findall(rest, 0, match.start()))
-        # A number with a counter (1枚, 3年, 10億) or a percent sign is a quantity, never a
-        # version.
+        # A number with a counter (1枚, 3年, 10億) or a percent sign is a quantity, and one
+        # after "#" or "no." a rank ("was #1", "No. 1 app"): never a version.
         quantity = chunk[-1].isdigit() and (
-            KANJI_RE.match(rest, match.end()) is not None or rest.startswith("%", match.end())
+            KANJI_RE.match(rest, match.end()) is not None
+            or rest.startswith("%", match.end())
+            or _RANK_BEFORE_RE.search(rest, 0, match.start()) is not None
         )
         if text.is_japanese(chunk):
             found, trailing_gap = _japanese_units(chunk, vocabulary, document_frequency, plan)

@@ -44,6 +44,18 @@ from bot.answer_types import asked_type, type_strength
         ("今期の売上はどれくらいの見込み？", "money"),
         ("開発費用はどれくらいかかったの？", "money"),
         ("コストはどれくらい下がった？", "change"),
+        # when something is expected is asked like a deadline
+        ("when is the new voice mode supposed to ship?", "deadline"),
+        ("any eta on the desktop app?", "deadline"),
+        ("新しいチップはいつ出る予定？", "deadline"),
+        ("次のモデルっていつ頃来るの？", "deadline"),
+        ("When did the voice mode ship?", "date"),
+        ("that chip, いつ出たっけ", "date"),
+        # an organization named by its kind
+        ("調査を出してたのってどこのVC？", "organization"),
+        ("which football club topped the list?", "organization"),
+        ("how big was the funding round?", "money"),
+        ("how big is the model?", None),
     ],
 )
 def test_questions_say_what_they_ask_for(question: str, kind: str | None) -> None:
@@ -84,6 +96,9 @@ def test_questions_say_what_they_ask_for(question: str, kind: str | None) -> Non
         ("It will reach paying subscribers in the coming weeks.", "deadline", [], True),
         ("今後数週間以内に提供される", "deadline", [], True),
         ("It reached subscribers last week.", "deadline", [], False),
+        ("Support for the desktop app is expected this week.", "deadline", [], True),
+        ("新型は2027年に発売予定", "deadline", [], True),
+        ("The firm raised money in 2024.", "deadline", [], False),
     ],
 )
 def test_sentences_hold_what_is_asked_for(
@@ -97,3 +112,7 @@ def test_a_name_the_question_gives_is_not_the_answer() -> None:
     assert type_strength(sentence, "person") >= 0.6
     # "after park moved to research, who runs design?": Park is who it is asked about.
     assert type_strength(sentence, "person", (), {"after", "park", "moved"}) < 0.6
+
+
+def test_a_job_title_written_with_a_capital_marks_the_name_beside_it_as_a_person() -> None:
+    assert type_strength("Maria Lopez, President of Acme Robotics, said:", "person") == 1.0

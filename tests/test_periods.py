@@ -103,6 +103,41 @@ def test_numbers_that_are_not_periods_stay_words(query: str) -> None:
     assert period(query) is None
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # US Thanksgiving: the fourth Thursday of November (2025-11-27); its week Mon–Sun
+        ("the week of thanksgiving last year", ("2025-11-24", "2025-11-30", "week")),
+        ("thanksgiving 2024", ("2024-11-25", "2024-12-04", "week")),
+        ("what shipped the week before christmas 2023", ("2023-12-17", "2023-12-23", "week")),
+        ("right after xmas", ("2025-12-26", "2026-01-04", "week")),
+        ("over the christmas break", ("2025-12-24", "2025-12-25", "week")),
+        # Golden Week (29 April – 6 May): 明け is the ten days after it
+        ("2024年のGW明けに出たモデル", ("2024-05-07", "2024-05-16", "week")),
+        ("ゴールデンウィーク中の発表", ("2025-04-29", "2025-05-06", "week")),
+        ("去年のお盆休み", ("2025-08-13", "2025-08-16", "week")),
+        ("一昨年の年末にあったこと", ("2024-12-01", "2024-12-31", "month")),
+    ],
+)
+def test_holidays_date_what_people_remember_by_them(
+    query: str, expected: tuple[str, str, str]
+) -> None:
+    assert period(query) == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "merry christmas! anything new on gemini?",
+        "happy thanksgiving all",
+        "メリークリスマス！",
+        "gw",
+    ],
+)
+def test_greetings_and_a_bare_abbreviation_are_no_period(query: str) -> None:
+    assert period(query) is None
+
+
 def test_the_period_is_taken_out_of_the_words() -> None:
     _found, rest = parse_period(normalize("model releases last december"), AS_OF)
     assert rest == "model releases"

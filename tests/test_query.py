@@ -58,6 +58,15 @@ def test_a_number_with_a_counter_is_a_quantity_not_a_version(engine: SearchEngin
     assert plan.concepts[0].label == "gemini 3"
 
 
+@pytest.mark.parametrize("message", ["was gemini #1 on the leaderboard", "gemini no. 7 in sales"])
+def test_a_number_after_a_rank_sign_is_a_rank_not_a_version(
+    engine: SearchEngine, message: str
+) -> None:
+    plan = engine.plan(message)
+    assert plan.missing_versions == []
+    assert all(concept.version is None for concept in plan.concepts)
+
+
 def test_names_apart_in_japanese_are_not_one_name(engine: SearchEngine) -> None:
     labels = [c.label for c in engine.plan("ClaudeってGeminiより速い？").concepts]
     assert "Claude" in labels and "Gemini" in labels

@@ -508,3 +508,30 @@ def test_a_warmed_engine_answers_as_a_cold_one(real_index: Path) -> None:
         assert warm.suggest(query[:4]) == cold.suggest(query[:4])
     warm.close()
     cold.close()
+
+
+def test_a_sentence_leading_into_a_list_answers_when_it_holds_what_is_asked(
+    tmp_path: Path,
+) -> None:
+    from bot.answer import answer_question
+
+    fields = {
+        "title": "Acme widens its gadget line",
+        "description": "The gadget family grows with a ninth model.",
+        "date": "raw:2031-03-10",
+        "category": "Other",
+        "tags": ["Acme", "Gadgets"],
+        "locale": "en",
+    }
+    body = (
+        "## Background\n\nAcme opened a new factory on June 2, 2030.\n\n"
+        "## The new model\n\nIn March 2031, Acme announced Widget 9:\n\n"
+        "- a larger battery\n- a lighter frame\n"
+    )
+    path = tmp_path / "corpus" / "articles" / "20310310" / "acme-widget" / "en.md"
+    path.parent.mkdir(parents=True)
+    path.write_text(frontmatter_text(fields) + "\n" + body, encoding="utf-8")
+    build_index(tmp_path / "corpus", tmp_path / "index.db")
+    engine = SearchEngine(tmp_path / "index.db")
+    answer = answer_question(engine, "When did Acme announce Widget 9?", "en")
+    assert answer is not None and "March 2031" in answer.text
