@@ -83,7 +83,8 @@ _HALVES = {"上半期": 1, "上期": 1, "前半": 1, "前期": 1, "下半期": 2
            "後期": 2}  # fmt: skip
 _YEAR = r"((?:19|20)\d{2})"
 _NOT_NUMBER_BEFORE = r"(?<![\w.\-])"
-_NOT_NUMBER_AFTER = r"(?![\w.\-])"
+# A hiragana particle may follow a year ("CES 2027の日程"); a counter may not ("2000円").
+_NOT_NUMBER_AFTER = r"(?:(?![\w.\-])|(?=[\u3041-\u309f]))"
 
 
 def _month_range(year: int, month: int, months: int = 1, granularity: str = "month") -> DateRange:

@@ -89,7 +89,9 @@ _POSSESSIVE_RE = re.compile(r"'s$")
 _JOINED_NAME_RE = re.compile(r"[a-z]{2,}\.[a-z]{2,}", re.IGNORECASE)
 _KANA_WORD_RE = re.compile(r"^[ぁ-ゖァ-ヺー]{3,}$")
 # Ordinals and amounts written with a unit are not names: 8th, 4t, 10b, 200k, 3x, 5gb.
-_AMOUNT_RE = re.compile(r"^\$?\d+(?:[.,]\d+)*(?:st|nd|rd|th|k|m|b|bn|t|x|gb|tb|ms|s|h|yr)$")
+_AMOUNT_RE = re.compile(
+    r"^[~$]?\d+(?:[.,]\d+)*(?:st|nd|rd|th|k|m|b|bn|t|x|gb|tb|ms|s|h|yr)\+?$"  # 13B+, ~200k
+)
 # Where a sentence of a message ends: its words are weighed by whether it names something.
 _SENTENCE_END_RE = re.compile(r"[.!?。！？]+(?=\s|$)|[。！？]")
 # A message of this many names and topic words is a long one (see _focus_long_message).

@@ -97,6 +97,7 @@ def test_relative_periods_follow_the_day_asked() -> None:
         # a deadline is a fact the user repeats, not the period asked about
         "a free plan that runs until 2027",
         "2027年まで無料",
+        "2000円のプラン",  # a counter after the number: an amount
     ],
 )
 def test_numbers_that_are_not_periods_stay_words(query: str) -> None:
@@ -123,6 +124,10 @@ def test_holidays_date_what_people_remember_by_them(
     query: str, expected: tuple[str, str, str]
 ) -> None:
     assert period(query) == expected
+
+
+def test_a_year_before_a_japanese_particle_is_a_year() -> None:
+    assert period("WWDC 2024の発表") == ("2024-01-01", "2024-12-31", "year")
 
 
 @pytest.mark.parametrize(

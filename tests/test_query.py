@@ -67,6 +67,11 @@ def test_a_number_after_a_rank_sign_is_a_rank_not_a_version(
     assert all(concept.version is None for concept in plan.concepts)
 
 
+def test_an_amount_written_short_is_no_name(engine: SearchEngine) -> None:
+    plan = engine.plan("did google put 13B+ into it")
+    assert all(concept.role != "entity" for concept in plan.concepts if "13" in concept.label)
+
+
 def test_names_apart_in_japanese_are_not_one_name(engine: SearchEngine) -> None:
     labels = [c.label for c in engine.plan("ClaudeってGeminiより速い？").concepts]
     assert "Claude" in labels and "Gemini" in labels
