@@ -89,12 +89,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Bump when the tables, the FTS column layout or what is stored in them change (13: names
-# no longer begin with a sentence's "While", "If", "Both"). Together with the analyzer's own
+# Bump when the tables, the FTS column layout or what is stored in them change (14: names
+# are kept without the job titles beside them). Together with the analyzer's own
 # identity (bot.text.analyzer_identity: its source, SudachiPy, dictionary, PyStemmer) it
 # decides whether an index can be updated: a contentless FTS5 table can only delete a row
 # given the exact terms it was indexed with, so any change means a full rebuild.
-INDEX_FORMAT = "13"
+INDEX_FORMAT = "14"
 #: A frontmatter date further than this many days from the article folder's date
 #: (``articles/YYYYMMDD/…``) is reported as a warning.
 DATE_WARNING_DAYS = 30
@@ -123,6 +123,17 @@ _INNER_CAPITAL_RE = re.compile(
     r"(?![A-Za-z0-9])"
 )
 _LIST_NUMBER_RE = re.compile(r"^\d+[.)]\s+")
+# Job titles written before a person's name ("OpenAI CFO Sarah Friar", "Chief Research
+# Officer Mark Chen"): the name is what follows the last of them.
+_JOB_TITLE_WORDS = frozenset(
+    "ceo cfo cto coo cpo cmo ciso cso chief officer officers president vp founder co-founder "
+    "cofounder chairman chairwoman chair director".split()
+)
+_TITLED_NAME_RE = re.compile(
+    r"\b(?:CEO|CFO|CTO|COO|CPO|CMO|CISO|VP|[Pp]resident|[Ff]ounder|[Cc]o-?[Ff]ounder|"
+    r"[Cc]hairman|[Cc]hairwoman|Officer|[Dd]irector)\s+"
+    r"([A-Z][a-z][A-Za-z\-]* [A-Z][a-z][A-Za-z\-]*)(?![A-Za-z'’])"
+)
 # Words that begin or end a capitalized run without being part of a name: articles,
 # conjunctions, prepositions, pronouns and sentence adverbs ("While OpenAI …", "If
 # Anthropic …", "Meanwhile Google …" name OpenAI, Anthropic and Google).
@@ -227,6 +238,7 @@ def _name_of_latin_run(run: str) -> str | None:
         words.pop()
     while words and words[0].casefold() in _STOP_NAME_WORDS:
         words.pop(0)
+    words = _after_job_titles(words)
     name: str | None = " ".join(words)
     if not (name and 2 <= len(name) <= 40 and any(ch.isalpha() for ch in name)):
         name = None
@@ -234,6 +246,22 @@ def _name_of_latin_run(run: str) -> str | None:
         _NAME_OF_LATIN_RUN.clear()
     _NAME_OF_LATIN_RUN[run] = name
     return name
+
+
+def _after_job_titles(words: list[str]) -> list[str]:
+    """The words of a capitalized run without its job titles: after the last one ("CFO
+    Sarah Friar" → Sarah Friar; none when fewer than two follow it: a title is no name),
+    titles at its end left out first ("Dario Amodei CEO" → Dario Amodei); the run as it is
+    when it holds no title."""
+    while words and words[-1].casefold() in _JOB_TITLE_WORDS:
+        words = words[:-1]
+    last = max(
+        (i for i, word in enumerate(words) if word.casefold() in _JOB_TITLE_WORDS), default=-1
+    )
+    if last < 0:
+        return words
+    rest = words[last + 1 :]
+    return rest if len(rest) >= 2 else []
 
 
 def _names_in(article: Article, folded: Sequence[str] | None = None) -> tuple[str, ...]:
@@ -256,12 +284,17 @@ def _names_in(article: Article, folded: Sequence[str] | None = None) -> tuple[st
                 if name is not None:
                     found.append(name)
         else:
+            runs = []
             for match in _CAPITALIZED_RUN_RE.finditer(source):
                 words = match.group(0).strip().split(" ")
                 while words and words[0].casefold() in _STOP_NAME_WORDS:
                     words.pop(0)
+                words = _after_job_titles(words)
                 if len(words) >= 2:
-                    found.append(" ".join(words))
+                    runs.append(" ".join(words))
+            # A name after a title that the runs above cut ("… Officer Mark Chen").
+            runs += [name for name in _TITLED_NAME_RE.findall(source) if name not in runs]
+            found += runs
             found.extend(token for token in _INNER_CAPITAL_RE.findall(source) if len(token) <= 40)
     return tuple(found)
 

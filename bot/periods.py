@@ -33,7 +33,12 @@ the text that remains. Understood, in English and Japanese:
   one begun: the holiday and three days either side, ``the week of``/``週`` the week it
   falls in, ``the week before``/``前`` the seven days before, ``after``/``明け`` the ten days
   after, ``break``/``休み``/``中`` the holiday itself (``the week before christmas 2024``,
-  ``2024年のGW明け``). A greeting (``merry christmas``) dates nothing.
+  ``2024年のGW明け``); Japanese national holidays (祝日法: 成人の日 the second Monday of
+  January, 文化の日 3 November…). A greeting (``merry christmas``) dates nothing;
+* a week of a month: ``the first week of feb``, ``the last week of january 2025``,
+  ``3月の第2週``, ``3月頭`` (days 1–7, 8–14…; the last seven days for ``last``).
+
+``に入ってから`` and ``以降`` right after a period are taken out with it.
 
 A period written as a deadline (``until 2027``, ``2027年まで``) is not taken: it is a fact
 the message repeats, not the period it asks about.
@@ -283,6 +288,16 @@ def _patterns() -> list[tuple[re.Pattern[str], Builder]]:
             rf"(?:ここ|直近|過去)\s*(\d{{1,3}})\s*{_JA_UNIT}",
             lambda m, a: _past(_number(m, 1), m[2], a),
         ),
+        # -- a week of a month ("the first week of feb", "2月の第1週", "3月頭")
+        (
+            rf"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|last)\s+week\s+of\s+"
+            rf"{_MONTH}(?:,?\s+(\d{{4}}))?",
+            lambda m, a: _week_of_month(m[3], _month_of(m, 2), m[1], a),
+        ),
+        (
+            r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*の?\s*(?:第\s*([1-4一二三四])\s*週|(頭|初め|はじめ))",
+            lambda m, a: _week_of_month(m[1], _number(m, 2), m[3] or "1", a),
+        ),
         # -- holidays ("the week before christmas 2024", "2024年のGW明け")
         (_HOLIDAY_PATTERN, _holiday),
         # -- weeks
@@ -435,10 +450,21 @@ _HOLIDAY_NAMES = {
     "ブラックフライデー": "black friday", "golden week": "golden week",
     "ゴールデンウィーク": "golden week", "ゴールデンウイーク": "golden week", "gw": "golden week",
     "お盆": "obon", "盆休み": "obon", "お正月": "new year", "正月": "new year",
+    "new year's": "new year", "new years": "new year",
+    "元旦": "new year", "元日": "new year",
+    **{name: name for name in ("建国記念の日", "天皇誕生日", "憲法記念日", "こどもの日", "山の日",
+                               "文化の日", "勤労感謝の日", "成人の日", "海の日", "敬老の日",
+                               "スポーツの日", "体育の日")},
     "halloween": "halloween", "ハロウィン": "halloween", "ハロウィーン": "halloween",
 }  # fmt: skip
 _FIXED_HOLIDAYS = {"christmas": (12, 24, 2), "golden week": (4, 29, 8), "obon": (8, 13, 4),
-                   "new year": (1, 1, 3), "halloween": (10, 31, 1)}  # fmt: skip
+                   "new year": (1, 1, 3), "halloween": (10, 31, 1), "建国記念の日": (2, 11, 1),
+                   "天皇誕生日": (2, 23, 1), "憲法記念日": (5, 3, 1), "こどもの日": (5, 5, 1),
+                   "山の日": (8, 11, 1), "文化の日": (11, 3, 1),
+                   "勤労感謝の日": (11, 23, 1)}  # fmt: skip
+# Japanese holidays on a Monday of a month (祝日法, the "Happy Monday" rule): (month, week).
+_MONDAY_HOLIDAYS = {"成人の日": (1, 2), "海の日": (7, 3), "敬老の日": (9, 3),
+                    "スポーツの日": (10, 2), "体育の日": (10, 2)}  # fmt: skip
 _HOLIDAY = "|".join(
     # "gw" only before Japanese text (GW明け, GWの): in English chat it is rarely the holiday.
     re.escape(name) if name != "gw" else r"(?<![a-z])gw(?=[\u3040-\u30ff\u4e00-\u9fff])"
@@ -461,8 +487,33 @@ _HOLIDAY_RELATIONS = {"of": "week", "週": "week", "week": "week", "weekend": "w
                       "around": "around"}  # fmt: skip
 
 
+_WEEK_NUMBERS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
+                 "fourth": 4, "4th": 4, "一": 1, "二": 2, "三": 3, "四": 4}  # fmt: skip
+
+
+def _week_of_month(year: str | None, month: int, week: str, as_of: dt.date) -> DateRange | None:
+    """Days 1–7 of ``month`` for its first week, 8–14 for the second… and its last seven
+    days for ``last``; in ``year``, else the latest such month begun by ``as_of``."""
+    if not 1 <= month <= 12:
+        return None
+    resolved = int(year) if year else _latest_month(month, as_of)
+    last_day = calendar.monthrange(resolved, month)[1]
+    if week == "last":
+        return DateRange(
+            dt.date(resolved, month, last_day - 6), dt.date(resolved, month, last_day), "week"
+        )
+    number = int(week) if week.isdigit() else _WEEK_NUMBERS[week]
+    first = dt.date(resolved, month, 7 * (number - 1) + 1)
+    return DateRange(first, first + dt.timedelta(days=6), "week")
+
+
 def _holiday_days(holiday: str, year: int) -> tuple[dt.date, dt.date]:
     """The first and last day of ``holiday`` (a value of ``_HOLIDAY_NAMES``) in ``year``."""
+    if holiday in _MONDAY_HOLIDAYS:
+        month, week = _MONDAY_HOLIDAYS[holiday]
+        first_day = dt.date(year, month, 1)
+        monday = first_day + dt.timedelta(days=(-first_day.weekday()) % 7 + 7 * (week - 1))
+        return monday, monday
     if holiday in ("thanksgiving", "black friday"):
         first_of_november = dt.date(year, 11, 1)
         thursday = first_of_november + dt.timedelta(days=(3 - first_of_november.weekday()) % 7 + 21)
@@ -503,6 +554,7 @@ def _holiday(match: re.Match[str], as_of: dt.date) -> DateRange:
     return DateRange(first - 3 * day, last + 3 * day, "week")
 
 
+_PERIOD_TAIL_RE = re.compile(r"\s*(?:に)?(?:入って(?:から)?|以降)")
 _COMPILED: list[tuple[re.Pattern[str], Builder]] | None = None
 
 
@@ -525,6 +577,8 @@ def parse_period(normalized: str, as_of: dt.date | None = None) -> tuple[DateRan
             except (ValueError, KeyError, OverflowError):
                 found = None
             if found is not None:
-                rest = text[: match.start()] + " " + text[match.end() :]
+                # "今月に入ってから", "2月以降": the words after say "since", nothing more.
+                tail = _PERIOD_TAIL_RE.match(text, match.end())
+                rest = text[: match.start()] + " " + text[tail.end() if tail else match.end() :]
                 return found, re.sub(r"\s+", " ", rest).strip()
     return None, normalized

@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 from importlib import resources
+from itertools import combinations
 from typing import NamedTuple
 
 import jaconv
@@ -50,6 +51,13 @@ _PARTICLES = ("って", "から", "より", "とか", "さん", "くん", "ち�
               "も", "や", "を", "に", "で", "へ")  # fmt: skip
 _HIRAGANA_RUN_RE = re.compile(r"[ぁ-ゖー・]+")
 _LOANWORD_MARK_RE = re.compile("[ーぁぃぅぇぉゎゔ]")
+# Syllables only loanwords spell (ちぇ, ふぃ, うぃ, でぃ…: a small vowel after a kana of
+# another vowel), and a long-vowel mark inside a word (まーく): Sudachi may read them into
+# a Japanese word of its own (まー, ちぇ), so they are looked for in the spelling itself.
+_LOAN_SYLLABLE_RE = re.compile(
+    "[ちしじ][ぇ]|[ふ][ぁぃぇぉ]|[う][ぃぇぉ]|[てで][ぃぅ]|[とど][ぅ]|[つ][ぁぃぇぉ]|い[ぇ]|ゔ|"
+    "[ぁ-ゖ]ー[ぁ-ゖ]"
+)
 #: One kanji (CJK unified ideographs, extension A, and the iteration mark 々).
 KANJI_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff々]")
 
@@ -245,22 +253,35 @@ class EntityVocabulary:
             )
             if match:
                 return self.aliases[match[0]], "alias"
-        skeleton = text.consonant_skeleton(text.romanize_katakana(word))
-        if len(skeleton) < 4:
-            return None
         self.ensure_loaded()
         if not self.skeleton_keys:
+            return None
+        found = self._transliteration(text.consonant_skeleton(text.romanize_katakana(word)), 90)
+        if found is None and "ー" in word:
+            # A long vowel often stands for an English "r" (マーク Mark, クリーガー Krieger,
+            # スター star): each mark read as "r" in turn, an exact skeleton only.
+            for variant in _rhotic_readings(word):
+                found = self._transliteration(
+                    text.consonant_skeleton(text.romanize_katakana(variant)), 100
+                )
+                if found is not None:
+                    break
+        return (found, "transliteration") if found is not None else None
+
+    def _transliteration(self, skeleton: str, cutoff: float) -> str | None:
+        """The name whose consonant skeleton matches ``skeleton`` (four consonants or more)
+        at ``cutoff`` or above with no runner-up within 5, or None."""
+        if len(skeleton) < 4:
             return None
         # A runner-up below 85 is more than 5 behind a best of 90: the cutoff decides
         # nothing the rule below would not.
         matches = self.skeleton_keys.extract(skeleton, 85, 2)
-        if not matches or matches[0][1] < 90:
+        if not matches or matches[0][1] < cutoff:
             return None
         if len(matches) > 1 and matches[0][1] - matches[1][1] < 5:
             return None
         candidates = self.skeletons[matches[0][0]]
-        best = max(candidates, key=lambda entity: entity.stories)
-        return best.name, "transliteration"
+        return max(candidates, key=lambda entity: entity.stories).name
 
     def hiragana_name(
         self,
@@ -305,9 +326,23 @@ class EntityVocabulary:
         return None
 
 
+def _rhotic_readings(word: str) -> list[str]:
+    """``word`` (katakana) with some of its long-vowel marks (at most four) read as ル,
+    the ones nearest the start first: マークチェン → マルクチェン."""
+    marks = [i for i, ch in enumerate(word) if ch == "ー"][:4]
+    readings = []
+    for count in range(1, len(marks) + 1):
+        for chosen in combinations(marks, count):
+            readings.append("".join("ル" if i in chosen else ch for i, ch in enumerate(word)))
+    return readings
+
+
 def _has_loose_loanword_mark(word: str) -> bool:
-    """True when Sudachi leaves a long-vowel mark or small vowel of ``word`` on its own
-    (``くろーど`` → くろ / ー / ど), as it does for loanwords spelled in hiragana."""
+    """True when ``word`` is spelled like a loanword: a syllable only loanwords use or a
+    long-vowel mark inside it (``まーくちぇん``), or a long-vowel mark or small vowel that
+    Sudachi leaves on its own (``くろーど`` → くろ / ー / ど)."""
+    if _LOAN_SYLLABLE_RE.search(word) or (len(word) >= 5 and word.endswith("ー")):
+        return True  # a long word ending in a long vowel: さらふらいやー (すげー is short)
     return any(
         morpheme.pos[0] == "補助記号" and _LOANWORD_MARK_RE.fullmatch(morpheme.surface)
         for morpheme in text.japanese_morphemes(word)
@@ -337,15 +372,34 @@ def hiragana_names(
     return "".join(pieces)
 
 
+#: Longest hiragana stretch read for names in one piece (characters).
+MAX_STRETCH = 24
+
+
 def _convert_stretch(
     stretch: str, vocabulary: EntityVocabulary, known_term: Callable[[str], bool] | None
 ) -> str:
     """Names in one hiragana stretch: the best split into names and particles, names
     covering as many kana as possible. The first name starts the stretch or follows a
-    particle; text after the last name (``ってどうなった``) stays as it is."""
+    particle; the text before and after that run of names is read the same way
+    (``さいもんうぃりそんがぶろぐでくろーどこーどのこと``: two names with a word between).
+    A stretch longer than MAX_STRETCH is cut after a particle and read piece by piece (the
+    split tries every substring: its cost grows with the square of the length)."""
     size = len(stretch)
-    if size < 2 or size > 24:
+    if size < 2:
         return stretch
+    if size > MAX_STRETCH:
+        cuts = [
+            position
+            for position in range(1, size)
+            if any(stretch.endswith(p, 0, position) for p in _PARTICLES)
+        ]
+        if not cuts:
+            return stretch
+        cut = min(cuts, key=lambda position: abs(position - size // 2))
+        return _convert_stretch(stretch[:cut], vocabulary, known_term) + _convert_stretch(
+            stretch[cut:], vocabulary, known_term
+        )
 
     @cache
     def best(start: int, after_name: bool) -> tuple[float, tuple[tuple[int, int], ...]]:
@@ -368,7 +422,9 @@ def _convert_stretch(
                     (best(end + len(p), True) for p in follow if end + len(p) < size),
                     default=(0.0, ()),
                 )
-                score += continuation[0]
+                # The particle after a name is read too: "まーくちぇん" + "が" explains the
+                # stretch better than one name "まーくちぇんが".
+                score += continuation[0] + min(len(p) for p in follow)
                 rest = continuation[1]
             options.append((score, ((start, end), *rest)))
         return max(options, key=lambda option: option[0])
@@ -381,12 +437,13 @@ def _convert_stretch(
     _score, names = max((best(start, False) for start in starts), key=lambda option: option[0])
     if not names:
         return stretch
-    out, position = [], 0
+    out, position = [_convert_stretch(stretch[: names[0][0]], vocabulary, known_term)], 0
     for start, end in names:
-        out.append(stretch[position:start])
+        if position:
+            out.append(stretch[position:start])
         out.append(str(jaconv.hira2kata(stretch[start:end])))
         position = end
-    out.append(stretch[position:])
+    out.append(_convert_stretch(stretch[position:], vocabulary, known_term))
     return "".join(out)
 
 

@@ -401,6 +401,24 @@ def test_names_do_not_begin_with_the_word_that_begins_a_sentence(
     assert {"OpenAI", "Information"} <= set(index.prepare_document(japanese, root).names)
 
 
+def test_a_persons_name_is_kept_without_the_job_title_beside_it(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    english = write_article(
+        "articles/20251118/people/en.md",
+        body="Acme CFO Jane Doakes spoke first. Later Chief Research Officer Omar Haddad "
+        "agreed, and Lena Park CEO closed.",
+    )
+    japanese = write_article(
+        "articles/20251118/people/ja.md", body="AcmeのCFO Jane Doakes氏とLena Park CEOが登壇した。"
+    )
+    root = tmp_path / "corpus"
+    names = set(index.prepare_document(english, root).names)
+    assert {"Jane Doakes", "Omar Haddad", "Lena Park"} <= names
+    assert not any(word in name for name in names for word in ("CFO", "CEO", "Officer"))
+    assert {"Jane Doakes", "Lena Park"} <= set(index.prepare_document(japanese, root).names)
+
+
 def test_names_made_of_a_letter_and_symbols_are_terms(
     tmp_path: Path, write_article: ArticleWriter
 ) -> None:

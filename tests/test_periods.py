@@ -118,6 +118,15 @@ def test_numbers_that_are_not_periods_stay_words(query: str) -> None:
         ("ゴールデンウィーク中の発表", ("2025-04-29", "2025-05-06", "week")),
         ("去年のお盆休み", ("2025-08-13", "2025-08-16", "week")),
         ("一昨年の年末にあったこと", ("2024-12-01", "2024-12-31", "month")),
+        # Japanese holidays: 成人の日 is the second Monday of January (2026-01-12)
+        ("成人の日あたりの発表", ("2026-01-09", "2026-01-15", "week")),
+        ("去年のこどもの日", ("2025-05-02", "2025-05-08", "week")),
+        ("right around new year's", ("2025-12-29", "2026-01-06", "week")),
+        # a week of a month
+        ("the first week of feb", ("2026-02-01", "2026-02-07", "week")),
+        ("the last week of january 2025", ("2025-01-25", "2025-01-31", "week")),
+        ("2025年3月の第2週", ("2025-03-08", "2025-03-14", "week")),
+        ("3月頭のニュース", ("2025-03-01", "2025-03-07", "week")),
     ],
 )
 def test_holidays_date_what_people_remember_by_them(
@@ -141,6 +150,12 @@ def test_a_year_before_a_japanese_particle_is_a_year() -> None:
 )
 def test_greetings_and_a_bare_abbreviation_are_no_period(query: str) -> None:
     assert period(query) is None
+
+
+def test_since_after_a_period_goes_with_it() -> None:
+    found, rest = parse_period(normalize("今月に入ってからOpenAIが出したもの"), AS_OF)
+    assert found is not None and found.start == dt.date(2026, 2, 1)
+    assert rest == "openaiが出したもの"
 
 
 def test_the_period_is_taken_out_of_the_words() -> None:

@@ -42,6 +42,43 @@ def test_names_written_in_hiragana_are_read_as_katakana(
     assert hiragana_names(typed, vocabulary) == read
 
 
+@pytest.fixture(scope="module")
+def people() -> EntityVocabulary:
+    names = ["Mike Krieger", "Mark Chen", "Simon Willison", "Sarah Friar", "Claude Code",
+             "Gemini", "Deep Research"]  # fmt: skip
+    return EntityVocabulary([entity(name) for name in names])
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        # a long vowel for an English "r", and syllables only loanwords spell
+        ("まーくちぇんが言ってた", "マークチェンが言ってた"),
+        ("まいくくりーがーの移籍", "マイククリーガーの移籍"),
+        ("さらふらいやーが話してた", "サラフライヤーが話してた"),
+        # two names with a Japanese word between them
+        (
+            "さいもんうぃりそんがぶろぐでくろーどこーどのこと",
+            "サイモンウィリソンがぶろぐでクロードコードのこと",
+        ),
+        # a stretch too long to read in one piece
+        (
+            "じぇみにのでぃーぷりさーちでぐらふとかしみゅれーしょんまで",
+            "ジェミニのディープリサーチでぐらふとかしみゅれーしょんまで",
+        ),
+    ],
+)
+def test_names_of_people_and_products_written_in_hiragana_are_read(
+    people: EntityVocabulary, typed: str, read: str
+) -> None:
+    assert hiragana_names(typed, people) == read
+
+
+@pytest.mark.parametrize("japanese", ["まーじでやばい", "ねぇねぇ聞いて", "すごーいね"])
+def test_long_vowels_in_chatter_stay_japanese(people: EntityVocabulary, japanese: str) -> None:
+    assert hiragana_names(japanese, people) == japanese
+
+
 @pytest.mark.parametrize(
     "japanese",
     [
