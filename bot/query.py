@@ -85,6 +85,8 @@ _RANK_BEFORE_RE = re.compile(r"(?:#|\bno\.?|\bnumber|第)\s*$")
 # A version after a name: 4, 3.5, 2.0, 4o, r1, v3, o3, k2 (not amounts such as 10b, 200k).
 _VERSION_RE = re.compile(r"^(?:v?\d{1,2}(?:\.\d+){0,2}o?|[a-z]\d{1,2}(?:\.\d+)?)$")
 _LETTERS_THEN_VERSION_RE = re.compile(r"^([a-z]{2,})(\d+(?:\.\d+)*)$")
+# A version with a letter, which people use as a model's name: 4o, o3, r1, k2 (not 10b).
+_MODEL_TOKEN_RE = re.compile(r"\d{1,2}o|[a-z]\d{1,2}")
 _POSSESSIVE_RE = re.compile(r"'s$")
 _JOINED_NAME_RE = re.compile(r"[a-z]{2,}\.[a-z]{2,}", re.IGNORECASE)
 _KANA_WORD_RE = re.compile(r"^[ぁ-ゖァ-ヺー]{3,}$")
@@ -747,6 +749,8 @@ def _role(
     first = concept.alternatives[0]
     if concept.latin and concept.label.casefold() in capitalized:
         return "entity"  # "Act" in "UK Online Safety Act", "Leo" in "Brave Leo"
+    if concept.latin and _MODEL_TOKEN_RE.fullmatch(concept.label.casefold()):
+        return "entity"  # "4o", "o3", "r1": a model people name by its version alone
     if concept.latin and len(first.terms) == 1:
         entity = vocabulary.exact(text.squash(_POSSESSIVE_RE.sub("", concept.label)))
         proper = entity is not None and (entity.kind != "name" or entity.stories >= 2)

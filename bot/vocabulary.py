@@ -258,12 +258,12 @@ class EntityVocabulary:
             return None
         found = self._transliteration(text.consonant_skeleton(text.romanize_katakana(word)), 90)
         if found is None and "ー" in word:
-            # A long vowel often stands for an English "r" (マーク Mark, クリーガー Krieger,
-            # スター star): each mark read as "r" in turn, an exact skeleton only.
+            # A long vowel often stands for an English "r" (マイククリーガー Mike Krieger):
+            # each mark read as "r" in turn; an exact skeleton of five consonants or more
+            # only (with four, クリーガー alone would be Clare Liguori).
             for variant in _rhotic_readings(word):
-                found = self._transliteration(
-                    text.consonant_skeleton(text.romanize_katakana(variant)), 100
-                )
+                skeleton = text.consonant_skeleton(text.romanize_katakana(variant))
+                found = self._transliteration(skeleton, 100) if len(skeleton) >= 5 else None
                 if found is not None:
                     break
         return (found, "transliteration") if found is not None else None

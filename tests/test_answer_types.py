@@ -56,6 +56,8 @@ from bot.answer_types import asked_type, type_strength
         ("which football club topped the list?", "organization"),
         ("how big was the funding round?", "money"),
         ("how big is the model?", None),
+        ("あのモデルっていつ消えるの？", "deadline"),
+        ("あの人ってCTOを何年やってたの？", "duration"),
     ],
 )
 def test_questions_say_what_they_ask_for(question: str, kind: str | None) -> None:

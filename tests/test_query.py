@@ -67,6 +67,12 @@ def test_a_number_after_a_rank_sign_is_a_rank_not_a_version(
     assert all(concept.version is None for concept in plan.concepts)
 
 
+@pytest.mark.parametrize("message", ["is 4o still in chatgpt", "o3ってもう使えない？"])
+def test_a_version_with_a_letter_alone_names_a_model(engine: SearchEngine, message: str) -> None:
+    plan = engine.plan(message)
+    assert plan.concepts[0].role == "entity"
+
+
 def test_an_amount_written_short_is_no_name(engine: SearchEngine) -> None:
     plan = engine.plan("did google put 13B+ into it")
     assert all(concept.role != "entity" for concept in plan.concepts if "13" in concept.label)
