@@ -76,7 +76,9 @@ _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"どのくらいの長さ|どれくらいの長さ|最長|"
             r"どのくらいの期間|どれくらいの期間|どのくらいで|どれくらいで|"
             r"何年(?:在籍|勤|務|働|かけ|かか|やっ|続け|い[たる])|"
-            r"期間は|頻度|(?:どれくらい|どのくらい|どれだけ|どんだけ)[^?？。]{0,6}?(?:かか|掛か)",
+            r"期間は|頻度|(?:どれくらい|どのくらい|どれだけ|どんだけ)[^?？。]{0,6}?(?:かか|掛か)|"
+            r"(?:どれくらい|どのくらい|どれだけ|何年|何ヶ月|何か月)[^?？。]{0,3}?(?:間が?|あい|空い|開い)|"
+            r"\bhow long (?:between|after|since)\b",
         ),
         (
             # How much something grew or fell: answered by a percentage, an amount, a
@@ -253,6 +255,9 @@ _PERSON_TITLE_RE = re.compile(
     r"led by|alongside)\b|氏|さん|教授|創業者|社長|代表|専門家|研究者|責任者|CEO",
     re.IGNORECASE,  # "President of Adobe" as "the president"
 )
+# A capitalized word after "by" or "from" names who made or did something ("released by
+# Block"), even as one word that no span pattern takes for a name.
+_MADE_BY_RE = re.compile(r"\b(?:by|from)\s+(?:the\s+)?[A-Z][a-z][A-Za-z]*(?:\s+[A-Z][A-Za-z]+)*")
 _PLACE_WORD_RE = re.compile(
     r"\b(?:in|at|near|from|across|throughout)\s+(?:the\s+)?[A-Z][A-Za-z]+|"
     r"\b(?:region|city|state|country|headquarters|hotel|campus)\b|リージョン|州|市|県|国",
@@ -404,6 +409,8 @@ def type_strength(
     if kind == "organization":
         if _japanese_proper_nouns(rest, "組織名") or spans:
             return 1.0
+        if _MADE_BY_RE.search(rest):
+            return 0.8
         return 0.3 if re.search(r"[ァ-ヺー]{3,}(?:社|グループ)", rest) else 0.0
     if kind == "place":
         if _japanese_proper_nouns(rest, "地名"):

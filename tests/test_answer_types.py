@@ -58,6 +58,8 @@ from bot.answer_types import asked_type, type_strength
         ("how big is the model?", None),
         ("あのモデルっていつ消えるの？", "deadline"),
         ("あの人ってCTOを何年やってたの？", "duration"),
+        ("前のモデルからどのくらい間あいてた？", "duration"),
+        ("how long between the two launches?", "duration"),
     ],
 )
 def test_questions_say_what_they_ask_for(question: str, kind: str | None) -> None:
@@ -99,6 +101,8 @@ def test_questions_say_what_they_ask_for(question: str, kind: str | None) -> Non
         ("今後数週間以内に提供される", "deadline", [], True),
         ("It reached subscribers last week.", "deadline", [], False),
         ("Support for the desktop app is expected this week.", "deadline", [], True),
+        ("A framework released by Block in early 2025.", "organization", [], True),
+        ("It was released in early 2025.", "organization", [], False),
         ("新型は2027年に発売予定", "deadline", [], True),
         ("The firm raised money in 2024.", "deadline", [], False),
     ],
