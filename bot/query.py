@@ -871,12 +871,10 @@ def _correct_japanese(
     word = unit.terms[0]
     if len(word) < 3 or not vocabulary:
         return
-    matches = fuzzy_index.extract(
-        word,
-        vocabulary,
-        74,
-        5,
-        vocabulary.ngram_filter() if isinstance(vocabulary, fuzzy_index.FuzzyPool) else None,
+    matches = (
+        vocabulary.extract(word, 74, 5)  # its key list, and its n-gram filter when large
+        if isinstance(vocabulary, fuzzy_index.FuzzyPool)
+        else fuzzy_index.extract(word, vocabulary, 74, 5)
     )
     if matches:
         best = max(matches, key=lambda m: (m[1], document_frequency((m[0],))))

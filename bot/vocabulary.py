@@ -261,10 +261,12 @@ class EntityVocabulary:
             # A long vowel often stands for an English "r" (マイククリーガー Mike Krieger):
             # each mark read as "r" in turn; an exact skeleton of five consonants or more
             # only (with four, クリーガー alone would be Clare Liguori).
+            # Exact, so a lookup: no other skeleton of five is within 5 of ratio 100.
             for variant in _rhotic_readings(word):
                 skeleton = text.consonant_skeleton(text.romanize_katakana(variant))
-                found = self._transliteration(skeleton, 100) if len(skeleton) >= 5 else None
-                if found is not None:
+                named = self.skeletons.get(skeleton) if len(skeleton) >= 5 else None
+                if named:
+                    found = max(named, key=lambda entity: entity.stories).name
                     break
         return (found, "transliteration") if found is not None else None
 
@@ -304,26 +306,25 @@ class EntityVocabulary:
         if len(word) < 2:
             return None
         katakana = str(jaconv.hira2kata(word)).replace("・", "")
-        if text.is_dictionary_word(word):
-            name = self.aliases.get(katakana) if after_name else None
-            return (name, 1.0) if name is not None else None
+        # Sudachi is asked whether the word is Japanese only once a reading is found:
+        # most stretches the split tries are no name at all.
         name = self.aliases.get(katakana)
         if name is not None:
-            return name, 1.0
+            return (name, 1.0) if after_name or not text.is_dictionary_word(word) else None
         if len(word) < 3:
             return None
+        found: tuple[str, float] | None = None
         match = process.extractOne(
             katakana, self.alias_keys, scorer=fuzz.ratio, processor=None, score_cutoff=90
         )
         if match:
-            return self.aliases[match[0]], 0.8
-        if known_term is not None and known_term(katakana):
-            return katakana, 0.7
-        if _has_loose_loanword_mark(word):
-            found = self.katakana_name(katakana, aliases=False)
-            if found is not None:
-                return found[0], 0.6
-        return None
+            found = self.aliases[match[0]], 0.8
+        elif known_term is not None and known_term(katakana):
+            found = katakana, 0.7
+        elif _has_loose_loanword_mark(word):
+            transliterated = self.katakana_name(katakana, aliases=False)
+            found = (transliterated[0], 0.6) if transliterated is not None else None
+        return found if found is not None and not text.is_dictionary_word(word) else None
 
 
 def _rhotic_readings(word: str) -> list[str]:
@@ -343,6 +344,8 @@ def _has_loose_loanword_mark(word: str) -> bool:
     Sudachi leaves on its own (``くろーど`` → くろ / ー / ど)."""
     if _LOAN_SYLLABLE_RE.search(word) or (len(word) >= 5 and word.endswith("ー")):
         return True  # a long word ending in a long vowel: さらふらいやー (すげー is short)
+    if not _LOANWORD_MARK_RE.search(word):
+        return False  # no mark for Sudachi to leave alone
     return any(
         morpheme.pos[0] == "補助記号" and _LOANWORD_MARK_RE.fullmatch(morpheme.surface)
         for morpheme in text.japanese_morphemes(word)
@@ -407,6 +410,10 @@ def _convert_stretch(
         by names, each weighted by how sure its reading is."""
         options: list[tuple[float, tuple[tuple[int, int], ...]]] = [(0.0, ())]
         for end in range(size, start + 1, -1):
+            # A name ends at a particle or the stretch's end: other ends are not read.
+            follow = [p for p in _PARTICLES if stretch.startswith(p, end)] if end < size else []
+            if end < size and not follow:
+                continue
             found = vocabulary.hiragana_name(
                 stretch[start:end], after_name=after_name, known_term=known_term
             )
@@ -414,10 +421,7 @@ def _convert_stretch(
                 continue
             score = (end - start) * found[1]
             rest: tuple[tuple[int, int], ...] = ()
-            if end < size:
-                follow = [p for p in _PARTICLES if stretch.startswith(p, end)]
-                if not follow:
-                    continue  # a name must end at a particle or the stretch's end
+            if follow:
                 continuation = max(
                     (best(end + len(p), True) for p in follow if end + len(p) < size),
                     default=(0.0, ()),
