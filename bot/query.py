@@ -700,9 +700,10 @@ def _attach_version(
     for alternative in base:
         terms = (*alternative.terms, *version.terms)
         concept.add(Alternative(terms, alternative.how, alternative.trust))
-        if any(ch.isalpha() for ch in version.surface):
+        if any(ch.isalpha() for ch in version.surface) and len(version.terms) == 1:
             # A version with a letter (R1, V3, 4o) is a word of its own: near the name it
-            # counts ("DeepSeek's new R1").
+            # counts ("DeepSeek's new R1"). Not one with a point (V3.1): its "1" near V3
+            # would be any number.
             concept.add(
                 Alternative(terms, "near", 0.9 * alternative.trust, near=True, near_distance=3)
             )

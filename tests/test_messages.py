@@ -66,6 +66,7 @@ def test_messages_find_their_story(engine: SearchEngine, message: str, story: st
         "what's a good ramen place in Shibuya?",
         "渋谷でおすすめのラーメン屋ある？",
         "Gemini 9 benchmarks",  # a version nobody has written about
+        "deepseek v3.5 benchmarks",  # V3 is written about, V3.5 is not
     ],
 )
 def test_messages_about_nothing_in_the_corpus_find_nothing(
