@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 
 from bot import fuzzy_index, text
 from bot.lexicon import lexicon
@@ -479,6 +480,7 @@ def plan_query(
             concept.role = _role(
                 concept, known, vocabulary, document_frequency, typed_forms, capitalized
             )
+    _names_before_a_company_word(plan.concepts, normalized)
     _focus_long_message(plan.concepts)
     if plan.concepts and all(c.role == "context" for c in plan.concepts):
         if any(words.is_generic_news(a.terms[0]) for c in plan.concepts for a in c.alternatives):
@@ -718,6 +720,28 @@ def _attach_version(
         name_known = any(document_frequency(a.terms) > 0 for a in base)
         if name_known:
             plan.missing_versions.append(f"{name} {version.typed or version.surface}")
+
+
+# Words that follow a company's or product's own name: "kling ai", "さかなAI", "acme labs".
+_COMPANY_WORDS = frozenset({"ai", "labs", "lab"})
+
+
+def _names_before_a_company_word(concepts: list[Concept], normalized: str) -> None:
+    """A word the corpus lacks written right before "AI" or "Labs" in the ``normalized``
+    message ("kling ai", "さかなAI") names a company or product: it counts as a name, which
+    no story that lacks it answers about."""
+    for concept, following in pairwise(concepts):
+        if (
+            concept.role == "unknown"
+            and "-" not in concept.label  # "low-effort AI": a compound adjective
+            and following.label.casefold() in _COMPANY_WORDS
+            and re.search(
+                rf"(?<![\w-]){re.escape(concept.label.casefold())} ?"
+                rf"{re.escape(following.label.casefold())}",
+                normalized,
+            )
+        ):
+            concept.role = "entity"
 
 
 def _role(

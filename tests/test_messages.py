@@ -67,6 +67,8 @@ def test_messages_find_their_story(engine: SearchEngine, message: str, story: st
         "渋谷でおすすめのラーメン屋ある？",
         "Gemini 9 benchmarks",  # a version nobody has written about
         "deepseek v3.5 benchmarks",  # V3 is written about, V3.5 is not
+        # a company the corpus never names, beside one it does
+        "anyone tried zorblat ai for short clips? heard it beats runway",
     ],
 )
 def test_messages_about_nothing_in_the_corpus_find_nothing(

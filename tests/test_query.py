@@ -73,6 +73,15 @@ def test_a_version_with_a_letter_alone_names_a_model(engine: SearchEngine, messa
     assert plan.concepts[0].role == "entity"
 
 
+def test_an_unknown_word_before_ai_names_a_company(engine: SearchEngine) -> None:
+    roles = {
+        c.label.casefold(): c.role for c in engine.plan("anyone tried zorblat ai yet").concepts
+    }
+    assert roles["zorblat"] == "entity"
+    compound = {c.label.casefold(): c.role for c in engine.plan("low-effort ai junk").concepts}
+    assert compound.get("low-effort", compound.get("low effort")) != "entity"
+
+
 def test_an_amount_written_short_is_no_name(engine: SearchEngine) -> None:
     plan = engine.plan("did google put 13B+ into it")
     assert all(concept.role != "entity" for concept in plan.concepts if "13" in concept.label)
