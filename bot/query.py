@@ -736,7 +736,7 @@ def _names_before_a_company_word(concepts: list[Concept], normalized: str) -> No
             and "-" not in concept.label  # "low-effort AI": a compound adjective
             and following.label.casefold() in _COMPANY_WORDS
             and re.search(
-                rf"(?<![\w-]){re.escape(concept.label.casefold())} ?"
+                rf"(?<![a-z0-9-]){re.escape(concept.label.casefold())} ?"
                 rf"{re.escape(following.label.casefold())}",
                 normalized,
             )
