@@ -441,9 +441,20 @@ def _is_a_deadline(text: str, match: re.Match[str]) -> bool:
     )
 
 
+# Japanese national holidays (祝日法) on a fixed day, and on a Monday of a month (the "Happy
+# Monday" rule): (month, day, days) and (month, week). Each is named as written.
+_JAPANESE_FIXED_HOLIDAYS = {"建国記念の日": (2, 11, 1), "天皇誕生日": (2, 23, 1),
+                            "憲法記念日": (5, 3, 1), "こどもの日": (5, 5, 1),
+                            "山の日": (8, 11, 1), "文化の日": (11, 3, 1),
+                            "勤労感謝の日": (11, 23, 1)}  # fmt: skip
+_MONDAY_HOLIDAYS = {"成人の日": (1, 2), "海の日": (7, 3), "敬老の日": (9, 3),
+                    "スポーツの日": (10, 2), "体育の日": (10, 2)}  # fmt: skip
 # Holidays people date things by, each as (first month, first day, days) in a year, or a
 # rule: US Thanksgiving is the fourth Thursday of November (5 U.S.C. § 6103), Black
 # Friday the day after it. Golden Week is 29 April – 6 May, お盆 13–16 August.
+_FIXED_HOLIDAYS = {"christmas": (12, 24, 2), "golden week": (4, 29, 8), "obon": (8, 13, 4),
+                   "new year": (1, 1, 3), "halloween": (10, 31, 1),
+                   **_JAPANESE_FIXED_HOLIDAYS}  # fmt: skip
 _HOLIDAY_NAMES = {
     "christmas": "christmas", "xmas": "christmas", "x'mas": "christmas", "クリスマス": "christmas",
     "thanksgiving": "thanksgiving", "感謝祭": "thanksgiving", "black friday": "black friday",
@@ -452,19 +463,9 @@ _HOLIDAY_NAMES = {
     "お盆": "obon", "盆休み": "obon", "お正月": "new year", "正月": "new year",
     "new year's": "new year", "new years": "new year",
     "元旦": "new year", "元日": "new year",
-    **{name: name for name in ("建国記念の日", "天皇誕生日", "憲法記念日", "こどもの日", "山の日",
-                               "文化の日", "勤労感謝の日", "成人の日", "海の日", "敬老の日",
-                               "スポーツの日", "体育の日")},
     "halloween": "halloween", "ハロウィン": "halloween", "ハロウィーン": "halloween",
+    **{name: name for name in (*_JAPANESE_FIXED_HOLIDAYS, *_MONDAY_HOLIDAYS)},
 }  # fmt: skip
-_FIXED_HOLIDAYS = {"christmas": (12, 24, 2), "golden week": (4, 29, 8), "obon": (8, 13, 4),
-                   "new year": (1, 1, 3), "halloween": (10, 31, 1), "建国記念の日": (2, 11, 1),
-                   "天皇誕生日": (2, 23, 1), "憲法記念日": (5, 3, 1), "こどもの日": (5, 5, 1),
-                   "山の日": (8, 11, 1), "文化の日": (11, 3, 1),
-                   "勤労感謝の日": (11, 23, 1)}  # fmt: skip
-# Japanese holidays on a Monday of a month (祝日法, the "Happy Monday" rule): (month, week).
-_MONDAY_HOLIDAYS = {"成人の日": (1, 2), "海の日": (7, 3), "敬老の日": (9, 3),
-                    "スポーツの日": (10, 2), "体育の日": (10, 2)}  # fmt: skip
 _HOLIDAY = "|".join(
     # "gw" only before Japanese text (GW明け, GWの): in English chat it is rarely the holiday.
     re.escape(name) if name != "gw" else r"(?<![a-z])gw(?=[\u3040-\u30ff\u4e00-\u9fff])"

@@ -391,12 +391,13 @@ def _convert_stretch(
     size = len(stretch)
     if size < 2:
         return stretch
+    after_particles = [
+        position
+        for position in range(1, size)
+        if any(stretch.endswith(p, 0, position) for p in _PARTICLES)
+    ]
     if size > MAX_STRETCH:
-        cuts = [
-            position
-            for position in range(1, size)
-            if any(stretch.endswith(p, 0, position) for p in _PARTICLES)
-        ]
+        cuts = after_particles
         if not cuts:
             return stretch
         cut = min(cuts, key=lambda position: abs(position - size // 2))
@@ -433,11 +434,7 @@ def _convert_stretch(
             options.append((score, ((start, end), *rest)))
         return max(options, key=lambda option: option[0])
 
-    starts = [0] + [
-        position
-        for position in range(1, size - 1)
-        if any(stretch.endswith(p, 0, position) for p in _PARTICLES)
-    ]
+    starts = [0] + [position for position in after_particles if position < size - 1]
     _score, names = max((best(start, False) for start in starts), key=lambda option: option[0])
     if not names:
         return stretch
