@@ -82,6 +82,11 @@ def test_an_unknown_word_before_ai_names_a_company(engine: SearchEngine) -> None
     assert compound.get("low-effort", compound.get("low effort")) != "entity"
 
 
+def test_often_is_chatter_in_japanese(engine: SearchEngine) -> None:
+    roles = {c.label: c.role for c in engine.plan("最近よく見るけどGeminiってどう？").concepts}
+    assert roles.get("よく", "context") == "context" and roles.get("良く", "context") == "context"
+
+
 def test_an_amount_written_short_is_no_name(engine: SearchEngine) -> None:
     plan = engine.plan("did google put 13B+ into it")
     assert all(concept.role != "entity" for concept in plan.concepts if "13" in concept.label)

@@ -108,10 +108,15 @@ def test_loanwords_the_corpus_writes_in_katakana_are_read_as_katakana(
     assert read == "ブラウザとかスマホから"
 
 
+def test_a_clipped_katakana_spelling_names_its_product(vocabulary: EntityVocabulary) -> None:
+    assert vocabulary.katakana_name("コパイ") == ("Copilot", "alias")
+
+
 def test_nicknames_and_tickers_name_companies() -> None:
     assert nickname("oai", "oai") == "OpenAI"
     assert nickname("nvda", "NVDA") == "Nvidia"
     assert nickname("ds", "DS") == "DeepSeek" and nickname("ds", "ds") is None
+    assert nickname("gh", "GH") == "GitHub"
     assert nickname("crm", "CRM") == "Salesforce"
     assert nickname("nvda", "nvda") == "Nvidia"
     assert nickname("ms", "MS") == "Microsoft"
