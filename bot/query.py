@@ -78,6 +78,7 @@ PROPER_NAME_SPREAD = 3.0
 _DROPPED_QUERY_POS = frozenset(
     {"助詞", "助動詞", "補助記号", "記号", "空白", "代名詞", "接尾辞", "接頭辞", "感動詞", "接続詞"}
 )
+_SYMBOL_POS = frozenset({"補助記号", "記号"})
 _LATIN_UNIT = r"\.?[a-z0-9]+(?:[.\-+'][a-z0-9]+)*[+#]*"  # C++, C#, .NET whole
 _QUERY_UNIT_RE = re.compile(rf"{text.JAPANESE_RUN}|{_LATIN_UNIT}")
 _TYPED_WORD_RE = re.compile(r"\.?[A-Za-z0-9]+(?:[.\-+'][A-Za-z0-9]+)*[+#]*")
@@ -261,8 +262,25 @@ def _japanese_units(
         surface, form, pos = morpheme.surface, morpheme.normalized, morpheme.pos[0]
         proper = len(morpheme.pos) > 1 and morpheme.pos[1] == "固有名詞"
         if grouped and text.is_katakana_word(surface) and text.is_katakana_word(grouped[-1][0]):
-            previous = grouped[-1]
-            grouped[-1] = (previous[0] + surface, (*previous[1], form), "名詞", previous[3])
+            previous_surface, previous_terms, previous_pos, previous_proper = grouped[-1]
+            # A middle dot between katakana words (ニューヨーク・タイムズ) is written, not
+            # searched: the analyzer drops it, so it adds to the surface and no term.
+            if previous_pos in _SYMBOL_POS:
+                previous_terms, previous_proper = (), proper
+            if pos in _SYMBOL_POS:
+                grouped[-1] = (
+                    previous_surface + surface,
+                    previous_terms,
+                    previous_pos,
+                    previous_proper,
+                )
+            else:
+                grouped[-1] = (
+                    previous_surface + surface,
+                    (*previous_terms, form),
+                    "名詞",
+                    previous_proper,
+                )
         else:
             grouped.append((surface, (form,), pos, proper))
     units: list[_Unit] = []

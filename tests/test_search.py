@@ -369,6 +369,21 @@ def test_real_corpus_fixed_failures(real_index: Path, query: str, expected_story
     assert any(expected_story_part in hit.story for hit in hits[:3]), [h.story for h in hits[:3]]
 
 
+@pytest.mark.parametrize("dotted", ["ニューヨーク・タイムズ", "ニューヨーク・タイムズの話"])
+def test_a_katakana_name_written_with_a_middle_dot_finds_what_it_does_without(
+    real_index: Path, dotted: str
+) -> None:
+    engine = SearchEngine(real_index)
+
+    def stories(query: str) -> list[str]:
+        outcome = engine.about(query)
+        return [hit.story for hit in outcome.hits + outcome.weak]
+
+    found = stories(dotted)
+    assert found
+    assert found == stories(dotted.replace("・", ""))
+
+
 def test_a_version_the_corpus_lacks_is_not_answered_by_another_version(real_index: Path) -> None:
     outcome = SearchEngine(real_index).about("Llama 5")
     assert outcome.hits == []
