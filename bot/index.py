@@ -89,12 +89,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Bump when the tables, the FTS column layout or what is stored in them change (14: names
-# are kept without the job titles beside them). Together with the analyzer's own
+# Bump when the tables, the FTS column layout or what is stored in them change (15: a
+# name that begins with "New" inside a sentence keeps it). Together with the analyzer's own
 # identity (bot.text.analyzer_identity: its source, SudachiPy, dictionary, PyStemmer) it
 # decides whether an index can be updated: a contentless FTS5 table can only delete a row
 # given the exact terms it was indexed with, so any change means a full rebuild.
-INDEX_FORMAT = "14"
+INDEX_FORMAT = "15"
 #: A frontmatter date further than this many days from the article folder's date
 #: (``articles/YYYYMMDD/…``) is reported as a warning.
 DATE_WARNING_DAYS = 30
@@ -264,6 +264,13 @@ def _after_job_titles(words: list[str]) -> list[str]:
     return rest if len(rest) >= 2 else []
 
 
+def _opens_sentence(source: str, start: int) -> bool:
+    """True when ``source[start:]`` begins the text, a line or a sentence (after ``.``,
+    ``!``, ``?`` or ``:``)."""
+    before = source[:start].rstrip(" ")
+    return not before or before[-1] in ".!?:\n"
+
+
 def _names_in(article: Article, folded: Sequence[str] | None = None) -> tuple[str, ...]:
     """Names mentioned in an article: Latin runs inside Japanese text (the site writes
     names in Latin letters), and in English text runs of two to four capitalized words
@@ -273,7 +280,7 @@ def _names_in(article: Article, folded: Sequence[str] | None = None) -> tuple[st
     if folded is None:
         sources = [article.title, article.description] + [p.text for p in article.passages]
         folded = [unicodedata.normalize("NFKC", source) for source in sources]
-    for source in folded:
+    for position, source in enumerate(folded):
         source = source.replace("*", "")
         if article.locale == "ja":
             names_of_runs = _NAME_OF_LATIN_RUN
@@ -285,8 +292,14 @@ def _names_in(article: Article, folded: Sequence[str] | None = None) -> tuple[st
                     found.append(name)
         else:
             runs = []
+            prose = position > 0  # the title capitalizes every word
             for match in _CAPITALIZED_RUN_RE.finditer(source):
                 words = match.group(0).strip().split(" ")
+                # "New" written with a capital inside a sentence begins a name (the New
+                # York Times, New Zealand); opening a sentence or a title, it is a word.
+                if prose and words[0] == "New" and not _opens_sentence(source, match.start()):
+                    runs.append(" ".join(_after_job_titles(words)))
+                    continue
                 while words and words[0].casefold() in _STOP_NAME_WORDS:
                     words.pop(0)
                 words = _after_job_titles(words)

@@ -419,6 +419,22 @@ def test_a_persons_name_is_kept_without_the_job_title_beside_it(
     assert {"Jane Doakes", "Lena Park"} <= set(index.prepare_document(japanese, root).names)
 
 
+def test_a_name_that_begins_with_new_keeps_it_inside_a_sentence(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    english = write_article(
+        "articles/20251118/press/en.md",
+        title="New Gemini Features Arrive",
+        body="Amodei spoke to the New York Times about it. New Gemini Tools reached users "
+        "in New Zealand first.",
+    )
+    names = set(index.prepare_document(english, tmp_path / "corpus").names)
+    assert {"New York Times", "New Zealand"} <= names
+    assert "York Times" not in names
+    # opening a sentence or in the title, "New" is a word, not part of the name
+    assert {"Gemini Features Arrive", "Gemini Tools"} <= names
+
+
 def test_names_made_of_a_letter_and_symbols_are_terms(
     tmp_path: Path, write_article: ArticleWriter
 ) -> None:
