@@ -62,6 +62,17 @@ _LOAN_SYLLABLE_RE = re.compile(
 KANJI_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff々]")
 
 
+#: A person's name as the site writes it: two or three capitalized words ("Andrej Karpathy").
+_PERSON_SHAPED_RE = re.compile(r"[A-Z][a-z]+ (?:[A-Z][a-z]+ )?[A-Z][a-z]+")
+#: How close a katakana word's romanization must be to a person's surname (fuzz.ratio)
+#: to be read as that surname: カルパシー ``karupashi`` and Karpathy score 71, スレイマン
+#: and Suleyman 75, ブレッチリー ``burecchiri`` and Blackwell 21.
+SURNAME_CUTOFF = 70
+#: Letters a surname (and the romanization read as one) needs: shorter ones match too
+#: much.
+SURNAME_MIN_LETTERS = 4
+
+
 class Entity(NamedTuple):
     """A name known to the index: display ``name``, squashed ``key``, ``kind``, the number
     of stories that mention it, and its consonant ``skeleton`` (``""`` when the key is not
@@ -135,9 +146,17 @@ class EntityVocabulary:
         self.skeletons: dict[str, list[Entity]] = {}
         for entity in pool:
             by_length[len(entity.key)].append(entity)
+        # Surnames of person-shaped names ("Andrej Karpathy": karpathy → Karpathy): a
+        # person is often called by the surname alone (カルパシー, ``_surname``).
+        self.surnames: dict[str, str] = {}
         for entity in pool:
             if len(entity.skeleton) >= 2:
                 self.skeletons.setdefault(entity.skeleton, []).append(entity)
+            if _PERSON_SHAPED_RE.fullmatch(entity.name):
+                surname = entity.name.rsplit(" ", 1)[1]
+                if len(surname) >= SURNAME_MIN_LETTERS:
+                    self.surnames.setdefault(surname.casefold(), surname)
+        self.surname_keys = FuzzyPool(list(self.surnames))
         self._by_length = {
             length: ([entity.key for entity in group], group) for length, group in by_length.items()
         }
@@ -245,7 +264,9 @@ class EntityVocabulary:
         how = ``alias``; skipped when ``aliases`` is false), else by transliteration when
         its consonant skeleton (four consonants or more: three match too many short names)
         matches one known name with a
-        clear lead (ratio ≥ 90 and no runner-up within 5; how = ``transliteration``).
+        clear lead (ratio ≥ 90 and no runner-up within 5; how = ``transliteration``), or
+        when it spells a known person's surname (``カルパシー`` → ``Karpathy``, from
+        "Andrej Karpathy"; ``_surname``), given as that surname.
         Returns ``(name, how)`` or None."""
         if aliases and self.alias_keys:
             match = process.extractOne(
@@ -263,12 +284,37 @@ class EntityVocabulary:
             # only (with four, クリーガー alone would be Clare Liguori).
             # Exact, so a lookup: no other skeleton of five is within 5 of ratio 100.
             for variant in _rhotic_readings(word):
-                skeleton = text.consonant_skeleton(text.romanize_katakana(variant))
-                named = self.skeletons.get(skeleton) if len(skeleton) >= 5 else None
+                rhotic = text.consonant_skeleton(text.romanize_katakana(variant))
+                named = self.skeletons.get(rhotic) if len(rhotic) >= 5 else None
                 if named:
                     found = max(named, key=lambda entity: entity.stories).name
                     break
+        if found is None:
+            found = self._surname(word)
         return (found, "transliteration") if found is not None else None
+
+    def _surname(self, word: str) -> str | None:
+        """The surname of a known person (the last of two or three capitalized words)
+        that katakana ``word`` spells (its romanization at ``fuzz.ratio`` ≥
+        SURNAME_CUTOFF with no runner-up within 5: カルパシー ``karupashi`` → Karpathy 71,
+        ベゾス → Bezos), when Sudachi reads ``word`` as one person's name or one word it
+        does not know; None otherwise. Loanwords Sudachi knows (ブローカー) are no surname."""
+        if not self.surname_keys:
+            return None
+        morphemes = text.japanese_morphemes(word)
+        if len(morphemes) != 1:
+            return None
+        if not morphemes[0].oov and morphemes[0].pos[:3] != ("名詞", "固有名詞", "人名"):
+            return None
+        romanized = text.romanize_katakana(word)
+        if len(romanized) < SURNAME_MIN_LETTERS:
+            return None
+        matches = self.surname_keys.extract(romanized, SURNAME_CUTOFF - 5, 2)
+        if not matches or matches[0][1] < SURNAME_CUTOFF:
+            return None
+        if len(matches) > 1 and matches[0][1] - matches[1][1] < 5:
+            return None
+        return self.surnames[matches[0][0]]
 
     def _transliteration(self, skeleton: str, cutoff: float) -> str | None:
         """The name whose consonant skeleton matches ``skeleton`` (four consonants or more)

@@ -112,6 +112,21 @@ def test_a_clipped_katakana_spelling_names_its_product(vocabulary: EntityVocabul
     assert vocabulary.katakana_name("コパイ") == ("Copilot", "alias")
 
 
+def test_a_person_called_by_the_surname_in_katakana_is_found_by_that_surname() -> None:
+    people = EntityVocabulary(
+        [entity("Andrej Karpathy"), entity("Jeff Bezos"), entity("Grace Blackwell")]
+    )
+    assert people.katakana_name("カルパシー") == ("Karpathy", "transliteration")
+    assert people.katakana_name("ベゾス") == ("Bezos", "transliteration")
+    # a place Sudachi does not know sharing Blackwell's consonants (brkr) is not him
+    assert people.katakana_name("ブレッチリー") is None
+
+
+def test_a_loanword_sudachi_knows_is_no_surname() -> None:
+    people = EntityVocabulary([entity("Anna Bijness")])
+    assert people.katakana_name("ビジネス") is None
+
+
 def test_nicknames_and_tickers_name_companies() -> None:
     assert nickname("oai", "oai") == "OpenAI"
     assert nickname("nvda", "NVDA") == "Nvidia"
