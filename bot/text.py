@@ -353,13 +353,16 @@ _SKELETON_DOUBLES_RE = re.compile(r"(.)\1+")
 
 
 def consonant_skeleton(text: str) -> str:
-    """Consonants of a squashed name after spelling folds (ph→f, th→s, l→r, c→k; vowels and
-    doubled letters dropped), so a romanized katakana name and its Latin spelling meet:
+    """Consonants of a squashed name after spelling folds (ph→f, th→s, l→r, c→k, z→s, j→g;
+    vowels and doubled letters dropped), so a romanized katakana name and its Latin spelling meet:
     ``dipushiku`` and ``deepseek`` both give ``dpsk``."""
     word = squash(text)
     for old, new in _SKELETON_REPLACEMENTS:
         word = word.replace(old, new)
     word = word.replace("c", "k").replace("q", "k").replace("x", "ks").replace("v", "b")
+    # An English plural "s" sounds z (Labs is ラボズ); a soft g is written ジ (Merge is
+    # マージ, Gemini ジェミニ).
+    word = word.replace("z", "s").replace("j", "g")
     skeleton = _SKELETON_VOWELS_RE.sub("", word)
     return _SKELETON_DOUBLES_RE.sub(r"\1", skeleton)
 

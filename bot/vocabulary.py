@@ -259,11 +259,13 @@ class EntityVocabulary:
         first (ties: more stories first), for "did you mean" suggestions."""
         return self._extract(key, cutoff, limit=limit * 3)[:limit]
 
-    def katakana_name(self, word: str, *, aliases: bool = True) -> tuple[str, str] | None:
+    def katakana_name(
+        self, word: str, *, aliases: bool = True, exact: bool = False
+    ) -> tuple[str, str] | None:
         """The Latin name for a katakana word: from the alias table (fuzzy, ratio ≥ 85;
         how = ``alias``; skipped when ``aliases`` is false), else by transliteration when
         its consonant skeleton (four consonants or more: three match too many short names)
-        matches one known name with a
+        matches one known name (``exact``: only exactly) with a
         clear lead (ratio ≥ 90 and no runner-up within 5; how = ``transliteration``), or
         when it spells a known person's surname (``カルパシー`` → ``Karpathy``, from
         "Andrej Karpathy"; ``_surname``), given as that surname.
@@ -277,7 +279,8 @@ class EntityVocabulary:
         self.ensure_loaded()
         if not self.skeleton_keys:
             return None
-        found = self._transliteration(text.consonant_skeleton(text.romanize_katakana(word)), 90)
+        skeleton = text.consonant_skeleton(text.romanize_katakana(word))
+        found = self._transliteration(skeleton, 100 if exact else 90)
         if found is None and "ー" in word:
             # A long vowel often stands for an English "r" (マイククリーガー Mike Krieger):
             # each mark read as "r" in turn; an exact skeleton of five consonants or more
@@ -290,15 +293,16 @@ class EntityVocabulary:
                     found = max(named, key=lambda entity: entity.stories).name
                     break
         if found is None:
-            found = self._surname(word)
+            found = self._surname(word, skeleton)
         return (found, "transliteration") if found is not None else None
 
-    def _surname(self, word: str) -> str | None:
+    def _surname(self, word: str, skeleton: str) -> str | None:
         """The surname of a known person (the last of two or three capitalized words)
         that katakana ``word`` spells (its romanization at ``fuzz.ratio`` ≥
         SURNAME_CUTOFF with no runner-up within 5: カルパシー ``karupashi`` → Karpathy 71,
         ベゾス → Bezos), when Sudachi reads ``word`` as one person's name or one word it
-        does not know; None otherwise. Loanwords Sudachi knows (ブローカー) are no surname."""
+        does not know, and both begin with the same consonant (``skeleton`` is the word's);
+        None otherwise. Loanwords Sudachi knows (ブローカー) are no surname."""
         if not self.surname_keys:
             return None
         morphemes = text.japanese_morphemes(word)
@@ -314,7 +318,11 @@ class EntityVocabulary:
             return None
         if len(matches) > 1 and matches[0][1] - matches[1][1] < 5:
             return None
-        return self.surnames[matches[0][0]]
+        surname = self.surnames[matches[0][0]]
+        # The first consonant survives transliteration: ラボズ is not "About".
+        if text.consonant_skeleton(surname)[:1] != skeleton[:1]:
+            return None
+        return surname
 
     def _transliteration(self, skeleton: str, cutoff: float) -> str | None:
         """The name whose consonant skeleton matches ``skeleton`` (four consonants or more)
@@ -368,7 +376,9 @@ class EntityVocabulary:
         elif known_term is not None and known_term(katakana):
             found = katakana, 0.7
         elif _has_loose_loanword_mark(word):
-            transliterated = self.katakana_name(katakana, aliases=False)
+            # Exact skeletons only: a stretch of hiragana chatter read as one long word
+            # comes within one consonant of some name (まいくくりーがーがらぼず, Merge Labs).
+            transliterated = self.katakana_name(katakana, aliases=False, exact=True)
             found = (transliterated[0], 0.6) if transliterated is not None else None
         return found if found is not None and not text.is_dictionary_word(word) else None
 
@@ -385,11 +395,14 @@ def _rhotic_readings(word: str) -> list[str]:
 
 
 def _has_loose_loanword_mark(word: str) -> bool:
-    """True when ``word`` is spelled like a loanword: a syllable only loanwords use or a
-    long-vowel mark inside it (``まーくちぇん``), or a long-vowel mark or small vowel that
-    Sudachi leaves on its own (``くろーど`` → くろ / ー / ど)."""
+    """True when ``word`` is spelled like a loanword: a syllable only loanwords use, a
+    long-vowel mark inside it (``まーくちぇん``), a middle dot between two words (how
+    foreign full names are written: ``ぱとりっく・ころりそん``), or a long-vowel mark or
+    small vowel that Sudachi leaves on its own (``くろーど`` → くろ / ー / ど)."""
     if _LOAN_SYLLABLE_RE.search(word) or (len(word) >= 5 and word.endswith("ー")):
         return True  # a long word ending in a long vowel: さらふらいやー (すげー is short)
+    if "・" in word.strip("・"):
+        return True  # a dot between words, as in a foreign full name: ぱとりっく・ころりそん
     if not _LOANWORD_MARK_RE.search(word):
         return False  # no mark for Sudachi to leave alone
     return any(

@@ -82,6 +82,15 @@ def test_an_unknown_word_before_ai_names_a_company(engine: SearchEngine) -> None
     assert compound.get("low-effort", compound.get("low effort")) != "entity"
 
 
+def test_an_unknown_word_before_ai_is_a_name_though_a_katakana_word_shares_its_consonants(
+    real_index: Path,
+) -> None:
+    engine = SearchEngine(real_index)
+    assert engine.katakana_spellings("klang")  # チャレンジ: k, r, n, g
+    plan = engine.plan("anyone tried klang ai yet")
+    assert {c.label.casefold(): c.role for c in plan.concepts}["klang"] == "entity"
+
+
 def test_often_is_chatter_in_japanese(engine: SearchEngine) -> None:
     roles = {c.label: c.role for c in engine.plan("最近よく見るけどGeminiってどう？").concepts}
     assert roles.get("よく", "context") == "context" and roles.get("良く", "context") == "context"

@@ -25,6 +25,11 @@ def test_a_katakana_name_and_its_latin_spelling_share_a_skeleton() -> None:
     assert text.consonant_skeleton(text.romanize_katakana("ディープシーク")) == "dpsk"
     assert text.consonant_skeleton("DeepSeek") == "dpsk"
     assert text.consonant_skeleton("Philosophy") == "frsf"  # ph→f, l→r, doubled letters once
+    # a soft g written ジ and a plural s written ズ
+    for latin, katakana in [("storage", "ストレージ"), ("labs", "ラボズ"), ("digital", "デジタル")]:
+        assert text.consonant_skeleton(latin) == text.consonant_skeleton(
+            text.romanize_katakana(katakana)
+        )
 
 
 def test_symbol_names_are_kept_and_plus_signs_alone_are_not_names() -> None:

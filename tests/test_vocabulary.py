@@ -45,7 +45,7 @@ def test_names_written_in_hiragana_are_read_as_katakana(
 @pytest.fixture(scope="module")
 def people() -> EntityVocabulary:
     names = ["Mike Krieger", "Clare Liguori", "Simon Willison", "Sarah Friar", "Claude Code",
-             "Gemini", "Deep Research"]  # fmt: skip
+             "Gemini", "Deep Research", "Patrick Collison", "Merge Labs"]  # fmt: skip
     return EntityVocabulary([entity(name) for name in names])
 
 
@@ -60,6 +60,11 @@ def people() -> EntityVocabulary:
             "さいもんうぃりそんがぶろぐでくろーどこーどのこと",
             "サイモンウィリソンがぶろぐでクロードコードのこと",
         ),
+        # a foreign full name with a middle dot, and a soft g and a plural z (Merge Labs)
+        ("ぱとりっく・ころりそんもほめてた", "パトリック・コロリソンもほめてた"),
+        ("まーじ・らぼずってなにする会社", "マージ・ラボズってなにする会社"),
+        # a name, a particle and chatter: not one long name one consonant off another
+        ("まいくくりーがーがらぼずに移った", "マイククリーガーがらぼずに移った"),
         # a stretch too long to read in one piece
         (
             "じぇみにのでぃーぷりさーちでぐらふとかしみゅれーしょんまで",
