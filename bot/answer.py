@@ -39,6 +39,11 @@ LEAD_IN_ANSWERS = 0.6
 # The same without a kind asked for: own, context and prior only.
 W_OWN_UNTYPED, W_CONTEXT_UNTYPED, W_PRIOR_UNTYPED = 0.55, 0.25, 0.2
 
+# A number with a percent sign or a magnitude (in the normalized question).
+_STATED_AMOUNT_RE = re.compile(
+    r"(?<![\d.])(\d+(?:\.\d+)?)\s*"
+    r"(?=[%％]|(?:bn|b|m|k|t|billion|million|thousand|trillion)(?![a-z])|億|万|千)"
+)
 _BULLET_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _SENTENCE_END_RE = re.compile(r"(?<=[。！？!?])|(?<=[.])(?=\s+[A-Z\"“(])")
 _MARKUP_RE = re.compile(r"\*\*|__|`")
@@ -169,7 +174,9 @@ def answer_question(
     weights = [engine.concept_weight(c) for c in concepts]
     kind = asked_type(question)
     known = [c.label for c in concepts if c.role == "entity"]
-    known += re.findall(r"(?<![\d.])\d+(?:\.\d+)?(?=\s*[%％])", text.normalize(question))
+    # Amounts the question states ("72%", "671B total", "chrome was like 6M+") are what
+    # the user already knows: the answer is another number.
+    known += _STATED_AMOUNT_RE.findall(text.normalize(question))
     asked_words = frozenset(w.casefold() for w in re.findall(r"[A-Za-z][A-Za-z'’-]+", question))
     best: ExtractedAnswer | None = None
     for rank, hit in enumerate(candidates):

@@ -196,6 +196,12 @@ def test_a_japanese_query_is_answered_in_japanese_without_locale(real_db: str) -
         ("Sam Altmanはいつ復帰した？", "aiTimeline/202311-openai-crisis", "11月22日"),
         # a question in another wording than the story's ("buy" for "acquire")
         ("Why did Meta buy Manus?", "articles/20251230/meta-acquires-manus-ai", "Manus"),
+        # an amount the question states is not its answer
+        (
+            "DeepSeek-V3 has 671B parameters in all, but how many are active per token?",
+            "aiTimeline/202412-deepseek-v3",
+            "37B",
+        ),
     ],
 )
 def test_ask_fixed_failures_on_the_real_corpus(
