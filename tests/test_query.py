@@ -96,6 +96,11 @@ def test_often_is_chatter_in_japanese(engine: SearchEngine) -> None:
     assert roles.get("よく", "context") == "context" and roles.get("良く", "context") == "context"
 
 
+def test_what_an_article_wrote_is_chatter_in_japanese(engine: SearchEngine) -> None:
+    plan = engine.plan("Geminiの記事に書かれてた料金、どこかで触れてた？")
+    assert [c.role for c in plan.concepts if c.label[:1] in ("書", "触")] == ["context"] * 2
+
+
 def test_an_amount_written_short_is_no_name(engine: SearchEngine) -> None:
     plan = engine.plan("did google put 13B+ into it")
     assert all(concept.role != "entity" for concept in plan.concepts if "13" in concept.label)
