@@ -148,7 +148,7 @@ _QUESTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("score", r"\bscore[ds]?\b|\bbenchmark results?\b|スコア|何点|点数|成績"),
         (
             "date",
-            r"\bwhen\b|\bwhat (?:date|day|month|year)\b|\bwhich (?:date|day|month|year)\b|"
+            r"\bwhen\b|\bwhat (?:date|day|month|year)s?\b|\bwhich (?:date|day|month|year)s?\b|"
             r"いつ|何月|何日|何年",
         ),
     )
@@ -169,7 +169,10 @@ _DURATION_RE = re.compile(
     rf"{_NUMBER}\s*(?:ヶ月|か月|カ月|ヵ月|週間|日間|時間|分間)|週間半|"
     # Seconds and minutes: "最大60秒", "約30分で" (not "3分の1", "15時30分").
     rf"(?<![時:\d]){_NUMBER}\s*(?:秒|分(?![の析類散割野担]))|"
-    r"\b(?:a|one) (?:week|month|year) and a half\b|\bevery \w+ (?:hours?|days?|weeks?)\b",
+    r"\b(?:a|one) (?:week|month|year) and a half\b|\bevery \w+ (?:hours?|days?|weeks?)\b|"
+    # Spans given without a number: "just weeks after", "数週間後".
+    r"\b(?:days|weeks|months|years) (?:after|later|before|earlier)\b|"
+    r"数(?:日|週間|ヶ月|か月|カ月|ヵ月|年)",
     re.IGNORECASE,
 )
 _FULL_DATE_RE = re.compile(

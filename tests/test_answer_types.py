@@ -60,6 +60,7 @@ from bot.answer_types import asked_type, type_strength
         ("あの人ってCTOを何年やってたの？", "duration"),
         ("前のモデルからどのくらい間あいてた？", "duration"),
         ("how long between the two launches?", "duration"),
+        ("what days did the outage last, first to last?", "date"),
     ],
 )
 def test_questions_say_what_they_ask_for(question: str, kind: str | None) -> None:
@@ -89,6 +90,8 @@ def test_questions_say_what_they_ask_for(question: str, kind: str | None) -> Non
         ("The model generates clips up to 20 seconds long.", "duration", [], True),
         ("最大20秒の動画を生成できます。", "duration", [], True),
         ("精度は3分の1になった", "duration", [], False),  # a fraction, not minutes
+        ("It shipped mere weeks after its predecessor.", "duration", [], True),
+        ("前モデルから数か月で公開された", "duration", [], True),
         ("Shares plunged nearly 12% on Monday", "change", [], True),
         ("Weekly downloads fell from 40M to 31M.", "change", [], True),
         ("The error rate was halved.", "change", [], True),
