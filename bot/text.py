@@ -353,7 +353,7 @@ _SKELETON_DOUBLES_RE = re.compile(r"(.)\1+")
 
 
 def consonant_skeleton(text: str) -> str:
-    """Consonants of a squashed name after spelling folds (ph→f, th→s, l→r, c→k, z→s, j→g;
+    """Consonants of a squashed name after spelling folds (ph→f, th→s, l→r, c→k, z→s, j/dj/dg→g;
     vowels and doubled letters dropped), so a romanized katakana name and its Latin spelling meet:
     ``dipushiku`` and ``deepseek`` both give ``dpsk``."""
     word = squash(text)
@@ -361,8 +361,8 @@ def consonant_skeleton(text: str) -> str:
         word = word.replace(old, new)
     word = word.replace("c", "k").replace("q", "k").replace("x", "ks").replace("v", "b")
     # An English plural "s" sounds z (Labs is ラボズ); a soft g is written ジ (Merge is
-    # マージ, Gemini ジェミニ).
-    word = word.replace("z", "s").replace("j", "g")
+    # マージ, Gemini ジェミニ, Fidji and Edge フィジ and エッジ: dj and dg sound j).
+    word = word.replace("z", "s").replace("dj", "g").replace("dg", "g").replace("j", "g")
     skeleton = _SKELETON_VOWELS_RE.sub("", word)
     return _SKELETON_DOUBLES_RE.sub(r"\1", skeleton)
 

@@ -26,7 +26,13 @@ def test_a_katakana_name_and_its_latin_spelling_share_a_skeleton() -> None:
     assert text.consonant_skeleton("DeepSeek") == "dpsk"
     assert text.consonant_skeleton("Philosophy") == "frsf"  # ph→f, l→r, doubled letters once
     # a soft g written ジ and a plural s written ズ
-    for latin, katakana in [("storage", "ストレージ"), ("labs", "ラボズ"), ("digital", "デジタル")]:
+    pairs = [
+        ("storage", "ストレージ"),
+        ("labs", "ラボズ"),
+        ("digital", "デジタル"),
+        ("edge", "エッジ"),
+    ]
+    for latin, katakana in pairs:
         assert text.consonant_skeleton(latin) == text.consonant_skeleton(
             text.romanize_katakana(katakana)
         )
