@@ -94,6 +94,8 @@ def test_an_unknown_word_before_ai_is_a_name_though_a_katakana_word_shares_its_c
 def test_often_is_chatter_in_japanese(engine: SearchEngine) -> None:
     roles = {c.label: c.role for c in engine.plan("最近よく見るけどGeminiってどう？").concepts}
     assert roles.get("よく", "context") == "context" and roles.get("良く", "context") == "context"
+    hedged = {c.label: c.role for c in engine.plan("もっと安くなるみたいな話、Geminiで").concepts}
+    assert hedged["もっと"] == "context" and hedged["みたい"] == "context"
 
 
 def test_what_an_article_wrote_is_chatter_in_japanese(engine: SearchEngine) -> None:
