@@ -29,12 +29,15 @@ the text that remains. Understood, in English and Japanese:
   平成 1989, 令和 2019);
 * ``past/last N days|weeks|months``, ``ここN日``, ``直近Nヶ月``;
 * holidays: Christmas, US Thanksgiving (the fourth Thursday of November) and Black
-  Friday, Golden Week (29 April – 6 May), お盆, 正月, Halloween, with a year or the latest
-  one begun: the holiday and three days either side, ``the week of``/``週`` the week it
-  falls in, ``the week before``/``前`` the seven days before, ``after``/``明け`` the ten days
-  after, ``break``/``休み``/``中`` the holiday itself (``the week before christmas 2024``,
-  ``2024年のGW明け``); Japanese national holidays (祝日法: 成人の日 the second Monday of
-  January, 文化の日 3 November…). A greeting (``merry christmas``) dates nothing;
+  Friday, Golden Week (29 April – 6 May), お盆, 正月 and 三が日 (1–3 January), 松の内 (1–7
+  January), Halloween, Valentine's Day and White Day (14 February, 14 March), with a year
+  or the latest one begun: the holiday and three days either side, ``the week of``/``週``
+  the week it falls in, ``the week before``/``前`` the seven days before,
+  ``after``/``明け`` the ten days after, ``break``/``休み``/``中`` the holiday itself,
+  ``the day before``/``前日`` and ``the day after``/``翌日`` that day (``the week before
+  christmas 2024``, ``2024年のGW明け``, ``バレンタインの翌日``); Japanese national holidays
+  (祝日法: 成人の日 the second Monday of January, 文化の日 3 November…). A greeting
+  (``merry christmas``) dates nothing;
 * a week of a month: ``the first week of feb``, ``the last week of january 2025``,
   ``3月の第2週``, ``3月頭`` (days 1–7, 8–14…; the last seven days for ``last``).
 
@@ -453,7 +456,8 @@ _MONDAY_HOLIDAYS = {"成人の日": (1, 2), "海の日": (7, 3), "敬老の日":
 # rule: US Thanksgiving is the fourth Thursday of November (5 U.S.C. § 6103), Black
 # Friday the day after it. Golden Week is 29 April – 6 May, お盆 13–16 August.
 _FIXED_HOLIDAYS = {"christmas": (12, 24, 2), "golden week": (4, 29, 8), "obon": (8, 13, 4),
-                   "new year": (1, 1, 3), "halloween": (10, 31, 1),
+                   "new year": (1, 1, 3), "halloween": (10, 31, 1), "valentine": (2, 14, 1),
+                   "white day": (3, 14, 1), "松の内": (1, 1, 7),
                    **_JAPANESE_FIXED_HOLIDAYS}  # fmt: skip
 _HOLIDAY_NAMES = {
     "christmas": "christmas", "xmas": "christmas", "x'mas": "christmas", "クリスマス": "christmas",
@@ -464,6 +468,10 @@ _HOLIDAY_NAMES = {
     "new year's": "new year", "new years": "new year",
     "元旦": "new year", "元日": "new year",
     "halloween": "halloween", "ハロウィン": "halloween", "ハロウィーン": "halloween",
+    "三が日": "new year", "三箇日": "new year", "正月三が日": "new year", "松の内": "松の内",
+    "valentine's day": "valentine", "valentines day": "valentine", "valentine's": "valentine",
+    "valentines": "valentine", "バレンタインデー": "valentine", "バレンタイン": "valentine",
+    "white day": "white day", "ホワイトデー": "white day",
     **{name: name for name in (*_JAPANESE_FIXED_HOLIDAYS, *_MONDAY_HOLIDAYS)},
 }  # fmt: skip
 _HOLIDAY = "|".join(
@@ -472,12 +480,13 @@ _HOLIDAY = "|".join(
     for name in sorted(_HOLIDAY_NAMES, key=len, reverse=True)
 )
 _HOLIDAY_PATTERN = (
-    r"(?:(?:(?:the\s+)?(?:week|weekend|days?)\s+(?P<relation>of|before|after|following|"
+    r"(?:(?:(?:the\s+)?(?P<day_relation>day\s+(?:before|after))|"
+    r"(?:the\s+)?(?:week|weekend|days)\s+(?P<relation>of|before|after|following|"
     r"leading up to|around)|(?P<bare>after|following|around))\s+)?"
     r"(?:(?P<year_before>(?:19|20)\d{2})\s*(?:年\s*の?|'s)?\s*)?"
     # A greeting ("merry christmas", "happy thanksgiving") dates nothing.
     rf"(?:the\s+)?(?<!merry )(?<!happy )(?<!メリー)(?P<holiday>{_HOLIDAY})"
-    r"(?:\s*(?P<suffix>明け|直前|前|直後|後|休み|中|週|"
+    r"(?:\s*の?(?P<suffix>前日|翌日|次の日|前の日|明け|直前|前|直後|後|休み|中|週|"
     r"week(?:end)?|break|holidays?)(?![a-z]))?(?:,?\s+(?:of\s+)?(?P<year_after>(?:19|20)\d{2})\b)?"
 )
 _HOLIDAY_RELATIONS = {"of": "week", "週": "week", "week": "week", "weekend": "week",
@@ -485,7 +494,9 @@ _HOLIDAY_RELATIONS = {"of": "week", "週": "week", "week": "week", "weekend": "w
                       "直前": "before", "after": "after", "following": "after", "明け": "after",
                       "後": "after", "直後": "after", "休み": "during", "中": "during",
                       "break": "during", "holiday": "during", "holidays": "during",
-                      "around": "around"}  # fmt: skip
+                      "around": "around", "day before": "day before", "前日": "day before",
+                      "前の日": "day before", "day after": "day after", "翌日": "day after",
+                      "次の日": "day after"}  # fmt: skip
 
 
 _WEEK_NUMBERS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
@@ -530,8 +541,8 @@ def _holiday_days(holiday: str, year: int) -> tuple[dt.date, dt.date]:
 def _holiday(match: re.Match[str], as_of: dt.date) -> DateRange:
     """The period a holiday names: its own days for "over the holidays" (休み, break),
     the week before or after it (前, 明け: ten days), the week it falls in (週, "the week
-    of"), else the holiday and three days either side. Without a year, the latest one
-    begun by ``as_of``."""
+    of"), the day before or after it (前日, 翌日, "the day after": a day), else the holiday
+    and three days either side. Without a year, the latest one begun by ``as_of``."""
     holiday = _HOLIDAY_NAMES[match["holiday"]]
     year = match["year_before"] or match["year_after"]
     if year:
@@ -541,8 +552,14 @@ def _holiday(match: re.Match[str], as_of: dt.date) -> DateRange:
         if first > as_of:
             first, last = _holiday_days(holiday, as_of.year - 1)
     said = match["relation"] or match["bare"] or match["suffix"] or ""
+    if match["day_relation"]:
+        said = " ".join(match["day_relation"].split())
     relation = _HOLIDAY_RELATIONS.get(said, "around")
     day = dt.timedelta(days=1)
+    if relation == "day before":
+        return DateRange(first - day, first - day, "day")
+    if relation == "day after":
+        return DateRange(last + day, last + day, "day")
     if relation == "during":
         return DateRange(first, last, "week")
     if relation == "before":

@@ -122,6 +122,12 @@ def test_numbers_that_are_not_periods_stay_words(query: str) -> None:
         ("成人の日あたりの発表", ("2026-01-09", "2026-01-15", "week")),
         ("去年のこどもの日", ("2025-05-02", "2025-05-08", "week")),
         ("right around new year's", ("2025-12-29", "2026-01-06", "week")),
+        # Valentine's Day (14 February), and the day before or after a holiday
+        ("一昨年のバレンタインの翌日に出た動画モデル", ("2024-02-15", "2024-02-15", "day")),
+        ("what dropped the day before valentine's", ("2026-02-13", "2026-02-13", "day")),
+        ("the day after christmas 2024", ("2024-12-26", "2024-12-26", "day")),
+        ("ホワイトデー前日の発表", ("2025-03-13", "2025-03-13", "day")),
+        ("松の内明けのニュース", ("2026-01-08", "2026-01-17", "week")),
         # a week of a month
         ("the first week of feb", ("2026-02-01", "2026-02-07", "week")),
         ("the last week of january 2025", ("2025-01-25", "2025-01-31", "week")),
@@ -144,6 +150,7 @@ def test_a_year_before_a_japanese_particle_is_a_year() -> None:
     [
         "merry christmas! anything new on gemini?",
         "happy thanksgiving all",
+        "happy valentines everyone",
         "メリークリスマス！",
         "gw",
     ],
