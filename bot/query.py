@@ -487,8 +487,12 @@ def plan_query(
         for concept in concepts:
             word = concept.label
             if concept.latin and word.isascii() and word.isalpha() and len(word) >= 5:
+                # A word the corpus lacks is a name, if anything: a loanword that only
+                # shares its consonants (ソリューション for "sarashina") is not its spelling.
+                unknown = document_frequency(concept.alternatives[0].terms) == 0
                 for spelling in katakana_spellings(word):
-                    concept.add(Alternative((spelling,), "transliteration", 0.7))
+                    if not (unknown and _is_common_noun(spelling)):
+                        concept.add(Alternative((spelling,), "transliteration", 0.7))
     plan.concepts = [c for c in concepts if c.alternatives]
     for concept in plan.concepts:
         known = any(document_frequency(a.terms) > 0 for a in concept.alternatives)
@@ -742,6 +746,17 @@ def _attach_version(
 
 # Words that follow a company's or product's own name: "kling ai", "さかなAI", "acme labs".
 _COMPANY_WORDS = frozenset({"ai", "labs", "lab"})
+
+
+def _is_common_noun(word: str) -> bool:
+    """Sudachi reads ``word`` as one common noun it knows (ソリューション, チャレンジ), not
+    a name or a word it does not know."""
+    morphemes = text.japanese_morphemes(word)
+    return (
+        len(morphemes) == 1
+        and not morphemes[0].oov
+        and morphemes[0].pos[:2] == ("名詞", "普通名詞")
+    )
 
 
 def _names_before_a_company_word(

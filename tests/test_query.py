@@ -91,6 +91,18 @@ def test_an_unknown_word_before_ai_is_a_name_though_a_katakana_word_shares_its_c
     assert {c.label.casefold(): c.role for c in plan.concepts}["klang"] == "entity"
 
 
+def test_a_word_the_corpus_lacks_is_not_spelled_as_a_loanword_sharing_its_consonants(
+    real_index: Path,
+) -> None:
+    engine = SearchEngine(real_index)
+    assert "ソリューション" in engine.katakana_spellings("sarasen")  # s, r, s, n
+    [unknown] = engine.plan("sarasen").concepts
+    assert [a.terms for a in unknown.alternatives] == [("sarasen",)]
+    # a word of the corpus keeps its Japanese spelling
+    [known] = engine.plan("storage").concepts
+    assert ("ストレージ",) in [a.terms for a in known.alternatives]
+
+
 def test_often_is_chatter_in_japanese(engine: SearchEngine) -> None:
     roles = {c.label: c.role for c in engine.plan("最近よく見るけどGeminiってどう？").concepts}
     assert roles.get("よく", "context") == "context" and roles.get("良く", "context") == "context"
