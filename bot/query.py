@@ -503,6 +503,7 @@ def plan_query(
                 concept, known, vocabulary, document_frequency, typed_forms, capitalized
             )
     _names_before_a_company_word(plan.concepts, normalized, document_frequency)
+    _quoted_unknown_words(plan.concepts, normalized)
     _focus_long_message(plan.concepts)
     if plan.concepts and all(c.role == "context" for c in plan.concepts):
         if any(words.is_generic_news(a.terms[0]) for c in plan.concepts for a in c.alternatives):
@@ -746,6 +747,17 @@ def _attach_version(
 
 # Words that follow a company's or product's own name: "kling ai", "さかなAI", "acme labs".
 _COMPANY_WORDS = frozenset({"ai", "labs", "lab"})
+
+
+def _quoted_unknown_words(concepts: list[Concept], normalized: str) -> None:
+    """A word the corpus lacks that the message quotes alone ("the codename is 'gumdrop'",
+    「さかな」) is a name: a story that lacks it answers nothing about it."""
+    for concept in concepts:
+        if concept.role == "unknown" and re.search(
+            rf"(?:^|[\s(])(['\"“‘「『]){re.escape(concept.label.casefold())}['\"”’」』]",
+            normalized,
+        ):
+            concept.role = "entity"
 
 
 def _is_common_noun(word: str) -> bool:

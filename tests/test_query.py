@@ -103,6 +103,12 @@ def test_a_word_the_corpus_lacks_is_not_spelled_as_a_loanword_sharing_its_conson
     assert ("ストレージ",) in [a.terms for a in known.alternatives]
 
 
+def test_a_word_the_corpus_lacks_quoted_alone_is_a_name(engine: SearchEngine) -> None:
+    assert roles(engine, "heard the codename is 'zorbleflux', any leaks?")["zorbleflux"] == "entity"
+    # unquoted, the same word is just a word the corpus lacks
+    assert roles(engine, "heard about zorbleflux, any leaks?")["zorbleflux"] == "unknown"
+
+
 def test_often_is_chatter_in_japanese(engine: SearchEngine) -> None:
     roles = {c.label: c.role for c in engine.plan("最近よく見るけどGeminiってどう？").concepts}
     assert roles.get("よく", "context") == "context" and roles.get("良く", "context") == "context"
