@@ -298,7 +298,9 @@ def _names_in(article: Article, folded: Sequence[str] | None = None) -> tuple[st
                 # "New" written with a capital inside a sentence begins a name (the New
                 # York Times, New Zealand); opening a sentence or a title, it is a word.
                 if prose and words[0] == "New" and not _opens_sentence(source, match.start()):
-                    runs.append(" ".join(_after_job_titles(words)))
+                    named = _after_job_titles(words)
+                    if len(named) >= 2:
+                        runs.append(" ".join(named))
                     continue
                 while words and words[0].casefold() in _STOP_NAME_WORDS:
                     words.pop(0)

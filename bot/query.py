@@ -751,7 +751,7 @@ _COMPANY_WORDS = frozenset({"ai", "labs", "lab"})
 
 def _quoted_unknown_words(concepts: list[Concept], normalized: str) -> None:
     """A word the corpus lacks that the message quotes alone ("the codename is 'gumdrop'",
-    「さかな」) is a name: a story that lacks it answers nothing about it."""
+    "“gumdrop”") is a name: a story that lacks it answers nothing about it."""
     for concept in concepts:
         if concept.role == "unknown" and re.search(
             rf"(?:^|[\s(])(['\"“‘「『]){re.escape(concept.label.casefold())}['\"”’」』]",
