@@ -637,15 +637,23 @@ def _concepts(
             following is not None
             and unit.surface.isalpha()
             and following.is_version()
-            and vocabulary.exact(text.squash(unit.surface)) is not None
+            and (
+                vocabulary.exact(text.squash(unit.surface)) is not None
+                or (
+                    unit.typed[:1].isupper()
+                    and vocabulary.has_numbered_names(text.squash(unit.surface))
+                )
+            )
         ):
             # "llama 5", "claude 4.6": a name and its version are one concept, found as
-            # the adjacent phrase or, with a little less trust, close together.
+            # the adjacent phrase or, with a little less trust, close together; so is a
+            # capitalized product line the corpus names only with numbers ("Pixel 10",
+            # when it holds Pixel 9 and Pixel 8 Pro).
             concept = Concept(unit.surface, [Alternative(unit.terms)], role="entity")
             known_name = vocabulary.exact(text.squash(unit.surface))
             _attach_version(
                 concept,
-                known_name.name if known_name is not None else unit.surface,
+                known_name.name if known_name is not None else unit.typed or unit.surface,
                 following,
                 vocabulary,
                 document_frequency,

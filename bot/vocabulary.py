@@ -204,6 +204,22 @@ class EntityVocabulary:
                     break
         return found
 
+    def has_numbered_names(self, name_key: str) -> bool:
+        """The vocabulary holds names that are ``name_key`` and a number (``pixel``: Pixel
+        9, Pixel 8 Pro), a product line people name by version (squashed keys)."""
+        if not name_key.isalpha():
+            return False
+        if not self._loaded and self._versions is not None:
+            return bool(self._versions(f"{name_key}[0-9]", ""))
+        self.ensure_loaded()
+        start = bisect.bisect_left(self._sorted_keys, name_key)
+        for key in self._sorted_keys[start:]:
+            if not key.startswith(name_key):
+                return False
+            if key[len(name_key) : len(name_key) + 1].isdigit():
+                return True
+        return False
+
     def _extract(self, key: str, cutoff: float, limit: int) -> list[tuple[Entity, float]]:
         """The best ``limit`` matches of each length bucket that can reach ``cutoff``, then
         the best ``limit`` of them all (ties: more stories first). In a large pool only

@@ -109,6 +109,13 @@ def test_a_word_the_corpus_lacks_quoted_alone_is_a_name(engine: SearchEngine) ->
     assert roles(engine, "heard about zorbleflux, any leaks?")["zorbleflux"] == "unknown"
 
 
+def test_a_product_line_named_only_with_numbers_has_versions(real_index: Path) -> None:
+    engine = SearchEngine(real_index)  # the corpus names Pixel 9 and Pixel 8 Pro
+    assert engine.plan("Pixel 11 launch date?").missing_versions == ["Pixel 11"]
+    assert engine.plan("Pixel 9 launch date?").missing_versions == []
+    assert engine.plan("Top 5 AI stories").missing_versions == []
+
+
 def test_often_is_chatter_in_japanese(engine: SearchEngine) -> None:
     roles = {c.label: c.role for c in engine.plan("最近よく見るけどGeminiってどう？").concepts}
     assert roles.get("よく", "context") == "context" and roles.get("良く", "context") == "context"

@@ -132,6 +132,12 @@ def test_a_loanword_sudachi_knows_is_no_surname() -> None:
     assert people.katakana_name("ビジネス") is None
 
 
+def test_a_product_line_is_known_by_its_numbered_names() -> None:
+    names = EntityVocabulary([entity("Pixel 9"), entity("Pixel 8 Pro"), entity("Pixelmator")])
+    assert names.has_numbered_names("pixel")
+    assert not names.has_numbered_names("pix") and not names.has_numbered_names("pixelmator")
+
+
 def test_nicknames_and_tickers_name_companies() -> None:
     assert nickname("oai", "oai") == "OpenAI"
     assert nickname("nvda", "NVDA") == "Nvidia"
