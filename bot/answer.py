@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, replace
 
 from bot import text
-from bot.answer_types import asked_type, type_strength
+from bot.answer_types import asked_type, counted_thing, type_strength
 from bot.query import Alternative, Concept
 from bot.search import Document, SearchEngine, StoryHit
 
@@ -44,6 +44,9 @@ _STATED_AMOUNT_RE = re.compile(
     r"(?<![\d.])(\d+(?:\.\d+)?)\s*"
     r"(?=[%％]|(?:bn|b|m|k|t|billion|million|thousand|trillion)(?![a-z])|億|万|千)"
 )
+# What the question gives, which ``type_strength`` reads: its names and stated amounts,
+# its Latin words (casefolded), and what a count question counts.
+Given = tuple[list[str], frozenset[str], tuple[str, ...]]
 _BULLET_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _SENTENCE_END_RE = re.compile(r"(?<=[。！？!?])|(?<=[.])(?=\s+[A-Z\"“(])")
 _MARKUP_RE = re.compile(r"\*\*|__|`")
@@ -178,12 +181,13 @@ def answer_question(
     # the user already knows: the answer is another number.
     known += _STATED_AMOUNT_RE.findall(text.normalize(question))
     asked_words = frozenset(w.casefold() for w in re.findall(r"[A-Za-z][A-Za-z'’-]+", question))
+    given = (known, asked_words, counted_thing(question) if kind == "count" else ())
     best: ExtractedAnswer | None = None
     for rank, hit in enumerate(candidates):
         story_prior = (0.5 * hit.score + 0.5 * hit.coverage) * (1.0 - 0.15 * rank)
         by_locale = {
             document_locale: _best_in_document(
-                engine, document, concepts, weights, kind, (known, asked_words), story_prior, hit
+                engine, document, concepts, weights, kind, given, story_prior, hit
             )
             for document_locale, document in hit.documents.items()
         }
@@ -219,9 +223,7 @@ def _holds_the_names(hit: StoryHit) -> bool:
     )
 
 
-def _label_answers(
-    unit: str, concepts: list[Concept], kind: str, given: tuple[list[str], frozenset[str]]
-) -> bool:
+def _label_answers(unit: str, concepts: list[Concept], kind: str, given: Given) -> bool:
     """A "label: value" line whose label holds a word of the question and whose value holds
     what is asked for ("**Co-founder**: Jane Smith" for "who is the co-founder")."""
     label, colon, value = _clean(unit).partition(":")
@@ -246,7 +248,7 @@ def _best_in_document(
     concepts: list[Concept],
     weights: list[float],
     kind: str | None,
-    given: tuple[list[str], frozenset[str]],
+    given: Given,
     story_prior: float,
     hit: StoryHit,
 ) -> ExtractedAnswer | None:
@@ -254,7 +256,8 @@ def _best_in_document(
     that the title does not already say (0.35), the concepts with its heading and lead-in
     as context (0.25), what is asked for (0.2; else the concepts again) and the story's
     match (0.2). ``given``: the question's names and numbers, and its Latin words
-    (casefolded), which ``type_strength`` never takes for the answer."""
+    (casefolded), which ``type_strength`` never takes for the answer, and what a count
+    question counts."""
     title_terms = set(text.analyze(document.title))
     # What the title already says counts less in the sentence: it must hold the rest.
     residual = [

@@ -21,13 +21,14 @@ Su.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from bot import text
+from bot.lexicon import lexicon
 
 _JAPANESE_CHARS = text.JAPANESE_RUN[1:-2]
 
-__all__ = ["ANSWER_TYPES", "asked_type", "type_strength"]
+__all__ = ["ANSWER_TYPES", "asked_type", "counted_thing", "type_strength"]
 
 ANSWER_TYPES = (
     "change",
@@ -293,6 +294,34 @@ def asked_type(question: str) -> str | None:
     return None
 
 
+# What a count question counts: a Japanese counter after 何 (何枚, 何社, 何職種) or the noun
+# after "how many" (users, countries).
+_JAPANESE_COUNTER_RE = re.compile(
+    r"何\s*(枚|人|名|件|社|個|回|本|台|種類|職種|カ国|か国|ヶ国|言語|冊|店舗|校|機種|チーム)"
+)
+_ENGLISH_COUNTED_RE = re.compile(r"\bhow many ((?:[a-z][a-z-]+ ?){1,3})")
+
+
+def counted_thing(question: str) -> tuple[str, ...]:
+    """What a count question counts, to find in the answer with its number: the counter
+    of ``何枚``/``何社``… (``("枚",)``), or the stems of the words among the three after
+    "how many" that are no stopwords (``("differ", "peopl")`` for "how many different
+    people can…"); ``()`` when it names none."""
+    folded = text.normalize(question)
+    counter = _JAPANESE_COUNTER_RE.search(folded)
+    if counter:
+        return (counter[1],)
+    words = _ENGLISH_COUNTED_RE.search(folded)
+    if words is None:
+        return ()
+    stopwords = lexicon()
+    return tuple(
+        text.stem(word)
+        for word in words[1].split()
+        if len(word) >= 3 and not stopwords.is_stopword(word)
+    )
+
+
 def _without(sentence: str, known: Collection[str]) -> str:
     """``sentence`` with what the question itself gives removed (case-insensitive): its
     names, and its numbers with their decimals and units ("72%" takes "72.4%" out: the
@@ -343,14 +372,16 @@ def type_strength(
     kind: str | None,
     known: Collection[str] = (),
     asked_words: Collection[str] = (),
+    counted: Sequence[str] = (),
 ) -> float:
     """How clearly ``sentence`` (plain text) holds an answer of ``kind``, in [0, 1]: 1 for a
     clear one (a percentage for ``percent``, a full date for ``date``), less for a weaker
     sign (a bare year for ``date``, a number for ``money``), 0 for none. ``known`` are the
     names the question gives, which are never the answer. ``asked_words`` are the
     question's Latin words, casefolded: for ``person``, a name holding one of them is the
-    person asked about ("after krieger moved…" → "Mike Krieger"), not the answer. Returns
-    0 for ``kind`` None."""
+    person asked about ("after krieger moved…" → "Mike Krieger"), not the answer.
+    ``counted`` (``counted_thing``): for ``count``, a number without the thing counted
+    counts 0.6. Returns 0 for ``kind`` None."""
     if kind is None:
         return 0.0
     rest = _without(sentence, known)
@@ -386,7 +417,17 @@ def type_strength(
         if _PERCENT_RE.search(rest) and not re.sub(_PERCENT_RE, "", rest).strip():
             return 0.0
         plain = _PERCENT_RE.sub(" ", _MONEY_RE.sub(" ", _undated(rest)))
-        return 1.0 if re.search(r"\d", plain) else 0.0
+        if not re.search(r"\d", plain):
+            return 0.0
+        if not counted:
+            return 1.0
+        # A number with the thing counted ("最大6枚", "over 2 million users", "lawsuits:
+        # ~18") is the answer; another number less clearly so.
+        if not counted[0].isascii():
+            beside = re.search(rf"{_NUMBER}\s*(?:[万千億]\s*)?{re.escape(counted[0])}", plain)
+            return 1.0 if beside else 0.6
+        lowered = plain.casefold()
+        return 1.0 if any(stem in lowered for stem in counted) else 0.6
     if kind == "name":
         if _NAMING_RE.search(rest):
             return 1.0

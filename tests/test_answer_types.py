@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answer_types import asked_type, type_strength
+from bot.answer_types import asked_type, counted_thing, type_strength
 
 
 @pytest.mark.parametrize(
@@ -114,6 +114,15 @@ def test_sentences_hold_what_is_asked_for(
     sentence: str, kind: str, known: list[str], holds: bool
 ) -> None:
     assert (type_strength(sentence, kind, known) >= 0.6) is holds
+
+
+def test_a_count_names_what_it_counts() -> None:
+    assert counted_thing("Nano Banana Proって参照画像は何枚まで使える？") == ("枚",)
+    assert counted_thing("how many different people can it keep?") == ("differ", "peopl")
+    clear = type_strength("最大6枚の参照画像", "count", counted=("枚",))
+    other = type_strength("Gemini 3 Proを搭載", "count", counted=("枚",))
+    assert clear == 1.0 and 0 < other < clear
+    assert type_strength("Lawsuits: ~18 against it", "count", counted=("suit",)) == 1.0
 
 
 def test_a_name_the_question_gives_is_not_the_answer() -> None:
