@@ -70,14 +70,24 @@ class ExtractedAnswer:
     score: float
 
 
+def _is_rule(line: str) -> bool:
+    """A horizontal rule or a table's separator row (``---``, ``|---|:--|``)."""
+    return set(line) <= {"-", "*", "_", "|", ":", " "}
+
+
 def _units(passage: str) -> list[str]:
-    """Sentences and bullets of a markdown passage, as written (tables rows count as
-    units; empty lines and horizontal rules do not)."""
+    """Sentences and bullets of a markdown passage, as written (table rows count as
+    units; empty lines, horizontal rules and a table's header row do not)."""
     units: list[str] = []
-    for line in passage.split("\n"):
+    lines = passage.split("\n")
+    for position, line in enumerate(lines):
         stripped = line.strip()
-        if not stripped or set(stripped) <= {"-", "*", "_", "|", ":", " "}:
+        if not stripped or _is_rule(stripped):
             continue
+        if stripped.startswith("|") and position + 1 < len(lines):
+            following = lines[position + 1].strip()
+            if following.startswith("|") and _is_rule(following):
+                continue  # a table's header row names columns, it states nothing
         if _BULLET_RE.match(stripped) or stripped.startswith(("|", ">")):
             units.append(stripped)
             continue
