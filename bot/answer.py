@@ -19,7 +19,7 @@ from bot.answer_types import asked_type, counted_thing, type_strength
 from bot.query import Alternative, Concept
 from bot.search import Document, SearchEngine, StoryHit
 
-__all__ = ["ExtractedAnswer", "answer_question"]
+__all__ = ["ExtractedAnswer", "answer_question", "quotable_units"]
 
 CONFIDENT_ANSWER = 0.45
 STORIES_CONSIDERED = 3
@@ -75,9 +75,10 @@ def _is_rule(line: str) -> bool:
     return set(line) <= {"-", "*", "_", "|", ":", " "}
 
 
-def _units(passage: str) -> list[str]:
-    """Sentences and bullets of a markdown passage, as written (table rows count as
-    units; empty lines, horizontal rules and a table's header row do not)."""
+def quotable_units(passage: str) -> list[str]:
+    """The units an answer quotes from a markdown ``passage``: its sentences, bullets and
+    table rows, as written, in order (empty lines, horizontal rules and a table's header
+    row are none)."""
     units: list[str] = []
     lines = passage.split("\n")
     for position, line in enumerate(lines):
@@ -283,7 +284,7 @@ def _best_in_document(
         # A heading can state the fact itself ("Model X (code name: bluefinch)").
         last = heading.split(" › ")[-1].strip() if heading else ""
         headed = bool(last) and last != document.title
-        units = ([last] if headed else []) + _units(passage)
+        units = ([last] if headed else []) + quotable_units(passage)
         for position, unit in enumerate(units):
             analyzed = text.analyze(unit)
             terms = set(analyzed)

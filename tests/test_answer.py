@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from bot.answer import _units
+from bot.answer import quotable_units
 
 
 def test_a_tables_header_row_is_never_quoted_its_rows_are() -> None:
@@ -12,7 +12,7 @@ def test_a_tables_header_row_is_never_quoted_its_rows_are() -> None:
         "| Model | Score |\n|---|---:|\n| Acme 2 | 71% |\n| Acme 1 | 64% |\n\n"
         "Acme 2 leads. It ships in May."
     )
-    assert _units(passage) == [
+    assert quotable_units(passage) == [
         "Scores on the new benchmark:",
         "| Acme 2 | 71% |",
         "| Acme 1 | 64% |",
