@@ -100,6 +100,8 @@ def test_questions_say_what_they_ask_for(question: str, kind: str | None) -> Non
         ("Acme Principal Engineer Maria Lopez reports it.", "person", ["Acme"], True),
         ("The launch was first planned for early February.", "date", [], True),
         ("3月上旬に公開予定", "date", [], True),
+        ("当初1月に予定していたリリースを前倒しした", "deadline", [], True),  # a month alone
+        ("It was first slated for January.", "deadline", [], True),
         ("It will reach paying subscribers in the coming weeks.", "deadline", [], True),
         ("今後数週間以内に提供される", "deadline", [], True),
         ("It reached subscribers last week.", "deadline", [], False),
