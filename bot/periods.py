@@ -205,7 +205,10 @@ def _absolute_years(text: str, as_of: dt.date) -> str:
                 "来年": 1}  # fmt: skip
     for word, offset in relative.items():
         if word in text:
-            text = text.replace(word, f"{as_of.year + offset}年")
+            # "今年の言葉" and "今年の漢字" are awards' names, not a period.
+            text = re.sub(
+                rf"{word}(?!の(?:言葉|単語|漢字|一字|新語))", f"{as_of.year + offset}年", text
+            )
     for phrase, offset in (("the year before last", -2), ("last year", -1), ("this year", 0),
                            ("next year", 1)):  # fmt: skip
         text = re.sub(rf"\b(?:of\s+)?{phrase}\b", f"{as_of.year + offset}", text)

@@ -151,11 +151,13 @@ def test_a_year_before_a_japanese_particle_is_a_year() -> None:
         "merry christmas! anything new on gemini?",
         "happy thanksgiving all",
         "happy valentines everyone",
+        "今年の言葉は何だった？",  # an award's name
+        "去年の漢字",
         "メリークリスマス！",
         "gw",
     ],
 )
-def test_greetings_and_a_bare_abbreviation_are_no_period(query: str) -> None:
+def test_greetings_award_names_and_a_bare_abbreviation_are_no_period(query: str) -> None:
     assert period(query) is None
 
 
