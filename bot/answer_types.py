@@ -184,14 +184,15 @@ _FULL_DATE_RE = re.compile(
     re.IGNORECASE,
 )
 _YEAR_RE = re.compile(r"\b(?:19|20)\d{2}\b|\d{4}年|年末|年度|end of \d{4}", re.IGNORECASE)
-# A part of a year or a quarter is as good an answer to "when" as a day: "early 2026",
-# "Q1 2026", "2026年初頭", "2026年第1四半期".
-# A month named alone ("当初1月に予定", "planned for January"): a date less clearly.
+# A month named alone ("当初1月に予定", "planned for January"): a date less clearly ("may"
+# is left out: it is mostly the verb).
 _BARE_MONTH_RE = re.compile(
     r"(?<![\d年])\d{1,2}月(?!\d)|\b(?:january|february|march|april|june|july|august|"
     r"september|october|november|december)\b",
     re.IGNORECASE,
 )
+# A part of a year or a quarter is as good an answer to "when" as a day: "early 2026",
+# "Q1 2026", "2026年初頭", "2026年第1四半期".
 _PART_OF_YEAR_RE = re.compile(
     r"\b(?:early|mid|late|end of|beginning of|first half of|second half of)[\s-]*\d{4}\b|"
     r"\bq[1-4]\s*\d{4}\b|\b(?:spring|summer|fall|autumn|winter)\s+\d{4}\b|"
