@@ -502,7 +502,7 @@ def plan_query(
             concept.role = _role(
                 concept, known, vocabulary, document_frequency, typed_forms, capitalized
             )
-    _names_before_a_company_word(plan.concepts, normalized, document_frequency)
+    _names_before_a_company_word(plan.concepts, normalized)
     _quoted_unknown_words(plan.concepts, normalized)
     _focus_long_message(plan.concepts)
     if plan.concepts and all(c.role == "context" for c in plan.concepts):
@@ -779,20 +779,13 @@ def _is_common_noun(word: str) -> bool:
     )
 
 
-def _names_before_a_company_word(
-    concepts: list[Concept], normalized: str, document_frequency: DocumentFrequency
-) -> None:
-    """A word the corpus lacks as written right before "AI" or "Labs" in the
-    ``normalized`` message ("kling ai", "さかなAI") names a company or product: it counts
-    as a name, which no story that lacks it answers about. A katakana word of the corpus
-    that merely shares its consonants (チャレンジ for "kling") does not make it known."""
+def _names_before_a_company_word(concepts: list[Concept], normalized: str) -> None:
+    """A word the corpus lacks written right before "AI" or "Labs" in the ``normalized``
+    message ("kling ai", "さかなAI") names a company or product: it counts as a name, which
+    no story that lacks it answers about."""
     for concept, following in pairwise(concepts):
-        as_written = concept.alternatives[0].terms if concept.alternatives else ()
         if (
-            (
-                concept.role == "unknown"
-                or (concept.role == "topic" and document_frequency(as_written) == 0)
-            )
+            concept.role == "unknown"
             and "-" not in concept.label  # "low-effort AI": a compound adjective
             and following.label.casefold() in _COMPANY_WORDS
             and re.search(
