@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import numpy
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -218,6 +221,29 @@ def test_very_common_words_in_a_period_give_its_newest_holders(
     }
 
 
+_COLD_NEWEST_HOLDERS = """
+import sys
+from pathlib import Path
+from bot.search import SearchEngine
+engine = SearchEngine(Path(sys.argv[1]))
+engine.common_postings = 5
+hits = engine.about("robots").hits
+print(len(hits), "numpy" in sys.modules)
+"""
+
+
+def test_a_cold_process_finds_common_words_newest_holders_without_numpy(db_path: Path) -> None:
+    # A cold command pays for every import: numpy alone costs about 80 ms.
+    done = subprocess.run(
+        [sys.executable, "-c", _COLD_NEWEST_HOLDERS, str(db_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.stdout.split() == ["10", "False"]
+
+
 def test_a_listed_run_keeps_what_the_walk_back_would_keep(
     db_path: Path, tmp_path: Path, write_article: ArticleWriter
 ) -> None:
@@ -289,6 +315,7 @@ def test_id_runs_cut_at_the_widest_gaps_whatever_the_ids(ids: set[int], most: in
     ordered = sorted(ids)
     runs = id_runs(ordered, most)
     assert runs == _runs_by_sorting_gaps(ordered, most)
+    assert id_runs(numpy.array(ordered, dtype=numpy.int64), most) == runs
     assert len(runs) <= most
     assert all(any(low <= i <= high for low, high in runs) for i in ordered)
 
