@@ -15,8 +15,9 @@ with the baseline database:
    seconds to imports done, engine open and first answer, and its resident memory then,
    ``VmRSS`` and ``VmHWM`` from ``/proc/self/status`` (the process's own figures:
    ``ru_maxrss`` of a child carries its parent's peak across fork and exec).
-3. The modules ``import bot.cli`` loads that a query never needs: the index builder's
-   sqlite-utils, numpy, matplotlib, rich (none is expected).
+3. The heavy modules ``import bot.cli`` loads, and those answering ``news about`` and
+   printing the reply loads: the index builder's sqlite-utils, numpy, matplotlib, rich
+   (the printer's, expected only once a reply is printed), discord, psycopg.
 
 Both databases are read into the OS page cache first, as on a bot restart (a cold cache
 adds the disk's read time). The load average is printed before and after.
@@ -87,9 +88,13 @@ print(json.dumps({"imported": imported, "opened": opened, "answered": answered,
     "cards": len(titles), **proc_memory_mb()}), flush=True)
 """
 _IMPORTS_CHILD = """
-import json, sys
+import contextlib, io, json, sys
+heavy = lambda: sorted({m.split('.')[0] for m in sys.modules} & set(%r))
 import bot.cli
-print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in %r)))
+imported = heavy()
+with contextlib.redirect_stdout(io.StringIO()):
+    bot.cli.main(["news", "about", sys.argv[2], "--db", sys.argv[1]])
+print(json.dumps({"import": imported, "answer": heavy()}))
 """
 
 
@@ -167,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = load_average()
     heavy = json.loads(
         subprocess.run(
-            [sys.executable, "-c", _IMPORTS_CHILD % (HEAVY_MODULES,)],
+            [sys.executable, "-c", _IMPORTS_CHILD % (HEAVY_MODULES,), str(index), QUERY],
             capture_output=True,
             text=True,
             check=True,
@@ -248,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "\nSeconds from spawning each process, the interpreter's start included. Memory "
         "from /proc/self/status of the measured process itself. Heavy modules loaded by "
-        f"`import bot.cli`: {', '.join(heavy) if heavy else 'none'}."
+        f"`import bot.cli`: {', '.join(heavy['import']) or 'none'}; by then answering "
+        f"`news about` and printing the reply: {', '.join(heavy['answer']) or 'none'}."
     )
     return 0
 
