@@ -400,14 +400,24 @@ class SearchEngine:
                 outcome.hits = self.latest(limit)
             return outcome
         ranked = self._rank(plan, candidates)
+        period = plan.date_range
         if (
-            plan.date_range is not None
-            and len([c for c in plan.concepts if c.role in ("entity", "topic")])
-            >= INCIDENTAL_PERIOD_CONCEPTS
+            period is not None
             and not any(r.confidence >= self.confidence_threshold for r in ranked)
+            and (
+                len([c for c in plan.concepts if c.role in ("entity", "topic")])
+                >= INCIDENTAL_PERIOD_CONCEPTS
+                or (
+                    period.granularity not in ("day", "week")
+                    and period.end > (as_of or dt.date.today())
+                )
+            )
         ):
-            # In a long message a period is often chatter ("at today's meeting…"): when
-            # nothing in it answers, the message is searched without it.
+            # In a long message a period is often chatter ("at today's meeting…"); and a
+            # month or longer that is not over yet is often when the thing asked about
+            # happens, announced before it ("GPT-4.1も2月で引退？" asked in February, of a
+            # retirement told in January; "today's weather" stays today's). When nothing
+            # in the period answers, the message is searched without it.
             ranked = self._rank(replace(plan, date_range=None), candidates)
         threshold = self.confidence_threshold
         confident = [r for r in ranked if r.confidence >= threshold][:limit]

@@ -12,6 +12,7 @@ from bot import presence
 from bot.index import build_index
 from bot.search import SearchEngine
 from tests.conftest import ArticleWriter, frontmatter_text
+from tests.search_support import build
 
 STORIES: dict[str, dict[str, dict[str, object]]] = {
     "articles/20250120/deepseek-r1": {
@@ -550,3 +551,32 @@ def test_a_sentence_leading_into_a_list_answers_when_it_holds_what_is_asked(
     engine = SearchEngine(tmp_path / "index.db")
     answer = answer_question(engine, "When did Acme announce Widget 9?", "en")
     assert answer is not None and "March 2031" in answer.text
+
+
+def test_a_month_not_over_yet_is_dropped_when_nothing_in_it_answers(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    # A retirement in February, told in January; February's only story is another.
+    write_article(
+        "articles/20260130/model-retirement/en.md",
+        title="OpenAI retires older ChatGPT models",
+        body="## Retirement\n\nGPT-4.1 leaves ChatGPT on February 13.\n",
+        date="raw:2026-01-30",
+    )
+    write_article(
+        "articles/20260210/robot-fair/en.md",
+        title="A robot fair opens in Tokyo",
+        date="raw:2026-02-10",
+    )
+    engine = SearchEngine(build(tmp_path))
+    question = "is GPT-4.1 retiring in February??"
+
+    def stories(query: str, as_of: dt.date) -> list[str]:
+        return [hit.story for hit in engine.about(query, as_of=as_of).hits]
+
+    # Asked in February, the month may be when it happens, announced before.
+    assert stories(question, dt.date(2026, 2, 15)) == ["articles/20260130/model-retirement"]
+    # Once February is over, its stories are what is asked for: none answers.
+    assert stories(question, dt.date(2026, 3, 10)) == []
+    # A day is the news of that day, not over yet or not.
+    assert stories("GPT-4.1 retiring today??", dt.date(2026, 2, 15)) == []
