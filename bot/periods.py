@@ -9,9 +9,10 @@ the text that remains. Understood, in English and Japanese:
   ``11 dec 2025``, and without a year ``3月14日`` / ``march 14`` (the latest one on or
   before ``as_of``); ``today``/``今日``, ``yesterday``/``昨日``, ``N days ago``/``N日前``;
 * weeks: ``this week``/``今週``, ``last week``/``先週`` (weeks start on Monday, ISO 8601);
-* months: ``2025年12月``, ``december 2025``, ``2025-12``, a month alone (``last
-  december``, ``this march``, ``12月``: the latest such month on or before ``as_of``, or
-  before the current month for ``last``), ``this month``/``今月``, ``last month``/``先月``;
+* months: ``2025年12月`` (or ``2025年の12月``, ``去年の12月``), ``december 2025``,
+  ``2025-12``, a month alone (``last december``, ``this march``, ``12月``: the latest such
+  month on or before ``as_of``, or before the current month for ``last``), ``this
+  month``/``今月``, ``last month``/``先月``;
 * quarters: ``q3 2024``, ``2024 q3``, ``3q 2024``, ``third quarter of 2024``,
   ``2024年第3四半期``, ``2024年Q3``, ``2024年7-9月期``, and ``last quarter``;
 * halves: ``h2 2025``, ``second half of 2025``, ``2025年下半期`` (上半期, 下半期, 上期, 下期,
@@ -257,7 +258,7 @@ def _patterns() -> list[tuple[re.Pattern[str], Builder]]:
     table: list[tuple[str, Builder]] = [
         # -- days
         (
-            r"(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日",
+            r"(\d{4})年\s*の?\s*(\d{1,2})月\s*(\d{1,2})日",
             lambda m, a: _day_range(_number(m, 1), _number(m, 2), _number(m, 3)),
         ),
         (
@@ -301,7 +302,7 @@ def _patterns() -> list[tuple[re.Pattern[str], Builder]]:
             lambda m, a: _week_of_month(m[3], _month_of(m, 2), m[1], a),
         ),
         (
-            r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*の?\s*(?:第\s*([1-4一二三四])\s*週|(頭|初め|はじめ))",
+            r"(?:(\d{4})\s*年\s*の?\s*)?(\d{1,2})\s*月\s*の?\s*(?:第\s*([1-4一二三四])\s*週|(頭|初め|はじめ))",
             lambda m, a: _week_of_month(m[1], _number(m, 2), m[3] or "1", a),
         ),
         # -- holidays ("the week before christmas 2024", "2024年のGW明け")
@@ -375,7 +376,10 @@ def _patterns() -> list[tuple[re.Pattern[str], Builder]]:
             rf"\b(?:early|mid|late|the end of|end of|beginning of)\s*-?\s*{_MONTH},?\s+(\d{{4}})\b",
             lambda m, a: _month_range(_number(m, 2), _month_of(m, 1)),
         ),
-        (r"(\d{4})年\s*(\d{1,2})月", lambda m, a: _checked_month(_number(m, 1), _number(m, 2))),
+        (
+            r"(\d{4})年\s*の?\s*(\d{1,2})月",
+            lambda m, a: _checked_month(_number(m, 1), _number(m, 2)),
+        ),
         (
             rf"\b{_MONTH},?\s+(?:of\s+)?(\d{{4}})\b",
             lambda m, a: _month_range(_number(m, 2), _month_of(m, 1)),

@@ -30,6 +30,11 @@ def period(query: str, as_of: dt.date = AS_OF) -> tuple[str, str, str] | None:
         ("gpt-4 march 2023", ("2023-03-01", "2023-03-31", "month")),  # a version, not a day
         ("12月5日のニュース", ("2025-12-05", "2025-12-05", "day")),
         ("2026年1月にAnthropicが", ("2026-01-01", "2026-01-31", "month")),
+        # a year joined to its month by の, written or relative
+        ("2025年の1月のOpenAI", ("2025-01-01", "2025-01-31", "month")),
+        ("来年の1月", ("2027-01-01", "2027-01-31", "month")),
+        ("去年の12月11日", ("2025-12-11", "2025-12-11", "day")),
+        ("去年の12月の第2週", ("2025-12-08", "2025-12-14", "week")),
         ("model releases last december", ("2025-12-01", "2025-12-31", "month")),
         ("why did it tank in late nov", ("2025-11-01", "2025-11-30", "month")),
         ("先月出てたMetaの新しいモデル", ("2026-01-01", "2026-01-31", "month")),
@@ -170,3 +175,6 @@ def test_since_after_a_period_goes_with_it() -> None:
 def test_the_period_is_taken_out_of_the_words() -> None:
     _found, rest = parse_period(normalize("model releases last december"), AS_OF)
     assert rest == "model releases"
+    # "今年の1月" is one period: no year is left behind as a word to search.
+    _found, rest = parse_period(normalize("今年の1月のOpenAIの動き"), AS_OF)
+    assert "年" not in rest and "2026" not in rest
