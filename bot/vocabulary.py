@@ -4,8 +4,8 @@
 text) for exact and fuzzy lookups, and links what users type to them:
 
 * katakana spellings (``ディープシーク``) through the alias table of
-  ``bot/data/aliases.toml`` or, for names the table lacks, by transliteration (romaji
-  consonant skeletons);
+  ``bot/data/aliases.toml`` (also clipped: ``アンスロ``, ``スノフレ``) or, for names the
+  table lacks, by transliteration (romaji consonant skeletons);
 * hiragana spellings (``くろーど``, ``さむあるとまん``): a hiragana run is read as katakana
   and linked the same way when it stands between particles (``めたのらま`` → Meta, Llama);
 * nicknames and stock tickers (``oai``, ``NVDA``, ``MS``) through the ``[nicknames]`` table
@@ -36,6 +36,7 @@ __all__ = [
     "KANJI_RE",
     "Entity",
     "EntityVocabulary",
+    "clipped_alias",
     "hiragana_names",
     "known_name",
     "mixed_script_names",
@@ -71,6 +72,9 @@ SURNAME_CUTOFF = 70
 #: Letters a surname (and the romanization read as one) needs: shorter ones match too
 #: much.
 SURNAME_MIN_LETTERS = 4
+#: Kana (long-vowel marks aside) a clipped katakana name keeps (``clipped_alias``): fewer
+#: match too much.
+CLIPPED_MIN_KANA = 4
 
 
 class Entity(NamedTuple):
@@ -279,7 +283,9 @@ class EntityVocabulary:
         self, word: str, *, aliases: bool = True, exact: bool = False
     ) -> tuple[str, str] | None:
         """The Latin name for a katakana word: from the alias table (fuzzy, ratio ≥ 85;
-        how = ``alias``; skipped when ``aliases`` is false), else by transliteration when
+        how = ``alias``; or, for one word Sudachi does not know, as a clipping of one of its
+        spellings, how = ``clipping``: ``clipped_alias``; both skipped when ``aliases`` is
+        false), else by transliteration when
         its consonant skeleton (four consonants or more: three match too many short names)
         matches one known name (``exact``: only exactly) with a
         clear lead (ratio ≥ 90 and no runner-up within 5; how = ``transliteration``), or
@@ -292,6 +298,9 @@ class EntityVocabulary:
             )
             if match:
                 return self.aliases[match[0]], "alias"
+            clipped = clipped_alias(word)
+            if clipped is not None and _one_unknown_word(word):
+                return clipped, "clipping"
         self.ensure_loaded()
         if not self.skeleton_keys:
             return None
@@ -532,6 +541,43 @@ def nickname(word: str, typed: str) -> str | None:
     if name is None or (len(word) <= 2 and not typed.isupper()):
         return None
     return name
+
+
+def clipped_alias(word: str) -> str | None:
+    """The name whose katakana spelling in the alias table ``word`` (katakana) clips the
+    way Japanese shortens names, long-vowel marks aside: its first kana (``アンスロ`` of
+    アンスロピック) or the first two kana of each of two parts (``スノフレ`` of
+    スノーフレーク, ``ソフバン`` of ソフトバンク); at least CLIPPED_MIN_KANA kana. None
+    unless the spellings it clips are of one name."""
+    kana = word.replace("ー", "")
+    if len(kana) < CLIPPED_MIN_KANA or not text.is_katakana_word(kana):
+        return None
+    names = {name for spelling, name in _katakana_spellings() if _clips(kana, spelling)}
+    return names.pop() if len(names) == 1 else None
+
+
+def _clips(kana: str, spelling: str) -> bool:
+    if len(spelling) <= len(kana) or spelling[:2] != kana[:2]:
+        return False
+    second = kana[2:]
+    return spelling.startswith(kana) or (len(second) <= 3 and spelling.find(second, 2) >= 2)
+
+
+@lru_cache(maxsize=1)
+def _katakana_spellings() -> list[tuple[str, str]]:
+    """The alias table's katakana-only spellings without long-vowel marks, with their
+    names."""
+    return [
+        (spelling.replace("ー", ""), name)
+        for spelling, name in _katakana_aliases().items()
+        if text.is_katakana_word(spelling)
+    ]
+
+
+def _one_unknown_word(word: str) -> bool:
+    """True when Sudachi reads ``word`` as one word its dictionary does not know."""
+    morphemes = text.japanese_morphemes(word)
+    return len(morphemes) == 1 and morphemes[0].oov
 
 
 def known_name(word: str) -> bool:

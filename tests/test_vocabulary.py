@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bot import text
-from bot.vocabulary import Entity, EntityVocabulary, hiragana_names, known_name, nickname
+from bot.vocabulary import (
+    Entity,
+    EntityVocabulary,
+    clipped_alias,
+    hiragana_names,
+    known_name,
+    nickname,
+)
 
 
 def entity(name: str, stories: int = 3, kind: str = "tag") -> Entity:
@@ -115,6 +122,20 @@ def test_loanwords_the_corpus_writes_in_katakana_are_read_as_katakana(
 
 def test_a_clipped_katakana_spelling_names_its_product(vocabulary: EntityVocabulary) -> None:
     assert vocabulary.katakana_name("コパイ") == ("Copilot", "alias")
+
+
+def test_a_katakana_name_clipped_the_japanese_way_is_read_as_that_name(
+    vocabulary: EntityVocabulary,
+) -> None:
+    # the head of the name, or two kana of each of its parts
+    assert vocabulary.katakana_name("アンスロ") == ("Anthropic", "clipping")
+    assert vocabulary.katakana_name("スノフレ") == ("Snowflake", "clipping")
+    # a word Sudachi knows is that word, whatever name it begins
+    assert clipped_alias("マイクロ") == "Microsoft"
+    assert vocabulary.katakana_name("マイクロ") is None
+    # the head of two names (DeepSeek, DeepMind) and three kana name nothing
+    assert clipped_alias("ディープ") is None
+    assert clipped_alias("アンス") is None
 
 
 def test_a_person_called_by_the_surname_in_katakana_is_found_by_that_surname() -> None:
