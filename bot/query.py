@@ -744,6 +744,12 @@ def _attach_version(
     # is found as the names the corpus writes, Claude Opus 4.5 and Claude Sonnet 4.5.
     for entity in vocabulary.named_versions(text.squash(name), text.squash(version.surface)):
         concept.add(Alternative(tuple(text.analyze(entity.name)), "entity", 0.9))
+    if not any(alternative_frequency(a) > 0 for a in concept.alternatives):
+        # Older model names put the version first (Claude 3.7 Sonnet, asked as "Sonnet 3.7").
+        for entity in vocabulary.versions_before_name(
+            text.squash(name), text.squash(version.surface)
+        ):
+            concept.add(Alternative(tuple(text.analyze(entity.name)), "entity", 0.9))
     concept.label = f"{concept.label} {version.surface}"
     concept.version = version.surface
     concept.unversioned = base

@@ -208,6 +208,26 @@ class EntityVocabulary:
                     break
         return found
 
+    def versions_before_name(self, name_key: str, version_key: str, limit: int = 8) -> list[Entity]:
+        """Names that put the version before the name, after a head of letters (at most
+        twelve): ``sonnet``, ``37`` → Claude 3.7 Sonnet, as the older model names are
+        written (squashed keys). Every held name is read: for a version no name holds
+        the usual way round, not for every query."""
+        suffix = f"{version_key}{name_key}"
+        if not self._loaded and self._versions is not None:
+            candidates = list(self._versions("", suffix))
+        else:
+            self.ensure_loaded()
+            candidates = [self.by_key[key] for key in self._sorted_keys if key.endswith(suffix)]
+        found = []
+        for entity in candidates:
+            head = entity.key[: len(entity.key) - len(suffix)]
+            if head.isalpha() and len(head) <= 12:
+                found.append(entity)
+                if len(found) >= limit:
+                    break
+        return found
+
     def has_numbered_names(self, name_key: str) -> bool:
         """The vocabulary holds names that are ``name_key`` and a number (``pixel``: Pixel
         9, Pixel 8 Pro), a product line people name by version (squashed keys)."""

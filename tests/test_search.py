@@ -580,3 +580,25 @@ def test_a_month_not_over_yet_is_dropped_when_nothing_in_it_answers(
     assert stories(question, dt.date(2026, 3, 10)) == []
     # A day is the news of that day, not over yet or not.
     assert stories("GPT-4.1 retiring today??", dt.date(2026, 2, 15)) == []
+
+
+def test_a_model_asked_with_its_version_after_its_name_finds_the_older_name(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    write_article(
+        "aiTimeline/202502-claude37/en.md",
+        title="Anthropic releases Claude 3.7 Sonnet",
+        body="## Results\n\nClaude 3.7 Sonnet scores 62.3% on SWE-bench Verified.\n",
+        tags=["Claude", "Sonnet", "Claude 3.7 Sonnet"],
+    )
+    write_article(
+        "articles/20251001/sonnet-45/en.md",
+        title="Claude Sonnet 4.5 arrives",
+        body="## Results\n\nSonnet 4.5 scores 77.2% on SWE-bench.\n",
+        tags=["Claude", "Sonnet"],
+    )
+    engine = SearchEngine(build(tmp_path))
+    hits = engine.about("what did sonnet 3.7 get on swe-bench?").hits
+    assert [hit.story for hit in hits][:1] == ["aiTimeline/202502-claude37"]
+    # a version no name has either way round answers nothing
+    assert engine.about("what did sonnet 3.9 get on swe-bench?").hits == []

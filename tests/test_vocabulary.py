@@ -153,6 +153,14 @@ def test_a_loanword_sudachi_knows_is_no_surname() -> None:
     assert people.katakana_name("ビジネス") is None
 
 
+def test_older_names_with_the_version_first_are_found_by_name_and_version() -> None:
+    names = EntityVocabulary(
+        [entity("Claude 3.7 Sonnet"), entity("Claude Sonnet 4.5"), entity("Sonnet")]
+    )
+    assert [e.name for e in names.versions_before_name("sonnet", "37")] == ["Claude 3.7 Sonnet"]
+    assert names.versions_before_name("sonnet", "45") == []
+
+
 def test_a_product_line_is_known_by_its_numbered_names() -> None:
     names = EntityVocabulary([entity("Pixel 9"), entity("Pixel 8 Pro"), entity("Pixelmator")])
     assert names.has_numbered_names("pixel")
