@@ -196,6 +196,7 @@ class SearchEngine:
         self.vocabulary.ensure_loaded()
         self.vocabulary.similar_scored("warming", cutoff=75, limit=1)
         self.vocabulary.katakana_name("ウォーミングアップ", aliases=False)
+        self.vocabulary.versions_before_name("warming", "0")
         self.japanese_vocabulary().ngram_filter()
         self._autocomplete.suggestion_pool().ngram_filter()
         self._retriever.warm()

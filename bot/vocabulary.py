@@ -72,6 +72,9 @@ SURNAME_CUTOFF = 70
 #: Letters a surname (and the romanization read as one) needs: shorter ones match too
 #: much.
 SURNAME_MIN_LETTERS = 4
+#: A squashed name with the version before its last word: letters, digits, letters
+#: (``claude37sonnet``); the last word is group 1.
+_VERSION_FIRST_KEY_RE = re.compile(r"[a-z]{1,12}[0-9]+([a-z]+)")
 #: Kana (long-vowel marks aside) a clipped katakana name keeps (``clipped_alias``): fewer
 #: match too much.
 CLIPPED_MIN_KANA = 4
@@ -139,6 +142,9 @@ class EntityVocabulary:
         self.entities = list(entities)
         self.by_key = {entity.key: entity for entity in self.entities}
         self._sorted_keys = sorted(self.by_key)
+        # The keys of names with the version first (claude37sonnet), by their last word;
+        # made on first use (versions_before_name).
+        self._version_first: dict[str, list[str]] | None = None
         # Fuzzy matching compares keys of plausible length only (fuzz.ratio ≥ 70 needs
         # lengths within a factor of about 1.9), held as ready lists per length. In a
         # large vocabulary only names mentioned by two stories or more take part: a typo
@@ -218,7 +224,13 @@ class EntityVocabulary:
             candidates = list(self._versions("", suffix))
         else:
             self.ensure_loaded()
-            candidates = [self.by_key[key] for key in self._sorted_keys if key.endswith(suffix)]
+            if self._version_first is None:
+                self._version_first = defaultdict(list)
+                for key in self._sorted_keys:
+                    if match := _VERSION_FIRST_KEY_RE.fullmatch(key):
+                        self._version_first[match[1]].append(key)
+            keys = self._version_first.get(name_key, ())
+            candidates = [self.by_key[key] for key in keys if key.endswith(suffix)]
         found = []
         for entity in candidates:
             head = entity.key[: len(entity.key) - len(suffix)]
