@@ -184,8 +184,8 @@ class SearchEngine:
         return [Entity(*row) for row in rows]
 
     def warm(self) -> None:
-        """Load now what the first queries would otherwise load (the held names and their
-        n-gram filters, autocomplete's names and theirs, the Japanese vocabulary, the
+        """Load now what the first queries would otherwise load (the held names, their
+        n-gram filters and those with the version first, autocomplete's names and theirs, the Japanese vocabulary, the
         emoji table, the runs of each collection's document ids and the documents' dates),
         for a process about to serve, so no user waits for it; then move everything
         loaded so far out of the cyclic garbage collector's reach (``gc.freeze``): these
