@@ -47,6 +47,7 @@ _STATED_AMOUNT_RE = re.compile(
 # What the question gives, which ``type_strength`` reads: its names and stated amounts,
 # its Latin words (casefolded), and what a count question counts.
 Given = tuple[list[str], frozenset[str], tuple[str, ...]]
+_LATIN_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'’-]+")
 _BULLET_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _SENTENCE_END_RE = re.compile(r"(?<=[。！？!?])|(?<=[.])(?=\s+[A-Z\"“(])")
 _MARKUP_RE = re.compile(r"\*\*|__|`")
@@ -191,7 +192,7 @@ def answer_question(
     # Amounts the question states ("72%", "671B total", "chrome was like 6M+") are what
     # the user already knows: the answer is another number.
     known += _STATED_AMOUNT_RE.findall(text.normalize(question))
-    asked_words = frozenset(w.casefold() for w in re.findall(r"[A-Za-z][A-Za-z'’-]+", question))
+    asked_words = frozenset(w.casefold() for w in _LATIN_WORD_RE.findall(question))
     given = (known, asked_words, counted_thing(question) if kind == "count" else ())
     best: ExtractedAnswer | None = None
     for rank, hit in enumerate(candidates):
@@ -243,14 +244,24 @@ def _label_answers(unit: str, concepts: list[Concept], kind: str, given: Given) 
     if not colon or len(label) > 40 or not value.strip():
         return False
     label_terms = set(text.analyze(label))
+    # An English label names what the question names as a word of it (or its plural), not
+    # as a stem: "Tokenizer: 128K" is no label for "how many tokens".
+    label_words = {_singular(word) for word in _LATIN_WORD_RE.findall(label.casefold())}
+    says_it = bool(label_words & {_singular(word) for word in given[1]})
     holds = any(
         all(_matches(term, label_terms) for term in alternative.terms)
+        and (says_it or not any(term.isascii() for term in alternative.terms))
         for concept in concepts
         if concept.role != "entity"
         for alternative in concept.alternatives
         if alternative.terms
     )
     return holds and type_strength(value, kind, *given) >= 0.6
+
+
+def _singular(word: str) -> str:
+    """``word`` without a plural "s" (``tokens`` → ``token``; not ``ss``, short words)."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def _best_in_document(

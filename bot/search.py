@@ -185,14 +185,14 @@ class SearchEngine:
 
     def warm(self) -> None:
         """Load now what the first queries would otherwise load (the held names, their
-        n-gram filters and those with the version first, autocomplete's names and theirs, the Japanese vocabulary, the
-        emoji table, the runs of each collection's document ids and the documents' dates),
-        for a process about to serve, so no user waits for it; then move everything
-        loaded so far out of the cyclic garbage collector's reach (``gc.freeze``): these
-        objects live as long as the process serves, and a full collection scanning them
-        would stall a query for tens of milliseconds; and give the memory the building
-        freed back to the system (glibc's ``malloc_trim``; elsewhere nothing). Safe to
-        call from a worker thread."""
+        n-gram filters and those with the version first, autocomplete's names and theirs,
+        the Japanese vocabulary, the emoji table, the runs of each collection's document ids
+        and the documents' dates), for a process about to serve, so no user waits for it;
+        then move everything loaded so far out of the cyclic garbage collector's reach
+        (``gc.freeze``): these objects live as long as the process serves, and a full
+        collection scanning them would stall a query for tens of milliseconds; and give the
+        memory the building freed back to the system (glibc's ``malloc_trim``; elsewhere
+        nothing). Safe to call from a worker thread."""
         self.vocabulary.ensure_loaded()
         self.vocabulary.similar_scored("warming", cutoff=75, limit=1)
         self.vocabulary.katakana_name("ウォーミングアップ", aliases=False)

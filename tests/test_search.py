@@ -602,3 +602,27 @@ def test_a_model_asked_with_its_version_after_its_name_finds_the_older_name(
     assert [hit.story for hit in hits][:1] == ["aiTimeline/202502-claude37"]
     # a version no name has either way round answers nothing
     assert engine.about("what did sonnet 3.9 get on swe-bench?").hits == []
+
+
+def test_a_label_names_what_is_asked_as_a_word_not_as_a_stem(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    from bot.answer import answer_question
+
+    write_article(
+        "aiTimeline/202404-acme-lm/en.md",
+        title="Acme releases the AcmeLM 3 language model",
+        tags=["Acme", "AcmeLM"],
+        body="## Specifications\n\n- Optimized Tokenizer: 128K vocabulary size\n"
+        "- Trained on over 15 trillion tokens\n- Context: 8,192 tokens\n",
+    )
+    # Other stories say "trained": the tokens are what the question is most about.
+    for number in range(3):
+        write_article(
+            f"articles/2024050{number}/robot-arm-{number}/en.md",
+            title=f"Robot arm {number}",
+            body="## Robots\n\nThe arm was trained on videos.\n",
+        )
+    engine = SearchEngine(build(tmp_path))
+    answer = answer_question(engine, "how many tokens was AcmeLM 3 trained on?", "en")
+    assert answer is not None and "15 trillion" in answer.text
