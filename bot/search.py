@@ -408,17 +408,15 @@ class SearchEngine:
             and (
                 len([c for c in plan.concepts if c.role in ("entity", "topic")])
                 >= INCIDENTAL_PERIOD_CONCEPTS
-                or (
-                    period.granularity not in ("day", "week")
-                    and period.end > (as_of or dt.date.today())
-                )
+                or (period.granularity == "month" and period.end > (as_of or dt.date.today()))
             )
         ):
             # In a long message a period is often chatter ("at today's meeting…"); and a
-            # month or longer that is not over yet is often when the thing asked about
-            # happens, announced before it ("GPT-4.1も2月で引退？" asked in February, of a
-            # retirement told in January; "today's weather" stays today's). When nothing
-            # in the period answers, the message is searched without it.
+            # month not over yet is often when the thing asked about happens, announced
+            # before it ("GPT-4.1も2月で引退？" asked in February, of a retirement told in
+            # January). A day, a week, a quarter or a year stays: "today's weather" is
+            # today's, "news from 2026" this year's. When nothing in the period answers,
+            # the message is searched without it.
             ranked = self._rank(replace(plan, date_range=None), candidates)
         threshold = self.confidence_threshold
         confident = [r for r in ranked if r.confidence >= threshold][:limit]

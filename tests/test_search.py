@@ -556,12 +556,12 @@ def test_a_sentence_leading_into_a_list_answers_when_it_holds_what_is_asked(
 def test_a_month_not_over_yet_is_dropped_when_nothing_in_it_answers(
     tmp_path: Path, write_article: ArticleWriter
 ) -> None:
-    # A retirement in February, told in January; February's only story is another.
+    # A retirement in February, told in December; 2026's only story is another.
     write_article(
-        "articles/20260130/model-retirement/en.md",
+        "articles/20251230/model-retirement/en.md",
         title="OpenAI retires older ChatGPT models",
         body="## Retirement\n\nGPT-4.1 leaves ChatGPT on February 13.\n",
-        date="raw:2026-01-30",
+        date="raw:2025-12-30",
     )
     write_article(
         "articles/20260210/robot-fair/en.md",
@@ -575,11 +575,12 @@ def test_a_month_not_over_yet_is_dropped_when_nothing_in_it_answers(
         return [hit.story for hit in engine.about(query, as_of=as_of).hits]
 
     # Asked in February, the month may be when it happens, announced before.
-    assert stories(question, dt.date(2026, 2, 15)) == ["articles/20260130/model-retirement"]
+    assert stories(question, dt.date(2026, 2, 15)) == ["articles/20251230/model-retirement"]
     # Once February is over, its stories are what is asked for: none answers.
     assert stories(question, dt.date(2026, 3, 10)) == []
-    # A day is the news of that day, not over yet or not.
+    # A day is the news of that day, a year that year's, over or not.
     assert stories("GPT-4.1 retiring today??", dt.date(2026, 2, 15)) == []
+    assert stories("GPT-4.1 retiring news from 2026", dt.date(2026, 2, 15)) == []
 
 
 def test_a_model_asked_with_its_version_after_its_name_finds_the_older_name(
