@@ -627,3 +627,17 @@ def test_a_label_names_what_is_asked_as_a_word_not_as_a_stem(
     engine = SearchEngine(build(tmp_path))
     answer = answer_question(engine, "how many tokens was AcmeLM 3 trained on?", "en")
     assert answer is not None and "15 trillion" in answer.text
+
+
+def test_bought_in_japanese_finds_an_acquisition_told_in_english(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    write_article(
+        "articles/20251204/acme-acquires-bun/en.md",
+        title="Acme acquires the Bun runtime",
+        body="## Deal\n\nAcme acquired Bun to speed up its coding tools.\n",
+    )
+    write_article("articles/20251205/acme-hires/en.md", title="Acme hires a new chief of staff")
+    engine = SearchEngine(build(tmp_path))
+    hits = engine.about("Acmeが何か買ったって話").hits
+    assert [hit.story for hit in hits][:1] == ["articles/20251204/acme-acquires-bun"]
