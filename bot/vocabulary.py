@@ -4,8 +4,9 @@
 text) for exact and fuzzy lookups, and links what users type to them:
 
 * katakana spellings (``ディープシーク``) through the alias table of
-  ``bot/data/aliases.toml`` (also clipped: ``アンスロ``, ``スノフレ``) or, for names the
-  table lacks, by transliteration (romaji consonant skeletons);
+  ``bot/data/aliases.toml`` (also clipped: ``アンスロ``, ``スノフレ``), spelled out letter
+  by letter (``アールワン``: R1) or, for names the table lacks, by transliteration (romaji
+  consonant skeletons);
 * hiragana spellings (``くろーど``, ``さむあるとまん``): a hiragana run is read as katakana
   and linked the same way when it stands between particles (``めたのらま`` → Meta, Llama);
 * nicknames and stock tickers (``oai``, ``NVDA``, ``MS``) through the ``[nicknames]`` table
@@ -41,6 +42,7 @@ __all__ = [
     "known_name",
     "mixed_script_names",
     "nickname",
+    "spelled_letters",
 ]
 
 # Above this many entities, only names mentioned by two stories or more are matched fuzzily.
@@ -75,6 +77,18 @@ SURNAME_MIN_LETTERS = 4
 #: A squashed name with the version before its last word: letters, digits, letters
 #: (``claude37sonnet``); the last word is group 1.
 _VERSION_FIRST_KEY_RE = re.compile(r"[a-z]{1,12}[0-9]+([a-z]+)")
+#: How the letters of the Latin alphabet and the numbers one to nine are said in katakana,
+#: for names spelled out (アールワン is R1, ジーピーティーフォー GPT4, エーアイ AI).
+SPELLED_LETTERS = {
+    "エー": "a", "エイ": "a", "ビー": "b", "シー": "c", "ディー": "d", "イー": "e",
+    "エフ": "f", "ジー": "g", "エイチ": "h", "エッチ": "h", "アイ": "i", "ジェー": "j",
+    "ジェイ": "j", "ケー": "k", "ケイ": "k", "エル": "l", "エム": "m", "エヌ": "n",
+    "オー": "o", "ピー": "p", "キュー": "q", "アール": "r", "エス": "s", "ティー": "t",
+    "ユー": "u", "ブイ": "v", "ヴィー": "v", "ダブリュー": "w", "エックス": "x",
+    "ワイ": "y", "ゼット": "z", "ゼロ": "0", "ワン": "1", "ツー": "2", "スリー": "3",
+    "フォー": "4", "ファイブ": "5", "シックス": "6", "セブン": "7", "エイト": "8",
+    "ナイン": "9",
+}  # fmt: skip
 #: Kana (long-vowel marks aside) a clipped katakana name keeps (``clipped_alias``): fewer
 #: match too much.
 CLIPPED_MIN_KANA = 4
@@ -317,7 +331,8 @@ class EntityVocabulary:
         """The Latin name for a katakana word: from the alias table (fuzzy, ratio ≥ 85;
         how = ``alias``; or, for one word Sudachi does not know, as a clipping of one of its
         spellings, how = ``clipping``: ``clipped_alias``; both skipped when ``aliases`` is
-        false), else by transliteration when
+        false), else as a known name spelled out letter by letter (``アールワン`` → R1; how
+        = ``spelling``: ``spelled_letters``), else by transliteration when
         its consonant skeleton (four consonants or more: three match too many short names)
         matches one known name (``exact``: only exactly) with a
         clear lead (ratio ≥ 90 and no runner-up within 5; how = ``transliteration``), or
@@ -333,6 +348,9 @@ class EntityVocabulary:
             clipped = clipped_alias(word)
             if clipped is not None and _one_unknown_word(word):
                 return clipped, "clipping"
+        letters = spelled_letters(word)
+        if letters is not None and (named := self.exact(letters)) is not None:
+            return named.name, "spelling"
         self.ensure_loaded()
         if not self.skeleton_keys:
             return None
@@ -573,6 +591,24 @@ def nickname(word: str, typed: str) -> str | None:
     if name is None or (len(word) <= 2 and not typed.isupper()):
         return None
     return name
+
+
+def spelled_letters(word: str) -> str | None:
+    """The letters and digits ``word`` (katakana) spells out, two or more, each said as in
+    SPELLED_LETTERS: ``アールワン`` → ``r1``, ``エーアイ`` → ``ai``; None for any other
+    word (``ワイン`` is no spelling)."""
+    word = word.replace("・", "")
+    # spelled[i]: the letters spelling word[:i], or None when no split reaches i.
+    spelled: list[str | None] = [""] + [None] * len(word)
+    for end in range(1, len(word) + 1):
+        for start in range(max(0, end - 5), end):
+            letter = SPELLED_LETTERS.get(word[start:end])
+            before = spelled[start]
+            if letter is not None and before is not None:
+                spelled[end] = before + letter
+                break
+    letters = spelled[-1]
+    return letters if letters is not None and len(letters) >= 2 else None
 
 
 def clipped_alias(word: str) -> str | None:

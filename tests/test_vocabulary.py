@@ -12,6 +12,7 @@ from bot.vocabulary import (
     hiragana_names,
     known_name,
     nickname,
+    spelled_letters,
 )
 
 
@@ -136,6 +137,17 @@ def test_a_katakana_name_clipped_the_japanese_way_is_read_as_that_name(
     # the head of two names (DeepSeek, DeepMind) and three kana name nothing
     assert clipped_alias("ディープ") is None
     assert clipped_alias("アンス") is None
+
+
+def test_a_name_spelled_out_letter_by_letter_in_kana_is_that_name() -> None:
+    names = EntityVocabulary([entity("R1"), entity("GPT-4o"), entity("DeepSeek")])
+    assert spelled_letters("アールワン") == "r1" and spelled_letters("ワイン") is None
+    assert names.katakana_name("アールワン") == ("R1", "spelling")
+    assert names.katakana_name("ジーピーティーフォーオー") == ("GPT-4o", "spelling")
+    # in hiragana too, after another name
+    assert hiragana_names("でぃーぷしーくのあーるわん", names) == "ディープシークのアールワン"
+    # letters that spell no name of the index are no name
+    assert names.katakana_name("ブイナイン") is None
 
 
 def test_a_person_called_by_the_surname_in_katakana_is_found_by_that_surname() -> None:
