@@ -349,8 +349,8 @@ class EntityVocabulary:
             if clipped is not None and _one_unknown_word(word):
                 return clipped, "clipping"
         letters = spelled_letters(word)
-        if letters is not None and (named := self.exact(letters)) is not None:
-            return named.name, "spelling"
+        if letters is not None and (spelled := self.exact(letters)) is not None:
+            return spelled.name, "spelling"
         self.ensure_loaded()
         if not self.skeleton_keys:
             return None
