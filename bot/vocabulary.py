@@ -77,7 +77,7 @@ SURNAME_MIN_LETTERS = 4
 #: A squashed name with the version before its last word: letters, digits, letters
 #: (``claude37sonnet``); the last word is group 1.
 _VERSION_FIRST_KEY_RE = re.compile(r"[a-z]{1,12}[0-9]+([a-z]+)")
-#: How the letters of the Latin alphabet and the numbers one to nine are said in katakana,
+#: How the letters of the Latin alphabet and the digits zero to nine are said in katakana,
 #: for names spelled out (アールワン is R1, ジーピーティーフォー GPT4, エーアイ AI).
 SPELLED_LETTERS = {
     "エー": "a", "エイ": "a", "ビー": "b", "シー": "c", "ディー": "d", "イー": "e",
@@ -231,8 +231,10 @@ class EntityVocabulary:
     def versions_before_name(self, name_key: str, version_key: str, limit: int = 8) -> list[Entity]:
         """Names that put the version before the name, after a head of letters (at most
         twelve): ``sonnet``, ``37`` → Claude 3.7 Sonnet, as the older model names are
-        written (squashed keys). Every held name is read: for a version no name holds
-        the usual way round, not for every query."""
+        written (squashed keys). Held names are looked up in a table of those shaped so,
+        by their last word, made on first use (``SearchEngine.warm`` makes it); before the
+        names are held, ``versions`` reads every name of the index (GLOB ``*37sonnet``),
+        so callers ask only for a version no name holds the usual way round."""
         suffix = f"{version_key}{name_key}"
         if not self._loaded and self._versions is not None:
             candidates = list(self._versions("", suffix))
