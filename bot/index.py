@@ -48,7 +48,7 @@ import stat
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -846,7 +846,11 @@ def build_index(
     else:
         report.rebuild_reason = _identity_change(meta)
 
-    current = _scan(corpus, progress)
+    # Reading what the index holds checks every page of it for damage (about 2 s at
+    # 100,000 documents): SQLite does it without the GIL, in a thread beside the scan.
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        known_files = None if report.rebuild_reason else reader.submit(_read_known_files, db_path)
+        current = _scan(corpus, progress)
     if not current:
         # An empty or unmounted corpus folder must not blank a working index.
         report.refused = f"no article files under {corpus}; the index was left as it was"
@@ -854,9 +858,9 @@ def build_index(
         return report
 
     known: dict[str, _KnownFile] = {}
-    if not report.rebuild_reason:
+    if known_files is not None:
         try:
-            known = _read_known_files(db_path)
+            known = known_files.result()
         except sqlite3.DatabaseError as damage:
             log.warning("index %s is damaged (%s); rebuilding it from scratch", db_path, damage)
             report.rebuild_reason = f"the index is damaged ({damage})"
