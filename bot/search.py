@@ -192,17 +192,25 @@ class SearchEngine:
         (``gc.freeze``): these objects live as long as the process serves, and a full
         collection scanning them would stall a query for tens of milliseconds; and give the
         memory the building freed back to the system (glibc's ``malloc_trim``; elsewhere
-        nothing). Safe to call from a worker thread."""
-        self.vocabulary.ensure_loaded()
-        self.vocabulary.similar_scored("warming", cutoff=75, limit=1)
-        self.vocabulary.katakana_name("ウォーミングアップ", aliases=False)
-        self.vocabulary.versions_before_name("warming", "0")
-        self.japanese_vocabulary().ngram_filter()
-        self._autocomplete.suggestion_pool().ngram_filter()
-        self._retriever.warm()
-        self.plan("warming up 🙂")
-        gc.freeze()
-        _return_freed_memory()
+        nothing). The collector is off while loading: a collection among the objects just
+        loaded holds the GIL, and so stalls the event loop of a bot warming a new index in
+        a thread, for up to tens of milliseconds. Safe to call from a worker thread."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self.vocabulary.ensure_loaded()
+            self.vocabulary.similar_scored("warming", cutoff=75, limit=1)
+            self.vocabulary.katakana_name("ウォーミングアップ", aliases=False)
+            self.vocabulary.versions_before_name("warming", "0")
+            self.japanese_vocabulary().ngram_filter()
+            self._autocomplete.suggestion_pool().ngram_filter()
+            self._retriever.warm()
+            self.plan("warming up 🙂")
+        finally:
+            gc.freeze()
+            _return_freed_memory()
+            if collecting:
+                gc.enable()
 
     def _entity_by_key(self, key: str) -> Entity | None:
         """The entity of squashed ``key`` from the index (for names not held in memory)."""

@@ -4,6 +4,7 @@ languages, questions, dates, nothing-found, unsafe strings; and ask."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from pathlib import Path
 
 import pytest
@@ -524,6 +525,33 @@ def test_a_warmed_engine_answers_as_a_cold_one(real_index: Path) -> None:
         assert warm.suggest(query[:4]) == cold.suggest(query[:4])
     warm.close()
     cold.close()
+
+
+def test_warming_collects_no_garbage_and_leaves_the_collector_as_it_found_it(
+    engine: SearchEngine,
+) -> None:
+    # A collection while loading would hold the GIL and stall a bot's event loop.
+    collections: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    thresholds = gc.get_threshold()
+    gc.set_threshold(1)  # any allocation would collect
+    gc.callbacks.append(count)
+    try:
+        engine.warm()
+    finally:
+        gc.callbacks.remove(count)
+        gc.set_threshold(*thresholds)
+    assert collections == [] and gc.isenabled()
+    gc.disable()
+    try:
+        engine.warm()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_a_sentence_leading_into_a_list_answers_when_it_holds_what_is_asked(
