@@ -846,8 +846,8 @@ def build_index(
     else:
         report.rebuild_reason = _identity_change(meta)
 
-    # Reading what the index holds checks every page of it for damage (about 2 s at
-    # 100,000 documents): SQLite does it without the GIL, in a thread beside the scan.
+    # Reading what the index holds checks every page of it for damage (1–2 s at 100,000
+    # documents), mostly in SQLite without the GIL: in a thread beside the scan.
     with ThreadPoolExecutor(max_workers=1) as reader:
         known_files = None if report.rebuild_reason else reader.submit(_read_known_files, db_path)
         current = _scan(corpus, progress)
