@@ -123,6 +123,9 @@ class Terminal:
             emoji=False,
             soft_wrap=True,
         )
+        if self.console.width < MIN_WIDTH:
+            # rich prints nothing at all at width 0 (COLUMNS=0): lay out at the minimum.
+            self.console.width = MIN_WIDTH
 
     @property
     def width(self) -> int:

@@ -4,6 +4,7 @@ with closing punctuation."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
@@ -16,7 +17,7 @@ from bot.config import load_settings
 from bot.console import render_reply
 from bot.replies import Reply
 from bot.service import NewsService
-from bot.terminal import display_width, wrap
+from bot.terminal import MIN_WIDTH, Terminal, display_width, wrap
 
 REPO = Path(__file__).resolve().parents[1]
 BOT = [sys.executable, "-m", "bot"]
@@ -134,3 +135,15 @@ def test_the_command_line_wraps_to_the_terminal_width(bundled_index: Path) -> No
     assert len(lines) > 30
     for line in lines:
         assert display_width(line) <= 50 or line.strip().startswith("https://"), line
+
+
+@pytest.mark.parametrize("columns", ["0", "3"])
+def test_a_terminal_narrower_than_the_minimum_still_gets_every_reply(columns: str) -> None:
+    # rich prints nothing at width 0: the layout falls back to MIN_WIDTH cells.
+    stream = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COLUMNS", columns)
+        terminal = Terminal(stream)
+    terminal.print("DeepSeekが新しいモデルを公開したにゃ")
+    assert terminal.width == MIN_WIDTH
+    assert stream.getvalue().strip() == "DeepSeekが新しいモデルを公開したにゃ"
