@@ -4,6 +4,8 @@ People paste mentions, emoji, links and markdown around the words that matter
 (``<@123> **Sora** 出たって！！🎉 https://…``). ``clean_message`` removes what carries no
 topic so that the query planner sees only words:
 
+* the bot's own name (``@テクにゃん``, ``テクにゃん、``, ``@technyan``): who is asked, not
+  what about;
 * Discord markup (Discord's "Message Formatting" reference,
   https://discord.com/developers/docs/reference#message-formatting): user, role and
   channel mentions, slash-command mentions, timestamps, custom emoji ``<:name:id>`` and
@@ -32,6 +34,9 @@ _DISCORD_TOKEN_RE = re.compile(
     r"</[^<>:]{1,100}:\d+>|<(?:@[!&]?|#)\d+>|<t:-?\d+(?::[a-zA-Z])?>|<a?:\w+:\d+>"
 )
 _EVERYONE_RE = re.compile(r"@(?:everyone|here)\b")
+# The bot's own name, typed as a plain-text mention or to call it ("@テクにゃん",
+# "テクにゃん、", "@technyan"): who is asked, never what about.
+_BOT_NAME_RE = re.compile(r"[@＠]?\s?(?:テクにゃん\.?|(?<![\w])technyan(?![\w]))", re.IGNORECASE)
 _MASKED_LINK_RE = re.compile(r"\[([^\]\n]{1,200})\]\(<?\s*https?://[^\s)>]+>?\)")
 _URL_RE = re.compile(r"<?(?:https?://|www\.)[^\s<>]+>?", re.IGNORECASE)
 _LINE_MARK_RE = re.compile(r"^\s*(?:>>>\s?|>\s?|#{1,3}\s+|-#\s+)", re.MULTILINE)
@@ -68,6 +73,7 @@ def clean_message(message: str) -> str:
     text = _CODE_BLOCK_RE.sub(" ", message)
     text = _DISCORD_TOKEN_RE.sub(" ", text)
     text = _EVERYONE_RE.sub(" ", text)
+    text = _BOT_NAME_RE.sub(" ", text)
     text = _MASKED_LINK_RE.sub(r" \1 ", text)
     text = _URL_RE.sub(" ", text)
     text = _LINE_MARK_RE.sub(" ", text)

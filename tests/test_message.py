@@ -16,6 +16,11 @@ from bot.message import clean_message
         ("</news about:123456789012> claude", "claude"),
         ("due <t:1767225600:R> grok", "due grok"),
         ("@everyone @here deepseek", "deepseek"),
+        # the bot's own name, as a plain-text mention or a call: who is asked
+        ("@テクにゃん DeepSeekって何？", "DeepSeekって何？"),
+        ("＠テクにゃん. Soraは？", "Soraは？"),
+        ("@technyan what is deepseek", "what is deepseek"),
+        ("technyanbot rocks", "technyanbot rocks"),
         # custom and unicode emoji, keycaps, flags and skin tones
         ("<:pepe:123456789> <a:dance:987654321> opus", "opus"),
         ("Sora出たって！！🎉🎉", "Sora出たって！"),
