@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import logging
 import os
+import shlex
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -618,9 +619,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"technyan-bot: configuration problems:\n{error}", file=sys.stderr)
         return 2
     except sqlite3.DatabaseError as error:
+        db = getattr(args, "db", None)
+        rebuild = f"technyan-bot index --full{f' --db {shlex.quote(str(db))}' if db else ''}"
         print(
-            f"technyan-bot: a database is damaged ({error}); rebuild the index with "
-            "`technyan-bot index --full`",
+            f"technyan-bot: a database is damaged ({error}); rebuild the index with `{rebuild}`",
             file=sys.stderr,
         )
         return 2

@@ -335,7 +335,9 @@ class _Session:
             reply = self.answer(parse_slash_command(line))
         except sqlite3.DatabaseError as error:
             log.error(
-                "the index is damaged (%s); rebuild it with `technyan-bot index --full`", error
+                "the index is damaged (%s); rebuild it with `technyan-bot index --full --db %s`",
+                error,
+                shlex.quote(str(self.service.settings.index_path)),
             )
             reply = self.service.error(self.locale)
         except Exception:  # the console, like Discord, never shows a traceback

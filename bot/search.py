@@ -26,6 +26,7 @@ import calendar
 import datetime as dt
 import gc
 import json
+import shlex
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -130,8 +131,8 @@ class SearchEngine:
             self._db.execute("SELECT rowid FROM title_fts WHERE rowid = 0")
         except sqlite3.Error as error:
             raise IndexMissingError(
-                f"not a usable technyan-bot index: {self.db_path} ({error}); "
-                "rebuild it with `technyan-bot index --full`"
+                f"not a usable technyan-bot index: {self.db_path} ({error}); rebuild it "
+                f"with `technyan-bot index --full --db {shlex.quote(str(self.db_path))}`"
             ) from None
         self._held = "stories >= 2" if entity_count > FUZZY_POOL_LIMIT else "1"
         # Nothing is loaded here: names are read by key, prefix and version from the

@@ -285,7 +285,7 @@ def test_a_damaged_index_is_an_apology_and_a_log_line_naming_the_fix(
     with caplog.at_level("ERROR", logger="bot.console"):
         shown = console(service, "/news about DeepSeek", "/news latest 3")
     assert all(is_line(block, "error", "en") for block in shown), shown
-    assert "rebuild it with `technyan-bot index --full`" in caplog.text
+    assert "rebuild it with `technyan-bot index --full --db " in caplog.text
     assert "Traceback" not in "".join(shown)
 
 
