@@ -363,10 +363,11 @@ def _news_search(args: argparse.Namespace, service: NewsService) -> int:
 
 def _news_trend(args: argparse.Namespace, service: NewsService) -> int:
     """``news trend``: write the chart and print technyan's line, the counts as sparklines
-    and the PNG's path (last line). Exit 1 with nothing written when there is no chart;
-    raises ``UsageError`` (exit 2) naming ``--out`` when the file cannot be written."""
+    and the PNG's path (last line). Exit 1 with nothing written when there is no chart,
+    2 when ``--period`` cannot be read (technyan's line says which periods work); raises
+    ``UsageError`` (exit 2) naming ``--out`` when the file cannot be written."""
     from bot.chart import answer_trend
-    from bot.trend import TrendService
+    from bot.trend import PeriodError, TrendService, parse_trend_period
 
     query = clean_text(" ".join(args.topic))
     answer = answer_trend(
@@ -374,6 +375,10 @@ def _news_trend(args: argparse.Namespace, service: NewsService) -> int:
     )
     print(answer.reply.text)
     if answer.image is None:
+        try:
+            parse_trend_period(args.period)
+        except PeriodError:
+            return 2  # a usage error, as any other option's
         return 1
     out = args.out or Path(answer.image.filename)
     try:

@@ -69,14 +69,17 @@ def test_the_default_file_is_named_after_the_topic_in_the_current_folder(
     assert done.returncode == 0 and "件" in done.stdout and "にゃ" in done.stdout
 
 
-def test_nothing_to_chart_writes_nothing_and_exits_1(real_index: Path, tmp_path: Path) -> None:
+def test_nothing_to_chart_writes_nothing_and_exits_1_or_2_for_a_bad_period(
+    real_index: Path, tmp_path: Path
+) -> None:
     done = run("news", "trend", "Zyxqwv", "--db", str(real_index), cwd=tmp_path)
     assert done.returncode == 1
     assert "Zyxqwv" in done.stdout and not list(tmp_path.glob("*.png"))
+    # A period it cannot read is a usage error, as any other option's.
     done = run(
         "news", "trend", "DeepSeek", "--period", "someday", "--db", str(real_index), cwd=tmp_path
     )
-    assert done.returncode == 1 and "someday" in done.stdout
+    assert done.returncode == 2 and "someday" in done.stdout
     assert not list(tmp_path.glob("*.png"))
 
 
