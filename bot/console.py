@@ -226,8 +226,9 @@ def parse_slash_command(line: str) -> ConsoleCommand:
     """Parse a console line: ``/news about DeepSeek``, ``/news latest count:3
     category:Claude``, ``/digest preview 2026-02-08`` (or ``/news digest preview …``) and so
     on. Never raises: a Discord-only command (named as Discord knows it, ``/digest
-    subscribe``) or a mention becomes ``discord_only``, anything else not known
-    ``unknown``, each with its ``command``."""
+    subscribe``) or a mention becomes ``discord_only``, words without a command
+    ``words`` (a hint to search them), anything else not known ``unknown``, each with its
+    ``command``."""
     typed = line.strip()
     if typed.startswith("@") or _MENTION_RE.match(typed):
         # "@technyan …" as typed, or a mention as Discord sends it (<@123>, <@!123>).
@@ -237,6 +238,9 @@ def parse_slash_command(line: str) -> ConsoleCommand:
     argument = words[2].strip() if len(words) > 2 else ""
     if head in ("/help", "help") and not name:
         return ConsoleCommand("help")
+    if typed and not typed.startswith(("/", "／")):
+        # Words typed without a command: most likely a search.
+        return ConsoleCommand("words", {"words": typed})
     if head not in ("/news", "/digest"):
         return ConsoleCommand("unknown", {"command": head})
     if head == "/digest":
@@ -321,6 +325,8 @@ class _Session:
             return self.say("discord_only", options["command"], command=options["command"])
         if command.name == "unknown":
             return self.say("unknown_command", options["command"], command=options["command"])
+        if command.name == "words":
+            return self.say("console_search_hint", options["words"], words=options["words"])
         return self.say("console_help", low=1, high=MAX_LATEST)
 
     def digest(self, date: str | None) -> Reply | str:

@@ -99,10 +99,15 @@ def test_locale_without_a_language_keeps_the_reply_language_and_says_how(
 
 
 def test_an_unknown_command_is_named_not_answered_with_the_help(service: NewsService) -> None:
-    replies = console(service, "/news trending", "hello", "/digest later")
+    replies = console(service, "/news trending", "/digest later")
     assert is_line(replies[0], "unknown_command", "en", command="/news trending")
-    assert is_line(replies[1], "unknown_command", "en", command="hello")
-    assert is_line(replies[2], "unknown_command", "en", command="/digest later")
+    assert is_line(replies[1], "unknown_command", "en", command="/digest later")
+
+
+def test_words_without_a_command_are_shown_how_to_search_them(service: NewsService) -> None:
+    (reply,) = console(service, "DeepSeek 規制")
+    assert is_line(reply, "console_search_hint", "en", words="DeepSeek 規制")
+    assert "/news about DeepSeek 規制" in reply
 
 
 # -- digest dates ------------------------------------------------------------------------
