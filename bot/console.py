@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 #: under ``/news`` too, as they once were.
 _MENTION_RE = re.compile(r"<@!?\d+>")
 DISCORD_ONLY_COMMANDS = frozenset({"subscribe", "unsubscribe", "subscriptions", "resume", "edit"})
+#: Characters of words typed without a command that the hint to search them repeats.
+HINT_WORDS = 80
 #: What ``/quit`` may be typed as.
 QUIT_COMMANDS = frozenset({"/quit", "/exit", "quit", "exit"})
 
@@ -239,8 +241,9 @@ def parse_slash_command(line: str) -> ConsoleCommand:
     if head in ("/help", "help") and not name:
         return ConsoleCommand("help")
     if typed and not typed.startswith(("/", "／")):
-        # Words typed without a command: most likely a search.
-        return ConsoleCommand("words", {"words": typed})
+        # Words typed without a command: most likely a search (echoed, if long, cut).
+        shown = typed if len(typed) <= HINT_WORDS else typed[: HINT_WORDS - 1] + "…"
+        return ConsoleCommand("words", {"words": shown})
     if head not in ("/news", "/digest"):
         return ConsoleCommand("unknown", {"command": head})
     if head == "/digest":

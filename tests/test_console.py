@@ -108,6 +108,8 @@ def test_words_without_a_command_are_shown_how_to_search_them(service: NewsServi
     (reply,) = console(service, "DeepSeek 規制")
     assert is_line(reply, "console_search_hint", "en", words="DeepSeek 規制")
     assert "/news about DeepSeek 規制" in reply
+    (long,) = console(service, "x" * 500)
+    assert "x" * 79 + "…" in long and "x" * 80 not in long
 
 
 # -- digest dates ------------------------------------------------------------------------
