@@ -15,9 +15,10 @@ with the baseline database:
    seconds to imports done, engine open and first answer, and its resident memory then,
    ``VmRSS`` and ``VmHWM`` from ``/proc/self/status`` (the process's own figures:
    ``ru_maxrss`` of a child carries its parent's peak across fork and exec).
-3. The heavy modules ``import bot.cli`` loads, and those answering ``news about`` and
-   printing the reply loads: the index builder's sqlite-utils, numpy, matplotlib, rich
-   (the printer's, expected only once a reply is printed), discord, psycopg.
+3. The heavy modules loaded by ``import bot.cli``, and those loaded once ``news about``
+   has answered and printed its reply: the index builder's sqlite-utils, numpy,
+   matplotlib, rich (the printer, expected only once a reply is printed), discord,
+   psycopg.
 
 Both databases are read into the OS page cache first, as on a bot restart (a cold cache
 adds the disk's read time). The load average is printed before and after.
