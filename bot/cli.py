@@ -14,7 +14,6 @@ import datetime as dt
 import json
 import logging
 import os
-import shlex
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -26,7 +25,7 @@ from bot.config import ConfigError, Settings, check_settings, load_settings
 from bot.console import run_console, styled_reply
 from bot.persona import reply_locale
 from bot.replies import Reply
-from bot.search import IndexMissingError
+from bot.search import IndexMissingError, rebuild_command
 from bot.service import NewsService
 from bot.terminal import Terminal
 from bot.user_input import InvalidOption, clean_text, parse_digest_date, parse_story_count
@@ -624,8 +623,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"technyan-bot: configuration problems:\n{error}", file=sys.stderr)
         return 2
     except sqlite3.DatabaseError as error:
-        db = getattr(args, "db", None)
-        rebuild = f"technyan-bot index --full{f' --db {shlex.quote(str(db))}' if db else ''}"
+        rebuild = rebuild_command(getattr(args, "db", None))
         print(
             f"technyan-bot: a database is damaged ({error}); rebuild the index with `{rebuild}`",
             file=sys.stderr,

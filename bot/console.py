@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot import text as text_analysis
 from bot.replies import Reply, StoryCard
+from bot.search import rebuild_command
 from bot.service import NewsService
 from bot.terminal import DEFAULT_WIDTH, Terminal, styled_lines, wrap
 from bot.user_input import MAX_LATEST, InvalidOption, clean_text, parse_digest_date
@@ -344,9 +345,9 @@ class _Session:
             reply = self.answer(parse_slash_command(line))
         except sqlite3.DatabaseError as error:
             log.error(
-                "the index is damaged (%s); rebuild it with `technyan-bot index --full --db %s`",
+                "the index is damaged (%s); rebuild it with `%s`",
                 error,
-                shlex.quote(str(self.service.settings.index_path)),
+                rebuild_command(self.service.settings.index_path),
             )
             reply = self.service.error(self.locale)
         except Exception:  # the console, like Discord, never shows a traceback

@@ -73,6 +73,7 @@ __all__ = [
     "SearchOutcome",
     "StoryHit",
     "Suggestion",
+    "rebuild_command",
 ]
 
 # A message with this many names and topic words besides a period may mention the period
@@ -83,6 +84,14 @@ IMPACT_RANK = {"critical": 3, "high": 2, "medium": 1, "low": 0}
 
 class IndexMissingError(FileNotFoundError):
     """The index database does not exist or is not an index built by this version."""
+
+
+def rebuild_command(db_path: Path | str | None) -> str:
+    """The command that rebuilds the index at ``db_path`` from scratch, the path quoted for
+    a shell (``technyan-bot index --full --db PATH``; without ``--db`` for None, the
+    configured index)."""
+    where = f" --db {shlex.quote(str(db_path))}" if db_path else ""
+    return f"technyan-bot index --full{where}"
 
 
 def _return_freed_memory() -> None:
@@ -132,7 +141,7 @@ class SearchEngine:
         except sqlite3.Error as error:
             raise IndexMissingError(
                 f"not a usable technyan-bot index: {self.db_path} ({error}); rebuild it "
-                f"with `technyan-bot index --full --db {shlex.quote(str(self.db_path))}`"
+                f"with `{rebuild_command(self.db_path)}`"
             ) from None
         self._held = "stories >= 2" if entity_count > FUZZY_POOL_LIMIT else "1"
         # Nothing is loaded here: names are read by key, prefix and version from the

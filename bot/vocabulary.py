@@ -219,14 +219,7 @@ class EntityVocabulary:
                     break
                 if key.endswith(version_key):
                     candidates.append(self.by_key[key])
-        found: list[Entity] = []
-        for entity in candidates:
-            middle = entity.key[len(name_key) : len(entity.key) - len(version_key)]
-            if middle.isalpha() and len(middle) <= 12:
-                found.append(entity)
-                if len(found) >= limit:
-                    break
-        return found
+        return _letters_between(candidates, len(name_key), len(version_key), limit)
 
     def versions_before_name(self, name_key: str, version_key: str, limit: int = 8) -> list[Entity]:
         """Names that put the version before the name, after a head of letters (at most
@@ -247,14 +240,7 @@ class EntityVocabulary:
                         self._version_first[match[1]].append(key)
             keys = self._version_first.get(name_key, ())
             candidates = [self.by_key[key] for key in keys if key.endswith(suffix)]
-        found = []
-        for entity in candidates:
-            head = entity.key[: len(entity.key) - len(suffix)]
-            if head.isalpha() and len(head) <= 12:
-                found.append(entity)
-                if len(found) >= limit:
-                    break
-        return found
+        return _letters_between(candidates, 0, len(suffix), limit)
 
     def has_numbered_names(self, name_key: str) -> bool:
         """The vocabulary holds names that are ``name_key`` and a number (``pixel``: Pixel
@@ -458,6 +444,22 @@ class EntityVocabulary:
             transliterated = self.katakana_name(katakana, aliases=False, exact=True)
             found = (transliterated[0], 0.6) if transliterated is not None else None
         return found if found is not None and not text.is_dictionary_word(word) else None
+
+
+def _letters_between(
+    candidates: Sequence[Entity], skipped: int, cut: int, limit: int
+) -> list[Entity]:
+    """The first ``limit`` of ``candidates`` whose key, without its first ``skipped`` and
+    last ``cut`` characters, is letters only, at most twelve: the words a name puts
+    between, or before, itself and its version."""
+    found: list[Entity] = []
+    for entity in candidates:
+        between = entity.key[skipped : len(entity.key) - cut]
+        if between.isalpha() and len(between) <= 12:
+            found.append(entity)
+            if len(found) >= limit:
+                break
+    return found
 
 
 def _rhotic_readings(word: str) -> list[str]:
