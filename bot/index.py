@@ -98,6 +98,10 @@ INDEX_FORMAT = "15"
 #: A frontmatter date further than this many days from the article folder's date
 #: (``articles/YYYYMMDD/…``) is reported as a warning.
 DATE_WARNING_DAYS = 30
+#: An article file larger than this (bytes) is indexed but reported as a warning: the
+#: site's largest is about 25 KB, so a file of megabytes usually holds something pasted or
+#: embedded by mistake (an image as base64, a log), which every search then reads through.
+LARGE_ARTICLE_BYTES = 1_000_000
 FTS_COLUMNS = ("title", "description", "tags", "body")
 # Workers for parsing and analysis; processes only pay off on large change sets.
 PARALLEL_THRESHOLD = 400
@@ -191,10 +195,11 @@ class IndexReport:
     ``skipped`` lists ``(path, reason)`` for every file that could not be indexed (including
     ones skipped by earlier runs and unchanged since). ``warnings`` lists ``(path,
     message)`` for files that were indexed but look wrong: a frontmatter date more than
-    ``DATE_WARNING_DAYS`` from the folder's date, or a second file for one story and
-    locale. ``seconds`` is wall-clock time. ``refused`` says why nothing was written when
-    the corpus held no article at all. ``rebuild_reason`` says why the run rebuilt from
-    scratch (``""`` for an incremental run).
+    ``DATE_WARNING_DAYS`` from the folder's date, a second file for one story and locale,
+    a file larger than ``LARGE_ARTICLE_BYTES``. ``seconds`` is wall-clock time.
+    ``refused`` says why nothing was written when the corpus held no article at all.
+    ``rebuild_reason`` says why the run rebuilt from scratch (``""`` for an incremental
+    run).
     """
 
     corpus: str
@@ -634,8 +639,21 @@ def _warnings(db: sqlite_utils.Database) -> list[tuple[str, str]]:
     """``(path, message)`` for indexed files that look wrong, sorted by path: a date more
     than ``DATE_WARNING_DAYS`` from the folder's date (the site had ``2024-12-xx`` dates in
     ``2025xxxx`` folders), and two files for one story in one locale (two layouts of the
-    same article, or a frontmatter ``locale`` that contradicts the file name)."""
+    same article, or a frontmatter ``locale`` that contradicts the file name), and files
+    larger than ``LARGE_ARTICLE_BYTES``."""
     found: list[tuple[str, str]] = []
+    for path, size in db.execute(
+        "SELECT path, size FROM files WHERE size > ? AND document_id IS NOT NULL",
+        [LARGE_ARTICLE_BYTES],
+    ).fetchall():
+        found.append(
+            (
+                path,
+                f"{size / 1_000_000:.1f} MB, larger than an article should be (over "
+                f"{LARGE_ARTICLE_BYTES / 1_000_000:g} MB); indexed all the same: is "
+                "something pasted or embedded in it?",
+            )
+        )
     for path, date_text, folder_date in db.execute(
         "SELECT path, date, folder_date FROM documents WHERE folder_date IS NOT NULL"
     ).fetchall():

@@ -501,6 +501,19 @@ def test_a_date_far_from_the_folder_and_two_files_of_one_locale_are_warned_not_s
     assert build_index(tmp_path / "corpus", tmp_path / "index.db").warnings == report.warnings
 
 
+def test_a_file_of_megabytes_is_indexed_and_warned(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    # A base64 image pasted into an article: every search reads through it.
+    pasted = "![chart](data:image/png;base64," + "QUJD" * 300_000 + ")\n"
+    write_article("articles/20251118/pasted/en.md", body="## Summary\n\nA launch.\n\n" + pasted)
+    write_article("articles/20251118/plain/en.md")
+    report = build_index(tmp_path / "corpus", tmp_path / "index.db")
+    assert report.documents == 2 and report.skipped == []
+    assert [path for path, _ in report.warnings] == ["articles/20251118/pasted/en.md"]
+    assert "1.2 MB, larger than an article should be (over 1 MB)" in report.warnings[0][1]
+
+
 # --------------------------------------------------------------------- content hash
 
 
