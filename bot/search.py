@@ -61,6 +61,7 @@ from bot.search_results import (
     StoryHit,
     Suggestion,
     document_from_row,
+    without_restated,
 )
 from bot.sqlite_uri import connect_uri
 from bot.term_statistics import TermStatistics
@@ -80,6 +81,9 @@ __all__ = [
 # in passing; see ``about``.
 INCIDENTAL_PERIOD_CONCEPTS = 4
 IMPACT_RANK = {"critical": 3, "high": 2, "medium": 1, "low": 0}
+# Stories read past a list's length, to stand in for those that restate another story
+# under the same title (``without_restated``).
+RESTATED_SPARE = 2
 
 
 class IndexMissingError(FileNotFoundError):
@@ -349,16 +353,17 @@ class SearchEngine:
                 rows = self._db.execute(
                     "SELECT story FROM story_categories WHERE category = ? "
                     "ORDER BY newest DESC, story DESC LIMIT ?",
-                    [category.strip().lower(), count],
+                    [category.strip().lower(), count + RESTATED_SPARE],
                 ).fetchall()
             else:
                 rows = self._db.execute(
                     "SELECT story FROM stories ORDER BY newest DESC, story DESC LIMIT ?",
-                    [count],
+                    [count + RESTATED_SPARE],
                 ).fetchall()
         stories = [story for (story,) in rows]
         documents = self.documents_of(stories)
-        return [StoryHit(s, documents[s], 1.0, 1.0) for s in stories if documents.get(s)]
+        hits = (StoryHit(s, documents[s], 1.0, 1.0) for s in stories if documents.get(s))
+        return without_restated(hits)[:count]
 
     # -- about --------------------------------------------------------------------------
 
@@ -437,7 +442,8 @@ class SearchEngine:
             # the message is searched without it.
             ranked = self._rank(replace(plan, date_range=None), candidates)
         threshold = self.confidence_threshold
-        confident = [r for r in ranked if r.confidence >= threshold][:limit]
+        # A story or two past the limit stands in for one that restates another.
+        confident = [r for r in ranked if r.confidence >= threshold][: limit + RESTATED_SPARE]
         weak = [r for r in ranked if WEAK_THRESHOLD <= r.confidence < threshold][:3]
         if plan.missing_versions:
             # A version the corpus does not have: stories about its other versions are
@@ -450,8 +456,12 @@ class SearchEngine:
             weak = [r for r in ranked if r.confidence >= WEAK_THRESHOLD][:3]
             confident = []
         documents = self.documents_of([r.story for r in confident + weak])
-        outcome.hits = [r.hit(documents[r.story]) for r in confident if documents.get(r.story)]
-        outcome.weak = [r.hit(documents[r.story]) for r in weak if documents.get(r.story)]
+        outcome.hits = without_restated(
+            r.hit(documents[r.story]) for r in confident if documents.get(r.story)
+        )[:limit]
+        outcome.weak = without_restated(
+            (r.hit(documents[r.story]) for r in weak if documents.get(r.story)), outcome.hits
+        )
         if not outcome.hits:
             outcome.suggestions = did_you_mean(plan, self.vocabulary)
         return outcome
@@ -479,9 +489,10 @@ class SearchEngine:
             exact = first <= date <= last
             key = (int(document_id in mentioning), int(exact), int(impact), date)
             keys[story] = max(keys.get(story, key), key)
-        ordered = sorted(keys, key=lambda s: (keys[s], s), reverse=True)[:limit]
+        ordered = sorted(keys, key=lambda s: (keys[s], s), reverse=True)[: limit + RESTATED_SPARE]
         documents = self.documents_of(ordered)
-        return [StoryHit(s, documents[s], 1.0, 1.0) for s in ordered if documents.get(s)]
+        hits = (StoryHit(s, documents[s], 1.0, 1.0) for s in ordered if documents.get(s))
+        return without_restated(hits)[:limit]
 
     def _rank(self, plan: QueryPlan, limit: int) -> list[RankedStory]:
         """The candidate stories of at most ``limit`` documents, best first, at this

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.confidence import StoryEvidence
 from bot.query import QueryPlan
+from bot.text import normalize
 
 __all__ = [
     "DOCUMENT_COLUMNS",
@@ -25,6 +26,7 @@ __all__ = [
     "StoryHit",
     "Suggestion",
     "document_from_row",
+    "without_restated",
 ]
 
 
@@ -65,6 +67,23 @@ class StoryHit:
     def document_for(self, locale: str) -> Document:
         """The document in ``locale``, or the other one when the story lacks it."""
         return self.documents.get(locale) or next(iter(self.documents.values()))
+
+
+def without_restated(hits: Iterable[StoryHit], shown: Iterable[StoryHit] = ()) -> list[StoryHit]:
+    """``hits`` in order without the stories that restate an earlier one (in ``hits``, or
+    in ``shown``, a list already on screen): a title equal, after ``bot.text.normalize``, to
+    an earlier story's title in the same locale. The site writes some events twice, as an
+    article and as a timeline entry under the same title; a list showing both reads as the
+    same line posted twice."""
+    seen = {(locale, normalize(d.title)) for hit in shown for locale, d in hit.documents.items()}
+    kept: list[StoryHit] = []
+    for hit in hits:
+        titles = {(locale, normalize(d.title)) for locale, d in hit.documents.items()}
+        if titles & seen:
+            continue
+        seen |= titles
+        kept.append(hit)
+    return kept
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Result types: a stored row read back, a story shown in the user's language or the
-other one, and the score of a ranked story asked for the latest."""
+other one, the score of a ranked story asked for the latest, and a story told twice under
+one title listed once."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bot.search_results import (
     StoryHit,
     document_from_row,
 )
+from bot.search import SearchEngine
 from tests.conftest import ArticleWriter
 from tests.search_support import build, open_index
 
@@ -76,3 +78,34 @@ def test_recency_counts_half_of_the_score_when_the_newest_is_asked_for() -> None
     hit = newest.hit({"en": document("en")})
     assert hit.score == min(1.0, newest.score)
     assert hit.confidence == newest.confidence and hit.evidence is newest.evidence
+
+
+def test_a_story_told_twice_under_one_title_is_listed_once(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    # The site's timeline retells an article under the same title, the same day.
+    for folder in ("articles/20251118/gemini-3-launch", "aiTimeline/202511-gemini3"):
+        write_article(
+            f"{folder}/en.md",
+            title="Google Releases Gemini 3: Top of the Benchmarks",
+            date="raw:2025-11-18",
+            tags=["Gemini"],
+        )
+    for day, title in ((17, "Gemini in Chrome"), (16, "A Gemini Update")):
+        write_article(
+            f"articles/202511{day}/story/en.md",
+            title=title,
+            date=f"raw:2025-11-{day}",
+            tags=["Gemini"],
+        )
+    engine = SearchEngine(build(tmp_path))
+    latest = [hit.document_for("en").title for hit in engine.latest(3)]
+    assert latest == [
+        "Google Releases Gemini 3: Top of the Benchmarks",
+        "Gemini in Chrome",
+        "A Gemini Update",
+    ]
+    found = engine.about("Gemini").hits
+    titles = [hit.document_for("en").title for hit in found]
+    assert len(found) == 3 and len(set(titles)) == 3
+    assert "Google Releases Gemini 3: Top of the Benchmarks" in titles
