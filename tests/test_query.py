@@ -36,6 +36,15 @@ def test_chat_filler_and_news_words_are_context_not_topics(engine: SearchEngine)
     assert all(role == "context" for word, role in japanese.items() if word != "deepseek")
 
 
+def test_words_that_only_ask_for_a_periods_news_are_no_topic(engine: SearchEngine) -> None:
+    # "milestones", "highlights", "takeaways" ask for what happened, as "news" does: a story
+    # of the period need not say them.
+    for query in ("ai milestones from fall 2024", "key highlights of 2025", "2025年のハイライト"):
+        plan = engine.plan(query, as_of=AS_OF)
+        assert plan.date_range is not None, query
+        assert [c.role for c in plan.concepts if c.role not in ("context",)] == [], query
+
+
 def test_words_the_corpus_lacks_are_names_only_when_written_like_names(
     engine: SearchEngine,
 ) -> None:
