@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.confidence import StoryEvidence
+from bot.search import SearchEngine
 from bot.search_results import (
     DOCUMENT_COLUMNS,
     Document,
@@ -18,7 +19,6 @@ from bot.search_results import (
     StoryHit,
     document_from_row,
 )
-from bot.search import SearchEngine
 from tests.conftest import ArticleWriter
 from tests.search_support import build, open_index
 
