@@ -84,6 +84,14 @@ _QUERY_UNIT_RE = re.compile(rf"{text.JAPANESE_RUN}|{_LATIN_UNIT}")
 _TYPED_WORD_RE = re.compile(r"\.?[A-Za-z0-9]+(?:[.\-+'][A-Za-z0-9]+)*[+#]*")
 # What makes the number after it a rank: "#1", "no. 1", "number 1", "第1位".
 _RANK_BEFORE_RE = re.compile(r"(?:#|\bno\.?|\bnumber|第)\s*$")
+# What makes the number before it an amount: "4 trillion", "30 percent".
+_MAGNITUDE_AFTER_RE = re.compile(r"\s*(?:thousand|million|billion|trillion|percent)\b")
+# An amount written short, as in "$10B", "4T", "500M", "200k" (number, then the magnitude's
+# letter), and what each letter multiplies by.
+_SHORT_AMOUNT_RE = re.compile(r"^(\d+(?:\.\d+)?)([kmbt])$")
+_SHORT_MAGNITUDES = {"k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
+_ENGLISH_MAGNITUDES = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"), (1e3, "thousand"))
+_JAPANESE_MAGNITUDES = ((1e12, "兆"), (1e8, "億"), (1e4, "万"))
 # A version after a name: 4, 3.5, 2.0, 4o, r1, v3, o3, k2 (not amounts such as 10b, 200k).
 _VERSION_RE = re.compile(r"^(?:v?\d{1,2}(?:\.\d+){0,2}o?|[a-z]\d{1,2}(?:\.\d+)?)$")
 _LETTERS_THEN_VERSION_RE = re.compile(r"^([a-z]{2,})(\d+(?:\.\d+)*)$")
@@ -426,6 +434,7 @@ def plan_query(
             KANJI_RE.match(rest, match.end()) is not None
             or rest.startswith("%", match.end())
             or _RANK_BEFORE_RE.search(rest, 0, match.start()) is not None
+            or _MAGNITUDE_AFTER_RE.match(rest, match.end()) is not None
         )
         if text.is_japanese(chunk):
             found, trailing_gap = _japanese_units(chunk, vocabulary, document_frequency, plan)
@@ -690,7 +699,12 @@ def _concepts(
             concept.role = "context"
         if unit.katakana and document_frequency(unit.katakana) > 0:
             concept.add(Alternative(unit.katakana))
-        if document_frequency(unit.terms) == 0 and not unit.katakana and not unit.named:
+        amounts = spelled_out_amounts(unit.surface)
+        for amount in amounts:
+            concept.add(Alternative(tuple(text.analyze(amount)), "amount", 0.9))
+        # An amount is no misspelled name ("4t" is not "4o").
+        unknown = document_frequency(unit.terms) == 0 and not amounts
+        if unknown and not unit.katakana and not unit.named:
             _correct_latin(concept, unit, vocabulary, plan)
         elif _stem_hides_a_typo(unit) and not unit.named:
             # The stemmer can turn a misspelled name into a common word ("openal" ->
@@ -711,6 +725,25 @@ def _concepts(
         concepts.append(concept)
         index += 1
     return concepts
+
+
+def spelled_out_amounts(word: str) -> list[str]:
+    """An amount written short (``word`` normalized: ``"4t"``, ``"10b"``, ``"1.5m"``,
+    ``"200k"``) as stories write it in full, in English and in Japanese: ``"4t"`` →
+    ``["4 trillion", "4兆"]``, ``"10b"`` → ``["10 billion", "100億"]``, ``"500m"`` →
+    ``["500 million", "5億"]``. Empty for any other word."""
+    match = _SHORT_AMOUNT_RE.match(word)
+    if match is None:
+        return []
+    value = float(match.group(1)) * _SHORT_MAGNITUDES[match.group(2)]
+    spelled = []
+    for magnitudes in (_ENGLISH_MAGNITUDES, _JAPANESE_MAGNITUDES):
+        for size, name in magnitudes:
+            if value >= size:
+                count = f"{value / size:.2f}".rstrip("0").rstrip(".")
+                spelled.append(f"{count} {name}" if name.isascii() else f"{count}{name}")
+                break
+    return spelled
 
 
 def _attach_version(

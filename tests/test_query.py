@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.query import Alternative, Concept
+from bot.query import Alternative, Concept, spelled_out_amounts
 from bot.search import SearchEngine
 from tests.conftest import ArticleWriter
 from tests.search_support import build
@@ -43,6 +43,35 @@ def test_words_that_only_ask_for_a_periods_news_are_no_topic(engine: SearchEngin
         plan = engine.plan(query, as_of=AS_OF)
         assert plan.date_range is not None, query
         assert [c.role for c in plan.concepts if c.role not in ("context",)] == [], query
+
+
+def test_an_amount_written_short_is_read_as_written_in_full() -> None:
+    assert spelled_out_amounts("4t") == ["4 trillion", "4兆"]
+    assert spelled_out_amounts("10b") == ["10 billion", "100億"]
+    assert spelled_out_amounts("1.5m") == ["1.5 million", "150万"]
+    assert spelled_out_amounts("4o") == [] and spelled_out_amounts("r1") == []
+
+
+def test_a_short_amount_finds_the_story_that_spells_it_out(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    write_article(
+        "articles/20260114/valuation/en.md",
+        title="Alphabet Climbs on AI",
+        body="## Summary\n\nAlphabet's valuation reached $4 trillion after the launch.\n",
+    )
+    write_article(
+        "articles/20260114/valuation/ja.md",
+        title="AlphabetがAIで上昇",
+        body="## 概要\n\nAlphabetの時価総額は4兆ドルに達した。\n",
+    )
+    write_article("articles/20260110/other/en.md", title="Alphabet Opens an Office")
+    engine = SearchEngine(build(tmp_path))
+    for query in ("Alphabet 4T", "Alphabet 4 trillion", "Alphabetの4T"):
+        plan = engine.plan(query)
+        assert plan.missing_versions == [], query  # "4" is no version of Alphabet
+        hits = engine.about(query).hits
+        assert hits and hits[0].story == "articles/20260114/valuation", query
 
 
 def test_words_the_corpus_lacks_are_names_only_when_written_like_names(
