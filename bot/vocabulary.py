@@ -590,9 +590,15 @@ def nickname(word: str, typed: str) -> str | None:
     """The name a nickname or stock ticker stands for (``oai`` → OpenAI, ``NVDA`` →
     Nvidia), from the ``[nicknames]`` table of ``bot/data/aliases.toml``; ``word`` is the
     normalized word, ``typed`` the word as the user wrote it (two-letter nicknames count
-    only in capitals: ``MS`` but not ``ms``)."""
-    name = _nicknames().get(word)
-    if name is None or (len(word) <= 2 and not typed.isupper()):
+    only in capitals: ``MS`` but not ``ms``; three-letter ones the table writes with
+    capitals count only typed with them: ``SEC`` or ``BoE``, not "a sec")."""
+    found = _nicknames().get(word)
+    if found is None:
+        return None
+    name, written = found
+    if len(word) <= 2 and not typed.isupper():
+        return None
+    if len(word) == 3 and not written.islower() and not (typed.isupper() or typed == written):
         return None
     return name
 
@@ -705,9 +711,10 @@ def _katakana_aliases() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def _nicknames() -> dict[str, str]:
-    table: dict[str, str] = {}
+def _nicknames() -> dict[str, tuple[str, str]]:
+    """Normalized nickname → (the name, the nickname as the table writes it)."""
+    table: dict[str, tuple[str, str]] = {}
     for name, spellings in _alias_table().get("nicknames", {}).items():
         for spelling in spellings:
-            table[text.normalize(spelling)] = name
+            table[text.normalize(spelling)] = (name, spelling)
     return table

@@ -191,6 +191,14 @@ def test_nicknames_and_tickers_name_companies() -> None:
     assert nickname("deepseek", "deepseek") is None
 
 
+def test_institutions_by_their_initials_only_as_initials_are_written() -> None:
+    assert nickname("boe", "BoE") == "Bank of England"
+    assert nickname("wsj", "WSJ") == "Wall Street Journal"
+    assert nickname("sec", "SEC") == "Securities and Exchange Commission"
+    assert nickname("sec", "sec") is None  # "wait a sec"
+    assert nickname("oai", "OAI") == "OpenAI"  # the table writes it lowercase: any case
+
+
 def test_names_of_the_alias_table_are_names_even_unseen() -> None:
     assert known_name("windsurf") and known_name("Devin")
     assert not known_name("vegetable")
