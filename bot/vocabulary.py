@@ -414,7 +414,8 @@ class EntityVocabulary:
         0.8 for a close one (ratio ≥ 90; words of three kana or more), 0.6 for a
         transliteration, which needs a mark that only loanwords carry in hiragana (``ー``
         or a small vowel such as ``ぇ`` that Sudachi cannot place in any word: ``すげー``
-        and ``さー`` are Japanese). Ordinary Japanese words (Sudachi knows them as one word)
+        and ``さー`` are Japanese) or a word Sudachi reads only as single kana (``べぞす``:
+        ``_unreadable_as_japanese``). Ordinary Japanese words (Sudachi knows them as one word)
         are names only as an exact alias right after another name and a particle
         (``そら`` alone is Japanese, ``おーぷんえーあいのそら`` is OpenAI's Sora:
         ``after_name``). A loanword of the corpus spelled in hiragana (``ぶらうざ``: the
@@ -438,7 +439,7 @@ class EntityVocabulary:
             found = self.aliases[match[0]], 0.8
         elif known_term is not None and known_term(katakana):
             found = katakana, 0.7
-        elif _has_loose_loanword_mark(word):
+        elif _has_loose_loanword_mark(word) or _unreadable_as_japanese(word):
             # Exact skeletons only: a stretch of hiragana chatter read as one long word
             # comes within one consonant of some name (まいくくりーがーがらぼず, Merge Labs).
             transliterated = self.katakana_name(katakana, aliases=False, exact=True)
@@ -490,6 +491,16 @@ def _has_loose_loanword_mark(word: str) -> bool:
     )
 
 
+def _unreadable_as_japanese(word: str) -> bool:
+    """True when ``word`` (hiragana, three kana or more, not starting as no word can, with
+    ``っ``, ``ん``, ``ー`` or a small kana) is too costly for Sudachi to read as Japanese:
+    at least UNREADABLE_COST_PER_KANA per kana (``text.reading_cost_per_character``), as
+    foreign names spelled in hiragana are (``べぞす``, ``ぷろめてうす``)."""
+    if len(word) < 3 or word[0] in _NEVER_FIRST_KANA:
+        return False
+    return text.reading_cost_per_character(word) >= UNREADABLE_COST_PER_KANA
+
+
 def hiragana_names(
     run: str, vocabulary: EntityVocabulary, known_term: Callable[[str], bool] | None = None
 ) -> str:
@@ -512,6 +523,13 @@ def hiragana_names(
     pieces.append(run[position:])
     return "".join(pieces)
 
+
+#: Sudachi's reading cost per kana above which a hiragana word is read as a foreign name:
+#: over the hiragana of this project's evaluation messages and the site's Japanese
+#: articles, words a Japanese reader writes stay under 2,000 (okurigana aside, which is
+#: never read for names), names spelled in hiragana cost 3,000 to 7,000.
+UNREADABLE_COST_PER_KANA = 3_000
+_NEVER_FIRST_KANA = frozenset("っんーゃゅょぁぃぅぇぉゎ")
 
 #: Longest hiragana stretch read for names in one piece (characters).
 MAX_STRETCH = 24

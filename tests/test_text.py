@@ -42,3 +42,11 @@ def test_symbol_names_are_kept_and_plus_signs_alone_are_not_names() -> None:
     assert text.analyze("C++ and C# on .NET") == ["cplusplus", "and", "csharp", "on", "dotnet"]
     assert text.analyze("20+ languages, 3+ levels") == ["20", "languag", "3", "level"]
     assert text.analyze("x+y") == ["x", "y"]
+
+
+def test_a_foreign_name_in_hiragana_costs_more_to_read_than_japanese() -> None:
+    for name in ("べぞす", "ぷろめてうす", "えぬびでぃあ"):
+        assert text.reading_cost_per_character(name) > 3_000, name
+    for japanese in ("について", "どうなった", "やばすぎ", "ちょっとまって", "しらなかった"):
+        assert text.reading_cost_per_character(japanese) < 2_000, japanese
+    assert text.reading_cost_per_character("") == 0.0

@@ -53,7 +53,8 @@ def test_names_written_in_hiragana_are_read_as_katakana(
 @pytest.fixture(scope="module")
 def people() -> EntityVocabulary:
     names = ["Mike Krieger", "Clare Liguori", "Simon Willison", "Sarah Friar", "Claude Code",
-             "Gemini", "Deep Research", "Patrick Collison", "Merge Labs"]  # fmt: skip
+             "Gemini", "Deep Research", "Patrick Collison", "Merge Labs",
+             "Jeff Bezos"]  # fmt: skip
     return EntityVocabulary([entity(name) for name in names])
 
 
@@ -73,6 +74,8 @@ def people() -> EntityVocabulary:
         ("まーじ・らぼずってなにする会社", "マージ・ラボズってなにする会社"),
         # a name, a particle and chatter: not one long name one consonant off another
         ("まいくくりーがーがらぼずに移った", "マイククリーガーがらぼずに移った"),
+        # no loanword mark, but no Japanese reading either (single kana, at a high cost)
+        ("べぞすの新会社", "ベゾスの新会社"),
         # a stretch too long to read in one piece
         (
             "じぇみにのでぃーぷりさーちでぐらふとかしみゅれーしょんまで",
@@ -105,6 +108,9 @@ def test_long_vowels_in_chatter_stay_japanese(people: EntityVocabulary, japanese
         "あのさーちょっといい？",
         "すげーな",
         "やべーじゃん",
+        "バブルについて話してた",  # に / つい / て: single kana, yet cheap to read
+        "ニュースになってるって",
+        "ブログでどれだっけって",
     ],
 )
 def test_japanese_written_in_hiragana_stays_japanese(
