@@ -746,6 +746,13 @@ def spelled_out_amounts(word: str) -> list[str]:
     return spelled
 
 
+def _standalone_name(words: str, vocabulary: EntityVocabulary) -> bool:
+    """True when ``words`` name something on their own in two stories or more, written
+    with a capital (``Grok``; not the ``code`` of "Claude Code")."""
+    entity = vocabulary.exact(text.squash(words))
+    return entity is not None and entity.stories >= 2 and not entity.name.islower()
+
+
 def _attach_version(
     concept: Concept,
     name: str,
@@ -773,6 +780,11 @@ def _attach_version(
             concept.add(
                 Alternative(terms, "near", 0.9 * alternative.trust, near=True, near_distance=3)
             )
+    # A product named after its maker ("xAI Grok", "Meta Llama") takes the version on the
+    # product's own name too: the corpus writes "xAI Grok 4.1" but also "Grok 5".
+    maker, _, product = name.partition(" ")
+    if product and all(_standalone_name(part, vocabulary) for part in (maker, product)):
+        concept.add(Alternative((*text.analyze(product), *version.terms), "entity", 0.9))
     # A number counts right after the name, or after the name's own words: "Claude 4.5"
     # is found as the names the corpus writes, Claude Opus 4.5 and Claude Sonnet 4.5.
     for entity in vocabulary.named_versions(text.squash(name), text.squash(version.surface)):

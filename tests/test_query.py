@@ -74,6 +74,40 @@ def test_a_short_amount_finds_the_story_that_spells_it_out(
         assert hits and hits[0].story == "articles/20260114/valuation", query
 
 
+def test_a_version_after_a_maker_and_its_product_is_also_the_products_own(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    # The corpus names "xAI Grok" (in Japanese text), and writes "Grok 5" alone.
+    for day in (17, 18):
+        write_article(
+            f"articles/202511{day}/grok-{day}/en.md",
+            title=f"xAI Grok 4.1, Day {day}",
+            body="## Summary\n\nxAI says Grok 5 follows in the first quarter of 2026.\n",
+            tags=["xAI", "Grok"],
+            date=f"raw:2025-11-{day}",
+        )
+        write_article(
+            f"articles/202511{day}/grok-{day}/ja.md",
+            title=f"xAI Grok 4.1、{day}日",
+            body="## 概要\n\nxAI Grokがベンチマークで首位に立った。\n",
+            tags=["xAI", "Grok"],
+            date=f"raw:2025-11-{day}",
+        )
+    engine = SearchEngine(build(tmp_path))
+    plan = engine.plan("xAI said Grok 5 is out when?")
+    assert plan.missing_versions == []
+    assert {hit.story for hit in engine.about("xAI said Grok 5 is out when?").hits} == {
+        "articles/20251117/grok-17",
+        "articles/20251118/grok-18",
+    }
+    assert engine.plan("xAI Grok 6").missing_versions != []
+    assert engine.about("xAI Grok 6").hits == []
+
+
+def test_a_laugh_typed_as_w_is_chatter(engine: SearchEngine) -> None:
+    assert roles(engine, "DeepSeekってやばいｗｗｗ")["www"] == "context"
+
+
 def test_words_the_corpus_lacks_are_names_only_when_written_like_names(
     engine: SearchEngine,
 ) -> None:
