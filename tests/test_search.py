@@ -665,3 +665,26 @@ def test_bought_in_japanese_finds_an_acquisition_told_in_english(
     engine = SearchEngine(build(tmp_path))
     hits = engine.about("Acmeが何か買ったって話").hits
     assert [hit.story for hit in hits][:1] == ["articles/20251204/acme-acquires-bun"]
+
+
+def test_clipped_katakana_and_everyday_verbs_answer_questions_of_news_words(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    write_article(
+        "articles/20251121/acme-factory/ja.md",
+        title="AcmeとFoxconnが提携",
+        body="## 概要\n\nAcmeとFoxconnは米国でAIハードウェアを製造する。\n\n## 背景\n\nAcmeはAIに注力している。\n",
+    )
+    write_article("articles/20251205/acme-hires/ja.md", title="Acmeが新しい幹部を採用")
+    write_article(
+        "articles/20251204/acme-buys-bun/en.md",
+        title="Acme acquires the Bun runtime",
+        body="## Deal\n\nAcme acquired Bun, the JavaScript runtime, in December.\n",
+    )
+    from bot.answer import answer_question
+
+    engine = SearchEngine(build(tmp_path))
+    answer = answer_question(engine, "AcmeとFoxconnのAIハード、どこの国で作るの？", "ja")
+    assert answer is not None and "米国" in answer.text
+    answer = answer_question(engine, "who bought Bun?", "en")
+    assert answer is not None and "Acme acquired Bun" in answer.text
