@@ -673,7 +673,10 @@ def test_clipped_katakana_and_everyday_verbs_answer_questions_of_news_words(
     write_article(
         "articles/20251121/acme-factory/ja.md",
         title="AcmeとFoxconnが提携",
-        body="## 概要\n\nAcmeとFoxconnは米国でAIハードウェアを製造する。\n\n## 背景\n\nAcmeはAIに注力している。\n",
+        body=(
+            "## 概要\n\nAcmeとFoxconnは米国でAIハードウェアを製造する。\n\n"
+            "## 背景\n\nAcmeはAIに注力している。\n"
+        ),
     )
     write_article("articles/20251205/acme-hires/ja.md", title="Acmeが新しい幹部を採用")
     write_article(
