@@ -226,7 +226,8 @@ class _Unit:
     ``transliteration``, ``nickname``), whether it is a proper noun (Japanese), and
     ``gap_before`` when Japanese particles stand between it and the word before it (a name
     never spans them: ``SiriってGemini`` is two names), and the ``sentence`` it stands in
-    (0 for the first)."""
+    (0 for the first), and the English stopwords typed right before it (``for`` before
+    ``teachers`` in "ChatGPT for Teachers"), which a name may hold."""
 
     surface: str
     terms: tuple[str, ...]
@@ -239,6 +240,7 @@ class _Unit:
     quantity: bool = False
     gap_before: bool = False
     sentence: int = 0
+    stopwords_before: str = ""
 
     def is_version(self) -> bool:
         """Written like a version (4, 3.5, 4o, r1) and not a quantity with a counter."""
@@ -425,6 +427,7 @@ def plan_query(
 
     units: list[_Unit] = []
     gap = False
+    stopwords: list[str] = []
     for match in _query_unit_pattern().finditer(rest):
         chunk = match.group(0)
         sentence = len(_SENTENCE_END_RE.findall(rest, 0, match.start()))
@@ -446,8 +449,10 @@ def plan_query(
             for unit in found:
                 unit.sentence = sentence
             units += found
+            stopwords = []
             continue
         if words.is_stopword(chunk):
+            stopwords.append(chunk)
             continue
         elif name := nickname(_POSSESSIVE_RE.sub("", chunk), typed_forms.get(chunk, chunk)):
             units.append(
@@ -473,9 +478,11 @@ def plan_query(
                     quantity=quantity,
                     gap_before=gap,
                     sentence=sentence,
+                    stopwords_before=" ".join(stopwords),
                 )
             )
             gap = False
+        stopwords = []
 
     if plan.date_range is not None or plan.recency:
         units = _without_news_words(units)
@@ -919,6 +926,15 @@ def _best_entity_window(
         if len(key) < 2:
             continue
         terms = tuple(t for u in window for t in u.terms)
+        if any(u.stopwords_before for u in window[1:]):
+            # A name that holds a stopword: "ChatGPT for Teachers", "Claude for Healthcare".
+            spoken = " ".join(
+                f"{u.stopwords_before} {u.surface}" if i and u.stopwords_before else u.surface
+                for i, u in enumerate(window)
+            )
+            entity = vocabulary.exact(text.squash(spoken))
+            if entity is not None:
+                return length, entity, "entity"
         entity = vocabulary.exact(key)
         if entity is not None and (length > 1 or len(terms) > 1 or document_frequency(terms) == 0):
             return length, entity, "entity"

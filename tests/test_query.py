@@ -104,6 +104,34 @@ def test_a_version_after_a_maker_and_its_product_is_also_the_products_own(
     assert engine.about("xAI Grok 6").hits == []
 
 
+def test_a_name_holding_a_stopword_is_one_name(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    write_article(
+        "articles/20251120/acme-teachers/ja.md",
+        title="Acme for Teachersを発表",
+        body="## 概要\n\nAcme for Teachersは教員向けの無料プランだ。\n",
+    )
+    write_article(
+        "articles/20251120/acme-teachers/en.md",
+        title="Acme for Teachers Launches",
+        body="## Summary\n\nAcme for Teachers is free for verified teachers.\n",
+    )
+    write_article(
+        "articles/20251121/acme-pricing/en.md",
+        title="Acme Raises Prices",
+        body="## Summary\n\nTeachers and students pay more for Acme from today.\n",
+    )
+    engine = SearchEngine(build(tmp_path))
+    plan = engine.plan("is acme for teachers free")
+    named = [c for c in plan.concepts if c.role == "entity"]
+    assert len(named) == 1
+    assert ("acm", "for", "teacher") in [a.terms for a in named[0].alternatives]
+    assert [hit.story for hit in engine.about("is acme for teachers free").hits] == [
+        "articles/20251120/acme-teachers"
+    ]
+
+
 def test_a_laugh_typed_as_w_is_chatter(engine: SearchEngine) -> None:
     assert roles(engine, "DeepSeekってやばいｗｗｗ")["www"] == "context"
 
