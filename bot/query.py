@@ -645,6 +645,10 @@ def _concepts(
                     plan,
                 )
                 index += 1
+            elif index < run_end and _missing_variant(
+                concept, entity.name, units[index], vocabulary, document_frequency, plan
+            ):
+                index += 1
             concept.sentence = unit.sentence
             concepts.append(concept)
             continue
@@ -751,6 +755,41 @@ def spelled_out_amounts(word: str) -> list[str]:
                 spelled.append(f"{count} {name}" if name.isascii() else f"{count}{name}")
                 break
     return spelled
+
+
+#: Words that name a model's variant after its version (Gemini 3 Flash, GPT-4o mini,
+#: Claude 3.5 Sonnet): written after a versioned name, they name another model.
+VARIANT_WORDS = frozenset(
+    {"pro", "ultra", "mini", "nano", "lite", "flash", "turbo", "sonnet", "opus", "haiku", "codex"}
+)
+
+
+def _missing_variant(
+    concept: Concept,
+    name: str,
+    following: _Unit,
+    vocabulary: EntityVocabulary,
+    document_frequency: DocumentFrequency,
+    plan: QueryPlan,
+) -> bool:
+    """When ``name`` (a name with its version: ``Gemini 3``) is followed by a variant word
+    (VARIANT_WORDS) that the corpus never writes after it (``Gemini 3 Ultra``: no name of
+    the vocabulary, no phrase of any story), make ``concept`` that variant, recorded in
+    ``plan.missing_versions`` as a version the corpus lacks: stories about ``name`` are
+    neighbours, not answers. Returns whether ``following`` was taken."""
+    variant = following.surface.casefold()
+    if variant not in VARIANT_WORDS or not any(ch.isdigit() for ch in name):
+        return False
+    full = f"{name} {following.typed or following.surface}"
+    terms = (*text.analyze(name), *following.terms)
+    if vocabulary.exact(text.squash(full)) is not None or document_frequency(terms) > 0:
+        return False
+    concept.unversioned = [a for a in concept.alternatives if not a.near]
+    concept.alternatives = [Alternative(terms, "entity")]
+    concept.label = full
+    concept.version = following.surface
+    plan.missing_versions.append(full)
+    return True
 
 
 def _standalone_name(words: str, vocabulary: EntityVocabulary) -> bool:

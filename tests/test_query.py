@@ -132,6 +132,24 @@ def test_a_name_holding_a_stopword_is_one_name(
     ]
 
 
+def test_a_variant_the_corpus_never_names_is_a_missing_version(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    for day, title in ((18, "Acme Releases Zeta 3"), (19, "Acme Ships Zeta 3 Flash")):
+        write_article(
+            f"articles/202511{day}/zeta-{day}/en.md",
+            title=title,
+            body=f"## Summary\n\n{title.split(' ', 2)[2]} tops the benchmarks.\n",
+            tags=["Acme", "Zeta 3"],
+        )
+    engine = SearchEngine(build(tmp_path))
+    outcome = engine.about("zeta 3 ultra benchmarks")
+    assert outcome.plan.missing_versions == ["Zeta 3 ultra"]
+    assert outcome.hits == [] and outcome.weak  # its neighbours, as weak matches only
+    assert engine.plan("zeta 3 flash benchmarks").missing_versions == []
+    assert engine.about("zeta 3 flash benchmarks").hits[0].story == "articles/20251119/zeta-19"
+
+
 def test_a_laugh_typed_as_w_is_chatter(engine: SearchEngine) -> None:
     assert roles(engine, "DeepSeekってやばいｗｗｗ")["www"] == "context"
 
