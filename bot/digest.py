@@ -59,6 +59,7 @@ from zoneinfo import ZoneInfo
 
 from bot.replies import Reply, StoryCard
 from bot.search import IMPACT_RANK, StoryHit
+from bot.search_results import without_restated
 from bot.service import NewsService
 from bot.text import normalize
 
@@ -330,14 +331,14 @@ def select_stories(
     newest date) among the index's ``CANDIDATE_LIMIT`` newest stories, not in
     ``exclude`` and passing ``story_filter``, as cards in ``locale`` (ranking in the
     module docstring)."""
-    candidates = [
+    candidates = without_restated(
         hit
-        for hit in service.engine.latest(CANDIDATE_LIMIT)
+        for hit in service.engine.latest(CANDIDATE_LIMIT, keep_restated=True)
         if since <= max(d.date for d in hit.documents.values()) <= until
         and hit.story not in exclude
         and all(d.collection != "aiTimeline" for d in hit.documents.values())
         and story_filter.accepts(hit)
-    ]
+    )
     candidates.sort(key=lambda hit: _importance(hit, locale))
     return tuple(service.card(hit, locale) for hit in candidates[: max(1, max_items)])
 

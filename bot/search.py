@@ -343,9 +343,13 @@ class SearchEngine:
             self._date_span = (dt.date.fromisoformat(oldest), dt.date.fromisoformat(newest))
         return self._date_span
 
-    def latest(self, count: int = 5, category: str | None = None) -> list[StoryHit]:
+    def latest(
+        self, count: int = 5, category: str | None = None, *, keep_restated: bool = False
+    ) -> list[StoryHit]:
         """Newest stories first (by the newest date of their documents, then story id),
-        optionally of one category (case-insensitive, either language's category).
+        optionally of one category (case-insensitive, either language's category), without
+        a story that restates a newer one's title (``without_restated``) unless
+        ``keep_restated`` (a caller that filters the list first, as the digest does).
         ``count`` is clamped to 1–100."""
         count = max(1, min(int(count), 100))
         with self._lock:
@@ -362,8 +366,8 @@ class SearchEngine:
                 ).fetchall()
         stories = [story for (story,) in rows]
         documents = self.documents_of(stories)
-        hits = (StoryHit(s, documents[s], 1.0, 1.0) for s in stories if documents.get(s))
-        return without_restated(hits)[:count]
+        hits = [StoryHit(s, documents[s], 1.0, 1.0) for s in stories if documents.get(s)]
+        return (hits if keep_restated else without_restated(hits))[:count]
 
     # -- about --------------------------------------------------------------------------
 

@@ -208,7 +208,7 @@ def test_huge_stories_are_cut_to_fit_five_to_a_message(tmp_path: Path) -> None:
             corpus,
             "2025-11-18",
             f"huge-{index}",
-            title="🚀" * 400 + " @everyone",
+            title="🚀" * 400 + f" {index} @everyone",  # ten titles: none restates another
             description="長い説明。" * 500,
             comment="にゃ" * 1000 + " <@123>",
         )
@@ -223,6 +223,22 @@ def test_huge_stories_are_cut_to_fit_five_to_a_message(tmp_path: Path) -> None:
     joined = "\n".join(m.description for m in messages)
     assert [joined.count(f"**{n}. [") for n in range(1, 11)] == [1] * 10
     assert all(card.url in joined for card in digest.cards)
+
+
+def test_an_article_retold_under_its_title_is_posted_once(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    title = "Google Releases Gemini 3"
+    article = write_story(corpus, "2025-11-18", "gemini-3", title=title)
+    write_story(corpus, "2025-11-18", "gemini-3-again", title=title)
+    # The timeline retells it a day later, under the same title: never in a digest.
+    write_story(corpus, "2025-11-19", "202511-gemini3", title=title, collection="aiTimeline")
+    write_story(corpus, "2025-11-18", "other", title="Another story")
+    service = NewsService(make_settings(tmp_path))
+    digest = compose(service)
+    stories = [card.story for card in digest.cards]
+    assert article in stories or "articles/20251118/gemini-3-again" in stories
+    assert len(stories) == 2 and "articles/20251118/other" in stories
+    assert [hit.story for hit in service.engine.latest(1)] == ["aiTimeline/202511-gemini3"]
 
 
 def test_markdown_in_titles_is_escaped(tmp_path: Path) -> None:
