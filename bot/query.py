@@ -84,8 +84,11 @@ _QUERY_UNIT_RE = re.compile(rf"{text.JAPANESE_RUN}|{_LATIN_UNIT}")
 _TYPED_WORD_RE = re.compile(r"\.?[A-Za-z0-9]+(?:[.\-+'][A-Za-z0-9]+)*[+#]*")
 # What makes the number after it a rank: "#1", "no. 1", "number 1", "第1位".
 _RANK_BEFORE_RE = re.compile(r"(?:#|\bno\.?|\bnumber|第)\s*$")
-# What makes the number before it an amount: "4 trillion", "30 percent".
-_MAGNITUDE_AFTER_RE = re.compile(r"\s*(?:thousand|million|billion|trillion|percent)\b")
+# What makes the number before it an amount: "4 trillion", "30 percent", "2 hours".
+_MAGNITUDE_AFTER_RE = re.compile(
+    r"\s*(?:thousand|million|billion|trillion|percent|"
+    r"(?:second|minute|hour|day|week|month|year|time)s?)\b"
+)
 # An amount written short, as in "$10B", "4T", "500M", "200k" (number, then the magnitude's
 # letter), and what each letter multiplies by.
 _SHORT_AMOUNT_RE = re.compile(r"^(\d+(?:\.\d+)?)([kmbt])$")
@@ -243,8 +246,13 @@ class _Unit:
     stopwords_before: str = ""
 
     def is_version(self) -> bool:
-        """Written like a version (4, 3.5, 4o, r1) and not a quantity with a counter."""
-        return not self.quantity and _VERSION_RE.match(self.surface) is not None
+        """Written like a version (4, 3.5, 4o, r1), not a quantity with a counter or a
+        unit, and right after the word before it ("ChatGPT after 2 hours": no version)."""
+        return (
+            not self.quantity
+            and not self.stopwords_before
+            and _VERSION_RE.match(self.surface) is not None
+        )
 
 
 DocumentFrequency = Callable[[tuple[str, ...]], int]

@@ -150,6 +150,13 @@ def test_a_variant_the_corpus_never_names_is_a_missing_version(
     assert engine.about("zeta 3 flash benchmarks").hits[0].story == "articles/20251119/zeta-19"
 
 
+def test_a_number_after_a_stopword_or_before_a_unit_is_no_version(engine: SearchEngine) -> None:
+    for query in ("I dropped DeepSeek after 2 days", "DeepSeek 3 hours of downtime"):
+        plan = engine.plan(query, as_of=AS_OF)
+        assert plan.missing_versions == [], query
+        assert "deepseek" in [c.label.casefold() for c in plan.concepts], query
+
+
 def test_a_laugh_typed_as_w_is_chatter(engine: SearchEngine) -> None:
     assert roles(engine, "DeepSeekってやばいｗｗｗ")["www"] == "context"
 
