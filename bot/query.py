@@ -1059,7 +1059,8 @@ def _correct_japanese(
     document_frequency: DocumentFrequency,
 ) -> None:
     """A Japanese word the corpus lacks, of three or more characters, gets the closest
-    indexed word (ratio ≥ 74; ties go to the more common word) as an alternative."""
+    indexed word that starts with the same character (ratio ≥ 74; ties go to the more
+    common word) as an alternative."""
     word = unit.terms[0]
     if len(word) < 3 or not vocabulary:
         return
@@ -1068,6 +1069,9 @@ def _correct_japanese(
         if isinstance(vocabulary, fuzzy_index.FuzzyPool)
         else fuzzy_index.extract(word, vocabulary, 74, 5)
     )
+    # A word typed wrong keeps its first kana (デイープシーク); one that starts otherwise
+    # is another word (トレーディング is not コーディング).
+    matches = [m for m in matches if m[0][:1] == word[:1]]
     if matches:
         best = max(matches, key=lambda m: (m[1], document_frequency((m[0],))))
         concept.add(Alternative((best[0],), "typo", 0.8))

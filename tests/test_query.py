@@ -157,6 +157,21 @@ def test_a_number_after_a_stopword_or_before_a_unit_is_no_version(engine: Search
         assert "deepseek" in [c.label.casefold() for c in plan.concepts], query
 
 
+def test_a_katakana_typo_keeps_its_first_kana(tmp_path: Path, write_article: ArticleWriter) -> None:
+    write_article(
+        "articles/20251120/acme-coding/ja.md",
+        title="Acmeのコーディング支援",
+        body="## 概要\n\nAcmeはコーディングを速くする。\n",
+    )
+    engine = SearchEngine(build(tmp_path))
+
+    def alternatives(query: str) -> list[tuple[str, ...]]:
+        return [a.terms for c in engine.plan(query).concepts for a in c.alternatives]
+
+    assert ("コーディング",) in alternatives("コーディンクの話")  # a kana typed wrong
+    assert ("コーディング",) not in alternatives("トレーディングの話")  # another word
+
+
 def test_a_laugh_typed_as_w_is_chatter(engine: SearchEngine) -> None:
     assert roles(engine, "DeepSeekってやばいｗｗｗ")["www"] == "context"
 
