@@ -172,6 +172,12 @@ def test_a_katakana_typo_keeps_its_first_kana(tmp_path: Path, write_article: Art
     assert ("コーディング",) not in alternatives("トレーディングの話")  # another word
 
 
+def test_pronouns_and_light_verbs_in_japanese_are_chatter(engine: SearchEngine) -> None:
+    found = roles(engine, "うちの部署でDeepSeekやってるけど僕は知らない")
+    assert found["deepseek"] == "entity"
+    assert (found["うち"], found["やっ"], found.get("僕", "context")) == ("context",) * 3
+
+
 def test_a_laugh_typed_as_w_is_chatter(engine: SearchEngine) -> None:
     assert roles(engine, "DeepSeekってやばいｗｗｗ")["www"] == "context"
 
