@@ -43,6 +43,7 @@ def test_words_that_only_ask_for_a_periods_news_are_no_topic(engine: SearchEngin
         plan = engine.plan(query, as_of=AS_OF)
         assert plan.date_range is not None, query
         assert [c.role for c in plan.concepts if c.role not in ("context",)] == [], query
+    assert "context" not in {c.role for c in engine.plan("AI developers conference").concepts[1:]}
 
 
 def test_an_amount_written_short_is_read_as_written_in_full() -> None:
