@@ -27,7 +27,8 @@ the text that remains. Understood, in English and Japanese:
 * years: ``2025``, ``2025年``, ``this year``/``今年``, ``last year``/``去年``/``昨年``,
   ``一昨年``, and Japanese era years ``令和7年`` (= 2025), ``平成31年``, ``昭和64年``,
   ``令和元年`` (era first years from the Cabinet Office's era proclamations: 昭和 1926,
-  平成 1989, 令和 2019);
+  平成 1989, 令和 2019), and a year cut to two digits after an apostrophe in any of the
+  forms above (``h1 '24``, ``spring ’25``; not a quoted ``'24 hours'``);
 * ``past/last N days|weeks|months``, ``ここN日``, ``直近Nヶ月``;
 * holidays: Christmas, US Thanksgiving (the fourth Thursday of November) and Black
   Friday, Golden Week (29 April – 6 May), お盆, 正月 and 三が日 (1–3 January), 松の内 (1–7
@@ -194,8 +195,9 @@ def _count(word: str) -> int:
 
 
 def _absolute_years(text: str, as_of: dt.date) -> str:
-    """Relative years and era years written as ``YYYY年`` / ``YYYY`` (``去年`` → ``2025年``,
-    ``令和6年`` → ``2024年``, ``last year`` → ``2025``)."""
+    """Relative years, era years and years cut to two digits written as ``YYYY年`` /
+    ``YYYY`` (``去年`` → ``2025年``, ``令和6年`` → ``2024年``, ``last year`` → ``2025``,
+    ``h1 '24`` → ``h1 2024``)."""
 
     def era(match: re.Match[str]) -> str:
         number = 1 if match[2] == "元" else int(match[2])
@@ -213,7 +215,14 @@ def _absolute_years(text: str, as_of: dt.date) -> str:
     for phrase, offset in (("the year before last", -2), ("last year", -1), ("this year", 0),
                            ("next year", 1)):  # fmt: skip
         text = re.sub(rf"\b(?:of\s+)?{phrase}\b", f"{as_of.year + offset}", text)
-    return text
+    # A year cut to two digits after an apostrophe ("h1 '24", "spring '25", "dec ’23"),
+    # never a quoted number ("'24 hours'").
+    return _SHORT_YEAR_RE.sub(lambda match: f"20{match[1]}", text)
+
+
+_SHORT_YEAR_RE = re.compile(
+    r"(?<![\w'’])['’](\d{2})(?![\w'’%]|[.,]\d|\s*(?:hours?|days?|weeks?|months?|years?|minutes?))"
+)
 
 
 Builder = Callable[[re.Match[str], dt.date], DateRange | None]

@@ -30,6 +30,9 @@ def period(query: str, as_of: dt.date = AS_OF) -> tuple[str, str, str] | None:
         ("gpt-4 march 2023", ("2023-03-01", "2023-03-31", "month")),  # a version, not a day
         ("12月5日のニュース", ("2025-12-05", "2025-12-05", "day")),
         ("2026年1月にAnthropicが", ("2026-01-01", "2026-01-31", "month")),
+        # a year cut to two digits after an apostrophe
+        ("what did openai ship in h1 '24?", ("2024-01-01", "2024-06-30", "half")),
+        ("launches in spring ’25.", ("2025-03-01", "2025-05-31", "season")),
         # a year joined to its month by の, written or relative
         ("2025年の1月のOpenAI", ("2025-01-01", "2025-01-31", "month")),
         ("来年の1月", ("2027-01-01", "2027-01-31", "month")),
@@ -103,6 +106,8 @@ def test_relative_periods_follow_the_day_asked() -> None:
         "a free plan that runs until 2027",
         "2027年まで無料",
         "2000円のプラン",  # a counter after the number: an amount
+        "it took '24 hours' to train",  # a quoted number
+        "scored '24.5 points'",
     ],
 )
 def test_numbers_that_are_not_periods_stay_words(query: str) -> None:
