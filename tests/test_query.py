@@ -147,6 +147,7 @@ def test_a_variant_the_corpus_never_names_is_a_missing_version(
     outcome = engine.about("zeta 3 ultra benchmarks")
     assert outcome.plan.missing_versions == ["Zeta 3 ultra"]
     assert outcome.hits == [] and outcome.weak  # its neighbours, as weak matches only
+    assert engine.plan("is there a zeta 3 flash-lite yet").missing_versions == ["Zeta 3 flash-lite"]
     assert engine.plan("zeta 3 flash benchmarks").missing_versions == []
     assert engine.about("zeta 3 flash benchmarks").hits[0].story == "articles/20251119/zeta-19"
 
