@@ -102,18 +102,30 @@ def _invalid_count(value: str) -> InvalidOption:
     )
 
 
+#: Years a digest date or an ``--as-of`` day may fall in (inclusive).
+DIGEST_YEARS = (1900, 9998)
+
+
 def parse_digest_date(value: str) -> dt.date:
     """A digest date written ``YYYY-MM-DD`` (``2026-02-08``; full-width digits and dashes
-    as a Japanese keyboard types them are read too). Raises ``InvalidOption`` (persona
-    key ``invalid_date``) for any other form or an impossible day (``2026-02-30``)."""
+    as a Japanese keyboard types them are read too), in a year of DIGEST_YEARS. Raises
+    ``InvalidOption`` (persona key ``invalid_date``) for any other form, an impossible day
+    (``2026-02-30``) or a year outside them (``0001-01-01``)."""
     text = unicodedata.normalize("NFKC", clean_text(value[: _MAX_OPTION_CHARACTERS * 2])).strip()
     text = text.replace("\u2212", "-").replace("\u2010", "-").replace("\u2011", "-")
     match = _ISO_DATE_RE.fullmatch(text)
     if match:
         try:
-            return dt.date(int(match[1]), int(match[2]), int(match[3]))
+            day = dt.date(int(match[1]), int(match[2]), int(match[3]))
         except ValueError:
             pass
+        else:
+            # A window around the day, in any time zone, must stay within what dates hold.
+            if DIGEST_YEARS[0] <= day.year <= DIGEST_YEARS[1]:
+                return day
     raise InvalidOption(
-        "date", value, f"expected a date YYYY-MM-DD, got {value[:40]!r}", "invalid_date"
+        "date",
+        value,
+        f"expected a date YYYY-MM-DD in {DIGEST_YEARS[0]}-{DIGEST_YEARS[1]}, got {value[:40]!r}",
+        "invalid_date",
     )

@@ -64,7 +64,18 @@ def test_digest_dates_that_are_read(value: str, day: dt.date) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["2026-02-30", "08/02/2026", "2026/02/08", "2026-2-8", "yesterday", "", "x" * 10_000]
+    "value",
+    [
+        "2026-02-30",
+        "08/02/2026",
+        "2026/02/08",
+        "2026-2-8",
+        "yesterday",
+        "",
+        "x" * 10_000,
+        "0001-01-01",
+        "9999-12-31",
+    ],
 )
 def test_digest_dates_that_are_refused(value: str) -> None:
     with pytest.raises(InvalidOption) as raised:
