@@ -168,8 +168,8 @@ _DURATION_RE = re.compile(
     r"[\s-]*(?:and a half\s+)?(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|secs?)\b|"
     r"(?<![\d,.])\d{1,2}(?:\.\d+)?\s*(?:年間|年半|年(?!\d|度))|"
     rf"{_NUMBER}\s*(?:ヶ月|か月|カ月|ヵ月|週間|日間|時間|分間)|週間半|"
-    # Seconds and minutes: "最大60秒", "約30分で" (not "3分の1", "15時30分").
-    rf"(?<![時:\d]){_NUMBER}\s*(?:秒|分(?![の析類散割野担]))|"
+    # Seconds and minutes: "最大60秒", "約30分で", "1分の動画" (not "3分の1", "15時30分").
+    rf"(?<![時:\d]){_NUMBER}\s*(?:秒|分(?!の[\d一二三四五六七八九十]|[析類散割野担]))|"
     r"\b(?:a|one) (?:week|month|year) and a half\b|\bevery \w+ (?:hours?|days?|weeks?)\b|"
     # Spans given without a number: "just weeks after", "数週間後".
     r"\b(?:days|weeks|months|years) (?:after|later|before|earlier)\b|"

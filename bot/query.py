@@ -631,6 +631,10 @@ def _concepts(
             if how == "entity":
                 concept.add(Alternative(own))
             concept.add(Alternative(phrase, how, 1.0 if how == "entity" else 0.9))
+            if length == 1 and window[0].katakana:
+                # The katakana the name was typed in, as the Japanese stories write it
+                # (ジェンスン・フアン): their sentences hold it, not the Latin name.
+                concept.add(Alternative(window[0].katakana, "katakana"))
             if len(phrase) > 1 and not any(term.isdigit() for term in phrase):
                 # "Google AI" written apart ("Google's new AI glasses"); never for a name
                 # with a version, whose numbers must stay together.

@@ -90,6 +90,7 @@ def test_questions_say_what_they_ask_for(question: str, kind: str | None) -> Non
         ("The model generates clips up to 20 seconds long.", "duration", [], True),
         ("最大20秒の動画を生成できます。", "duration", [], True),
         ("精度は3分の1になった", "duration", [], False),  # a fraction, not minutes
+        ("最長1分の動画を生成できる", "duration", [], True),  # a minute's video
         ("It shipped mere weeks after its predecessor.", "duration", [], True),
         ("前モデルから数か月で公開された", "duration", [], True),
         ("Shares plunged nearly 12% on Monday", "change", [], True),

@@ -691,3 +691,24 @@ def test_clipped_katakana_and_everyday_verbs_answer_questions_of_news_words(
     assert answer is not None and "米国" in answer.text
     answer = answer_question(engine, "who bought Bun?", "en")
     assert answer is not None and "Acme acquired Bun" in answer.text
+
+
+def test_a_name_asked_in_katakana_is_quoted_from_the_japanese_story(
+    tmp_path: Path, write_article: ArticleWriter
+) -> None:
+    from bot.answer import answer_question
+
+    write_article(
+        "articles/20260105/keynote/en.md",
+        title="Nvidia Opens CES With a Data Center Keynote",
+        body="## Summary\n\nNvidia CEO Jensen Huang used his CES keynote to talk about AI.\n",
+    )
+    write_article(
+        "articles/20260105/keynote/ja.md",
+        title="NvidiaがCESでデータセンターを語る",
+        body="## 概要\n\nNvidiaのジェンスン・フアンCEOは基調講演でAIを語った。\n",
+    )
+    engine = SearchEngine(build(tmp_path))
+    answer = answer_question(engine, "ジェンスン・フアンって誰？", "ja")
+    assert answer is not None and answer.locale == "ja"
+    assert "ジェンスン・フアン" in answer.text
