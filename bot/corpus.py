@@ -483,13 +483,17 @@ def _recover_mangled(text: str) -> str | None:
     return "---\n" + "\n".join(yaml_lines) + "\n---\n" + "\n".join(rest)
 
 
+_CONTROL_CHARACTER_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _text_field(meta: dict[str, Any], key: str, path: str, *, required: bool) -> str | None:
-    """A text field, stripped; ``None`` when absent, empty or blank (spaces only). A
-    required field must hold text: blank raises ``CorpusError``, like missing."""
+    """A text field, stripped of spaces and control characters (a YAML ``"\\e"`` is an
+    ESC); ``None`` when absent, empty or blank (spaces only). A required field must hold
+    text: blank raises ``CorpusError``, like missing."""
     value = meta.get(key)
     if value is not None and not isinstance(value, str):
         raise CorpusError(path, key, value, "expected text")
-    stripped = value.strip() if value is not None else ""
+    stripped = _CONTROL_CHARACTER_RE.sub("", value).strip() if value is not None else ""
     if not stripped:
         if required:
             reason = "missing" if value is None else "empty or only spaces"
@@ -506,7 +510,8 @@ def _list_field(meta: dict[str, Any], key: str, path: str) -> tuple[str, ...]:
         value = [value]
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise CorpusError(path, key, value, "expected a list of text")
-    return tuple(item.strip() for item in value if item.strip())
+    items = (_CONTROL_CHARACTER_RE.sub("", item).strip() for item in value)
+    return tuple(item for item in items if item)
 
 
 def split_passages(body: str) -> tuple[tuple[Passage, ...], tuple[tuple[str, str], ...]]:
@@ -568,7 +573,8 @@ def parse_article(
     read them already (``read_article_bytes``), else they are read here.
 
     Tolerates a UTF-8 BOM, CRLF line endings, a frontmatter mangled into a ``## title: …``
-    heading and ``---`` horizontal rules in the body. Raises ``CorpusError`` (naming
+    heading and ``---`` horizontal rules in the body; control characters (NUL, ESC…; not
+    tab or newline) are dropped. Raises ``CorpusError`` (naming
     ``relative``, the field and the value) for anything that cannot be read or validated.
     """
     if location.stray:
@@ -582,6 +588,9 @@ def parse_article(
     except UnicodeDecodeError as error:
         raise CorpusError(relative, "file", raw[:20], f"not UTF-8 ({error.reason})") from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Control characters (NUL, ESC and the rest but tab and newline) belong in no article:
+    # an ESC would colour or move the cursor of the terminal a console prints it to.
+    text = _CONTROL_CHARACTER_RE.sub("", text)
     text = _recover_mangled(text) or text
     if not _HANDLER.detect(text):
         raise CorpusError(relative, "frontmatter", text[:40], "no frontmatter block (---)")

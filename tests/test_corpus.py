@@ -71,6 +71,18 @@ def test_frontmatter_locale_wins_over_the_file_name(write_article: ArticleWriter
     assert article.locale == "ja"  # type: ignore[attr-defined]
 
 
+def test_control_characters_never_reach_a_reader(write_article: ArticleWriter) -> None:
+    # An ESC sequence would recolour the console; a NUL cuts strings in some terminals.
+    path = write_article(
+        "articles/20251118/escape/en.md",
+        technyanComment="nya\x1b[31m red\x00!",
+        body="## Summary\n\nText\x1b[2J with\ttab.\n",
+    )
+    article = parse_article(path, story_location(Path("articles/20251118/escape/en.md")), "x")
+    assert article.technyan_comment == "nya[31m red!"
+    assert "\x1b" not in article.body and "\twith" not in article.body and "\ttab" in article.body
+
+
 def test_files_outside_the_collections_are_not_articles(
     tmp_path: Path, write_article: ArticleWriter
 ) -> None:
