@@ -94,7 +94,7 @@ log = logging.getLogger(__name__)
 # identity (bot.text.analyzer_identity: its source, SudachiPy, dictionary, PyStemmer) it
 # decides whether an index can be updated: a contentless FTS5 table can only delete a row
 # given the exact terms it was indexed with, so any change means a full rebuild.
-INDEX_FORMAT = "15"
+INDEX_FORMAT = "16"
 #: A frontmatter date further than this many days from the article folder's date
 #: (``articles/YYYYMMDD/…``) is reported as a warning.
 DATE_WARNING_DAYS = 30
