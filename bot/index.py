@@ -89,8 +89,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Bump when the tables, the FTS column layout or what is stored in them change (15: a
-# name that begins with "New" inside a sentence keeps it). Together with the analyzer's own
+# Bump when the tables, the FTS column layout or what is stored in them change (16:
+# control characters dropped from articles; 15: a name that begins with "New" inside a
+# sentence keeps it). Together with the analyzer's own
 # identity (bot.text.analyzer_identity: its source, SudachiPy, dictionary, PyStemmer) it
 # decides whether an index can be updated: a contentless FTS5 table can only delete a row
 # given the exact terms it was indexed with, so any change means a full rebuild.
