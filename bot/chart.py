@@ -297,21 +297,33 @@ def chart_filename(topics: Sequence[str]) -> str:
     """A file name for the chart of ``topics``, in ASCII letters, digits and hyphens (a
     name Discord and every file system keep as it is), so different topics get different
     files: ``trend-claude-gemini-3.png``; a topic in kana is romanized
-    (``ディープシーク`` → ``trend-deipushiku.png``), one in kanji or other scripts becomes
-    ``t`` and 8 hex digits of its SHA-1 (``開発`` → ``trend-t2dfb21e5.png``, the same
-    every time); ``trend.png`` for no topic."""
+    (``ディープシーク`` → ``trend-deipushiku.png``), one with kanji or other scripts
+    becomes ``t`` and 8 hex digits of its SHA-1 (``開発`` → ``trend-t2dfb21e5.png``, the
+    same every time), after the ASCII it holds (``生成AI`` → ``trend-ai-t…``);
+    ``trend.png`` for no topic."""
     slugs = [_ascii_slug(topic) for topic in topics]
     if not slugs:
         return "trend.png"
     return "trend-" + "-".join(slugs)[:80].strip("-") + ".png"
 
 
+# Hiragana, katakana, the long-vowel mark and the middle dot, and spaces.
+_KANA_ONLY_RE = re.compile(r"[\u3041-\u309f\u30a0-\u30ff\s]+")
+
+
 def _ascii_slug(topic: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", topic.casefold()).strip("-")
-    if slug:
-        return slug
-    slug = re.sub(r"[^a-z0-9]+", "-", text.romanize_katakana(topic)).strip("-")
-    return slug or "t" + hashlib.sha1(topic.encode("utf-8")).hexdigest()[:8]
+    if not any(ch.isalnum() and not ch.isascii() for ch in topic):
+        if slug:
+            return slug
+    elif not slug:
+        slug = re.sub(r"[^a-z0-9]+", "-", text.romanize_katakana(topic)).strip("-")
+        if slug and _KANA_ONLY_RE.fullmatch(topic):
+            return slug
+    # Letters the slug cannot hold ("生成AI" and "画像AI" are both "ai"): a hash keeps
+    # the topics apart.
+    digest = "t" + hashlib.sha1(topic.encode("utf-8")).hexdigest()[:8]
+    return f"{slug}-{digest}" if slug else digest
 
 
 def render_png(trend: Trend) -> ChartImage:

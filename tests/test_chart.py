@@ -178,6 +178,8 @@ def test_file_names_say_the_topics() -> None:
     assert chart_filename(["Claude", "Gemini 3"]) == "trend-claude-gemini-3.png"
     assert chart_filename(["ディープシーク"]) == "trend-deipushiku.png"
     assert chart_filename(["くろーど", "Gemini"]) == "trend-kurodo-gemini.png"
+    # Topics whose kanji the name cannot hold stay apart, and apart from their ASCII part.
+    assert len({chart_filename([topic]) for topic in ("生成AI", "画像AI", "AI")}) == 3
     # Kanji topics: one name per topic, the same every time, never another topic's.
     assert chart_filename(["開発"]) == "trend-t2dfb21e5.png"
     assert chart_filename(["生成"]) not in (chart_filename(["開発"]), "trend.png")
