@@ -711,12 +711,15 @@ def mixed_script_names(normalized: str) -> tuple[str, list[tuple[str, str]]]:
 
 @lru_cache(maxsize=1)
 def _mixed_spellings() -> list[tuple[str, str]]:
+    """Spellings of the alias table that mix kana and Latin letters (``チャットgpt``), and
+    the same in hiragana (``ちゃっとgpt``), longest first, with their names."""
     pairs = [
         (spelling, name)
         for spelling, name in _katakana_aliases().items()
         if text.is_japanese(spelling) and any(ch.isascii() and ch.isalpha() for ch in spelling)
     ]
-    return sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
+    pairs += [(str(jaconv.kata2hira(spelling)), name) for spelling, name in pairs]
+    return sorted(set(pairs), key=lambda pair: (-len(pair[0]), pair))
 
 
 @lru_cache(maxsize=1)

@@ -307,6 +307,8 @@ def test_a_spelling_mixing_kana_and_latin_letters_is_one_name(engine: SearchEngi
     plan = engine.plan("オープンAIの新しいモデル")
     assert plan.concepts[0].label == "openai" and plan.concepts[0].role == "entity"
     assert ("オープンai", "OpenAI") in plan.corrections
+    plan = engine.plan("ちゃっとGPTの広告")  # the kana in hiragana
+    assert plan.concepts[0].label == "chatgpt" and plan.concepts[0].role == "entity"
 
 
 def test_a_name_and_version_joined_by_a_hyphen_is_found_where_the_corpus_writes_them_apart(
