@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
 import logging
 import os
@@ -594,6 +595,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``technyan-bot`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal or pipe that cannot show Japanese (PYTHONIOENCODING=ascii) gets
+        # escapes, never an encoding error.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     if not _discord_wanted(args):  # the Discord runner configures its own logging
         logging.basicConfig(
             level=os.environ.get("TECHNYAN_BOT_LOG_LEVEL", "WARNING").upper(),
@@ -615,7 +621,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         None: _command_start,
     }
     try:
-        return handlers[args.command](args)
+        status = handlers[args.command](args)
+        sys.stdout.flush()  # a full disk or closed pipe is reported here, not at exit
+        return status
     except (UsageError, FileNotFoundError) as error:
         print(f"technyan-bot: {error}", file=sys.stderr)
         return 2
@@ -623,6 +631,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"technyan-bot: configuration problems:\n{error}", file=sys.stderr)
         return 2
     except sqlite3.DatabaseError as error:
+        if args.command in _STATE_COMMANDS:
+            print(
+                f"technyan-bot: the state database is damaged ({error}); restore a copy made "
+                "by `technyan-bot backup`, or move the file aside to start with no subscriptions",
+                file=sys.stderr,
+            )
+            return 2
         rebuild = rebuild_command(getattr(args, "db", None))
         print(
             f"technyan-bot: a database is damaged ({error}); rebuild the index with `{rebuild}`",
@@ -632,7 +647,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        _silence_stdout()
         return 0
+    except OSError as error:  # standard output on a full disk, a closed terminal
+        _silence_stdout()
+        print(f"technyan-bot: cannot write the output: {error}", file=sys.stderr)
+        return 1
+
+
+# Commands whose only database is the state database (subscriptions and the ledger).
+_STATE_COMMANDS = frozenset({"backup", "copy-state"})
+
+
+def _silence_stdout() -> None:
+    """Point standard output at the null device, so the interpreter's last flush at exit
+    does not fail again on what could not be written."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

@@ -314,3 +314,36 @@ def test_as_of_reads_relative_periods_as_asked_that_day(real_db: str) -> None:
     assert first_story("２０２５－０２－１５") == first_story("2025-02-15")  # as --date reads it
     refused = run("news", "about", "x", "--as-of", "soon", "--db", real_db)
     assert refused.returncode == 2 and "YYYY-MM-DD" in refused.stderr
+
+
+def test_output_that_cannot_be_written_is_reported_without_a_traceback(real_db: str) -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "news", "latest", "--db", real_db],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=180,
+            check=False,
+            cwd=REPO,
+        )
+    assert done.returncode == 1
+    assert "cannot write the output" in done.stderr and "Traceback" not in done.stderr
+    # A terminal that cannot show Japanese gets escapes.
+    ascii_only = run(
+        "news", "latest", "--locale", "ja", "--db", real_db, env={"PYTHONIOENCODING": "ascii"}
+    )
+    assert ascii_only.returncode == 0 and "Traceback" not in ascii_only.stderr
+    assert "\\u" in ascii_only.stdout
+
+
+def test_a_damaged_state_database_is_named_as_the_state_database(tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    state.write_bytes(b"not a database at all" * 300)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[state]\npath = "{state}"\n', encoding="utf-8")
+    done = run("--config", str(config), "backup", str(tmp_path / "copy.db"))
+    assert done.returncode == 2
+    assert "the state database is damaged" in done.stderr and "rebuild the index" not in done.stderr
