@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 import time
 import urllib.parse
@@ -132,11 +133,13 @@ def _secrets(url: str) -> list[str]:
 
 
 def _one_line(error: BaseException, secrets: list[str]) -> str:
-    """The first line of an error's message, without any of ``secrets``."""
+    """The first line of an error's message, without any of ``secrets``: each replaced
+    where it stands whole, not inside a word (a password "p" leaves "port" alone, so a
+    short one neither mangles the message nor shows where its letters are)."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     text = lines[0] if lines else type(error).__name__
     for secret in secrets:
-        text = text.replace(secret, "***")
+        text = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", "***", text)
     return text
 
 

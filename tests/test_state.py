@@ -490,6 +490,16 @@ def test_a_bad_or_unreachable_url_is_one_line_without_the_password(
     assert "s3cret" not in message and "\n" not in message
 
 
+def test_a_short_password_is_scrubbed_where_it_stands_whole_only() -> None:
+    pytest.importorskip("psycopg")
+    from bot.state_postgres import _one_line
+
+    error = OSError('connection to server at "127.0.0.1", port 1 failed: password p refused')
+    assert _one_line(error, ["p"]) == (
+        'connection to server at "127.0.0.1", port 1 failed: password *** refused'
+    )
+
+
 def test_unknown_login_names_the_database_not_the_password(postgres_server: str) -> None:
     from bot.state_postgres import PostgresStateStore
 
