@@ -372,7 +372,7 @@ class NewsService:
         question = clean_text((question or "")[:MAX_QUERY_CHARACTERS])
         shown = " ".join(question.split())
         if not shown:
-            return Reply("ask", locale, self.persona.say("empty_query", locale), query=question)
+            return Reply("ask", locale, self.persona.say("empty_question", locale), query=question)
         from bot.answer import answer_question
 
         extracted = answer_question(self.engine, question, locale, as_of=as_of)

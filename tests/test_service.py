@@ -137,3 +137,9 @@ def test_a_template_with_the_story_path_is_read_back_and_one_without_is_not_read
     match = pattern.search(f"https://news.example/en/{STORY}-v5.2.html.")
     assert match is not None and match["story"] == f"{STORY}-v5.2"
     assert _article_url_pattern("https://news.example/{locale}/{slug}") is None
+
+
+@pytest.mark.parametrize("locale", ["en", "ja"])
+def test_an_empty_question_is_asked_for_as_a_question(service: NewsService, locale: str) -> None:
+    assert said(service.ask("   ", locale).header, "empty_question", locale)
+    assert said(service.about("", locale).header, "empty_query", locale)
