@@ -181,8 +181,11 @@ def _parse_latest(argument: str) -> dict[str, str]:
             options["count"] = word
         else:
             free.append(word)
-    if free and "category" not in options:
-        options["category"] = " ".join(free)
+    if free:
+        # Words after "category:" go on with it: "category:Model Release" names one.
+        options["category"] = " ".join(
+            [options["category"], *free] if "category" in options else free
+        )
     return options
 
 

@@ -318,3 +318,16 @@ def test_any_other_failure_is_an_apology_without_a_traceback(
 def test_a_command_typed_on_a_japanese_keyboard_or_with_tabs_is_understood(line: str) -> None:
     command = parse_slash_command(line)
     assert (command.name, command.options) == ("about", {"query": "DeepSeek R1"})
+
+
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        ("/news latest category:Model Release", "Model Release"),
+        ("/news latest 3 category:Model Release", "Model Release"),
+        ('/news latest category:"Model Release"', "Model Release"),
+        ("/news latest Model Release", "Model Release"),
+    ],
+)
+def test_a_category_of_two_words_needs_no_quotes(line: str, category: str) -> None:
+    assert parse_slash_command(line).options["category"] == category
