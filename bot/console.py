@@ -418,7 +418,8 @@ def run_console(
         if not interactive:
             terminal.print(f"> {line}")
         words = [command_word(word) for word in line.split()[:2]]
-        if len(words) == 1 and words[0] in QUIT_COMMANDS:
+        # "/quit now" quits too; a bare "exit" only alone ("exit polls" is a search).
+        if words[0] in QUIT_COMMANDS and (len(words) == 1 or words[0].startswith("/")):
             break
         if words[0] == "/locale":
             wanted = words[1] if len(words) > 1 else ""

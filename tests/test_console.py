@@ -331,3 +331,12 @@ def test_a_command_typed_on_a_japanese_keyboard_or_with_tabs_is_understood(line:
 )
 def test_a_category_of_two_words_needs_no_quotes(line: str, category: str) -> None:
     assert parse_slash_command(line).options["category"] == category
+
+
+def test_quit_with_words_after_it_quits(service: NewsService) -> None:
+    stdout = io.StringIO()
+    typed = "/quit now\n/news latest\n"
+    run_console(service, "en", stdin=io.StringIO(typed), stdout=stdout)
+    assert "> /news latest" not in stdout.getvalue()
+    # A bare "exit" with words is a search, not a way out.
+    assert "exit polls" in console(service, "exit polls")[0]
