@@ -344,7 +344,7 @@ async def test_an_empty_query_is_told_only_to_the_asker(env: Env, query: str) ->
     assert it.ephemeral and it.content in lines("empty_query", "ja")
     it = await env.fake.slash("news ask", {"question": query}, locale="en-US")
     await answered(it)
-    assert it.ephemeral and it.content in lines("empty_query", "en")
+    assert it.ephemeral and it.content in lines("empty_question", "en")
     assert env.fake.channel_messages(env.channel.id) == []
 
 
