@@ -365,9 +365,19 @@ class SearchEngine:
                     [count + RESTATED_SPARE],
                 ).fetchall()
         stories = [story for (story,) in rows]
+        # The spare stories are read only when a story of the list restates another.
+        first = self._story_hits(stories[:count])
+        if keep_restated:
+            return first
+        kept = without_restated(first)
+        if len(kept) < len(first):
+            kept = without_restated(first + self._story_hits(stories[count:]))
+        return kept[:count]
+
+    def _story_hits(self, stories: list[str]) -> list[StoryHit]:
+        """``stories`` as list entries (no search behind them), those the index holds."""
         documents = self.documents_of(stories)
-        hits = [StoryHit(s, documents[s], 1.0, 1.0) for s in stories if documents.get(s)]
-        return (hits if keep_restated else without_restated(hits))[:count]
+        return [StoryHit(s, documents[s], 1.0, 1.0) for s in stories if documents.get(s)]
 
     # -- about --------------------------------------------------------------------------
 

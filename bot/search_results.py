@@ -16,7 +16,6 @@ from typing import Any
 
 from bot.confidence import StoryEvidence
 from bot.query import QueryPlan
-from bot.text import normalize
 
 __all__ = [
     "DOCUMENT_COLUMNS",
@@ -71,18 +70,18 @@ class StoryHit:
 
 def without_restated(hits: Iterable[StoryHit], shown: Iterable[StoryHit] = ()) -> list[StoryHit]:
     """``hits`` in order without the stories that restate an earlier one (in ``hits``, or
-    in ``shown``, a list already on screen): a title equal, after ``bot.text.normalize``, to
-    an earlier story's title in the same locale. The site writes some events twice, as an
+    in ``shown``, a list already on screen): a title equal to an earlier story's title
+    (titles are stored stripped, ``bot.corpus``). The site writes some events twice, as an
     article and as a timeline entry under the same title; a list showing both reads as the
-    same line posted twice."""
-    seen = {(locale, normalize(d.title)) for hit in shown for locale, d in hit.documents.items()}
+    same line posted twice. (Titles compare as written: folding each one cost ``latest``,
+    whose budget is a millisecond, more than a third of its time.)"""
+    seen = {document.title for hit in shown for document in hit.documents.values()}
     kept: list[StoryHit] = []
     for hit in hits:
-        titles = {(locale, normalize(d.title)) for locale, d in hit.documents.items()}
-        if titles & seen:
-            continue
-        seen |= titles
-        kept.append(hit)
+        titles = [document.title for document in hit.documents.values()]
+        if seen.isdisjoint(titles):
+            seen.update(titles)
+            kept.append(hit)
     return kept
 
 
