@@ -456,7 +456,7 @@ class SearchEngine:
             # the message is searched without it.
             ranked = self._rank(replace(plan, date_range=None), candidates)
         threshold = self.confidence_threshold
-        # A story or two past the limit stands in for one that restates another.
+        # A story or two past the limit stand in for one that restates another.
         confident = [r for r in ranked if r.confidence >= threshold][: limit + RESTATED_SPARE]
         weak = [r for r in ranked if WEAK_THRESHOLD <= r.confidence < threshold][:3]
         if plan.missing_versions:
@@ -469,10 +469,15 @@ class SearchEngine:
             ranked = self._rank(replace(plan, concepts=neighbours), candidates)
             weak = [r for r in ranked if r.confidence >= WEAK_THRESHOLD][:3]
             confident = []
-        documents = self.documents_of([r.story for r in confident + weak])
-        outcome.hits = without_restated(
-            r.hit(documents[r.story]) for r in confident if documents.get(r.story)
-        )[:limit]
+        # The spare stories past the limit are read only when a story restates another.
+        documents = self.documents_of([r.story for r in confident[:limit] + weak])
+        hits = [r.hit(documents[r.story]) for r in confident[:limit] if documents.get(r.story)]
+        outcome.hits = without_restated(hits)
+        if len(outcome.hits) < len(hits) and len(confident) > limit:
+            documents.update(self.documents_of([r.story for r in confident[limit:]]))
+            outcome.hits = without_restated(
+                r.hit(documents[r.story]) for r in confident if documents.get(r.story)
+            )[:limit]
         outcome.weak = without_restated(
             (r.hit(documents[r.story]) for r in weak if documents.get(r.story)), outcome.hits
         )

@@ -109,3 +109,6 @@ def test_a_story_told_twice_under_one_title_is_listed_once(
     titles = [hit.document_for("en").title for hit in found]
     assert len(found) == 3 and len(set(titles)) == 3
     assert "Google Releases Gemini 3: Top of the Benchmarks" in titles
+    # With room for two, the story after the restated one takes its place.
+    two = engine.about("Gemini", limit=2).hits
+    assert len(two) == 2 and len({hit.document_for("en").title for hit in two}) == 2
