@@ -95,6 +95,7 @@ def test_a_story_told_twice_under_one_title_is_listed_once(
         write_article(
             f"articles/202511{day}/story/en.md",
             title=title,
+            description="New Gemini benchmarks.",
             date=f"raw:2025-11-{day}",
             tags=["Gemini"],
         )
@@ -110,5 +111,5 @@ def test_a_story_told_twice_under_one_title_is_listed_once(
     assert len(found) == 3 and len(set(titles)) == 3
     assert "Google Releases Gemini 3: Top of the Benchmarks" in titles
     # With room for two, the story after the restated one takes its place.
-    two = engine.about("Gemini", limit=2).hits
+    two = engine.about("Gemini benchmarks", limit=2).hits
     assert len(two) == 2 and len({hit.document_for("en").title for hit in two}) == 2
