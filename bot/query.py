@@ -786,12 +786,11 @@ def _missing_variant(
 ) -> bool:
     """When ``name`` (a name with its version: ``Gemini 3``) is followed by a variant word
     (VARIANT_WORDS, or several joined by hyphens: ``flash-lite``) that the corpus never
-    writes after it (``Gemini 3 Ultra``: no name of
-    the vocabulary, no phrase of any story), make ``concept`` that variant, recorded in
-    ``plan.missing_versions`` as a version the corpus lacks: stories about ``name`` are
-    neighbours, not answers. Returns whether ``following`` was taken."""
+    writes after it (``Gemini 3 Ultra``: no name of the vocabulary, no phrase of any
+    story), make ``concept`` that variant, recorded in ``plan.missing_versions`` as a
+    version the corpus lacks: stories about ``name`` are neighbours, not answers. Returns
+    whether ``following`` was taken."""
     variant = following.surface.casefold()
-    # One word or several joined by hyphens: "flash-lite".
     if not set(variant.split("-")) <= VARIANT_WORDS or not any(ch.isdigit() for ch in name):
         return False
     full = f"{name} {following.typed or following.surface}"
