@@ -414,10 +414,10 @@ class EntityVocabulary:
         0.8 for a close one (ratio ≥ 90; words of three kana or more), 0.6 for a
         transliteration, which needs a mark that only loanwords carry in hiragana (``ー``
         or a small vowel such as ``ぇ`` that Sudachi cannot place in any word: ``すげー``
-        and ``さー`` are Japanese) or a word Sudachi reads only as single kana (``べぞす``:
-        ``_unreadable_as_japanese``). Ordinary Japanese words (Sudachi knows them as one word)
-        are names only as an exact alias right after another name and a particle
-        (``そら`` alone is Japanese, ``おーぷんえーあいのそら`` is OpenAI's Sora:
+        and ``さー`` are Japanese) or a word Sudachi reads only at a high cost per kana
+        (``べぞす``: ``_unreadable_as_japanese``). Ordinary Japanese words (Sudachi knows
+        them as one word) are names only as an exact alias right after another name and a
+        particle (``そら`` alone is Japanese, ``おーぷんえーあいのそら`` is OpenAI's Sora:
         ``after_name``). A loanword of the corpus spelled in hiragana (``ぶらうざ``: the
         corpus writes ブラウザ; ``known_term`` answers for a katakana word) comes back as
         itself in katakana with sureness 0.7. Returns ``(name, sureness)`` or None."""
