@@ -365,19 +365,24 @@ class SearchEngine:
                     [count + RESTATED_SPARE],
                 ).fetchall()
         stories = [story for (story,) in rows]
-        # The spare stories are read only when a story of the list restates another.
-        first = self._story_hits(stories[:count])
         if keep_restated:
-            return first
-        kept = without_restated(first)
-        if len(kept) < len(first):
-            kept = without_restated(first + self._story_hits(stories[count:]))
-        return kept[:count]
+            return self._story_hits(stories[:count])
+        return self._listed(stories, count)
 
-    def _story_hits(self, stories: list[str]) -> list[StoryHit]:
+    def _story_hits(self, stories: Sequence[str]) -> list[StoryHit]:
         """``stories`` as list entries (no search behind them), those the index holds."""
         documents = self.documents_of(stories)
         return [StoryHit(s, documents[s], 1.0, 1.0) for s in stories if documents.get(s)]
+
+    def _listed(self, stories: Sequence[str], limit: int) -> list[StoryHit]:
+        """The first ``limit`` of ``stories`` (in order, RESTATED_SPARE more at most) as
+        list entries, without those that restate a story above them (``without_restated``);
+        the spares are read only when one of the first restates another."""
+        first = self._story_hits(stories[:limit])
+        kept = without_restated(first)
+        if len(kept) < len(first):
+            kept = without_restated(first + self._story_hits(stories[limit:]))
+        return kept[:limit]
 
     # -- about --------------------------------------------------------------------------
 
@@ -508,10 +513,8 @@ class SearchEngine:
             exact = first <= date <= last
             key = (int(document_id in mentioning), int(exact), int(impact), date)
             keys[story] = max(keys.get(story, key), key)
-        ordered = sorted(keys, key=lambda s: (keys[s], s), reverse=True)[: limit + RESTATED_SPARE]
-        documents = self.documents_of(ordered)
-        hits = (StoryHit(s, documents[s], 1.0, 1.0) for s in ordered if documents.get(s))
-        return without_restated(hits)[:limit]
+        ordered = sorted(keys, key=lambda s: (keys[s], s), reverse=True)
+        return self._listed(ordered[: limit + RESTATED_SPARE], limit)
 
     def _rank(self, plan: QueryPlan, limit: int) -> list[RankedStory]:
         """The candidate stories of at most ``limit`` documents, best first, at this
