@@ -313,13 +313,12 @@ _KANA_ONLY_RE = re.compile(r"[\u3041-\u309f\u30a0-\u30ff\s]+")
 
 def _ascii_slug(topic: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", topic.casefold()).strip("-")
-    if not any(ch.isalnum() and not ch.isascii() for ch in topic):
-        if slug:
-            return slug
-    elif not slug:
-        slug = re.sub(r"[^a-z0-9]+", "-", text.romanize_katakana(topic)).strip("-")
-        if slug and _KANA_ONLY_RE.fullmatch(topic):
-            return slug
+    if slug and not any(ch.isalnum() and not ch.isascii() for ch in topic):
+        return slug
+    if _KANA_ONLY_RE.fullmatch(topic):
+        romanized = re.sub(r"[^a-z0-9]+", "-", text.romanize_katakana(topic)).strip("-")
+        if romanized:
+            return romanized
     # Letters the slug cannot hold ("生成AI" and "画像AI" are both "ai"): a hash keeps
     # the topics apart.
     digest = "t" + hashlib.sha1(topic.encode("utf-8")).hexdigest()[:8]
